@@ -1,0 +1,42 @@
+// The one in-memory form every reader produces and every model consumes.
+// Features are genes × bins × marks, row-major, float32, so that the whole
+// cell goes to the GPU in one copy.
+
+/** The canonical mark order. Readers map columns by name onto this order. */
+export const MARKS = ['H3K27me3', 'H3K36me3', 'H3K4me1', 'H3K4me3', 'H3K9me3'] as const;
+export type Mark = (typeof MARKS)[number];
+
+export type Split = 'train' | 'valid' | 'test';
+export const SPLIT_CODES: Readonly<Record<Split, number>> = { train: 0, valid: 1, test: 2 };
+
+export interface Dataset {
+  /** Cell type (e.g. "E003") or a description of the source. */
+  readonly cell: string;
+  readonly genes: number;
+  readonly bins: number;
+  readonly marks: readonly Mark[];
+  /** [genes, bins, marks], row-major. */
+  readonly features: Float32Array;
+  /** 0 or 1 per gene. */
+  readonly labels: Uint8Array;
+  /** SPLIT_CODES per gene. */
+  readonly split: Uint8Array;
+  /** Gene identifiers as the source names them (e.g. "130749" or "ENSG00000130749"). */
+  readonly geneIds: readonly string[];
+  /** Where the data came from (paths), for metrics.json and error messages. */
+  readonly source: readonly string[];
+  /** Mask of valid bins per gene ([genes, bins], 1 = real data); absent when every bin is real. */
+  readonly binMask?: Uint8Array;
+}
+
+/** Error for bad input: always `file:line: what is wrong`. */
+export class DataError extends Error {
+  override name = 'DataError';
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    what: string,
+  ) {
+    super(line === undefined ? `${file}: ${what}` : `${file}:${line}: ${what}`);
+  }
+}

@@ -1,0 +1,139 @@
+import { existsSync } from 'node:fs';
+
+// Getting a WebGPU device, the same way in a browser and in Node. In Node we
+// load Dawn through the `webgpu` package; when the machine has no hardware
+// Vulkan/Metal/D3D12 adapter we fall back to SwiftShader, the software Vulkan
+// driver that Debian ships in chromium-common, and say so.
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+export interface Gpu {
+  readonly device: GPUDevice;
+  readonly adapter: GPUAdapter;
+  /** Human-readable adapter name, e.g. "NVIDIA H200 (vulkan)" or "SwiftShader Device (vulkan, software)". */
+  readonly adapterName: string;
+  readonly isSoftware: boolean;
+  readonly hasTimestamps: boolean;
+  /** Resolves when the device is lost (or destroyed); `lostReason` is set from then on. */
+  readonly lost: Promise<GPUDeviceLostInfo>;
+  lostReason: string | undefined;
+  destroy(): void;
+}
+
+export interface GpuOptions {
+  /** 'software' forces SwiftShader even when hardware exists (tests that must match CI). */
+  readonly adapter?: 'auto' | 'software';
+  readonly log?: (line: string) => void;
+}
+
+export class GpuUnavailableError extends Error {
+  override name = 'GpuUnavailableError';
+}
+
+const INSTALL_HINT =
+  'Install a Vulkan driver for your GPU, or the software one: ' +
+  '`sudo apt-get install -y libvulkan1 chromium-common` (Debian/Ubuntu; provides ' +
+  SWIFTSHADER_ICD +
+  '). Run with --cpu to use the CPU reference path instead.';
+
+type GpuFactory = { requestAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter | null> };
+const liveInstances: GpuFactory[] = [];
+
+async function dawnGpu(): Promise<GpuFactory> {
+  let mod: typeof import('webgpu');
+  try {
+    mod = await import('webgpu');
+  } catch (e) {
+    throw new GpuUnavailableError(
+      `could not load Dawn's Node bindings (npm package "webgpu"): ${(e as Error).message}. Run \`npm ci\` first.`,
+    );
+  }
+  Object.assign(globalThis, mod.globals);
+  const instance = mod.create([]) as GpuFactory;
+  // Dawn's devices do not keep their instance alive from JavaScript: once the
+  // GC collects it, the device's mutexes are freed under it and the process
+  // aborts ("futex facility returned an unexpected error code"). Keep every
+  // instance for the life of the process.
+  liveInstances.push(instance);
+  return instance;
+}
+
+function describe(adapter: GPUAdapter, software: boolean): string {
+  const info = adapter.info;
+  const name = info.description || info.device || info.architecture || info.vendor || 'unknown adapter';
+  const backend = software ? 'software' : info.vendor || 'hardware';
+  return `${name} (${backend})`;
+}
+
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
+  return text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe') ||
+    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+}
+
+async function findAdapter(opts: GpuOptions): Promise<{ adapter: GPUAdapter; fellBack: boolean }> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const browserGpu = (globalThis as { navigator?: { gpu?: GpuFactory } }).navigator?.gpu;
+  if (browserGpu && typeof process === 'undefined') {
+    const adapter = await browserGpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new GpuUnavailableError('navigator.gpu returned no adapter: WebGPU is not usable in this browser.');
+    return { adapter, fellBack: false };
+  }
+  const forced = opts.adapter === 'software';
+  if (!forced) {
+    const adapter = await (await dawnGpu()).requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter) return { adapter, fellBack: false };
+  }
+  if (!existsSync(SWIFTSHADER_ICD)) {
+    throw new GpuUnavailableError(
+      forced ? `software adapter requested but ${SWIFTSHADER_ICD} is missing. ${INSTALL_HINT}` : `no GPU adapter found. ${INSTALL_HINT}`,
+    );
+  }
+  // The Vulkan loader reads this when Dawn creates its instance, so a fresh
+  // instance after setting it sees SwiftShader.
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  if (!forced) log(`simplechrome: no hardware GPU adapter found; using SwiftShader (software Vulkan, slow) from ${SWIFTSHADER_ICD}`);
+  const adapter = await (await dawnGpu()).requestAdapter();
+  if (!adapter) throw new GpuUnavailableError(`SwiftShader at ${SWIFTSHADER_ICD} gave no adapter (is libvulkan1 installed?). ${INSTALL_HINT}`);
+  return { adapter, fellBack: true };
+}
+
+/** Raises every limit the kernels can use to what the adapter offers. */
+function requiredLimits(adapter: GPUAdapter): Record<string, number> {
+  const a = adapter.limits;
+  return {
+    maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+    maxBufferSize: a.maxBufferSize,
+    maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+    maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+    maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+  };
+}
+
+export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
+  const { adapter, fellBack } = await findAdapter(opts);
+  const hasTimestamps = adapter.features.has('timestamp-query');
+  const device = await adapter.requestDevice({
+    label: 'simplechrome',
+    requiredLimits: requiredLimits(adapter),
+    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+  });
+  const software = fellBack || isSoftwareAdapter(adapter);
+  const gpu: Gpu = {
+    device,
+    adapter,
+    adapterName: describe(adapter, software),
+    isSoftware: software,
+    hasTimestamps,
+    lost: device.lost,
+    lostReason: undefined,
+    destroy: () => device.destroy(),
+  };
+  void device.lost.then((info) => {
+    gpu.lostReason = `${info.reason}: ${info.message}`;
+  });
+  return gpu;
+}

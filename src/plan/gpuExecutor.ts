@@ -1,0 +1,240 @@
+import type { Access, GpuDispatch, HostArray, Kernel } from '../kernels/kernel.ts';
+import { elementCount, formatShape } from '../kernels/kernel.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { GpuError, checked, unlessLost } from '../gpu/errors.ts';
+import { compileDispatch } from '../gpu/pipelines.ts';
+import type { Plan, PlannedTensor } from './plan.ts';
+
+// Runs a plan on the GPU. Everything is built once in `create`: one buffer
+// per root tensor (views bind a range of their root), one pipeline per kernel
+// variant, one bind group and uniform buffer per dispatch. `run(n)` then only
+// records n repetitions of the plan into one compute pass and submits once.
+
+interface RecordedDispatch {
+  readonly kernel: string;
+  readonly pipeline: GPUComputePipeline;
+  readonly bindGroup: GPUBindGroup;
+  readonly workgroups: readonly [number, number, number];
+}
+
+/** Machine-independent counters, for benchmarks and for proving that a
+ * training epoch does not talk to the host. */
+export interface ExecutorStats {
+  dispatches: number;
+  submits: number;
+  hostReads: number;
+  bytesUploaded: number;
+}
+
+export class GpuExecutor {
+  readonly stats: ExecutorStats = { dispatches: 0, submits: 0, hostReads: 0, bytesUploaded: 0 };
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly plan: Plan,
+    private readonly buffers: ReadonlyMap<string, GPUBuffer>,
+    private readonly dispatches: readonly RecordedDispatch[],
+    private readonly owned: readonly GPUBuffer[],
+  ) {}
+
+  static async create(gpu: Gpu, plan: Plan): Promise<GpuExecutor> {
+    const { device } = gpu;
+    const owned: GPUBuffer[] = [];
+    const buffers = new Map<string, GPUBuffer>();
+    await checked(gpu, 'allocating plan tensors', () => {
+      for (const t of plan.tensors.values()) {
+        if (t.view) continue;
+        const buffer = device.createBuffer({
+          label: t.name,
+          size: Math.max(16, Math.ceil((t.size * 4) / 16) * 16),
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        buffers.set(t.name, buffer);
+        owned.push(buffer);
+      }
+    });
+    const dispatches: RecordedDispatch[] = [];
+    for (const [index, call] of plan.calls.entries()) {
+      const scratch = new Map<string, GPUBuffer>();
+      await checked(gpu, `allocating scratch of ${call.kernel.name}`, () => {
+        for (const [name, spec] of Object.entries(call.kernel.scratch ?? {})) {
+          const b = device.createBuffer({
+            label: `${call.kernel.name}#${index}.${name}`,
+            size: Math.max(16, Math.ceil((elementCount(spec.shape) * 4) / 16) * 16),
+            usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
+          });
+          scratch.set(name, b);
+          owned.push(b);
+        }
+      });
+      for (const d of call.kernel.gpu()) {
+        dispatches.push(
+          await recordDispatch(gpu, plan, call.kernel, call.bind, d, buffers, scratch, owned, index),
+        );
+      }
+    }
+    return new GpuExecutor(gpu, plan, buffers, dispatches, owned);
+  }
+
+  private target(name: string): { tensor: PlannedTensor; buffer: GPUBuffer; byteOffset: number } {
+    const tensor = this.plan.get(name);
+    const root = tensor.view ? tensor.view.parent : name;
+    const buffer = this.buffers.get(root);
+    if (!buffer) throw new Error(`gpu executor: no buffer for tensor "${name}"`);
+    return { tensor, buffer, byteOffset: (tensor.view?.offset ?? 0) * 4 };
+  }
+
+  write(name: string, data: ArrayLike<number>): void {
+    const { tensor, buffer, byteOffset } = this.target(name);
+    if (data.length !== tensor.size) {
+      throw new Error(
+        `write "${name}": got ${data.length} values, tensor ${formatShape(tensor.shape)} holds ${tensor.size}`,
+      );
+    }
+    const typed = tensor.dtype === 'u32' ? Uint32Array.from(data) : Float32Array.from(data);
+    this.gpu.device.queue.writeBuffer(buffer, byteOffset, typed.buffer, typed.byteOffset, typed.byteLength);
+    this.stats.bytesUploaded += typed.byteLength;
+  }
+
+  async read(name: string): Promise<Float32Array | Uint32Array> {
+    const { tensor, buffer, byteOffset } = this.target(name);
+    const { device } = this.gpu;
+    const bytes = tensor.size * 4;
+    const staging = device.createBuffer({
+      label: `read ${name}`,
+      size: Math.max(16, Math.ceil(bytes / 16) * 16),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    try {
+      await checked(this.gpu, `reading tensor "${name}"`, () => {
+        const enc = device.createCommandEncoder({ label: `read ${name}` });
+        enc.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
+        device.queue.submit([enc.finish()]);
+      });
+      await unlessLost(this.gpu, `reading tensor "${name}"`, staging.mapAsync(GPUMapMode.READ));
+      this.stats.hostReads++;
+      const copy = staging.getMappedRange(0, bytes).slice(0);
+      staging.unmap();
+      return tensor.dtype === 'u32' ? new Uint32Array(copy) : new Float32Array(copy);
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  /** Records the whole plan `repeat` times into one pass and submits it once. */
+  async run(repeat = 1): Promise<void> {
+    const { device } = this.gpu;
+    const names = [...new Set(this.dispatches.map((d) => d.kernel))].join(', ');
+    try {
+      await checked(this.gpu, `running ${names}`, () => {
+        const encoder = device.createCommandEncoder({ label: 'plan' });
+        const pass = encoder.beginComputePass({ label: 'plan' });
+        for (let r = 0; r < repeat; r++) {
+          for (const d of this.dispatches) {
+            pass.setPipeline(d.pipeline);
+            pass.setBindGroup(0, d.bindGroup);
+            pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+          }
+        }
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+      });
+    } catch (e) {
+      if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e);
+      throw e;
+    }
+    this.stats.submits++;
+    this.stats.dispatches += repeat * this.dispatches.length;
+  }
+
+  /** Waits until everything submitted so far has executed. */
+  async finish(): Promise<void> {
+    await unlessLost(this.gpu, 'waiting for the GPU', this.gpu.device.queue.onSubmittedWorkDone());
+  }
+
+  /** A pass-level error names every kernel in the pass; replaying the
+   * dispatches one per scope finds the one that failed. */
+  private async blame(original: GpuError): Promise<never | void> {
+    const { device } = this.gpu;
+    for (const d of this.dispatches) {
+      try {
+        await checked(this.gpu, `kernel ${d.kernel}`, () => {
+          const encoder = device.createCommandEncoder({ label: d.kernel });
+          const pass = encoder.beginComputePass({ label: d.kernel });
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.bindGroup);
+          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+          pass.end();
+          encoder.finish();
+        });
+      } catch (e) {
+        throw new GpuError(`${(e as Error).message}\n(while running the plan: ${original.message})`);
+      }
+    }
+  }
+
+  destroy(): void {
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+async function recordDispatch(
+  gpu: Gpu,
+  plan: Plan,
+  kernel: Kernel,
+  bind: Readonly<Record<string, string>>,
+  d: GpuDispatch,
+  buffers: ReadonlyMap<string, GPUBuffer>,
+  scratch: ReadonlyMap<string, GPUBuffer>,
+  owned: GPUBuffer[],
+  index: number,
+): Promise<RecordedDispatch> {
+  const { device } = gpu;
+  const access: Access[] = d.bindings.map((name) => {
+    const slot = kernel.slots[name];
+    if (slot) return slot.access;
+    if (scratch.has(name)) return 'read_write';
+    throw new Error(`${kernel.name}: dispatch ${d.entryPoint} binds "${name}", which is neither a slot nor scratch`);
+  });
+  const limit = gpu.device.limits.maxStorageBuffersPerShaderStage;
+  if (access.length > limit) {
+    throw new GpuError(`${kernel.name}: dispatch ${d.entryPoint} binds ${access.length} storage buffers, the device allows ${limit}`);
+  }
+  for (const [i, n] of d.workgroups.entries()) {
+    if (!Number.isInteger(n) || n < 1 || n > device.limits.maxComputeWorkgroupsPerDimension) {
+      throw new GpuError(`${kernel.name}: dispatch ${d.entryPoint} has ${n} workgroups in dimension ${i}`);
+    }
+  }
+  const compiled = await compileDispatch(gpu, kernel.name, d, access);
+  const bindGroup = await checked(gpu, `binding ${kernel.name} (${d.entryPoint})`, () => {
+    const entries: GPUBindGroupEntry[] = [];
+    if (d.uniforms !== undefined) {
+      const u = device.createBuffer({
+        label: `${kernel.name}#${index}.uniforms`,
+        size: d.uniforms.byteLength,
+        usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+      });
+      device.queue.writeBuffer(u, 0, d.uniforms);
+      owned.push(u);
+      entries.push({ binding: 0, resource: { buffer: u } });
+    }
+    d.bindings.forEach((name, i) => {
+      const s = scratch.get(name);
+      if (s && !(name in kernel.slots)) {
+        entries.push({ binding: i + 1, resource: { buffer: s } });
+        return;
+      }
+      const tensor = plan.get(bind[name] as string);
+      const root = tensor.view ? tensor.view.parent : tensor.name;
+      const buffer = buffers.get(root) as GPUBuffer;
+      entries.push({
+        binding: i + 1,
+        resource: { buffer, offset: (tensor.view?.offset ?? 0) * 4, size: Math.max(4, tensor.size * 4) },
+      });
+    });
+    return device.createBindGroup({ label: `${kernel.name}#${index}`, layout: compiled.layout, entries });
+  });
+  return { kernel: kernel.name, pipeline: compiled.pipeline, bindGroup, workgroups: d.workgroups };
+}
+
+export type { HostArray };

@@ -1,0 +1,102 @@
+import {
+  type DType,
+  type Kernel,
+  type Shape,
+  elementCount,
+  formatShape,
+  sameShape,
+} from '../kernels/kernel.ts';
+
+// A plan is the static program both executors run: named tensors whose shapes
+// are fixed up front, and an ordered list of kernel calls binding each kernel
+// slot to one of those tensors. Every shape is checked here, once, so that
+// nothing wrong can reach a dispatch.
+
+/** WebGPU binds storage buffers at offsets that are multiples of 256 bytes. */
+export const VIEW_ALIGN_ELEMENTS = 64;
+
+export interface PlannedTensor {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  readonly size: number;
+  /** Set when this tensor is a window into another one (e.g. a layer's weights in the flat parameter buffer). */
+  readonly view?: { readonly parent: string; readonly offset: number };
+}
+
+export interface PlannedCall {
+  readonly kernel: Kernel;
+  /** slot name -> tensor name */
+  readonly bind: Readonly<Record<string, string>>;
+}
+
+export class Plan {
+  private readonly tensorsByName = new Map<string, PlannedTensor>();
+  private readonly callList: PlannedCall[] = [];
+
+  get tensors(): ReadonlyMap<string, PlannedTensor> {
+    return this.tensorsByName;
+  }
+
+  get calls(): readonly PlannedCall[] {
+    return this.callList;
+  }
+
+  tensor(name: string, shape: Shape, dtype: DType = 'f32'): string {
+    if (this.tensorsByName.has(name)) throw new Error(`plan: tensor "${name}" is declared twice`);
+    if (!shape.every((d) => Number.isInteger(d) && d >= 1)) {
+      throw new Error(`plan: tensor "${name}" has an invalid shape ${formatShape(shape)}`);
+    }
+    this.tensorsByName.set(name, { name, shape, dtype, size: elementCount(shape) });
+    return name;
+  }
+
+  /** A tensor that shares storage with `parent` from element `offset` on; with offset 0 and
+   * the parent's size it is a reshape. */
+  view(name: string, parent: string, offset: number, shape: Shape): string {
+    const p = this.get(parent);
+    if (offset % VIEW_ALIGN_ELEMENTS !== 0) {
+      throw new Error(`plan: view "${name}" offset ${offset} is not a multiple of ${VIEW_ALIGN_ELEMENTS} elements`);
+    }
+    const size = elementCount(shape);
+    if (offset < 0 || offset + size > p.size) {
+      throw new Error(
+        `plan: view "${name}" ${formatShape(shape)} at offset ${offset} runs past "${parent}" of ${p.size} elements`,
+      );
+    }
+    if (this.tensorsByName.has(name)) throw new Error(`plan: tensor "${name}" is declared twice`);
+    // Views of views resolve to the root, so executors only ever allocate roots.
+    const root = p.view ? { parent: p.view.parent, offset: p.view.offset + offset } : { parent, offset };
+    this.tensorsByName.set(name, { name, shape, dtype: p.dtype, size, view: root });
+    return name;
+  }
+
+  get(name: string): PlannedTensor {
+    const t = this.tensorsByName.get(name);
+    if (!t) throw new Error(`plan: no tensor named "${name}"`);
+    return t;
+  }
+
+  /** Appends a kernel call; throws if any binding is missing, unknown or misshapen. */
+  call(kernel: Kernel, bind: Readonly<Record<string, string>>): void {
+    for (const slot of Object.keys(bind)) {
+      if (!(slot in kernel.slots)) throw new Error(`${kernel.name}: has no slot "${slot}"`);
+    }
+    for (const [slot, spec] of Object.entries(kernel.slots)) {
+      const name = bind[slot];
+      if (name === undefined) throw new Error(`${kernel.name}: slot "${slot}" is not bound`);
+      const t = this.tensorsByName.get(name);
+      if (!t) throw new Error(`${kernel.name}: slot "${slot}" is bound to unknown tensor "${name}"`);
+      if (t.dtype !== spec.dtype) {
+        throw new Error(`${kernel.name}: tensor "${name}" (slot "${slot}") is ${t.dtype}, the kernel expects ${spec.dtype}`);
+      }
+      if (!sameShape(t.shape, spec.shape)) {
+        throw new Error(
+          `${kernel.name}: tensor "${name}" (slot "${slot}") has shape ${formatShape(t.shape)}, ` +
+            `the kernel expects ${formatShape(spec.shape)}`,
+        );
+      }
+    }
+    this.callList.push({ kernel, bind: { ...bind } });
+  }
+}
