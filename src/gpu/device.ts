@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 
 // Getting a WebGPU device, the same way in a browser and in Node. In Node we
 // load Dawn through the `webgpu` package; when the machine has no hardware
@@ -17,6 +18,8 @@ export interface Gpu {
   /** Resolves when the device is lost (or destroyed); `lostReason` is set from then on. */
   readonly lost: Promise<GPUDeviceLostInfo>;
   lostReason: string | undefined;
+  /** Errors raised outside any error scope; `checked` throws on the next call when this is non-empty. */
+  readonly uncapturedErrors: string[];
   destroy(): void;
 }
 
@@ -35,6 +38,39 @@ const INSTALL_HINT =
   '`sudo apt-get install -y libvulkan1 chromium-common` (Debian/Ubuntu; provides ' +
   SWIFTSHADER_ICD +
   '). Run with --cpu to use the CPU reference path instead.';
+
+/** Where the Vulkan loader looks for drivers on Linux (its documented search path). */
+function vulkanIcdDirs(): string[] {
+  const config = (process.env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const data = (process.env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+  return [
+    ...config.map((d) => `${d}/vulkan/icd.d`),
+    '/etc/vulkan/icd.d',
+    ...data.map((d) => `${d}/vulkan/icd.d`),
+    `${homedir()}/.local/share/vulkan/icd.d`,
+  ];
+}
+
+/** NVIDIA container runtimes mount the driver's ICD here without registering it. */
+const NVIDIA_CONTAINER_ICD = '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json';
+
+/** On Linux, asking Dawn for a hardware adapter when no Vulkan driver is
+ * registered only prints loader warnings; skip straight to the fallback. */
+function mayHaveHardwareAdapter(): boolean {
+  if (process.platform !== 'linux') return true;
+  if (process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  if (existsSync(NVIDIA_CONTAINER_ICD)) {
+    process.env.VK_DRIVER_FILES = NVIDIA_CONTAINER_ICD;
+    return true;
+  }
+  return vulkanIcdDirs().some((dir) => {
+    try {
+      return readdirSync(dir).some((f) => f.endsWith('.json'));
+    } catch {
+      return false;
+    }
+  });
+}
 
 type GpuFactory = { requestAdapter(options?: GPURequestAdapterOptions): Promise<GPUAdapter | null> };
 const liveInstances: GpuFactory[] = [];
@@ -81,7 +117,7 @@ async function findAdapter(opts: GpuOptions): Promise<{ adapter: GPUAdapter; fel
     return { adapter, fellBack: false };
   }
   const forced = opts.adapter === 'software';
-  if (!forced) {
+  if (!forced && mayHaveHardwareAdapter()) {
     const adapter = await (await dawnGpu()).requestAdapter({ powerPreference: 'high-performance' });
     if (adapter) return { adapter, fellBack: false };
   }
@@ -130,8 +166,14 @@ export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
     hasTimestamps,
     lost: device.lost,
     lostReason: undefined,
+    uncapturedErrors: [],
     destroy: () => device.destroy(),
   };
+  // Everything the engine does runs inside error scopes; this catches what
+  // slips past them (e.g. a caller using the device directly) so it still fails loudly.
+  device.addEventListener('uncapturederror', (ev) => {
+    gpu.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
+  });
   void device.lost.then((info) => {
     gpu.lostReason = `${info.reason}: ${info.message}`;
   });

@@ -28,6 +28,10 @@ export async function unlessLost<T>(gpu: Gpu, what: string, p: Promise<T>): Prom
 export async function checked<T>(gpu: Gpu, what: string, fn: () => T): Promise<T> {
   if (gpu.lostReason) throw new GpuDeviceLostError(`GPU device lost before ${what}: ${gpu.lostReason}`);
   const { device } = gpu;
+  if (gpu.uncapturedErrors.length > 0) {
+    const earlier = gpu.uncapturedErrors.splice(0).join('\n');
+    throw new GpuError(`before ${what}, the device reported errors outside any scope:\n${earlier}`);
+  }
   for (const f of FILTERS) device.pushErrorScope(f);
   let result: T;
   try {

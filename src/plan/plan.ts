@@ -97,6 +97,27 @@ export class Plan {
         );
       }
     }
+    this.checkAliasing(kernel, bind);
     this.callList.push({ kernel, bind: { ...bind } });
+  }
+
+  /** WebGPU forbids binding one buffer as writable storage together with any
+   * other binding of it in a dispatch, even at disjoint ranges; views of one
+   * root tensor therefore cannot be read and written by the same call. */
+  private checkAliasing(kernel: Kernel, bind: Readonly<Record<string, string>>): void {
+    const byRoot = new Map<string, { slot: string; write: boolean }[]>();
+    for (const [slot, name] of Object.entries(bind)) {
+      const t = this.get(name);
+      const root = t.view ? t.view.parent : t.name;
+      const list = byRoot.get(root) ?? [];
+      list.push({ slot, write: kernel.slots[slot]?.access === 'read_write' });
+      byRoot.set(root, list);
+    }
+    for (const [root, uses] of byRoot) {
+      if (uses.length > 1 && uses.some((u) => u.write)) {
+        const slots = uses.map((u) => `"${u.slot}"${u.write ? ' (written)' : ''}`).join(', ');
+        throw new Error(`${kernel.name}: slots ${slots} all live in tensor "${root}"; a written tensor cannot share storage with another slot of the same call`);
+      }
+    }
   }
 }
