@@ -1,8 +1,8 @@
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
 import type { HostArray, Kernel } from '../src/kernels/kernel.ts';
+import { seededRandom, uniformArray } from '../src/util/random.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';
-import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
-import { Plan } from '../src/plan/plan.ts';
+import { type BothResults, maxRelError, runOnBoth, singleKernelPlan } from '../src/plan/singleKernel.ts';
 
 // Shared by the kernel tests: one device per test file, seeded random inputs,
 // a one-kernel plan run on both executors, error measures and a float64
@@ -19,82 +19,18 @@ export function getGpu(): Promise<Gpu> {
 /** Sizes that are not multiples of any tile or workgroup size. */
 export const AWKWARD = [1, 37, 129] as const;
 
-/** mulberry32: small, seeded, good enough for test inputs. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generators live in src so tests, self-check and training share them. */
+export const rng = seededRandom;
+export const randomArray = uniformArray;
 
-export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
-  return a;
-}
+export { maxRelError, type BothResults };
 
-/** max |a - b| / max |b|: error relative to the reference's scale, so that
- * outputs that happen to be near zero do not dominate. */
-export function maxRelError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} vs ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i] as number;
-    const e = expected[i] as number;
-    if (!Number.isFinite(a) || !Number.isFinite(e)) return Number.POSITIVE_INFINITY;
-    diff = Math.max(diff, Math.abs(a - e));
-    scale = Math.max(scale, Math.abs(e));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
-export interface BothResults {
-  readonly gpu: Record<string, HostArray>;
-  readonly cpu: Record<string, HostArray>;
-}
-
-function singleKernelPlan(kernel: Kernel): Plan {
-  const plan = new Plan();
-  for (const [slot, spec] of Object.entries(kernel.slots)) plan.tensor(slot, spec.shape, spec.dtype);
-  plan.call(kernel, Object.fromEntries(Object.keys(kernel.slots).map((s) => [s, s])));
-  return plan;
-}
-
-/** Runs one kernel on both executors with the same inputs. Every slot not
- * given in `inputs` is poisoned with NaN (u32 slots with 0xFFFFFFFF) first,
- * so an output element the kernel forgets to write cannot pass. */
+/** Runs one kernel on the test GPU and on the CPU twin; see runOnBoth. */
 export async function runBoth(
   kernel: Kernel,
   inputs: Readonly<Record<string, ArrayLike<number>>>,
 ): Promise<BothResults> {
-  const plan = singleKernelPlan(kernel);
-  const gpuExec = await GpuExecutor.create(await getGpu(), plan);
-  const cpuExec = new CpuExecutor(plan);
-  try {
-    for (const [slot, spec] of Object.entries(kernel.slots)) {
-      const size = plan.get(slot).size;
-      const data = inputs[slot] ?? new Array<number>(size).fill(spec.dtype === 'u32' ? 0xffffffff : Number.NaN);
-      gpuExec.write(slot, data);
-      cpuExec.write(slot, data);
-    }
-    cpuExec.run();
-    await gpuExec.run();
-    const gpu: Record<string, HostArray> = {};
-    const cpu: Record<string, HostArray> = {};
-    for (const slot of Object.keys(kernel.slots)) {
-      gpu[slot] = await gpuExec.read(slot);
-      cpu[slot] = cpuExec.read(slot);
-    }
-    return { gpu, cpu };
-  } finally {
-    gpuExec.destroy();
-  }
+  return runOnBoth(await getGpu(), kernel, inputs);
 }
 
 /** Runs a kernel's CPU twin in float64 on the given inputs and returns every slot. */

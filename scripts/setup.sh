@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# One-time set-up on Debian/Ubuntu, with or without a GPU: the Vulkan loader
+# and the SwiftShader software driver (used only when no hardware adapter is
+# found), Node.js when missing, and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+[ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need_apt+=(chromium-common)
+ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need_apt+=(libvulkan1)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: missing ${need_apt[*]} and apt-get is not available; install them with your package manager" >&2
+    exit 1
+  fi
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js $(node --version) is too old; simplechrome needs Node 20 or newer" >&2
+  exit 1
+fi
+
+# The dependencies work without their install scripts (esbuild ships its
+# binary as an optional dependency; webgpu's script only matters on macOS).
+npm ci --no-audit --no-fund --ignore-scripts
+echo "setup: done" >&2
