@@ -148,3 +148,38 @@ describe('GPU errors fail loudly with the kernel name', () => {
     await expect(exec.read('y')).rejects.toThrow(/GPU device lost before reading tensor "y": destroyed/);
   });
 });
+
+describe('segments run parts of one plan over the same tensors', () => {
+  it('runs each segment alone, on both executors', async () => {
+    const plan = new Plan();
+    plan.tensor('x', [5]);
+    plan.tensor('a', [5]);
+    plan.tensor('b', [5]);
+    plan.segment('first');
+    plan.call(activationForwardKernel({ kind: 'relu' }, [5]), { x: 'x', y: 'a' });
+    plan.segment('second');
+    plan.call(activationForwardKernel({ kind: 'none' }, [5]), { x: 'a', y: 'b' });
+    expect(() => plan.range('third')).toThrow('plan: no segment named "third" (have: first, second)');
+    const x = [-2, -1, 0, 1, 2];
+    const cpu = new CpuExecutor(plan);
+    const gpu = await GpuExecutor.create(await getGpu(), plan);
+    try {
+      for (const e of [cpu, gpu]) {
+        e.write('x', x);
+        e.write('b', [9, 9, 9, 9, 9]);
+      }
+      cpu.run(1, 'first');
+      await gpu.run(1, 'first');
+      expect(Array.from(cpu.read('b'))).toEqual([9, 9, 9, 9, 9]);
+      expect(Array.from(await gpu.read('b'))).toEqual([9, 9, 9, 9, 9]);
+      cpu.run(1, 'second');
+      await gpu.run(1, 'second');
+      expect(Array.from(cpu.read('b'))).toEqual([0, 0, 0, 1, 2]);
+      expect(Array.from(await gpu.read('b'))).toEqual([0, 0, 0, 1, 2]);
+      expect(gpu.stats.dispatches).toBe(2);
+      expect(gpu.stats.submits).toBe(2);
+    } finally {
+      gpu.destroy();
+    }
+  });
+});

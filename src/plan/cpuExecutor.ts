@@ -48,11 +48,14 @@ export class CpuExecutor {
     return this.array(name).slice();
   }
 
-  run(): void {
-    for (const call of this.plan.calls) {
+  /** Runs the whole plan, or one segment, `repeat` times. */
+  run(repeat = 1, segment?: string): void {
+    const { start, end } = this.plan.range(segment);
+    const calls = this.plan.calls.slice(start, end).map((call) => {
       const bound: Record<string, HostArray> = {};
       for (const [slot, tensor] of Object.entries(call.bind)) bound[slot] = this.array(tensor);
-      call.kernel.cpu(bound);
-    }
+      return { kernel: call.kernel, bound };
+    });
+    for (let r = 0; r < repeat; r++) for (const c of calls) c.kernel.cpu(c.bound);
   }
 }

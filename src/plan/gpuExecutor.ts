@@ -12,6 +12,8 @@ import type { Plan, PlannedTensor } from './plan.ts';
 
 interface RecordedDispatch {
   readonly kernel: string;
+  /** Index of the plan call this dispatch belongs to. */
+  readonly call: number;
   readonly pipeline: GPUComputePipeline;
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
@@ -121,16 +123,18 @@ export class GpuExecutor {
     }
   }
 
-  /** Records the whole plan `repeat` times into one pass and submits it once. */
-  async run(repeat = 1): Promise<void> {
+  /** Records the whole plan, or one segment, `repeat` times into one pass and submits it once. */
+  async run(repeat = 1, segment?: string): Promise<void> {
     const { device } = this.gpu;
-    const names = [...new Set(this.dispatches.map((d) => d.kernel))].join(', ');
+    const { start, end } = this.plan.range(segment);
+    const dispatches = this.dispatches.filter((d) => d.call >= start && d.call < end);
+    const names = [...new Set(dispatches.map((d) => d.kernel))].join(', ');
     try {
       await checked(this.gpu, `running ${names}`, () => {
         const encoder = device.createCommandEncoder({ label: 'plan' });
         const pass = encoder.beginComputePass({ label: 'plan' });
         for (let r = 0; r < repeat; r++) {
-          for (const d of this.dispatches) {
+          for (const d of dispatches) {
             pass.setPipeline(d.pipeline);
             pass.setBindGroup(0, d.bindGroup);
             pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
@@ -140,11 +144,11 @@ export class GpuExecutor {
         device.queue.submit([encoder.finish()]);
       });
     } catch (e) {
-      if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e);
+      if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e, dispatches);
       throw e;
     }
     this.stats.submits++;
-    this.stats.dispatches += repeat * this.dispatches.length;
+    this.stats.dispatches += repeat * dispatches.length;
   }
 
   /** Waits until everything submitted so far has executed. */
@@ -154,9 +158,9 @@ export class GpuExecutor {
 
   /** A pass-level error names every kernel in the pass; replaying the
    * dispatches one per scope finds the one that failed. */
-  private async blame(original: GpuError): Promise<never | void> {
+  private async blame(original: GpuError, dispatches: readonly RecordedDispatch[]): Promise<void> {
     const { device } = this.gpu;
-    for (const d of this.dispatches) {
+    for (const d of dispatches) {
       try {
         await checked(this.gpu, `kernel ${d.kernel}`, () => {
           const encoder = device.createCommandEncoder({ label: d.kernel });
@@ -234,7 +238,7 @@ async function recordDispatch(
     });
     return device.createBindGroup({ label: `${kernel.name}#${index}`, layout: compiled.layout, entries });
   });
-  return { kernel: kernel.name, pipeline: compiled.pipeline, bindGroup, workgroups: d.workgroups };
+  return { kernel: kernel.name, call: index, pipeline: compiled.pipeline, bindGroup, workgroups: d.workgroups };
 }
 
 export type { HostArray };

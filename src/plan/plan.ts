@@ -30,9 +30,18 @@ export interface PlannedCall {
   readonly bind: Readonly<Record<string, string>>;
 }
 
+/** A contiguous range of calls that can be run on its own (a training step,
+ * a prediction pass), all over the same tensors. */
+export interface Segment {
+  readonly start: number;
+  readonly end: number;
+}
+
 export class Plan {
   private readonly tensorsByName = new Map<string, PlannedTensor>();
   private readonly callList: PlannedCall[] = [];
+  private readonly segmentsByName = new Map<string, { start: number; end: number }>();
+  private openSegment: string | undefined;
 
   get tensors(): ReadonlyMap<string, PlannedTensor> {
     return this.tensorsByName;
@@ -40,6 +49,21 @@ export class Plan {
 
   get calls(): readonly PlannedCall[] {
     return this.callList;
+  }
+
+  /** Calls appended from now until the next `segment()` belong to `name`. */
+  segment(name: string): void {
+    if (this.segmentsByName.has(name)) throw new Error(`plan: segment "${name}" is declared twice`);
+    this.openSegment = name;
+    this.segmentsByName.set(name, { start: this.callList.length, end: this.callList.length });
+  }
+
+  /** The calls of one segment, or of the whole plan when `name` is undefined. */
+  range(name?: string): Segment {
+    if (name === undefined) return { start: 0, end: this.callList.length };
+    const s = this.segmentsByName.get(name);
+    if (!s) throw new Error(`plan: no segment named "${name}" (have: ${[...this.segmentsByName.keys()].join(', ') || 'none'})`);
+    return s;
   }
 
   tensor(name: string, shape: Shape, dtype: DType = 'f32'): string {
@@ -99,6 +123,10 @@ export class Plan {
     }
     this.checkAliasing(kernel, bind);
     this.callList.push({ kernel, bind: { ...bind } });
+    if (this.openSegment !== undefined) {
+      const seg = this.segmentsByName.get(this.openSegment);
+      if (seg) seg.end = this.callList.length;
+    }
   }
 
   /** WebGPU forbids binding one buffer as writable storage together with any
