@@ -1,0 +1,39 @@
+import type { FloatArray, HostArray } from '../kernels/kernel.ts';
+
+// CPU twin of shaders/reduce.wgsl. The GPU splits each sum into chunks,
+// lanes and a fixed tree; the twin adds the same terms in plain order in f64,
+// which is the reference those orders are measured against.
+
+export interface SumRowsSizes {
+  readonly rows: number;
+  readonly cols: number;
+  readonly accumulate: boolean;
+}
+
+/** out[col] (+)= Σ_r x[r, col] over row-major x [rows, cols]. */
+export function sumRows(s: SumRowsSizes, src: FloatArray, dst: FloatArray): void {
+  for (let col = 0; col < s.cols; col++) {
+    let acc = 0;
+    for (let r = 0; r < s.rows; r++) acc += src[r * s.cols + col] as number;
+    const total = acc;
+    dst[col] = s.accumulate ? (dst[col] as number) + total : total;
+  }
+}
+
+export interface SumAllSizes {
+  readonly n: number;
+  readonly scale: number;
+  readonly accumulate: boolean;
+}
+
+/** dst[0] (+)= scale · Σ src. */
+export function sumAll(s: SumAllSizes, src: FloatArray, dst: FloatArray): void {
+  let acc = 0;
+  for (let i = 0; i < s.n; i++) acc += src[i] as number;
+  const total = acc;
+  dst[0] = s.accumulate ? (dst[0] as number) + s.scale * total : s.scale * total;
+}
+
+export function fill(n: number, value: number, out: HostArray): void {
+  for (let i = 0; i < n; i++) out[i] = value;
+}
