@@ -1,0 +1,179 @@
+import type { Shape } from '../kernels/kernel.ts';
+import { elementCount } from '../kernels/kernel.ts';
+import { activationForwardKernel } from '../kernels/activation.ts';
+import { adamKernel } from '../kernels/adam.ts';
+import { bceWithLogitsKernel } from '../kernels/bce.ts';
+import { counterIncrementKernel } from '../kernels/counter.ts';
+import { gatherRowsKernel, gatherValuesKernel } from '../kernels/gather.ts';
+import { storeRowsKernel } from '../kernels/storeRows.ts';
+import { type BuildContext, type Layer, backwardAll, checkChain, forwardAll } from '../nn/layer.ts';
+import { ADAM_M, ADAM_V, GRADS, PARAMS, type ParameterStore } from '../nn/parameters.ts';
+import { Plan, VIEW_ALIGN_ELEMENTS } from '../plan/plan.ts';
+
+// The whole life of a binary classifier as one static plan over one set of
+// buffers. Segments:
+//   train     one optimisation step: gather a minibatch through the shuffled
+//             order, forward, BCE (summed into report.loss), backward, Adam;
+//             the step counter and the minibatch cursor advance on the GPU,
+//             so an epoch is run(stepsPerEpoch, 'train') — one submit.
+//   predict   one batch of logits through eval.order into report.logits.
+//   snapshot  params → best.params (the best epoch so far, kept on the GPU)
+//   restore   best.params → params
+// The host reads `report` once per epoch.
+
+export interface Model {
+  readonly store: ParameterStore;
+  readonly layers: readonly Layer[];
+  /** Per-gene input shape, e.g. [bins, marks]; the last layer outputs [1]. */
+  readonly inputShape: Shape;
+}
+
+export interface OptimizerConfig {
+  readonly lr: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  readonly weightDecay?: number;
+  readonly decoupled?: boolean;
+}
+
+export interface ClassifierPlanConfig {
+  /** Rows of the feature matrix kept on the device. */
+  readonly genes: number;
+  readonly batch: number;
+  readonly predictBatch: number;
+  /** Length of the per-epoch training order: steps per epoch × batch. */
+  readonly trainOrderLength: number;
+  readonly optimizer: OptimizerConfig;
+  readonly seed: number;
+}
+
+export const T = {
+  features: 'data.x',
+  labels: 'data.y',
+  trainOrder: 'train.order',
+  trainCursor: 'train.cursor',
+  step: 'step',
+  predictOrder: 'predict.order',
+  predictCursor: 'predict.cursor',
+  report: 'report',
+  reportLoss: 'report.loss',
+  reportLogits: 'report.logits',
+  best: 'best.params',
+} as const;
+
+export interface ClassifierPlan {
+  readonly plan: Plan;
+  readonly model: Model;
+  readonly config: ClassifierPlanConfig;
+  /** Rows of report.logits: whole predict batches covering every gene. */
+  readonly predictCapacity: number;
+  /** Element offset of the logits inside `report`. */
+  readonly logitsOffset: number;
+}
+
+export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig): ClassifierPlan {
+  checkChain(model.layers);
+  const last = model.layers[model.layers.length - 1];
+  if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one logit per gene');
+  const { genes, batch, predictBatch } = config;
+  const F = elementCount(model.inputShape);
+  const plan = new Plan();
+  model.store.declare(plan);
+  plan.tensor(T.best, [model.store.total]);
+  plan.tensor(T.features, [genes, F]);
+  plan.tensor(T.labels, [genes]);
+  plan.tensor(T.trainOrder, [config.trainOrderLength], 'u32');
+  plan.tensor(T.trainCursor, [1], 'u32');
+  plan.tensor(T.step, [1], 'u32');
+  plan.tensor(T.predictOrder, [genes], 'u32');
+  plan.tensor(T.predictCursor, [1], 'u32');
+  const predictCapacity = Math.ceil(genes / predictBatch) * predictBatch;
+  const logitsOffset = VIEW_ALIGN_ELEMENTS;
+  plan.tensor(T.report, [logitsOffset + predictCapacity]);
+  plan.view(T.reportLoss, T.report, 0, [1]);
+  plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
+
+  const context = (prefix: string, b: number, training: boolean): BuildContext => ({
+    plan,
+    batch: b,
+    training,
+    prefix,
+    step: T.step,
+    seed: config.seed,
+    saved: new Map(),
+  });
+
+  plan.segment('train');
+  const train = context('train/', batch, true);
+  const x = gatherInto(train, T.trainOrder, T.trainCursor, config.trainOrderLength, genes, F, model.inputShape);
+  const y = plan.tensor('train/y', [batch]);
+  plan.call(gatherValuesKernel({ rows: genes, batch, indexLength: config.trainOrderLength }), {
+    source: T.labels,
+    order: T.trainOrder,
+    cursor: T.trainCursor,
+    out: y,
+  });
+  const logits = forwardAll(train, model.layers, x);
+  const dlogits = plan.tensor('train/dlogits', [batch]);
+  plan.call(bceWithLogitsKernel({ batch, accumulate: true }), {
+    logits: plan.view('train/logits.flat', logits, 0, [batch]),
+    targets: y,
+    loss: T.reportLoss,
+    dlogits,
+  });
+  backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
+  plan.call(counterIncrementKernel(), { step: T.step });
+  const o = config.optimizer;
+  plan.call(
+    adamKernel({
+      n: model.store.total,
+      lr: o.lr,
+      beta1: o.beta1 ?? 0.9,
+      beta2: o.beta2 ?? 0.999,
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0,
+      decoupled: o.decoupled ?? false,
+    }),
+    { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step: T.step },
+  );
+  plan.call(counterIncrementKernel(), { step: T.trainCursor });
+
+  plan.segment('predict');
+  const predict = context('predict/', predictBatch, false);
+  const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, F, model.inputShape);
+  const plogits = forwardAll(predict, model.layers, px);
+  plan.call(storeRowsKernel({ batch: predictBatch, rowSize: 1, capacity: predictCapacity }), {
+    src: plogits,
+    cursor: T.predictCursor,
+    dest: T.reportLogits,
+  });
+  plan.call(counterIncrementKernel(), { step: T.predictCursor });
+
+  plan.segment('snapshot');
+  plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: PARAMS, y: T.best });
+  plan.segment('restore');
+  plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: T.best, y: PARAMS });
+
+  return { plan, model, config, predictCapacity, logitsOffset };
+}
+
+/** Gathers one minibatch of feature rows and views it in the model's input shape. */
+function gatherInto(
+  ctx: BuildContext,
+  order: string,
+  cursor: string,
+  indexLength: number,
+  genes: number,
+  F: number,
+  inputShape: Shape,
+): string {
+  const flat = ctx.plan.tensor(`${ctx.prefix}x`, [ctx.batch, F]);
+  ctx.plan.call(gatherRowsKernel({ rows: genes, rowSize: F, batch: ctx.batch, indexLength }), {
+    source: T.features,
+    order,
+    cursor,
+    out: flat,
+  });
+  return inputShape.length === 1 ? flat : ctx.plan.view(`${ctx.prefix}x.shaped`, flat, 0, [ctx.batch, ...inputShape]);
+}
