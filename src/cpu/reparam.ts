@@ -1,0 +1,70 @@
+import type { FloatArray } from '../kernels/kernel.ts';
+import { sigmoid, softplus } from './activation.ts';
+import { STREAM_NORMAL, normal4, philoxBlock } from './philox.ts';
+
+// CPU twin of shaders/reparam.wgsl: z = mu + sigma·eps with eps the standard
+// normal of element b·Z + j at (seed, step), and its backward pass.
+
+/** How the encoder's second head parameterises sigma. */
+export type SigmaParam = 'logvar' | 'softplus';
+
+export const SIGMA_PARAMS: readonly SigmaParam[] = ['logvar', 'softplus'];
+
+/** Slot names of sigma's parameter and its gradient: logvar/dLogvar or s/dS. */
+export function sigmaSlotNames(sigma: SigmaParam): { readonly param: string; readonly grad: string } {
+  return sigma === 'logvar' ? { param: 'logvar', grad: 'dLogvar' } : { param: 's', grad: 'dS' };
+}
+
+export function requireSigmaParam(kernel: string, sigma: string): void {
+  if (!(SIGMA_PARAMS as readonly string[]).includes(sigma)) {
+    throw new Error(`${kernel}: sigma must be 'logvar' or 'softplus', got '${sigma}'`);
+  }
+}
+
+/** sigma = exp(logvar / 2), or softplus(s). */
+export function sigmaOf(p: number, sigma: SigmaParam): number {
+  return sigma === 'softplus' ? softplus(p) : Math.exp(0.5 * p);
+}
+
+/** d sigma / d p. */
+export function sigmaGrad(p: number, sigma: SigmaParam): number {
+  return sigma === 'softplus' ? sigmoid(p) : 0.5 * Math.exp(0.5 * p);
+}
+
+export function reparamForward(
+  seed: number,
+  sigma: SigmaParam,
+  step: number,
+  mu: FloatArray,
+  sigmaParam: FloatArray,
+  eps: FloatArray,
+  z: FloatArray,
+): void {
+  const n = mu.length;
+  for (let g = 0; 4 * g < n; g++) {
+    const first = 4 * g;
+    const e = normal4(philoxBlock(seed, STREAM_NORMAL, step, g));
+    for (let k = 0; k < 4; k++) {
+      const i = first + k;
+      if (i < n) {
+        eps[i] = e[k] as number;
+        z[i] = (mu[i] as number) + sigmaOf(sigmaParam[i] as number, sigma) * (e[k] as number);
+      }
+    }
+  }
+}
+
+/** dmu = dz; d(param) = dz·eps·dsigma/dparam, with the forward pass's eps. */
+export function reparamBackward(
+  sigma: SigmaParam,
+  dz: FloatArray,
+  eps: FloatArray,
+  sigmaParam: FloatArray,
+  dMu: FloatArray,
+  dSigmaParam: FloatArray,
+): void {
+  for (let i = 0; i < dz.length; i++) {
+    dMu[i] = dz[i] as number;
+    dSigmaParam[i] = (dz[i] as number) * (eps[i] as number) * sigmaGrad(sigmaParam[i] as number, sigma);
+  }
+}

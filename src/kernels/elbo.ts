@@ -1,0 +1,107 @@
+import { elbo } from '../cpu/elbo.ts';
+import { type SigmaParam, requireSigmaParam, sigmaSlotNames } from '../cpu/reparam.ts';
+import { type FloatArray, type GpuDispatch, type Kernel, f32Slot, grid1d, requirePositiveInts, uniformBlock } from './kernel.ts';
+
+const WG = 256;
+/** Elements per invocation of the gradient pass (shaders/elbo.wgsl ITEMS). */
+const ITEMS = 4;
+
+export interface ElboParams {
+  readonly batch: number;
+  /** D: reconstruction width. */
+  readonly features: number;
+  /** Z: latent width. */
+  readonly latent: number;
+  /** Weight of the KL term, ≥ 0. */
+  readonly beta: number;
+  /** 'logvar': slots logvar/dLogvar; 'softplus': sigma = softplus(s), slots s/dS. */
+  readonly sigma: SigmaParam;
+  /** Add to loss instead of overwriting it, to sum per-step losses over an epoch on the GPU. */
+  readonly accumulate?: boolean;
+}
+
+/**
+ * The VAE loss and all its gradients in one pass.
+ *   loss = MSE + beta·KL,  MSE = Σ (recon - target)² / (B·D),
+ *   KL = Σ_b Σ_j -½(1 + ln σ² - μ² - σ²) / B,  σ² = exp(logvar) or σ = softplus(s).
+ * Slots (row-major): recon [B,D], target [B,D], mu [B,Z], logvar or s [B,Z]
+ * (read); loss [3] = (total, MSE, KL unweighted by beta), written, or added to
+ * with `accumulate`; dRecon [B,D] = 2(recon - target)/(B·D), dMu [B,Z] =
+ * beta·mu/B, dLogvar [B,Z] = beta·½(exp(logvar) - 1)/B or dS [B,Z] =
+ * (beta/B)(σ - 1/σ)·sigmoid(s) (written).
+ * GPU: one dispatch writes every gradient and per-workgroup partial sums, a
+ * second folds the partials in a fixed order (deterministic).
+ */
+export function elboKernel(p: ElboParams): Kernel {
+  const accumulate = p.accumulate === true;
+  const name = `elbo[${p.sigma}${accumulate ? ',+=' : ''}]`;
+  requirePositiveInts(name, { batch: p.batch, features: p.features, latent: p.latent });
+  requireSigmaParam(name, p.sigma);
+  if (!(Number.isFinite(p.beta) && p.beta >= 0)) throw new Error(`${name}: beta must be finite and ≥ 0, got ${p.beta}`);
+  const { batch, features, latent, beta, sigma } = p;
+  const reconN = batch * features;
+  const latentN = batch * latent;
+  if (reconN + latentN > 2 ** 31) {
+    throw new Error(`${name}: batch·(features + latent) must be at most 2^31, got ${reconN + latentN}`);
+  }
+  const numPartials = Math.ceil((reconN + latentN) / (WG * ITEMS));
+  const { param, grad } = sigmaSlotNames(sigma);
+  const reconShape = [batch, features];
+  const latentShape = [batch, latent];
+  const uniforms = uniformBlock([
+    ['u32', reconN],
+    ['u32', latentN],
+    ['u32', numPartials],
+    ['f32', 2 / reconN],
+    ['f32', beta / batch],
+    ['f32', 1 / reconN],
+    ['f32', 1 / batch],
+    ['f32', beta],
+  ]);
+  return {
+    name,
+    slots: {
+      recon: f32Slot(reconShape, 'read'),
+      target: f32Slot(reconShape, 'read'),
+      mu: f32Slot(latentShape, 'read'),
+      [param]: f32Slot(latentShape, 'read'),
+      loss: f32Slot([3], 'read_write'),
+      dRecon: f32Slot(reconShape, 'read_write'),
+      dMu: f32Slot(latentShape, 'read_write'),
+      [grad]: f32Slot(latentShape, 'read_write'),
+    },
+    scratch: { partials: { shape: [numPartials, 2], dtype: 'f32' } },
+    cpu: (t) =>
+      elbo(
+        { batch, beta, sigma, accumulate },
+        t.recon as FloatArray,
+        t.target as FloatArray,
+        t.mu as FloatArray,
+        t[param] as FloatArray,
+        t.loss as FloatArray,
+        t.dRecon as FloatArray,
+        t.dMu as FloatArray,
+        t[grad] as FloatArray,
+      ),
+    gpu: (): readonly GpuDispatch[] => [
+      {
+        shader: 'elbo',
+        entryPoint: 'gradients',
+        defines: { SOFTPLUS: sigma === 'softplus' },
+        constants: { WG, ITEMS },
+        bindings: ['recon', 'target', 'mu', param, 'dRecon', 'dMu', grad, 'partials'],
+        uniforms,
+        workgroups: grid1d(numPartials * WG, WG),
+      },
+      {
+        shader: 'elbo',
+        entryPoint: 'finalize',
+        defines: { FINALIZE: true, ACCUMULATE: accumulate },
+        constants: { WG },
+        bindings: ['partials', 'loss'],
+        uniforms,
+        workgroups: [1, 1, 1],
+      },
+    ],
+  };
+}
