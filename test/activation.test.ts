@@ -27,15 +27,30 @@ describe('activation forward and backward, GPU against CPU', () => {
   }
 
   it('softplus and sigmoid stay finite and accurate for large |x|', async () => {
-    const x = Float32Array.from([-100, -30, -20, -1e-3, 0, 1e-3, 20, 30, 88, 100]);
+    const x = Float32Array.from([-100, -30, -20, -16.5, -12, -10, -8, -3, -1e-3, -1e-7, 0, 1e-7, 1e-3, 0.7, 3, 20, 30, 88, 100]);
     for (const kind of ['softplus', 'sigmoid'] as const) {
       const r = await runBoth(activationForwardKernel({ kind }, [x.length]), { x });
       const gpu = r.gpu.y as Float32Array;
       const cpu = r.cpu.y as Float32Array;
       for (let i = 0; i < x.length; i++) {
         expect(Number.isFinite(gpu[i])).toBe(true);
-        // Per element, not normwise: softplus(-30) = 9.4e-14 must not round to 0.
+        // Per element, not normwise: softplus(-30) = 9.4e-14 must not round to 0,
+        // and softplus(-16.5) must not lose digits to log() near 1.
         expect(Math.abs((gpu[i] as number) - (cpu[i] as number))).toBeLessThanOrEqual(1e-5 * Math.abs(cpu[i] as number) + 1e-37);
+      }
+    }
+  });
+
+  it('softplus backward is accurate per element where its output is tiny', async () => {
+    // y = softplus(x) for x down to -20: the gradient 1 - exp(-y) needs expm1.
+    const y = Float32Array.from([-20, -16.5, -12, -8, -3, -0.4, 0, 0.4, 3].map((x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)))));
+    const dy = new Float32Array(y.length).fill(1);
+    const r = await runBoth(activationBackwardKernel({ kind: 'softplus' }, [y.length]), { y, dy });
+    const gpu = r.gpu.dx as Float32Array;
+    const cpu = r.cpu.dx as Float32Array;
+    for (let i = 0; i < y.length; i++) {
+      {
+        expect(Math.abs((gpu[i] as number) - (cpu[i] as number))).toBeLessThanOrEqual(1e-5 * Math.abs(cpu[i] as number));
       }
     }
   });

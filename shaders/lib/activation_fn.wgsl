@@ -9,20 +9,40 @@ const ACT_TANH: u32 = 3u;
 const ACT_SIGMOID: u32 = 4u;
 const ACT_SOFTPLUS: u32 = 5u;
 
-// log(1 + u) without losing u when it is tiny (Goldberg's trick): WGSL has no log1p.
+// log(1 + u) for u > -1. WGSL's log() only promises an absolute error of
+// 2^-21 near 1, which ruins log(1 + u) for small u, so there the odd series
+// log1p(u) = 2·atanh(t), t = u / (2 + u), |t| <= 1/3, is used instead.
 fn log1p_f32(u: f32) -> f32 {
-  let w = 1.0 + u;
-  if (w == 1.0) { return u; }
-  return log(w) * (u / (w - 1.0));
+  if (u < -0.5 || u > 1.0) { return log(1.0 + u); }
+  let t = u / (2.0 + u);
+  let t2 = t * t;
+  var series = 1.0 / 15.0;
+  series = 1.0 / 13.0 + t2 * series;
+  series = 1.0 / 11.0 + t2 * series;
+  series = 1.0 / 9.0 + t2 * series;
+  series = 1.0 / 7.0 + t2 * series;
+  series = 1.0 / 5.0 + t2 * series;
+  series = 1.0 / 3.0 + t2 * series;
+  series = 1.0 + t2 * series;
+  return 2.0 * t * series;
 }
 
-// exp(u) - 1 without cancellation near 0 (Kahan's trick): WGSL has no expm1.
+// exp(u) - 1 without cancellation near 0: a Taylor series for |u| <= 0.5
+// (the next term is below 2^-36 relative), exp(u) - 1 elsewhere.
 fn expm1_f32(u: f32) -> f32 {
-  let e = exp(u);
-  if (e == 1.0) { return u; }
-  let em1 = e - 1.0;
-  if (em1 == -1.0) { return -1.0; }
-  return em1 * (u / log(e));
+  if (abs(u) > 0.5) { return exp(u) - 1.0; }
+  var series = 1.0 / 39916800.0;
+  series = 1.0 / 3628800.0 + u * series;
+  series = 1.0 / 362880.0 + u * series;
+  series = 1.0 / 40320.0 + u * series;
+  series = 1.0 / 5040.0 + u * series;
+  series = 1.0 / 720.0 + u * series;
+  series = 1.0 / 120.0 + u * series;
+  series = 1.0 / 24.0 + u * series;
+  series = 1.0 / 6.0 + u * series;
+  series = 0.5 + u * series;
+  series = 1.0 + u * series;
+  return u * series;
 }
 
 fn sigmoid_f32(x: f32) -> f32 {
