@@ -1,0 +1,81 @@
+import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
+import type { Executor } from '../plan/executor.ts';
+import { seededRandom } from '../util/random.ts';
+import { V, type VaePlan } from './vaePlan.ts';
+
+// The VAE's epoch loop: one shuffled order upload, one submit of all steps and
+// one read of the three loss sums per epoch; then one encode pass over every
+// gene and one read of the latent means.
+
+export interface VaeEpochRecord {
+  readonly epoch: number;
+  /** Means over the epoch's steps: total, reconstruction (MSE) and KL (before beta). */
+  readonly loss: number;
+  readonly reconstruction: number;
+  readonly kl: number;
+  readonly seconds: number;
+  readonly genesPerSecond: number;
+}
+
+export interface VaeTrainConfig {
+  readonly epochs: number;
+  readonly seed: number;
+  readonly onEpoch?: (r: VaeEpochRecord) => void;
+}
+
+export function initialiseVae(exec: Executor, vp: VaePlan, features: Float32Array, initialParams: Float32Array): void {
+  exec.write(V.features, features);
+  exec.write(PARAMS, initialParams);
+  const zeros = new Float32Array(vp.model.store.total);
+  for (const t of [GRADS, ADAM_M, ADAM_V]) exec.write(t, zeros);
+  exec.write(V.step, [0]);
+}
+
+export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, config: VaeTrainConfig): Promise<VaeEpochRecord[]> {
+  const { batch } = vp.config;
+  const steps = Math.ceil(genes.length / batch);
+  if (steps * batch !== vp.config.trainOrderLength) {
+    throw new Error(`vae: plan built for a training order of ${vp.config.trainOrderLength}, data needs ${steps * batch}`);
+  }
+  const random = seededRandom(config.seed ^ 0x7ae);
+  const history: VaeEpochRecord[] = [];
+  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    const t0 = performance.now();
+    const perm = Uint32Array.from(genes);
+    for (let i = perm.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const tmp = perm[i] as number;
+      perm[i] = perm[j] as number;
+      perm[j] = tmp;
+    }
+    exec.write(V.trainOrder, Uint32Array.from({ length: vp.config.trainOrderLength }, (_, i) => perm[i % perm.length] as number));
+    exec.write(V.trainCursor, [0]);
+    exec.write(V.reportLoss, [0, 0, 0]);
+    await exec.run(steps, 'train');
+    const loss = await exec.read(V.reportLoss);
+    const seconds = (performance.now() - t0) / 1000;
+    const record: VaeEpochRecord = {
+      epoch,
+      loss: (loss[0] as number) / steps,
+      reconstruction: (loss[1] as number) / steps,
+      kl: (loss[2] as number) / steps,
+      seconds,
+      genesPerSecond: (steps * batch) / seconds,
+    };
+    if (!Number.isFinite(record.loss)) throw new Error(`VAE training diverged: loss is ${record.loss} at epoch ${epoch}`);
+    history.push(record);
+    config.onEpoch?.(record);
+  }
+  return history;
+}
+
+/** Latent means [genes, latent] of every gene of the plan, in one submit and one read. */
+export async function encodeAll(exec: Executor, vp: VaePlan): Promise<Float32Array> {
+  const { genes, encodeBatch } = vp.config;
+  exec.write(V.encodeOrder, Uint32Array.from({ length: genes }, (_, i) => i));
+  exec.write(V.encodeCursor, [0]);
+  await exec.run(Math.ceil(genes / encodeBatch), 'encode');
+  const report = await exec.read(V.report);
+  const Z = vp.model.latent;
+  return Float32Array.from(report.subarray(vp.latentsOffset, vp.latentsOffset + genes * Z));
+}

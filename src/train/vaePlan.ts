@@ -1,0 +1,149 @@
+import { addKernel } from '../kernels/add.ts';
+import { adamKernel } from '../kernels/adam.ts';
+import { counterIncrementKernel } from '../kernels/counter.ts';
+import { elboKernel } from '../kernels/elbo.ts';
+import { gatherRowsKernel } from '../kernels/gather.ts';
+import { reparamBackwardKernel, reparamForwardKernel } from '../kernels/reparam.ts';
+import { storeRowsKernel } from '../kernels/storeRows.ts';
+import type { VaeModel } from '../models/vae.ts';
+import { type BuildContext, backwardAll, checkChain, forwardAll } from '../nn/layer.ts';
+import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
+import { Plan, VIEW_ALIGN_ELEMENTS } from '../plan/plan.ts';
+import type { OptimizerConfig } from './classifierPlan.ts';
+
+// The VAE as one static plan. Segments:
+//   train   gather a minibatch, encode, sample z = mu + σ·eps (Philox, keyed by
+//           the step counter), decode, fused ELBO (summed into report.loss),
+//           backward through decoder, sampler and encoder, Adam.
+//   encode  one batch of latent means into report.latents.
+
+export interface VaePlanConfig {
+  readonly genes: number;
+  readonly batch: number;
+  readonly encodeBatch: number;
+  readonly trainOrderLength: number;
+  readonly beta: number;
+  readonly optimizer: OptimizerConfig;
+  readonly seed: number;
+}
+
+export const V = {
+  features: 'data.x',
+  trainOrder: 'train.order',
+  trainCursor: 'train.cursor',
+  step: 'step',
+  encodeOrder: 'encode.order',
+  encodeCursor: 'encode.cursor',
+  report: 'report',
+  reportLoss: 'report.loss',
+  reportLatents: 'report.latents',
+} as const;
+
+export interface VaePlan {
+  readonly plan: Plan;
+  readonly model: VaeModel;
+  readonly config: VaePlanConfig;
+  readonly latentsOffset: number;
+  readonly encodeCapacity: number;
+}
+
+export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
+  checkChain([...model.encoder, model.mu]);
+  checkChain(model.decoder);
+  const { genes, batch, encodeBatch } = config;
+  const [bins, marks] = model.inputShape;
+  const F = bins * marks;
+  const Z = model.latent;
+  const plan = new Plan();
+  model.store.declare(plan);
+  plan.tensor(V.features, [genes, F]);
+  plan.tensor(V.trainOrder, [config.trainOrderLength], 'u32');
+  plan.tensor(V.trainCursor, [1], 'u32');
+  plan.tensor(V.step, [1], 'u32');
+  plan.tensor(V.encodeOrder, [genes], 'u32');
+  plan.tensor(V.encodeCursor, [1], 'u32');
+  const encodeCapacity = Math.ceil(genes / encodeBatch) * encodeBatch;
+  const latentsOffset = VIEW_ALIGN_ELEMENTS;
+  plan.tensor(V.report, [latentsOffset + encodeCapacity * Z]);
+  plan.view(V.reportLoss, V.report, 0, [3]);
+  plan.view(V.reportLatents, V.report, latentsOffset, [encodeCapacity, Z]);
+
+  const context = (prefix: string, b: number): BuildContext => ({
+    plan,
+    batch: b,
+    training: true,
+    prefix,
+    step: V.step,
+    seed: config.seed,
+    saved: new Map(),
+  });
+  const gather = (ctx: BuildContext, order: string, cursor: string, indexLength: number): { flat: string; shaped: string } => {
+    const flat = plan.tensor(`${ctx.prefix}x`, [ctx.batch, F]);
+    plan.call(gatherRowsKernel({ rows: genes, rowSize: F, batch: ctx.batch, indexLength }), { source: V.features, order, cursor, out: flat });
+    return { flat, shaped: plan.view(`${ctx.prefix}x.shaped`, flat, 0, [ctx.batch, bins, marks]) };
+  };
+
+  plan.segment('train');
+  const t = context('train/', batch);
+  const x = gather(t, V.trainOrder, V.trainCursor, config.trainOrderLength);
+  const h = forwardAll(t, model.encoder, x.shaped);
+  const mu = model.mu.forward(t, h);
+  const logvar = model.logvar.forward(t, h);
+  const eps = plan.tensor('train/eps', [batch, Z]);
+  const z = plan.tensor('train/z', [batch, Z]);
+  plan.call(reparamForwardKernel({ batch, latent: Z, seed: config.seed, sigma: 'logvar' }), { mu, logvar, step: V.step, eps, z });
+  const recon = forwardAll(t, model.decoder, z);
+  const dRecon = plan.tensor('train/dRecon', [batch, F]);
+  const dMuKl = plan.tensor('train/dMu.kl', [batch, Z]);
+  const dLogvarKl = plan.tensor('train/dLogvar.kl', [batch, Z]);
+  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma: 'logvar', accumulate: true }), {
+    recon: plan.view('train/recon.flat', recon, 0, [batch, F]),
+    target: x.flat,
+    mu,
+    logvar,
+    loss: V.reportLoss,
+    dRecon,
+    dMu: dMuKl,
+    dLogvar: dLogvarKl,
+  });
+  const dz = backwardAll(t, model.decoder, plan.view('train/dRecon.shaped', dRecon, 0, [batch, bins, marks]), true) as string;
+  const dMuZ = plan.tensor('train/dMu.z', [batch, Z]);
+  const dLogvarZ = plan.tensor('train/dLogvar.z', [batch, Z]);
+  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma: 'logvar' }), { dz, eps, logvar, dMu: dMuZ, dLogvar: dLogvarZ });
+  const dMu = plan.tensor('train/dMu', [batch, Z]);
+  const dLogvar = plan.tensor('train/dLogvar', [batch, Z]);
+  plan.call(addKernel([batch, Z]), { a: dMuKl, b: dMuZ, c: dMu });
+  plan.call(addKernel([batch, Z]), { a: dLogvarKl, b: dLogvarZ, c: dLogvar });
+  const dhMu = model.mu.backward(t, dMu, true) as string;
+  const dhLogvar = model.logvar.backward(t, dLogvar, true) as string;
+  const dh = plan.tensor('train/dh', [batch, model.mu.inFeatures]);
+  plan.call(addKernel([batch, model.mu.inFeatures]), { a: dhMu, b: dhLogvar, c: dh });
+  backwardAll(t, model.encoder, dh, false);
+  plan.call(counterIncrementKernel(), { step: V.step });
+  const o = config.optimizer;
+  plan.call(
+    adamKernel({
+      n: model.store.total,
+      lr: o.lr,
+      beta1: o.beta1 ?? 0.9,
+      beta2: o.beta2 ?? 0.999,
+      eps: o.eps ?? 1e-8,
+      weightDecay: o.weightDecay ?? 0,
+      decoupled: o.decoupled ?? false,
+    }),
+    { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step: V.step },
+  );
+  plan.call(counterIncrementKernel(), { step: V.trainCursor });
+
+  plan.segment('encode');
+  const e = context('encode/', encodeBatch);
+  const ex = gather(e, V.encodeOrder, V.encodeCursor, genes);
+  const emu = model.mu.forward(e, forwardAll(e, model.encoder, ex.shaped));
+  plan.call(storeRowsKernel({ batch: encodeBatch, rowSize: Z, capacity: encodeCapacity }), {
+    src: emu,
+    cursor: V.encodeCursor,
+    dest: V.reportLatents,
+  });
+  plan.call(counterIncrementKernel(), { step: V.encodeCursor });
+  return { plan, model, config, latentsOffset, encodeCapacity };
+}
