@@ -1,0 +1,353 @@
+// Binary cache of a parsed Dataset, so that a cell is parsed from CSV once.
+//
+// File layout (little-endian):
+//   0   8 bytes  magic "SCHRDSET"
+//   8   u32      format version
+//   12  u32      header length H (bytes of UTF-8 JSON)
+//   16  u32      CRC-32 of the header
+//   20  H bytes  header JSON: identity (layout, options, source paths), the
+//                sources' sizes and mtimes, shape, payload length and CRC-32
+//   pad to a multiple of 4, then the payload:
+//       features f32[genes*bins*marks], labels u8[genes], split u8[genes],
+//       binMask u8[genes*bins] (if any), gene ids as UTF-8 joined by "\n".
+//
+// A cache is used only when the magic, version, header CRC, identity, every
+// source's size and mtime, the payload length and the payload CRC all match;
+// anything else means "rebuild", never "trust". Files are written to a
+// temporary name and renamed, so a reader never sees half a cache.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { MARKS, type Dataset, type Mark } from './dataset.ts';
+
+export const CACHE_MAGIC = 'SCHRDSET';
+export const CACHE_VERSION = 1;
+export const CACHE_EXTENSION = '.scds';
+const FIXED_BYTES = 20;
+
+/** What a cache stands for: the same identity means the same Dataset, given unchanged sources. */
+export interface CacheIdentity {
+  readonly layout: string;
+  /** Reader options that change the Dataset (JSON-serialisable). */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly sources: readonly string[];
+}
+
+export interface SourceStamp {
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'corrupt' | 'off';
+
+export interface CacheReport {
+  /** True when the Dataset came from the cache. */
+  readonly used: boolean;
+  /** hit; miss (no cache file); stale (sources or format changed); corrupt (bad bytes); off (disabled). */
+  readonly status: CacheStatus;
+  readonly file?: string;
+  /** Why the cache was not used, for stale and corrupt. */
+  readonly reason?: string;
+  /** Set when the rebuilt cache could not be written (the Dataset is still returned). */
+  readonly writeError?: string;
+}
+
+interface CacheHeader {
+  readonly key: string;
+  readonly identity: CacheIdentity;
+  readonly stamps: readonly SourceStamp[];
+  readonly littleEndian: boolean;
+  readonly cell: string;
+  readonly genes: number;
+  readonly bins: number;
+  readonly marks: readonly string[];
+  readonly hasMask: boolean;
+  readonly source: readonly string[];
+  readonly payloadBytes: number;
+  readonly payloadCrc32: number;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Stable hash of an identity (key order does not matter). */
+export function identityKey(identity: CacheIdentity): string {
+  const canonical = JSON.stringify({
+    layout: identity.layout,
+    options: sortKeys(identity.options),
+    sources: identity.sources.map((s) => resolve(s)),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function cacheFileName(cell: string, identity: CacheIdentity): string {
+  const safe = cell.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+  return `${safe}.${identity.layout}.${identityKey(identity).slice(0, 16)}${CACHE_EXTENSION}`;
+}
+
+export function stampSources(paths: readonly string[]): SourceStamp[] {
+  return paths.map((p) => {
+    const s = statSync(p);
+    return { path: resolve(p), size: s.size, mtimeMs: s.mtimeMs };
+  });
+}
+
+export function userCacheDir(): string {
+  const xdg = process.env.XDG_CACHE_HOME;
+  return xdg !== undefined && xdg !== '' ? join(xdg, 'simplechrome') : join(homedir(), '.cache', 'simplechrome');
+}
+
+/**
+ * Where the cache of data in `dataDir` lives: `cacheDir` when given; else
+ * `<dataDir>/.simplechrome-cache` when dataDir is writable; else the user
+ * cache (~/.cache/simplechrome). A directory whose mode has no write bit
+ * counts as read-only even for root, who could write it anyway: shared data
+ * marked read-only must stay untouched.
+ */
+export function resolveCacheDir(dataDir: string, opts: { cacheDir?: string; fallbackDir?: string } = {}): string {
+  if (opts.cacheDir !== undefined) return opts.cacheDir;
+  if (isWritableDirectory(dataDir)) return join(dataDir, '.simplechrome-cache');
+  return opts.fallbackDir ?? userCacheDir();
+}
+
+export function isWritableDirectory(dir: string): boolean {
+  try {
+    const s = statSync(dir);
+    if (!s.isDirectory() || (s.mode & 0o222) === 0) return false;
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'miss' | 'stale' | 'corrupt'; readonly reason: string };
+
+/** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps. */
+export async function readCache(file: string, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<CacheLookup> {
+  let read: { buf: Buffer; payloadCrc32: number | undefined };
+  try {
+    read = readWhole(file);
+  } catch {
+    return { status: 'miss', reason: 'no cache file' };
+  }
+  return decodeCache(read.buf, identity, stamps, read.payloadCrc32);
+}
+
+const READ_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Reads the whole file synchronously into a fresh buffer, checksumming the
+ * payload one chunk at a time right after reading it, while the chunk is
+ * still in the CPU cache: a cache hit is then one pass over memory, not two.
+ * (fs.promises.readFile would read in 512 kB chunks with a thread-pool round
+ * trip each, which costs more than the rest of a small hit.) A fresh
+ * ArrayBuffer starts 4-aligned, so the features can be a view of it.
+ */
+function readWhole(file: string): { buf: Buffer; payloadCrc32: number | undefined } {
+  const fd = openSync(file, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    const buf = Buffer.allocUnsafeSlow(size);
+    let filled = 0;
+    let payloadStart = -1;
+    let crc = 0;
+    while (filled < size) {
+      const n = readSync(fd, buf, filled, Math.min(READ_CHUNK_BYTES, size - filled), filled);
+      if (n === 0) break;
+      const from = filled;
+      filled += n;
+      if (payloadStart < 0 && filled >= FIXED_BYTES) {
+        payloadStart = align4(FIXED_BYTES + buf.readUInt32LE(12));
+      }
+      if (payloadStart >= 0 && filled > payloadStart) crc = crc32(buf.subarray(Math.max(from, payloadStart), filled), crc);
+    }
+    const complete = payloadStart >= 0 && filled >= payloadStart;
+    return { buf: buf.subarray(0, filled), payloadCrc32: complete ? crc : undefined };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `payloadCrc32`: the payload's CRC when the caller has computed it already (readCache does, while reading). */
+export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readonly SourceStamp[], payloadCrc32?: number): CacheLookup {
+  const corrupt = (reason: string): CacheLookup => ({ status: 'corrupt', reason });
+  if (buf.length < FIXED_BYTES || buf.toString('latin1', 0, 8) !== CACHE_MAGIC) return corrupt('bad magic');
+  const version = buf.readUInt32LE(8);
+  if (version !== CACHE_VERSION) return { status: 'stale', reason: `format version ${version}, expected ${CACHE_VERSION}` };
+  const headerBytes = buf.readUInt32LE(12);
+  if (FIXED_BYTES + headerBytes > buf.length) return corrupt('header runs past the end of the file');
+  const headerRaw = buf.subarray(FIXED_BYTES, FIXED_BYTES + headerBytes);
+  if (crc32(headerRaw) !== buf.readUInt32LE(16)) return corrupt('header checksum mismatch');
+  let header: CacheHeader;
+  try {
+    header = JSON.parse(headerRaw.toString('utf8')) as CacheHeader;
+  } catch {
+    return corrupt('header is not JSON');
+  }
+  if (!validHeader(header)) return corrupt('header fields are missing or malformed');
+  if (header.key !== identityKey(identity)) return { status: 'stale', reason: 'made for other sources or options' };
+  if (header.littleEndian !== LITTLE_ENDIAN) return { status: 'stale', reason: 'made on a machine of other endianness' };
+  const changed = sourcesChanged(header.stamps, stamps);
+  if (changed !== undefined) return { status: 'stale', reason: changed };
+
+  const payloadStart = align4(FIXED_BYTES + headerBytes);
+  if (buf.length - payloadStart !== header.payloadBytes) {
+    return corrupt(`payload is ${buf.length - payloadStart} bytes, the header says ${header.payloadBytes}`);
+  }
+  const payload = buf.subarray(payloadStart);
+  if ((payloadCrc32 ?? crc32(payload)) !== header.payloadCrc32) return corrupt('payload checksum mismatch');
+
+  const { genes, bins } = header;
+  const marks = header.marks.length;
+  const featureCount = genes * bins * marks;
+  const maskBytes = header.hasMask ? genes * bins : 0;
+  const fixed = featureCount * 4 + 2 * genes + maskBytes;
+  if (fixed > payload.length) return corrupt('payload shorter than its shape');
+  let o = 0;
+  const features = float32At(payload, o, featureCount);
+  o += featureCount * 4;
+  const labels = payload.subarray(o, o + genes);
+  o += genes;
+  const split = payload.subarray(o, o + genes);
+  o += genes;
+  const binMask = header.hasMask ? payload.subarray(o, o + maskBytes) : undefined;
+  o += maskBytes;
+  const geneIds = genes === 0 ? [] : payload.toString('utf8', o).split('\n');
+  if (geneIds.length !== genes) return corrupt(`${geneIds.length} gene ids for ${genes} genes`);
+  const dataset: Dataset = {
+    cell: header.cell,
+    genes,
+    bins,
+    marks: header.marks as readonly Mark[],
+    features,
+    labels: new Uint8Array(labels.buffer, labels.byteOffset, labels.length),
+    split: new Uint8Array(split.buffer, split.byteOffset, split.length),
+    geneIds,
+    source: header.source,
+  };
+  return { dataset: binMask === undefined ? dataset : { ...dataset, binMask: new Uint8Array(binMask.buffer, binMask.byteOffset, binMask.length) } };
+}
+
+/** Serialises a Dataset with its identity and source stamps. */
+export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: readonly SourceStamp[]): Buffer {
+  const ids = Buffer.from(dataset.geneIds.join('\n'), 'utf8');
+  if (dataset.geneIds.some((id) => id.includes('\n'))) throw new RangeError('a gene id contains a newline');
+  const mask = dataset.binMask;
+  const featureBytes = dataset.features.length * 4;
+  const payloadBytes = featureBytes + 2 * dataset.genes + (mask?.length ?? 0) + ids.length;
+  const payload = Buffer.alloc(payloadBytes);
+  let o = 0;
+  payload.set(new Uint8Array(dataset.features.buffer, dataset.features.byteOffset, featureBytes), o);
+  o += featureBytes;
+  payload.set(dataset.labels, o);
+  o += dataset.genes;
+  payload.set(dataset.split, o);
+  o += dataset.genes;
+  if (mask !== undefined) {
+    payload.set(mask, o);
+    o += mask.length;
+  }
+  payload.set(ids, o);
+  const header: CacheHeader = {
+    key: identityKey(identity),
+    identity,
+    stamps,
+    littleEndian: LITTLE_ENDIAN,
+    cell: dataset.cell,
+    genes: dataset.genes,
+    bins: dataset.bins,
+    marks: dataset.marks,
+    hasMask: mask !== undefined,
+    source: dataset.source,
+    payloadBytes,
+    payloadCrc32: crc32(payload),
+  };
+  const headerRaw = Buffer.from(JSON.stringify(header), 'utf8');
+  const payloadStart = align4(FIXED_BYTES + headerRaw.length);
+  const out = Buffer.alloc(payloadStart + payloadBytes);
+  out.write(CACHE_MAGIC, 0, 'latin1');
+  out.writeUInt32LE(CACHE_VERSION, 8);
+  out.writeUInt32LE(headerRaw.length, 12);
+  out.writeUInt32LE(crc32(headerRaw), 16);
+  headerRaw.copy(out, FIXED_BYTES);
+  payload.copy(out, payloadStart);
+  return out;
+}
+
+/** Writes atomically: a temporary file in the same directory, then rename. */
+export async function writeCache(file: string, dir: string, dataset: Dataset, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, encodeCache(dataset, identity, stamps));
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}
+
+function sourcesChanged(cached: readonly SourceStamp[], now: readonly SourceStamp[]): string | undefined {
+  if (cached.length !== now.length) return 'the set of source files changed';
+  for (let i = 0; i < now.length; i++) {
+    const a = cached[i] as SourceStamp;
+    const b = now[i] as SourceStamp;
+    if (a.path !== b.path) return 'the set of source files changed';
+    if (a.size !== b.size) return `${b.path} changed size (${a.size} → ${b.size} bytes)`;
+    if (a.mtimeMs !== b.mtimeMs) return `${b.path} was modified after the cache was written`;
+  }
+  return undefined;
+}
+
+function validHeader(h: unknown): h is CacheHeader {
+  if (typeof h !== 'object' || h === null) return false;
+  const r = h as Record<string, unknown>;
+  const count = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  return (
+    typeof r.key === 'string' &&
+    typeof r.cell === 'string' &&
+    typeof r.littleEndian === 'boolean' &&
+    typeof r.hasMask === 'boolean' &&
+    count(r.genes) &&
+    count(r.bins) &&
+    count(r.payloadBytes) &&
+    count(r.payloadCrc32) &&
+    Array.isArray(r.marks) &&
+    r.marks.length === MARKS.length &&
+    r.marks.every((m, i) => m === MARKS[i]) &&
+    Array.isArray(r.source) &&
+    r.source.every((s) => typeof s === 'string') &&
+    Array.isArray(r.stamps) &&
+    r.stamps.every((s) => typeof s === 'object' && s !== null && typeof (s as SourceStamp).path === 'string' && typeof (s as SourceStamp).size === 'number' && typeof (s as SourceStamp).mtimeMs === 'number')
+  );
+}
+
+function float32At(payload: Buffer, offset: number, count: number): Float32Array {
+  const byteOffset = payload.byteOffset + offset;
+  if (byteOffset % 4 === 0) return new Float32Array(payload.buffer, byteOffset, count);
+  const copy = new Float32Array(count);
+  new Uint8Array(copy.buffer).set(payload.subarray(offset, offset + count * 4));
+  return copy;
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (typeof v === 'object' && v !== null) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
