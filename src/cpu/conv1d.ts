@@ -22,26 +22,22 @@ export interface ConvWindows {
 
 /** `act` is the layer's activation (override ACT / ALPHA). A backward
  * kernel multiplies one operand elementwise by act'(y), y being the forward
- * output it is given as `gateY` (the shader's GATE_* flags and gate_y). */
-function gated(v: number, i: number, act: Activation, gateY: FloatArray | undefined): number {
+ * output it is given as `gateY` (the shader's GATE_* flags and gate_y). The
+ * shader gates each element as it stages it into workgroup memory; here each
+ * operand is gated once up front, the same products without recomputing
+ * act'(y) for every output it feeds. */
+function gatedCopy(v: FloatArray, act: Activation, gateY: FloatArray | undefined): FloatArray {
   if (!gateY) return v;
-  return v * activateGradFromOutput(gateY[i] as number, act.kind, act.alpha ?? 0);
+  const out = v instanceof Float64Array ? new Float64Array(v.length) : new Float32Array(v.length);
+  const alpha = act.alpha ?? 0;
+  for (let i = 0; i < v.length; i++) out[i] = (v[i] as number) * activateGradFromOutput(gateY[i] as number, act.kind, alpha);
+  return out;
 }
 
-function window(
-  cv: ConvWindows,
-  s: FloatArray,
-  act: Activation,
-  gateY: FloatArray | undefined,
-  b: number,
-  l: number,
-  k: number,
-  c: number,
-): number {
+function window(cv: ConvWindows, s: FloatArray, b: number, l: number, k: number, c: number): number {
   const pos = l + k + cv.shift;
   if (pos < 0 || pos >= cv.sigLen) return 0;
-  const i = (b * cv.sigLen + pos) * cv.sigCh + c;
-  return gated(s[i] as number, i, act, gateY);
+  return s[(b * cv.sigLen + pos) * cv.sigCh + c] as number;
 }
 
 /** `flip` reads w as [ksize, outCh, sigCh] reversed in k (the FLIP flag),
@@ -65,17 +61,16 @@ export function convGemm(
   out: FloatArray,
 ): void {
   const rows = cv.batch * cv.outLen;
-  const depth = cv.ksize * cv.sigCh;
   const alpha = act.alpha ?? 0;
+  const sig = gatedCopy(s, act, signalGateY);
   for (let m = 0; m < rows; m++) {
     const b = Math.floor(m / cv.outLen);
     const l = m % cv.outLen;
     for (let n = 0; n < cv.outCh; n++) {
       let acc = 0;
-      for (let r = 0; r < depth; r++) {
-        const k = Math.floor(r / cv.sigCh);
-        const c = r % cv.sigCh;
-        acc += window(cv, s, act, signalGateY, b, l, k, c) * weightAt(cv, w, flip, k, c, n);
+      // Depth index r = k·sigCh + c, in the shader's order.
+      for (let k = 0; k < cv.ksize; k++) {
+        for (let c = 0; c < cv.sigCh; c++) acc += window(cv, sig, b, l, k, c) * weightAt(cv, w, flip, k, c, n);
       }
       const v = bias ? acc + (bias[n] as number) : acc;
       out[m * cv.outCh + n] = signalGateY ? v : activate(v, act.kind, alpha);
@@ -83,17 +78,8 @@ export function convGemm(
   }
 }
 
-function gradAt(
-  cv: ConvWindows,
-  g: FloatArray,
-  act: Activation,
-  gateY: FloatArray | undefined,
-  b: number,
-  l: number,
-  n: number,
-): number {
-  const i = (b * cv.outLen + l) * cv.outCh + n;
-  return gated(g[i] as number, i, act, gateY);
+function gradAt(cv: ConvWindows, g: FloatArray, b: number, l: number, n: number): number {
+  return g[(b * cv.outLen + l) * cv.outCh + n] as number;
 }
 
 /** out[k, c, n] = Σ_{b,l} window(b, l, k, c) · gradAt(b, l, n); entry weight_grad
@@ -108,16 +94,16 @@ export function convWeightGrad(
   out: FloatArray,
 ): void {
   const rows = cv.ksize * cv.sigCh;
-  const depth = cv.batch * cv.outLen;
+  const sig = gatedCopy(s, act, signalGateY);
+  const grad = gatedCopy(g, act, gradGateY);
   for (let m = 0; m < rows; m++) {
     const k = Math.floor(m / cv.sigCh);
     const c = m % cv.sigCh;
     for (let n = 0; n < cv.outCh; n++) {
       let acc = 0;
-      for (let r = 0; r < depth; r++) {
-        const b = Math.floor(r / cv.outLen);
-        const l = r % cv.outLen;
-        acc += window(cv, s, act, signalGateY, b, l, k, c) * gradAt(cv, g, act, gradGateY, b, l, n);
+      // Depth index r = b·outLen + l, in the shader's order.
+      for (let b = 0; b < cv.batch; b++) {
+        for (let l = 0; l < cv.outLen; l++) acc += window(cv, sig, b, l, k, c) * gradAt(cv, grad, b, l, n);
       }
       out[m * cv.outCh + n] = acc;
     }
@@ -134,12 +120,10 @@ export function convBiasGrad(
   gradGateY: FloatArray | undefined,
   out: FloatArray,
 ): void {
+  const grad = gatedCopy(g, act, gradGateY);
   for (let n = 0; n < cols; n++) {
     let acc = 0;
-    for (let r = 0; r < rows; r++) {
-      const i = r * cols + n;
-      acc += gated(g[i] as number, i, act, gradGateY);
-    }
+    for (let r = 0; r < rows; r++) acc += grad[r * cols + n] as number;
     out[n] = acc;
   }
 }
