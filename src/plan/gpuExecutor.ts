@@ -151,6 +151,31 @@ export class GpuExecutor {
     this.stats.dispatches += repeat * dispatches.length;
   }
 
+  /** Runs a segment once with each dispatch in its own submit, timing each to
+   * completion on the host clock. Slow (a round trip per dispatch) and only
+   * for finding where time goes; the totals overstate a real run. */
+  async profile(segment?: string): Promise<{ kernel: string; call: number; ms: number }[]> {
+    const { device } = this.gpu;
+    const { start, end } = this.plan.range(segment);
+    const out: { kernel: string; call: number; ms: number }[] = [];
+    for (const d of this.dispatches.filter((x) => x.call >= start && x.call < end)) {
+      await this.finish();
+      const t0 = performance.now();
+      await checked(this.gpu, `profiling ${d.kernel}`, () => {
+        const encoder = device.createCommandEncoder({ label: d.kernel });
+        const pass = encoder.beginComputePass({ label: d.kernel });
+        pass.setPipeline(d.pipeline);
+        pass.setBindGroup(0, d.bindGroup);
+        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        pass.end();
+        device.queue.submit([encoder.finish()]);
+      });
+      await this.finish();
+      out.push({ kernel: d.kernel, call: d.call, ms: performance.now() - t0 });
+    }
+    return out;
+  }
+
   /** Waits until everything submitted so far has executed. */
   async finish(): Promise<void> {
     await unlessLost(this.gpu, 'waiting for the GPU', this.gpu.device.queue.onSubmittedWorkDone());

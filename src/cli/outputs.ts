@@ -1,0 +1,34 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Dataset } from '../data/dataset.ts';
+
+// What a run leaves behind for plotting and reloading: metrics.json (the
+// whole record) and predictions.csv (one row per test gene). Both are written
+// to a temporary name and renamed, so a crash never leaves half a file.
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+export async function writeRunFiles(
+  out: string,
+  metrics: unknown,
+  ds: Dataset,
+  testGenes: Uint32Array,
+  probabilities: Float32Array,
+): Promise<void> {
+  await mkdir(out, { recursive: true });
+  await writeAtomically(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  const lines = ['gene_id,label,probability'];
+  testGenes.forEach((g, i) => lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(probabilities[i] as number).toPrecision(6)}`));
+  await writeAtomically(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
+}
+
+/** A plain-text table with aligned columns. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}

@@ -1,0 +1,70 @@
+import type { Dataset } from '../data/dataset.ts';
+import { loadCell } from '../data/loadCell.ts';
+import { applyNormalization, fitNormalization, type NormalizationStats } from '../data/normalize.ts';
+import type { CliOptions } from './args.ts';
+import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
+import type { Progress, RunSettings } from './runModel.ts';
+
+// What the train and experiment commands share: settings from flags, the
+// progress lines on stderr, and loading plus normalising the chosen data.
+
+export const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+export function settingsOf(o: CliOptions): RunSettings {
+  return {
+    model: o.model,
+    trainSize: o.trainSize,
+    epochs: o.epochs,
+    vaeEpochs: o.vaeEpochs,
+    batch: o.batch,
+    lr: o.lr,
+    latent: o.latent,
+    beta: o.beta,
+    neighbors: o.neighbors,
+    k: o.k,
+    seed: o.seed,
+    annotation: DEFAULT_ANNOTATION,
+    expressionTable: DEFAULT_EXPRESSION_TABLE,
+  };
+}
+
+export function progressPrinter(quiet: boolean): Progress {
+  return {
+    vaeEpoch: (r, epochs) => {
+      if (!quiet) {
+        err(
+          `  vae epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.loss.toFixed(5)}  ` +
+            `mse ${r.reconstruction.toFixed(5)}  kl ${r.kl.toFixed(3)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
+        );
+      }
+    },
+    epoch: (model, r, epochs) => {
+      if (!quiet) {
+        err(
+          `  ${model} epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
+            `valid AUROC ${r.valid.auroc.toFixed(4)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
+        );
+      }
+    },
+  };
+}
+
+export interface LoadedData {
+  readonly dataset: Dataset;
+  readonly normalization: NormalizationStats;
+  readonly source: { readonly path: string; readonly layout: string; readonly synthetic: boolean; readonly cache: string };
+}
+
+export async function loadData(o: CliOptions): Promise<LoadedData> {
+  const choice = await chooseData(o.data, err);
+  const loaded = await loadCell(choice.path);
+  const normalization = fitNormalization(loaded.dataset, o.normalize);
+  return {
+    dataset: applyNormalization(loaded.dataset, normalization),
+    normalization,
+    source: { path: choice.path, layout: loaded.layout, synthetic: choice.synthetic, cache: loaded.cache.status },
+  };
+}
+
