@@ -42,7 +42,7 @@ export const DEFAULTS: CliOptions = {
   data: undefined,
   model: 'deepchrome',
   trainSize: undefined,
-  epochs: 20,
+  epochs: 10,
   vaeEpochs: 30,
   batch: 64,
   lr: 1e-3,

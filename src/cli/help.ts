@@ -22,7 +22,7 @@ data
 model and training
   --model NAME          mlp | deepchrome | vae-mlp | vae-mlp-neighbors  (default deepchrome)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
-  --epochs N            classifier epochs (default 20); the best by validation AUROC is kept
+  --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
   --vae-epochs N        VAE epochs for the vae-* models (default 30)
   --batch N             minibatch size (default 64)
   --lr X                Adam learning rate (default 0.001)
