@@ -24,6 +24,7 @@ const settings: RunSettings = {
   lr: 1e-3,
   latent: 10,
   beta: 5e-5,
+  sigma: 'logvar',
   neighbors: 'spatial',
   k: 2,
   seed: 7,

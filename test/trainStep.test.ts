@@ -70,12 +70,12 @@ describe('whole DeepChrome and VAE steps agree on GPU and CPU', () => {
     expect(maxRelError(r.cpu, r.init)).toBeGreaterThan(1e-3);
   });
 
-  it('two VAE steps (encoder, sampler, decoder, ELBO) give the same parameters and latents', async () => {
+  it.each(['logvar', 'softplus'] as const)('two VAE steps (encoder, sampler, decoder, ELBO; sigma from %s) give the same parameters and latents', async (sigma) => {
     const model = vaeModel({ bins: 7, marks: 5, latent: 3, channels: [4, 6], kernelSize: 3 });
     const genes = 20;
     const batch = 8;
     const features = randomArray(genes * 35, 21, -1, 1);
-    const vp = buildVaePlan(model, { genes, batch, encodeBatch: 6, trainOrderLength: 16, beta: 0.1, optimizer: { lr: 1e-2 }, seed: 9 });
+    const vp = buildVaePlan(model, { genes, batch, encodeBatch: 6, trainOrderLength: 16, beta: 0.1, sigma, optimizer: { lr: 1e-2 }, seed: 9 });
     const init = model.store.initialValues(4);
     const cpu = new CpuExecutor(vp.plan);
     const gpu = await GpuExecutor.create(await getGpu(), vp.plan);

@@ -24,6 +24,7 @@ export interface CliOptions {
   readonly lr: number;
   readonly latent: number;
   readonly beta: number;
+  readonly sigma: 'logvar' | 'softplus';
   readonly neighbors: 'spatial' | 'functional';
   readonly k: number;
   readonly seed: number;
@@ -48,6 +49,7 @@ export const DEFAULTS: CliOptions = {
   lr: 1e-3,
   latent: 10,
   beta: 5e-5,
+  sigma: 'logvar',
   neighbors: 'spatial',
   k: 2,
   seed: 1,
@@ -115,6 +117,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         o.beta = n;
         break;
       }
+      case '--sigma': o.sigma = oneOf(flag, value(), ['logvar', 'softplus'] as const); break;
       case '--neighbors': o.neighbors = oneOf(flag, value(), ['spatial', 'functional'] as const); break;
       case '--k': o.k = positiveInt(flag, value()); break;
       case '--seed': {

@@ -28,6 +28,7 @@ model and training
   --lr X                Adam learning rate (default 0.001)
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5)
+  --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
   --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial)
   --k N                 neighbours: k on each side (spatial) or the k best (functional); default 2
   --seed N              seeds initialisation, shuffling, dropout and sampling (default 1)

@@ -40,6 +40,7 @@ export interface RunSettings {
   readonly lr: number;
   readonly latent: number;
   readonly beta: number;
+  readonly sigma: 'logvar' | 'softplus';
   readonly neighbors: 'spatial' | 'functional';
   readonly k: number;
   readonly seed: number;
@@ -83,6 +84,7 @@ export async function trainVaeLatents(
     encodeBatch: Math.min(256, ds.genes),
     trainOrderLength: stepsPerEpoch(unlabeled.length, batch) * batch,
     beta: s.beta,
+    sigma: s.sigma,
     optimizer: { lr: s.lr },
     seed: s.seed,
   });
@@ -148,7 +150,7 @@ export async function runModel(
   if (s.model === 'vae-mlp' || s.model === 'vae-mlp-neighbors') {
     const unlabeled = Uint32Array.from([...all.train, ...all.valid]).sort();
     const make = () => trainVaeLatents(ds, unlabeled, s, device, progress);
-    const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
+    const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
     const vae = cachedLatents ? await cachedLatents(key, make) : await make();
     vaeHistory = vae.history;
     vaeParameters = vae.parameters;

@@ -22,6 +22,7 @@ export function settingsOf(o: CliOptions): RunSettings {
     lr: o.lr,
     latent: o.latent,
     beta: o.beta,
+    sigma: o.sigma,
     neighbors: o.neighbors,
     k: o.k,
     seed: o.seed,

@@ -5,6 +5,7 @@ import { elboKernel } from '../kernels/elbo.ts';
 import { gatherRowsKernel } from '../kernels/gather.ts';
 import { reparamBackwardKernel, reparamForwardKernel } from '../kernels/reparam.ts';
 import { storeRowsKernel } from '../kernels/storeRows.ts';
+import type { SigmaParam } from '../cpu/reparam.ts';
 import type { VaeModel } from '../models/vae.ts';
 import { type BuildContext, backwardAll, checkChain, forwardAll } from '../nn/layer.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
@@ -23,6 +24,8 @@ export interface VaePlanConfig {
   readonly encodeBatch: number;
   readonly trainOrderLength: number;
   readonly beta: number;
+  /** How the encoder's second head parametrises sigma: log-variance (sigma = exp(v/2)) or softplus(s). */
+  readonly sigma: SigmaParam;
   readonly optimizer: OptimizerConfig;
   readonly seed: number;
 }
@@ -89,27 +92,30 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   const h = forwardAll(t, model.encoder, x.shaped);
   const mu = model.mu.forward(t, h);
   const logvar = model.logvar.forward(t, h);
+  const sigma = config.sigma;
+  // The kernels name the second head's slots after the parametrisation.
+  const head = sigma === 'logvar' ? { p: 'logvar', d: 'dLogvar' } : { p: 's', d: 'dS' };
   const eps = plan.tensor('train/eps', [batch, Z]);
   const z = plan.tensor('train/z', [batch, Z]);
-  plan.call(reparamForwardKernel({ batch, latent: Z, seed: config.seed, sigma: 'logvar' }), { mu, logvar, step: V.step, eps, z });
+  plan.call(reparamForwardKernel({ batch, latent: Z, seed: config.seed, sigma }), { mu, [head.p]: logvar, step: V.step, eps, z });
   const recon = forwardAll(t, model.decoder, z);
   const dRecon = plan.tensor('train/dRecon', [batch, F]);
   const dMuKl = plan.tensor('train/dMu.kl', [batch, Z]);
   const dLogvarKl = plan.tensor('train/dLogvar.kl', [batch, Z]);
-  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma: 'logvar', accumulate: true }), {
+  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma, accumulate: true }), {
     recon: plan.view('train/recon.flat', recon, 0, [batch, F]),
     target: x.flat,
     mu,
-    logvar,
+    [head.p]: logvar,
     loss: V.reportLoss,
     dRecon,
     dMu: dMuKl,
-    dLogvar: dLogvarKl,
+    [head.d]: dLogvarKl,
   });
   const dz = backwardAll(t, model.decoder, plan.view('train/dRecon.shaped', dRecon, 0, [batch, bins, marks]), true) as string;
   const dMuZ = plan.tensor('train/dMu.z', [batch, Z]);
   const dLogvarZ = plan.tensor('train/dLogvar.z', [batch, Z]);
-  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma: 'logvar' }), { dz, eps, logvar, dMu: dMuZ, dLogvar: dLogvarZ });
+  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma }), { dz, eps, [head.p]: logvar, dMu: dMuZ, [head.d]: dLogvarZ });
   const dMu = plan.tensor('train/dMu', [batch, Z]);
   const dLogvar = plan.tensor('train/dLogvar', [batch, Z]);
   plan.call(addKernel([batch, Z]), { a: dMuKl, b: dMuZ, c: dMu });
