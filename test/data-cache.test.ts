@@ -218,6 +218,9 @@ describe('binary cache', () => {
     if ('dataset' in decoded) expectSameDataset(decoded.dataset, d);
     const other = decodeCache(encodeCache(d, identity, stamps), { ...identity, options: { flank: 2 } }, stamps);
     expect(other).toEqual({ status: 'stale', reason: 'made for other sources or options' });
+    // A reader's notes (e.g. repeated genes dropped) survive the cache, so a cached load still tells the user.
+    const noted = decodeCache(encodeCache({ ...d, notes: ['dropped 1 repeated gene(s)'] }, identity, stamps), identity, stamps);
+    expect('dataset' in noted && noted.dataset.notes).toEqual(['dropped 1 repeated gene(s)']);
   });
 });
 

@@ -115,13 +115,40 @@ describe('DeepChrome bins and genes', () => {
       9,
       'rows of gene 2 are not contiguous: bins 1–2 are at lines 4–5, other genes follow, and bin 3 continues here',
     ));
-  it('duplicate gene within a file', () => deepChromeTrainError([...gene(1), ...gene(2), ...gene(1)], 7, 'duplicate gene 1: it already appears at lines 1–3'));
-  it('duplicate gene across split files', async () => {
+  it('a gene repeated with other rows, within a file', async () => {
+    const { dir, file } = await cellWithTrain(text([...gene(1), ...gene(2), ...gene(1, 3, 0)]));
+    await expectDataError(readDeepChrome(dir), file, 7, `duplicate gene 1: its rows (lines 7–9) differ from those at ${file}:1–3`);
+  });
+  it('a gene repeated with other rows, straight after itself', async () => {
+    const changed = gene(1).map((r, i) => (i === 1 ? r.replace(',2,0,1,', ',9,0,1,') : r));
+    const { dir, file } = await cellWithTrain(text([...gene(1), ...changed]));
+    await expectDataError(readDeepChrome(dir), file, 4, `duplicate gene 1: its rows (lines 4–6) differ from those at ${file}:1–3`);
+  });
+  it('a gene repeated with other rows, across split files', async () => {
     const dir = await freshDir();
     await writeFile(join(dir, 'train.csv'), text([...gene(1), ...gene(2)]));
     await writeFile(join(dir, 'valid.csv'), text(gene(3)));
-    await writeFile(join(dir, 'test.csv'), text([...gene(4), ...gene(2)]));
-    await expectDataError(readDeepChrome(dir), join(dir, 'test.csv'), 4, `duplicate gene 2: it is already in ${join(dir, 'train.csv')}:4`);
+    await writeFile(join(dir, 'test.csv'), text([...gene(4), ...gene(2, 3, 0)]));
+    await expectDataError(
+      readDeepChrome(dir),
+      join(dir, 'test.csv'),
+      4,
+      `duplicate gene 2: its rows (lines 4–6) differ from those at ${join(dir, 'train.csv')}:4–6`,
+    );
+  });
+  it('a gene repeated with identical rows is dropped and reported, wherever the copy is', async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, 'train.csv'), text([...gene(1), ...gene(1), ...gene(2), ...gene(5)]));
+    await writeFile(join(dir, 'valid.csv'), text([...gene(3), ...gene(2)]));
+    await writeFile(join(dir, 'test.csv'), text(gene(4)));
+    const ds = await readDeepChrome(dir);
+    expect(ds.geneIds).toEqual(['1', '2', '5', '3', '4']);
+    expect(ds.genes).toBe(5);
+    expect(ds.features.length).toBe(5 * 3 * 5);
+    expect(Array.from(ds.split)).toEqual([0, 0, 0, 1, 2]);
+    expect(ds.notes).toEqual([
+      `dropped 2 repeated gene(s) whose rows equal their first copy: 1 (${join(dir, 'train.csv')}:4), 2 (${join(dir, 'valid.csv')}:4)`,
+    ]);
   });
 });
 
@@ -278,9 +305,9 @@ describe('AttentiveChrome layout', () => {
     const p = await attentiveCell(text(geneRows('ENSG1_A')), 'ENSG1,1\nENSG2,abc\n');
     await expectDataError(readAttentiveChrome(p), `${p}.expr.csv`, 2, 'column 2 (expression): "abc" is not a number');
   });
-  it('duplicate gene across splits', async () => {
-    const p = await attentiveCell(text(geneRows('ENSG3_C')));
-    await expectDataError(readAttentiveChrome(p), `${p}.test.csv`, 1, `duplicate gene ENSG3: it is already in ${p}.train.csv:1`);
+  it('a gene repeated with other rows across splits', async () => {
+    const p = await attentiveCell(text(geneRows('ENSG3_C').map((r) => r.replace(/,\d+$/, ',9'))));
+    await expectDataError(readAttentiveChrome(p), `${p}.test.csv`, 1, new RegExp(`duplicate gene ENSG3: its rows \\(lines 1–\\d+\\) differ from those at ${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.train\\.csv:1–\\d+`));
   });
   it('missing expression file', async () => {
     const dir = await freshDir();

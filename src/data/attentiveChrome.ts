@@ -6,7 +6,7 @@
 // Labels come from thresholding the expression file (default: its median).
 
 import { basename, dirname, join } from 'node:path';
-import { DataError, MARKS, type Dataset, type Mark, type Split } from './dataset.ts';
+import { DataError, MARKS, repeatsNote, type Dataset, type Mark, type Split } from './dataset.ts';
 import { GeneRowTable } from './geneRows.ts';
 import { FieldKey, quote, type LineCursor } from './lineCursor.ts';
 import { readLines } from './lineReader.ts';
@@ -90,6 +90,8 @@ export async function readAttentiveChromeFiles(resolved: AttentiveChromeFiles, o
     split: r.split,
     geneIds: table.geneIds,
     source: [...resolved.files.map((f) => f.path), resolved.expr],
+
+    ...(table.droppedRepeats.length > 0 ? { notes: repeatsNote(table.droppedRepeats) } : {}),
   };
 }
 

@@ -70,6 +70,7 @@ interface CacheHeader {
   readonly source: readonly string[];
   readonly payloadBytes: number;
   readonly payloadCrc32: number;
+  readonly notes?: readonly string[];
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -229,6 +230,7 @@ export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readon
     split: new Uint8Array(split.buffer, split.byteOffset, split.length),
     geneIds,
     source: header.source,
+    ...(Array.isArray(header.notes) && header.notes.every((n) => typeof n === 'string') ? { notes: header.notes } : {}),
   };
   return { dataset: binMask === undefined ? dataset : { ...dataset, binMask: new Uint8Array(binMask.buffer, binMask.byteOffset, binMask.length) } };
 }
@@ -266,6 +268,7 @@ export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: r
     source: dataset.source,
     payloadBytes,
     payloadCrc32: crc32(payload),
+    ...(dataset.notes ? { notes: dataset.notes } : {}),
   };
   const headerRaw = Buffer.from(JSON.stringify(header), 'utf8');
   const payloadStart = align4(FIXED_BYTES + headerRaw.length);

@@ -27,6 +27,15 @@ export interface Dataset {
   readonly source: readonly string[];
   /** Mask of valid bins per gene ([genes, bins], 1 = real data); absent when every bin is real. */
   readonly binMask?: Uint8Array;
+  /** What the reader changed on the way, for the user to see (e.g. repeated genes dropped). */
+  readonly notes?: readonly string[];
+}
+
+/** The note a reader attaches when it dropped genes repeated with identical rows. */
+export function repeatsNote(dropped: readonly string[]): string[] {
+  if (dropped.length === 0) return [];
+  const shown = dropped.slice(0, 5).join(', ');
+  return [`dropped ${dropped.length} repeated gene(s) whose rows equal their first copy: ${shown}${dropped.length > 5 ? ', …' : ''}`];
 }
 
 /** Error for bad input: always `file:line: what is wrong`. */

@@ -5,7 +5,7 @@
 // whatever the first gene has (100 in DeepChrome); every gene must match it.
 
 import { basename, join } from 'node:path';
-import { DataError, MARKS, type Dataset, type Split } from './dataset.ts';
+import { DataError, MARKS, repeatsNote, type Dataset, type Split } from './dataset.ts';
 import { GeneRowTable } from './geneRows.ts';
 import { FieldKey, type LineCursor } from './lineCursor.ts';
 import { readLines } from './lineReader.ts';
@@ -66,6 +66,8 @@ export async function readDeepChromeFiles(files: readonly SplitFile[], cell: str
     split: r.split,
     geneIds: table.geneIds,
     source: files.map((f) => f.path),
+
+    ...(table.droppedRepeats.length > 0 ? { notes: repeatsNote(table.droppedRepeats) } : {}),
   };
 }
 

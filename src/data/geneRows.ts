@@ -1,14 +1,20 @@
 // Collects "one row per (gene, bin)" data — the DeepChrome and AttentiveChrome
 // layouts — into the genes × bins × marks array, checking on the way that each
 // gene's rows are contiguous, numbered 1..N in order, that every gene has the
-// N bins of the first gene, and that no gene occurs twice (in one file or
-// across the split files of one cell). Rows are appended in file order, so
-// the row-major array is already the Dataset's layout.
+// N bins of the first gene, and that no gene occurs twice with different
+// rows (in one file or across the split files of one cell). A gene repeated
+// with exactly the same rows and label is dropped and reported: gene tables
+// built from Ensembl lists carry a few ids twice (the Roadmap RPKM table has
+// 7), and refusing a whole cell for a harmless copy helps no one. Rows are
+// appended in file order, so the row-major array is already the Dataset's
+// layout.
 
 import { DataError, SPLIT_CODES, type Split } from './dataset.ts';
 import type { LineCursor } from './lineCursor.ts';
 
 interface GeneSeen {
+  /** Row of the gene in the output. */
+  readonly gene: number;
   readonly file: string;
   readonly firstLine: number;
   lastLine: number;
@@ -43,6 +49,10 @@ export class GeneRowTable {
   private splitCode = 0;
   /** A gene that stopped short; reported once the next gene ends, unless its rows resume (then the message says so). */
   private incomplete: Incomplete | undefined;
+  /** Set while the current gene repeats an earlier one: the earlier copy. */
+  private repeatOf: GeneSeen | undefined;
+  /** Repeated genes dropped because their rows equal the first copy's, as `id (file:line)`. */
+  readonly droppedRepeats: string[] = [];
 
   constructor(readonly marks: number) {
     this.featureData = new Float32Array(INITIAL_ROWS * marks);
@@ -79,6 +89,9 @@ export class GeneRowTable {
     const current = this.current;
     if (changed || current === undefined) {
       this.startGene(cur, id(), bin);
+    } else if (bin === 1 && current.lastBin > 1 && (this.bins === undefined || current.lastBin === this.bins)) {
+      // The same gene again, straight after a complete copy of itself.
+      this.startGene(cur, this.currentId, bin);
     } else {
       const last = current.lastBin;
       if (bin !== last + 1) {
@@ -143,16 +156,10 @@ export class GeneRowTable {
     this.incomplete = undefined;
     this.closeGene();
     const seen = this.seen.get(id);
-    if (seen !== undefined) {
-      if (seen.file !== this.file) {
-        cur.fail(`duplicate gene ${id}: it is already in ${seen.file}:${seen.firstLine}`);
-      }
-      if (bin === seen.lastBin + 1) {
-        cur.fail(
-          `rows of gene ${id} are not contiguous: bins 1–${seen.lastBin} are at lines ${seen.firstLine}–${seen.lastLine}, other genes follow, and bin ${bin} continues here`,
-        );
-      }
-      cur.fail(`duplicate gene ${id}: it already appears at lines ${seen.firstLine}–${seen.lastLine}`);
+    if (seen !== undefined && bin === seen.lastBin + 1 && seen.file === this.file) {
+      cur.fail(
+        `rows of gene ${id} are not contiguous: bins 1–${seen.lastBin} are at lines ${seen.firstLine}–${seen.lastLine}, other genes follow, and bin ${bin} continues here`,
+      );
     }
     if (pending !== undefined) this.reportIncomplete(pending);
     if (bin !== 1) cur.fail(`gene ${id} starts at bin ${bin}; expected bin 1`);
@@ -165,8 +172,10 @@ export class GeneRowTable {
     this.splitData[g] = this.splitCode;
     this.labelSet = false;
     this.currentId = id;
-    const entry: GeneSeen = { file: this.file, firstLine: cur.lineNo, lastLine: cur.lineNo, lastBin: 1 };
-    this.seen.set(id, entry);
+    const entry: GeneSeen = { gene: g, file: this.file, firstLine: cur.lineNo, lastLine: cur.lineNo, lastBin: 1 };
+    // A repeat is read like any gene, then compared with its first copy when it ends.
+    this.repeatOf = seen;
+    if (seen === undefined) this.seen.set(id, entry);
     this.current = entry;
     this.first ??= { id, file: this.file, line: cur.lineNo };
   }
@@ -175,13 +184,36 @@ export class GeneRowTable {
     const c = this.current;
     if (c === undefined) return;
     this.current = undefined;
+    const repeatOf = this.repeatOf;
+    this.repeatOf = undefined;
     if (this.bins === undefined) {
       this.bins = c.lastBin;
       return;
     }
     if (c.lastBin !== this.bins) {
       this.incomplete = { id: this.currentId, file: c.file, line: c.lastLine, lastBin: c.lastBin };
+      return;
     }
+    if (repeatOf !== undefined) this.dropRepeat(c, repeatOf);
+  }
+
+  /** Drops a complete repeat identical to its first copy; a repeat that differs is an error. */
+  private dropRepeat(copy: GeneSeen, first: GeneSeen): void {
+    const id = this.currentId;
+    const width = (this.bins as number) * this.marks;
+    const a = this.featureData.subarray(first.gene * width, (first.gene + 1) * width);
+    const b = this.featureData.subarray(copy.gene * width, (copy.gene + 1) * width);
+    const same = this.labelData[first.gene] === this.labelData[copy.gene] && a.every((v, i) => Object.is(v, b[i]));
+    if (!same) {
+      throw new DataError(
+        copy.file,
+        copy.firstLine,
+        `duplicate gene ${id}: its rows (lines ${copy.firstLine}–${copy.lastLine}) differ from those at ${first.file}:${first.firstLine}–${first.lastLine}`,
+      );
+    }
+    this.geneIds.pop();
+    this.rows -= this.bins as number;
+    this.droppedRepeats.push(`${id} (${copy.file}:${copy.firstLine})`);
   }
 
   private reportIncomplete(inc: Incomplete): never {
