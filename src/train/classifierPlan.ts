@@ -1,14 +1,16 @@
 import type { Shape } from '../kernels/kernel.ts';
 import { elementCount } from '../kernels/kernel.ts';
 import { activationForwardKernel } from '../kernels/activation.ts';
-import { adamKernel } from '../kernels/adam.ts';
 import { bceWithLogitsKernel } from '../kernels/bce.ts';
 import { counterIncrementKernel } from '../kernels/counter.ts';
 import { gatherRowsKernel, gatherValuesKernel } from '../kernels/gather.ts';
 import { storeRowsKernel } from '../kernels/storeRows.ts';
 import { type BuildContext, type Layer, backwardAll, checkChain, forwardAll } from '../nn/layer.ts';
-import { ADAM_M, ADAM_V, GRADS, PARAMS, type ParameterStore } from '../nn/parameters.ts';
+import { PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import { Plan, VIEW_ALIGN_ELEMENTS } from '../plan/plan.ts';
+import { type OptimizerConfig, appendOptimizerStep } from './optimizerStep.ts';
+
+export type { OptimizerConfig };
 
 // The whole life of a binary classifier as one static plan over one set of
 // buffers. Segments:
@@ -26,15 +28,6 @@ export interface Model {
   readonly layers: readonly Layer[];
   /** Per-gene input shape, e.g. [bins, marks]; the last layer outputs [1]. */
   readonly inputShape: Shape;
-}
-
-export interface OptimizerConfig {
-  readonly lr: number;
-  readonly beta1?: number;
-  readonly beta2?: number;
-  readonly eps?: number;
-  readonly weightDecay?: number;
-  readonly decoupled?: boolean;
 }
 
 export interface ClassifierPlanConfig {
@@ -123,21 +116,7 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
     dlogits,
   });
   backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
-  plan.call(counterIncrementKernel(), { step: T.step });
-  const o = config.optimizer;
-  plan.call(
-    adamKernel({
-      n: model.store.total,
-      lr: o.lr,
-      beta1: o.beta1 ?? 0.9,
-      beta2: o.beta2 ?? 0.999,
-      eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0,
-      decoupled: o.decoupled ?? false,
-    }),
-    { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step: T.step },
-  );
-  plan.call(counterIncrementKernel(), { step: T.trainCursor });
+  appendOptimizerStep(plan, model.store, config.optimizer, T.step, T.trainCursor);
 
   plan.segment('predict');
   const predict = context('predict/', predictBatch, false);

@@ -1,5 +1,4 @@
 import { addKernel } from '../kernels/add.ts';
-import { adamKernel } from '../kernels/adam.ts';
 import { counterIncrementKernel } from '../kernels/counter.ts';
 import { elboKernel } from '../kernels/elbo.ts';
 import { gatherRowsKernel } from '../kernels/gather.ts';
@@ -8,9 +7,8 @@ import { storeRowsKernel } from '../kernels/storeRows.ts';
 import type { SigmaParam } from '../cpu/reparam.ts';
 import type { VaeModel } from '../models/vae.ts';
 import { type BuildContext, backwardAll, checkChain, forwardAll } from '../nn/layer.ts';
-import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 import { Plan, VIEW_ALIGN_ELEMENTS } from '../plan/plan.ts';
-import type { OptimizerConfig } from './classifierPlan.ts';
+import { type OptimizerConfig, appendOptimizerStep } from './optimizerStep.ts';
 
 // The VAE as one static plan. Segments:
 //   train   gather a minibatch, encode, sample z = mu + σ·eps (Philox, keyed by
@@ -125,21 +123,7 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   const dh = plan.tensor('train/dh', [batch, model.mu.inFeatures]);
   plan.call(addKernel([batch, model.mu.inFeatures]), { a: dhMu, b: dhLogvar, c: dh });
   backwardAll(t, model.encoder, dh, false);
-  plan.call(counterIncrementKernel(), { step: V.step });
-  const o = config.optimizer;
-  plan.call(
-    adamKernel({
-      n: model.store.total,
-      lr: o.lr,
-      beta1: o.beta1 ?? 0.9,
-      beta2: o.beta2 ?? 0.999,
-      eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0,
-      decoupled: o.decoupled ?? false,
-    }),
-    { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step: V.step },
-  );
-  plan.call(counterIncrementKernel(), { step: V.trainCursor });
+  appendOptimizerStep(plan, model.store, config.optimizer, V.step, V.trainCursor);
 
   plan.segment('encode');
   const e = context('encode/', encodeBatch);
