@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu } from '../gpu/device.ts';
@@ -43,6 +43,9 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     }
     return true;
   });
+  // Each run is appended as it finishes, so a long experiment that is stopped keeps what it measured.
+  const csvFile = join(out, 'small-data.csv');
+  await writeFile(csvFile, 'model,size,seed,labeled_genes,valid_auroc,test_auroc,test_aupr\n');
   const latentCache = new Map<string, Promise<{ latents: Float32Array; history: VaeEpochRecord[]; parameters: number }>>();
   const rows: Row[] = [];
   const progress = progressPrinter(o.quiet);
@@ -57,7 +60,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             if (!p) latentCache.set(key, (p = make()));
             return p;
           });
-          rows.push({
+          const row: Row = {
             model,
             size,
             seed,
@@ -65,16 +68,18 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             testAuroc: run.result.test.auroc,
             testAupr: run.result.test.aupr,
             validAuroc: run.result.valid.auroc,
-          });
+          };
+          rows.push(row);
+          await appendFile(
+            csvFile,
+            `${row.model},${row.size},${row.seed},${row.labeled},${row.validAuroc.toFixed(4)},${row.testAuroc.toFixed(4)},${row.testAupr.toFixed(4)}\n`,
+          );
         }
       }
     }
   } finally {
     gpu?.destroy();
   }
-  const csv = ['model,size,seed,labeled_genes,valid_auroc,test_auroc,test_aupr'];
-  for (const r of rows) csv.push(`${r.model},${r.size},${r.seed},${r.labeled},${r.validAuroc.toFixed(4)},${r.testAuroc.toFixed(4)},${r.testAupr.toFixed(4)}`);
-  await writeFile(join(out, 'small-data.csv'), `${csv.join('\n')}\n`);
   const header = ['model', ...sizes.map((s) => (s === 'all' ? `all (${trainGenes})` : `${s}`))];
   const summary = o.models.map((m) => [
     m,
