@@ -35,6 +35,10 @@ export interface CliOptions {
   readonly models: readonly ModelName[];
   readonly sizes: readonly (number | 'all')[];
   readonly quiet: boolean;
+  /** --resume DIR: continue the run whose checkpoints are in DIR. */
+  readonly resume: string | undefined;
+  /** The options the command line set explicitly (a resumed run refuses those that contradict its checkpoint). */
+  readonly explicit: readonly (keyof CliOptions)[];
 }
 
 export const DEFAULTS: CliOptions = {
@@ -60,6 +64,8 @@ export const DEFAULTS: CliOptions = {
   models: MODELS,
   sizes: [100, 1000, 'all'],
   quiet: false,
+  resume: undefined,
+  explicit: [],
 };
 
 function positiveInt(flag: string, v: string): number {
@@ -81,6 +87,11 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: { -readonly [K in keyof CliOptions]: CliOptions[K] } = { ...DEFAULTS };
+  const explicit = new Set<keyof CliOptions>();
+  const set = <K extends keyof CliOptions>(key: K, v: CliOptions[K]): void => {
+    o[key] = v;
+    explicit.add(key);
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -93,46 +104,97 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     switch (flag) {
       case '--help': case '-h': o.command = 'help'; break;
       case '--self-check': o.command = 'self-check'; break;
-      case '--gpu': o.device = 'gpu'; break;
-      case '--cpu': o.device = 'cpu'; break;
-      case '--quiet': o.quiet = true; break;
-      case '--data': o.data = value(); break;
-      case '--model': o.model = oneOf(flag, value(), MODELS); break;
-      case '--models': o.models = value().split(',').map((m) => oneOf(flag, m, MODELS)); break;
+      case '--gpu': set('device', 'gpu'); break;
+      case '--cpu': set('device', 'cpu'); break;
+      case '--quiet': set('quiet', true); break;
+      case '--data': set('data', value()); break;
+      case '--model': set('model', oneOf(flag, value(), MODELS)); break;
+      case '--models': set('models', value().split(',').map((m) => oneOf(flag, m, MODELS))); break;
       case '--train-size': {
         const v = value();
-        o.trainSize = v === 'all' ? undefined : positiveInt(flag, v);
+        set('trainSize', v === 'all' ? undefined : positiveInt(flag, v));
         break;
       }
-      case '--sizes': o.sizes = value().split(',').map((s) => (s === 'all' ? 'all' : positiveInt(flag, s))); break;
-      case '--epochs': o.epochs = positiveInt(flag, value()); break;
-      case '--vae-epochs': o.vaeEpochs = positiveInt(flag, value()); break;
-      case '--batch': o.batch = positiveInt(flag, value()); break;
-      case '--lr': o.lr = positiveNumber(flag, value()); break;
-      case '--latent': o.latent = positiveInt(flag, value()); break;
+      case '--sizes': set('sizes', value().split(',').map((s) => (s === 'all' ? 'all' : positiveInt(flag, s)))); break;
+      case '--epochs': set('epochs', positiveInt(flag, value())); break;
+      case '--vae-epochs': set('vaeEpochs', positiveInt(flag, value())); break;
+      case '--batch': set('batch', positiveInt(flag, value())); break;
+      case '--lr': set('lr', positiveNumber(flag, value())); break;
+      case '--latent': set('latent', positiveInt(flag, value())); break;
       case '--beta': {
         const v = value();
         const n = Number(v);
         if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--beta needs a number >= 0, got "${v}"`);
-        o.beta = n;
+        set('beta', n);
         break;
       }
-      case '--sigma': o.sigma = oneOf(flag, value(), ['logvar', 'softplus'] as const); break;
-      case '--neighbors': o.neighbors = oneOf(flag, value(), ['spatial', 'functional'] as const); break;
-      case '--k': o.k = positiveInt(flag, value()); break;
+      case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
+      case '--neighbors': set('neighbors', oneOf(flag, value(), ['spatial', 'functional'] as const)); break;
+      case '--k': set('k', positiveInt(flag, value())); break;
       case '--seed': {
         const v = value();
         if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed needs an integer in [0, 4294967295], got "${v}"`);
-        o.seed = Number(v);
+        set('seed', Number(v));
         break;
       }
-      case '--seeds': o.seeds = positiveInt(flag, value()); break;
-      case '--normalize': o.normalize = oneOf(flag, value(), NORMALIZATION_SCHEMES); break;
-      case '--out': o.out = value(); break;
-      case '--experiment': o.experiment = oneOf(flag, value(), ['small-data'] as const); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
+      case '--seeds': set('seeds', positiveInt(flag, value())); break;
+      case '--normalize': set('normalize', oneOf(flag, value(), NORMALIZATION_SCHEMES)); break;
+      case '--out': set('out', value()); break;
+      case '--resume': set('resume', value()); break;
+      case '--experiment': set('experiment', oneOf(flag, value(), ['small-data'] as const)); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);
     }
   }
+  o.explicit = [...explicit];
+  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume continues one training run; it cannot be combined with --experiment');
   return o;
+}
+
+/** `predict` and `encode`: use a trained model directory on (another cell's) data. */
+export interface UseOptions {
+  readonly command: 'predict' | 'encode';
+  readonly modelDir: string;
+  readonly data: string;
+  readonly out: string | undefined;
+  readonly device: 'gpu' | 'cpu';
+  readonly quiet: boolean;
+}
+
+export const USE_COMMANDS = ['predict', 'encode'] as const;
+
+export function parseUseArgs(argv: readonly string[]): UseOptions {
+  const command = oneOf('command', argv[0] ?? '', USE_COMMANDS);
+  let modelDir: string | undefined;
+  let data: string | undefined;
+  let out: string | undefined;
+  let device: 'gpu' | 'cpu' = 'gpu';
+  let quiet = false;
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${command} ${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--model': modelDir = value(); break;
+      case '--data': data = value(); break;
+      case '--out': out = value(); break;
+      case '--gpu': device = 'gpu'; break;
+      case '--cpu': device = 'cpu'; break;
+      case '--quiet': quiet = true; break;
+      default:
+        throw new UsageError(`${command}: unknown argument "${arg}" (usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu])`);
+    }
+  }
+  if (modelDir === undefined) throw new UsageError(`${command} needs --model DIR (a directory a training run wrote, with best.safetensors)`);
+  if (data === undefined) throw new UsageError(`${command} needs --data PATH (the cell to ${command === 'predict' ? 'predict' : 'encode'})`);
+  if (command === 'encode') {
+    if (out === undefined) throw new UsageError('encode needs --out FILE.csv or FILE.safetensors');
+    if (!/\.(csv|safetensors)$/.test(out)) throw new UsageError(`encode --out ${out}: the name must end in .csv or .safetensors`);
+  }
+  return { command, modelDir, data, out, device, quiet };
 }

@@ -1,6 +1,9 @@
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
-usage: tsx run.ts [options]
+usage: tsx run.ts [options]                       train one model (checkpoints, metrics, plots in --out)
+       tsx run.ts --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
+       tsx run.ts predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
+       tsx run.ts encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
        tsx run.ts --experiment small-data [options]
        tsx run.ts --self-check
 
@@ -34,9 +37,24 @@ model and training
   --seed N              seeds initialisation, shuffling, dropout and sampling (default 1)
 
 output
-  --out DIR             where metrics.json and predictions.csv go
-                        (default runs/<cell>-<model>-n<size>-seed<seed>)
+  --out DIR             where the run's files go (default runs/<cell>-<model>-n<size>-seed<seed>):
+                        metrics.json, predictions.csv (test genes), best.safetensors (the model at its
+                        best validation epoch), last.safetensors (the latest epoch, with optimizer state,
+                        rewritten after every epoch), vae.safetensors (vae-* models), and the plots
+                        loss.svg, roc.svg, pr.svg (+ vae-loss.svg, latent.svg for vae-* models)
   --quiet               no per-epoch progress on stderr
+
+resume
+  --resume DIR          continue the run in DIR from its last checkpoint with the settings it was
+                        started with (flags that contradict them are refused); on the same adapter it
+                        ends exactly where an uninterrupted run would. --epochs N may extend it;
+                        --gpu/--cpu and --data (the same data, moved) may change.
+
+using a trained model (DIR is a run's --out directory)
+  predict               probability of high expression for every gene of --data, normalised with the
+                        statistics of the training cell: gene_id,label,probability to --out or stdout
+  encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
+                        .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 
 experiment (SimpleChrome's small-data comparison)
   --experiment small-data   models × training sizes × seeds; writes small-data.md and .csv to --out

@@ -3,24 +3,32 @@ import { readExpressionTable } from '../data/expressionTable.ts';
 import { readGeneAnnotation } from '../data/geneAnnotation.ts';
 import { type Neighbors, functionalNeighbors, spatialNeighbors } from '../data/neighbors.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { deepChromeModel } from '../models/deepchrome.ts';
-import { mlpModel } from '../models/mlp.ts';
-import { vaeModel } from '../models/vae.ts';
+import {
+  type ClassifierSpec,
+  type VaeSpec,
+  buildClassifier,
+  buildVae,
+  deepChromeSpec,
+  mlpSpec,
+  vaeSpec,
+} from '../checkpoint/modelSpec.ts';
+import type { ClassifierCheckpoint, RunCheckpoints, VaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
-import { type Model, buildClassifierPlan } from '../train/classifierPlan.ts';
+import { buildClassifierPlan } from '../train/classifierPlan.ts';
 import { labeledSubset, requireBothClasses, splitIndices } from '../train/prepare.ts';
 import {
   type EpochRecord,
   type SplitIndices,
   type TrainResult,
   initialise,
+  initialiseFrom,
   stepsPerEpoch,
   trainClassifier,
 } from '../train/trainClassifier.ts';
-import { type VaeEpochRecord, encodeAll, initialiseVae, trainVae } from '../train/trainVae.ts';
+import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import type { ModelName } from './args.ts';
 
@@ -51,6 +59,9 @@ export interface RunSettings {
 
 export interface RunOutcome {
   readonly result: TrainResult;
+  readonly spec: ClassifierSpec;
+  /** Latent means of every gene [genes, latent] (vae-* models). */
+  readonly latents?: Float32Array;
   readonly vaeHistory: readonly VaeEpochRecord[] | undefined;
   readonly labeledGenes: number;
   readonly parameters: number;
@@ -64,9 +75,23 @@ export interface Progress {
   vaeEpoch(r: VaeEpochRecord, epochs: number): void;
 }
 
-async function executorFor(device: Device, plan: Plan): Promise<Executor & { destroy?: () => void }> {
+/** Checkpoints to write as training goes, and checkpoints to continue from. */
+export interface RunHooks {
+  readonly checkpoints?: RunCheckpoints;
+  readonly resume?: { readonly vae?: VaeCheckpoint; readonly classifier?: ClassifierCheckpoint };
+}
+
+function sameSpec(a: ClassifierSpec | VaeSpec, b: ClassifierSpec | VaeSpec, file: string): void {
+  if (JSON.stringify(a) !== JSON.stringify(b)) {
+    throw new Error(`${file}: holds a model of sizes ${JSON.stringify(b)}, this run builds ${JSON.stringify(a)}`);
+  }
+}
+
+export async function executorFor(device: Device, plan: Plan): Promise<Executor & { destroy?: () => void }> {
   return device.kind === 'gpu' ? GpuExecutor.create(device.gpu, plan) : new CpuExecutor(plan);
 }
+
+export type VaeLatents = { latents: Float32Array; history: VaeEpochRecord[]; parameters: number };
 
 /** Latents of the VAE trained on `unlabeled` genes, cached per (dataset, seed, settings) by the caller. */
 export async function trainVaeLatents(
@@ -75,8 +100,10 @@ export async function trainVaeLatents(
   s: RunSettings,
   device: Device,
   progress: Progress,
-): Promise<{ latents: Float32Array; history: VaeEpochRecord[]; parameters: number }> {
-  const model = vaeModel({ bins: ds.bins, marks: ds.marks.length, latent: s.latent });
+  hooks: RunHooks = {},
+): Promise<VaeLatents> {
+  const spec = vaeSpec(ds.bins, ds.marks.length, s.latent);
+  const model = buildVae(spec);
   const batch = Math.min(s.batch, unlabeled.length);
   const vp = buildVaePlan(model, {
     genes: ds.genes,
@@ -89,12 +116,21 @@ export async function trainVaeLatents(
     seed: s.seed,
   });
   const exec = await executorFor(device, vp.plan);
+  const from = hooks.resume?.vae;
   try {
-    initialiseVae(exec, vp, ds.features, model.store.initialValues(s.seed));
+    if (from) {
+      sameSpec(spec, from.spec, from.file);
+      initialiseVaeFrom(exec, vp, ds.features, { ...from, step: from.state.step });
+    } else {
+      initialiseVae(exec, vp, ds.features, model.store.initialValues(s.seed));
+    }
+    const checkpoints = hooks.checkpoints;
     const history = await trainVae(exec, vp, unlabeled, {
       epochs: s.vaeEpochs,
       seed: s.seed,
       onEpoch: (r) => progress.vaeEpoch(r, s.vaeEpochs),
+      ...(from ? { resume: from.state } : {}),
+      ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveVae(exec, vp, spec, state) } : {}),
     });
     return { latents: await encodeAll(exec, vp), history, parameters: model.store.count };
   } finally {
@@ -128,7 +164,8 @@ export async function runModel(
   s: RunSettings,
   device: Device,
   progress: Progress,
-  cachedLatents?: (key: string, make: () => Promise<{ latents: Float32Array; history: VaeEpochRecord[]; parameters: number }>) => Promise<{ latents: Float32Array; history: VaeEpochRecord[]; parameters: number }>,
+  cachedLatents?: (key: string, make: () => Promise<VaeLatents>) => Promise<VaeLatents>,
+  hooks: RunHooks = {},
 ): Promise<RunOutcome> {
   const all = splitIndices(ds);
   if (all.train.length === 0 || all.valid.length === 0 || all.test.length === 0) {
@@ -142,18 +179,20 @@ export async function runModel(
   requireBothClasses(`${ds.cell} test genes`, split.test, ds.labels);
 
   let features = ds.features;
-  let model: Model;
+  let spec: ClassifierSpec;
+  let latents: Float32Array | undefined;
   let vaeHistory: VaeEpochRecord[] | undefined;
   let vaeParameters = 0;
   let neighborInfo: RunOutcome['neighbors'];
   const t0 = performance.now();
   if (s.model === 'vae-mlp' || s.model === 'vae-mlp-neighbors') {
     const unlabeled = Uint32Array.from([...all.train, ...all.valid]).sort();
-    const make = () => trainVaeLatents(ds, unlabeled, s, device, progress);
+    const make = () => trainVaeLatents(ds, unlabeled, s, device, progress, hooks);
     const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
     const vae = cachedLatents ? await cachedLatents(key, make) : await make();
     vaeHistory = vae.history;
     vaeParameters = vae.parameters;
+    latents = vae.latents;
     features = vae.latents;
     let width = s.latent;
     if (s.model === 'vae-mlp-neighbors') {
@@ -162,12 +201,13 @@ export async function runModel(
       width = s.latent * (1 + n.width);
       neighborInfo = { kind: n.kind, k: n.k, unmatched: n.unmatched.length };
     }
-    model = mlpModel({ inputShape: [width] });
+    spec = mlpSpec([width]);
   } else if (s.model === 'mlp') {
-    model = mlpModel({ inputShape: [ds.bins, ds.marks.length] });
+    spec = mlpSpec([ds.bins, ds.marks.length]);
   } else {
-    model = deepChromeModel({ bins: ds.bins, marks: ds.marks.length });
+    spec = deepChromeSpec(ds.bins, ds.marks.length);
   }
+  const model = buildClassifier(spec);
   const t1 = performance.now();
 
   const batch = Math.min(s.batch, split.train.length);
@@ -180,15 +220,29 @@ export async function runModel(
     seed: s.seed,
   });
   const exec = await executorFor(device, cp.plan);
+  const from = hooks.resume?.classifier;
+  const checkpoints = hooks.checkpoints;
   try {
-    initialise(exec, cp, { features, labels: ds.labels, split }, model.store.initialValues(s.seed + 1));
-    const result = await trainClassifier(exec, cp, { features, labels: ds.labels, split }, {
+    const data = { features, labels: ds.labels, split };
+    if (from) {
+      sameSpec(spec, from.spec, from.file);
+      const { params, adamM, adamV, best } = from;
+      if (!adamM || !adamV || !best) throw new Error(`${from.file}: has no optimizer state to resume from`);
+      initialiseFrom(exec, cp, data, { params, adamM, adamV, best, step: from.state.step });
+    } else {
+      initialise(exec, cp, data, model.store.initialValues(s.seed + 1));
+    }
+    const result = await trainClassifier(exec, cp, data, {
       epochs: s.epochs,
       seed: s.seed,
       onEpoch: (r) => progress.epoch(s.model, r, s.epochs),
+      ...(from ? { resume: from.state } : {}),
+      ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) } : {}),
     });
     return {
       result,
+      spec,
+      ...(latents ? { latents } : {}),
       vaeHistory,
       labeledGenes: split.train.length,
       parameters: model.store.count + vaeParameters,

@@ -1,3 +1,4 @@
+import { datasetFingerprint } from '../checkpoint/fingerprint.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../data/normalize.ts';
@@ -56,16 +57,21 @@ export interface LoadedData {
   readonly dataset: Dataset;
   readonly normalization: NormalizationStats;
   readonly source: { readonly path: string; readonly layout: string; readonly synthetic: boolean; readonly cache: string };
+  /** datasetFingerprint of the data as read (before normalization). */
+  readonly fingerprint: string;
 }
 
-export async function loadData(o: CliOptions): Promise<LoadedData> {
+/** Reads the chosen data and normalises it: with statistics fitted on its
+ * training genes, or with `stats` as given (a resumed run never refits). */
+export async function loadData(o: CliOptions, stats?: NormalizationStats): Promise<LoadedData> {
   const choice = await chooseData(o.data, err);
   const loaded = await loadCell(choice.path);
-  const normalization = fitNormalization(loaded.dataset, o.normalize);
+  const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
   return {
     dataset: applyNormalization(loaded.dataset, normalization),
     normalization,
     source: { path: choice.path, layout: loaded.layout, synthetic: choice.synthetic, cache: loaded.cache.status },
+    fingerprint: datasetFingerprint(loaded.dataset),
   };
 }
 

@@ -15,7 +15,8 @@ export type { OptimizerConfig };
 // The whole life of a binary classifier as one static plan over one set of
 // buffers. Segments:
 //   train     one optimisation step: gather a minibatch through the shuffled
-//             order, forward, BCE (summed into report.loss), backward, Adam;
+//             order, forward, BCE (summed into report.loss, whose running value
+//             is also stored per step in train.stepLosses), backward, Adam;
 //             the step counter and the minibatch cursor advance on the GPU,
 //             so an epoch is run(stepsPerEpoch, 'train') — one submit.
 //   predict   one batch of logits through eval.order into report.logits.
@@ -52,6 +53,8 @@ export const T = {
   report: 'report',
   reportLoss: 'report.loss',
   reportLogits: 'report.logits',
+  /** [stepsPerEpoch, 1]: report.loss after each step of the epoch (a running sum), read only to find a divergent step. */
+  stepLosses: 'train.stepLosses',
   best: 'best.params',
 } as const;
 
@@ -86,6 +89,8 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   plan.tensor(T.report, [logitsOffset + predictCapacity]);
   plan.view(T.reportLoss, T.report, 0, [1]);
   plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
+  const steps = Math.max(1, Math.ceil(config.trainOrderLength / batch));
+  plan.tensor(T.stepLosses, [steps, 1]);
 
   const context = (prefix: string, b: number, training: boolean): BuildContext => ({
     plan,
@@ -114,6 +119,13 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
     targets: y,
     loss: T.reportLoss,
     dlogits,
+  });
+  // The running loss after this step, at row train.cursor: a NaN can then be
+  // traced to its step without a host read per step.
+  plan.call(storeRowsKernel({ batch: 1, rowSize: 1, capacity: steps }), {
+    src: plan.view('report.loss.row', T.report, 0, [1, 1]),
+    cursor: T.trainCursor,
+    dest: T.stepLosses,
   });
   backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
   appendOptimizerStep(plan, model.store, config.optimizer, T.step, T.trainCursor);

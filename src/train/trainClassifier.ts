@@ -50,11 +50,80 @@ export interface TrainResult {
   readonly testProbabilities: Float32Array;
 }
 
+/** Where a checkpointed run left off; the device tensors (parameters, Adam's
+ * moments, best.params, the step counter) are restored by the caller. */
+export interface ClassifierResumePoint {
+  /** Epochs already finished. */
+  readonly epoch: number;
+  /** State of the shuffling generator after the last finished epoch. */
+  readonly rng: number;
+  readonly bestEpoch: number;
+  readonly bestAuroc: number;
+  readonly history: readonly EpochRecord[];
+}
+
+/** What the loop knows after each finished epoch, for a checkpoint. */
+export interface ClassifierEpochState {
+  readonly epoch: number;
+  /** The device step counter: epoch × steps per epoch. */
+  readonly step: number;
+  readonly rng: number;
+  readonly bestEpoch: number;
+  readonly bestAuroc: number;
+  readonly history: readonly EpochRecord[];
+  /** This epoch is the new best (best.params was just snapshotted). */
+  readonly improved: boolean;
+}
+
 export interface TrainLoopConfig {
   readonly epochs: number;
   /** Seeds the shuffles (the parameter init and GPU streams are seeded where they are built). */
   readonly seed: number;
   readonly onEpoch?: (r: EpochRecord) => void;
+  /** Continue from a checkpoint instead of epoch 1. */
+  readonly resume?: ClassifierResumePoint;
+  /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. */
+  readonly afterEpoch?: (state: ClassifierEpochState) => Promise<void>;
+}
+
+/** A non-finite training loss. `step` is 1-based within the epoch; `globalStep` counts from the start of the run. */
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+  constructor(
+    readonly what: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly stepsPerEpoch: number,
+    readonly loss: number,
+  ) {
+    super(
+      `${what} diverged: the loss is ${loss} at epoch ${epoch}, step ${step} of ${stepsPerEpoch} ` +
+        `(step ${(epoch - 1) * stepsPerEpoch + step} of the run)`,
+    );
+  }
+
+  get globalStep(): number {
+    return (this.epoch - 1) * this.stepsPerEpoch + this.step;
+  }
+}
+
+/** The first step whose running loss sum is not finite (a sum of non-negative
+ * losses stays non-finite once it is), with that step's own loss. */
+export function firstNonFiniteStep(runningSums: ArrayLike<number>, steps: number): { step: number; loss: number } {
+  let previous = 0;
+  for (let s = 0; s < steps; s++) {
+    const sum = runningSums[s] as number;
+    if (!Number.isFinite(sum)) return { step: s + 1, loss: Number.isFinite(previous) ? sum - previous : sum };
+    previous = sum;
+  }
+  return { step: steps, loss: Number.NaN };
+}
+
+/** Reads the per-step running losses once, after an epoch's total came back non-finite, and names the step. */
+export async function divergence(exec: Executor, tensor: string, what: string, epoch: number, steps: number): Promise<TrainingDivergedError> {
+  const sums = await exec.read(tensor);
+  const { step, loss } = firstNonFiniteStep(sums, steps);
+  return new TrainingDivergedError(what, epoch, step, steps, loss);
 }
 
 export function stepsPerEpoch(trainGenes: number, batch: number): number {
@@ -103,6 +172,24 @@ export function initialise(exec: Executor, cp: ClassifierPlan, data: ClassifierD
   exec.write(T.step, [0]);
 }
 
+/** What a checkpoint puts back on the device: flat buffers in the model's layout and the step counter. */
+export interface ClassifierDeviceState {
+  readonly params: Float32Array;
+  readonly adamM: Float32Array;
+  readonly adamV: Float32Array;
+  readonly best: Float32Array;
+  readonly step: number;
+}
+
+/** Uploads the data and a checkpoint's device state (gradients are rewritten by every step, so zeros do). */
+export function initialiseFrom(exec: Executor, cp: ClassifierPlan, data: ClassifierData, state: ClassifierDeviceState): void {
+  initialise(exec, cp, data, state.params);
+  exec.write(ADAM_M, state.adamM);
+  exec.write(ADAM_V, state.adamV);
+  exec.write(T.best, state.best);
+  exec.write(T.step, [state.step]);
+}
+
 /** Logits of the given genes, with the current parameters, in one submit and one read. */
 export async function predictLogits(exec: Executor, cp: ClassifierPlan, genes: Uint32Array): Promise<Float32Array> {
   const order = new Uint32Array(cp.config.genes);
@@ -128,9 +215,13 @@ export async function trainClassifier(
   }
   const random = seededRandom(config.seed ^ 0x5eed);
   const validLabels = Array.from(valid, (g) => data.labels[g] as number);
-  const history: EpochRecord[] = [];
+  const history: EpochRecord[] = [...(config.resume?.history ?? [])];
   let best = { epoch: 0, auroc: Number.NEGATIVE_INFINITY };
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+  if (config.resume) {
+    random.restore(config.resume.rng);
+    best = { epoch: config.resume.bestEpoch, auroc: config.resume.bestAuroc };
+  }
+  for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
     exec.write(T.trainOrder, shuffledOrder(train, cp.config.trainOrderLength, random));
     exec.write(T.trainCursor, [0]);
@@ -144,7 +235,7 @@ export async function trainClassifier(
     const report = await exec.read(T.report);
     const seconds = (performance.now() - t0) / 1000;
     const trainLoss = (report[0] as number) / steps;
-    if (!Number.isFinite(trainLoss)) throw new Error(`training diverged: loss is ${trainLoss} at epoch ${epoch}`);
+    if (!Number.isFinite(trainLoss)) throw await divergence(exec, T.stepLosses, 'training', epoch, steps);
     const logits = report.subarray(cp.logitsOffset, cp.logitsOffset + valid.length);
     const record: EpochRecord = {
       epoch,
@@ -154,12 +245,23 @@ export async function trainClassifier(
       genesPerSecond: (steps * batch) / seconds,
     };
     history.push(record);
-    config.onEpoch?.(record);
-    if (record.valid.auroc > best.auroc) {
+    const improved = record.valid.auroc > best.auroc;
+    if (improved) {
       best = { epoch, auroc: record.valid.auroc };
       await exec.run(1, 'snapshot');
     }
+    await config.afterEpoch?.({
+      epoch,
+      step: epoch * steps,
+      rng: random.state(),
+      bestEpoch: best.epoch,
+      bestAuroc: best.auroc,
+      history,
+      improved,
+    });
+    config.onEpoch?.(record);
   }
+  if (best.epoch === 0) throw new Error(`classifier: no epoch to keep (asked for ${config.epochs}, ${config.resume?.epoch ?? 0} already done)`);
   await exec.run(1, 'restore');
   const validLogits = await predictLogits(exec, cp, valid);
   const testLogits = await predictLogits(exec, cp, test);

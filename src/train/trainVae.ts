@@ -1,6 +1,7 @@
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
 import { seededRandom } from '../util/random.ts';
+import { divergence } from './trainClassifier.ts';
 import { V, type VaePlan } from './vaePlan.ts';
 
 // The VAE's epoch loop: one shuffled order upload, one submit of all steps and
@@ -17,10 +18,27 @@ export interface VaeEpochRecord {
   readonly genesPerSecond: number;
 }
 
+export interface VaeResumePoint {
+  readonly epoch: number;
+  readonly rng: number;
+  readonly history: readonly VaeEpochRecord[];
+}
+
+export interface VaeEpochState {
+  readonly epoch: number;
+  readonly step: number;
+  readonly rng: number;
+  readonly history: readonly VaeEpochRecord[];
+}
+
 export interface VaeTrainConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly onEpoch?: (r: VaeEpochRecord) => void;
+  /** Continue from a checkpoint: the caller has restored the parameters, moments and step counter. */
+  readonly resume?: VaeResumePoint;
+  /** Awaited after each finished epoch, before onEpoch. */
+  readonly afterEpoch?: (state: VaeEpochState) => Promise<void>;
 }
 
 export function initialiseVae(exec: Executor, vp: VaePlan, features: Float32Array, initialParams: Float32Array): void {
@@ -31,6 +49,19 @@ export function initialiseVae(exec: Executor, vp: VaePlan, features: Float32Arra
   exec.write(V.step, [0]);
 }
 
+/** Uploads the features and a checkpoint's parameters, Adam moments and step counter. */
+export function initialiseVaeFrom(
+  exec: Executor,
+  vp: VaePlan,
+  features: Float32Array,
+  state: { readonly params: Float32Array; readonly adamM: Float32Array; readonly adamV: Float32Array; readonly step: number },
+): void {
+  initialiseVae(exec, vp, features, state.params);
+  exec.write(ADAM_M, state.adamM);
+  exec.write(ADAM_V, state.adamV);
+  exec.write(V.step, [state.step]);
+}
+
 export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, config: VaeTrainConfig): Promise<VaeEpochRecord[]> {
   const { batch } = vp.config;
   const steps = Math.ceil(genes.length / batch);
@@ -38,8 +69,9 @@ export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, 
     throw new Error(`vae: plan built for a training order of ${vp.config.trainOrderLength}, data needs ${steps * batch}`);
   }
   const random = seededRandom(config.seed ^ 0x7ae);
-  const history: VaeEpochRecord[] = [];
-  for (let epoch = 1; epoch <= config.epochs; epoch++) {
+  if (config.resume) random.restore(config.resume.rng);
+  const history: VaeEpochRecord[] = [...(config.resume?.history ?? [])];
+  for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
     const perm = Uint32Array.from(genes);
     for (let i = perm.length - 1; i > 0; i--) {
@@ -62,8 +94,9 @@ export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, 
       seconds,
       genesPerSecond: (steps * batch) / seconds,
     };
-    if (!Number.isFinite(record.loss)) throw new Error(`VAE training diverged: loss is ${record.loss} at epoch ${epoch}`);
+    if (!Number.isFinite(record.loss)) throw await divergence(exec, V.stepLosses, 'VAE training', epoch, steps);
     history.push(record);
+    await config.afterEpoch?.({ epoch, step: epoch * steps, rng: random.state(), history });
     config.onEpoch?.(record);
   }
   return history;

@@ -38,6 +38,8 @@ export const V = {
   report: 'report',
   reportLoss: 'report.loss',
   reportLatents: 'report.latents',
+  /** [stepsPerEpoch, 1]: the running total loss after each step of the epoch, read only to find a divergent step. */
+  stepLosses: 'train.stepLosses',
 } as const;
 
 export interface VaePlan {
@@ -68,6 +70,8 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   plan.tensor(V.report, [latentsOffset + encodeCapacity * Z]);
   plan.view(V.reportLoss, V.report, 0, [3]);
   plan.view(V.reportLatents, V.report, latentsOffset, [encodeCapacity, Z]);
+  const steps = Math.max(1, Math.ceil(config.trainOrderLength / batch));
+  plan.tensor(V.stepLosses, [steps, 1]);
 
   const context = (prefix: string, b: number): BuildContext => ({
     plan,
@@ -109,6 +113,11 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
     dRecon,
     dMu: dMuKl,
     [head.d]: dLogvarKl,
+  });
+  plan.call(storeRowsKernel({ batch: 1, rowSize: 1, capacity: steps }), {
+    src: plan.view('report.loss.row', V.report, 0, [1, 1]),
+    cursor: V.trainCursor,
+    dest: V.stepLosses,
   });
   const dz = backwardAll(t, model.decoder, plan.view('train/dRecon.shaped', dRecon, 0, [batch, bins, marks]), true) as string;
   const dMuZ = plan.tensor('train/dMu.z', [batch, Z]);

@@ -1,0 +1,238 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
+import {
+  type ClassifierCheckpoint,
+  FILES,
+  type VaeCheckpoint,
+  readClassifierCheckpoint,
+  readVaeCheckpoint,
+} from '../checkpoint/runCheckpoint.ts';
+import { encodeSafetensors, writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { sigmoid } from '../cpu/activation.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { loadCell } from '../data/loadCell.ts';
+import { type NormalizationStats, applyNormalization } from '../data/normalize.ts';
+import { auroc } from '../metrics/auroc.ts';
+import { buildClassifierPlan } from '../train/classifierPlan.ts';
+import { initialise, predictLogits } from '../train/trainClassifier.ts';
+import { encodeAll, initialiseVae } from '../train/trainVae.ts';
+import { buildVaePlan } from '../train/vaePlan.ts';
+import { type UseOptions, UsageError } from './args.ts';
+import { usesVae } from './resume.ts';
+import { type Device, type RunSettings, executorFor, neighborsFor, withNeighbors } from './runModel.ts';
+import { err, settingsOf } from './session.ts';
+import { restoreSettings } from './storedSettings.ts';
+import { deviceFor } from './trainRun.ts';
+
+// `predict` and `encode`: a trained run directory applied to the genes of
+// another cell. The data is normalised with the statistics stored in the
+// checkpoint (fitted on the training cell's training genes), never refitted,
+// and goes through the same plans training used: the VAE plan's encode
+// segment, the classifier plan's predict segment.
+
+export interface ModelDirectory {
+  readonly dir: string;
+  readonly classifier?: ClassifierCheckpoint;
+  readonly vae?: VaeCheckpoint;
+  readonly modelName: string;
+  readonly settings: RunSettings;
+  readonly normalization: NormalizationStats;
+  readonly trainedOn: string;
+}
+
+export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'): Promise<ModelDirectory> {
+  if (!existsSync(dir)) throw new UsageError(`--model ${dir}: no such directory`);
+  const bestPath = join(dir, FILES.best);
+  const vaePath = join(dir, FILES.vae);
+  const classifier = existsSync(bestPath) ? await readClassifierCheckpoint(bestPath, 'best') : undefined;
+  const info = classifier?.info ?? (existsSync(vaePath) ? (await readVaeCheckpoint(vaePath)).info : undefined);
+  if (!info) throw new Error(`--model ${dir}: no ${FILES.best} (a training run writes it after its first epoch)`);
+  if (need === 'classifier' && !classifier) throw new Error(`--model ${dir}: no ${FILES.best}; predict needs a trained classifier`);
+  let vae: VaeCheckpoint | undefined;
+  if (usesVae(info.modelName) || need === 'vae') {
+    if (!existsSync(vaePath)) {
+      throw new Error(
+        need === 'vae' && !usesVae(info.modelName)
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a vae-mlp or vae-mlp-neighbors run`
+          : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
+      );
+    }
+    vae = await readVaeCheckpoint(vaePath);
+    if (vae.info.runId !== info.runId) throw new Error(`--model ${dir}: ${FILES.best} and ${FILES.vae} come from different runs`);
+    const planned = Number(info.settings.vaeEpochs);
+    if (vae.state.epoch < planned) {
+      throw new Error(`--model ${dir}: ${FILES.vae} holds a VAE stopped after ${vae.state.epoch} of ${planned} epochs; resume the run first (npx tsx run.ts --resume ${dir})`);
+    }
+  }
+  const settings = settingsOf(restoreSettings(info.settings, classifier?.file ?? vaePath));
+  return {
+    dir,
+    ...(classifier ? { classifier } : {}),
+    ...(vae ? { vae } : {}),
+    modelName: info.modelName,
+    settings,
+    normalization: info.normalization,
+    trainedOn: info.data.cell,
+  };
+}
+
+/** The new cell's data, read and normalised with the model's statistics; its shape must be the model's. */
+async function dataFor(path: string, m: ModelDirectory, bins: number, marks: number): Promise<Dataset> {
+  if (!existsSync(path) && !existsSync(`${path}.train.csv.gz`) && !existsSync(`${path}.train.csv`)) {
+    throw new UsageError(`--data ${path}: no such file or directory`);
+  }
+  const raw = (await loadCell(path)).dataset;
+  if (raw.bins !== bins || raw.marks.length !== marks) {
+    throw new Error(`--data ${path}: ${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model in ${m.dir} takes ${bins} × ${marks}`);
+  }
+  return applyNormalization(raw, m.normalization);
+}
+
+async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSettings, device: Device): Promise<Float32Array> {
+  const batch = Math.min(s.batch, ds.genes);
+  const vp = buildVaePlan(vae.model, {
+    genes: ds.genes,
+    batch,
+    encodeBatch: Math.min(256, ds.genes),
+    trainOrderLength: batch,
+    beta: s.beta,
+    sigma: s.sigma,
+    optimizer: { lr: s.lr },
+    seed: s.seed,
+  });
+  const exec = await executorFor(device, vp.plan);
+  try {
+    initialiseVae(exec, vp, ds.features, vae.params);
+    return await encodeAll(exec, vp);
+  } finally {
+    exec.destroy?.();
+  }
+}
+
+function inputBins(spec: ClassifierSpec): number | undefined {
+  if (spec.architecture === 'deepchrome') return spec.bins;
+  return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
+}
+
+/** Probabilities for every gene of `ds` (already normalised), in dataset order. */
+export async function predictProbabilities(m: ModelDirectory, ds: Dataset, device: Device): Promise<Float32Array> {
+  const c = m.classifier as ClassifierCheckpoint;
+  const s = m.settings;
+  let features = ds.features;
+  if (m.vae) {
+    features = await latentMeans(ds, m.vae, s, device);
+    if (m.modelName === 'vae-mlp-neighbors') features = withNeighbors(features, s.latent, await neighborsFor(ds, s));
+  }
+  const width = features.length / ds.genes;
+  const expected = c.model.inputShape.reduce((a, b) => a * b, 1);
+  if (width !== expected) throw new Error(`${c.file}: the classifier takes ${expected} features per gene, ${ds.cell} gives ${width}`);
+  const batch = Math.min(s.batch, ds.genes);
+  const cp = buildClassifierPlan(c.model, {
+    genes: ds.genes,
+    batch,
+    predictBatch: Math.min(256, ds.genes),
+    trainOrderLength: batch,
+    optimizer: { lr: s.lr },
+    seed: s.seed,
+  });
+  const exec = await executorFor(device, cp.plan);
+  try {
+    const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
+    initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
+    return Float32Array.from(await predictLogits(exec, cp, all), sigmoid);
+  } finally {
+    exec.destroy?.();
+  }
+}
+
+async function writeOutput(out: string | undefined, text: string): Promise<void> {
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  await mkdir(dirname(out), { recursive: true });
+  await writeFileAtomically(out, text);
+}
+
+function bothClasses(labels: ArrayLike<number>): boolean {
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) pos += labels[i] as number;
+  return pos > 0 && pos < labels.length;
+}
+
+async function predictCommand(o: UseOptions): Promise<number> {
+  const m = await readModelDirectory(o.modelDir, 'classifier');
+  const spec = (m.classifier as ClassifierCheckpoint).spec;
+  const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) as number);
+  const ds = await dataFor(o.data, m, bins, m.normalization.marks.length);
+  const choice = await deviceFor(o.device);
+  try {
+    if (!o.quiet) {
+      err(
+        `predict: ${m.modelName} trained on ${m.trainedOn} (${o.modelDir}) on ${ds.cell}, ${ds.genes} genes; ` +
+          `normalization ${m.normalization.scheme} as fitted on ${m.trainedOn}'s ${m.normalization.trainGenes} training genes; ${o.device.toUpperCase()}: ${choice.name}`,
+      );
+    }
+    const p = await predictProbabilities(m, ds, choice.device);
+    const lines = ['gene_id,label,probability'];
+    for (let g = 0; g < ds.genes; g++) lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(p[g] as number).toPrecision(6)}`);
+    await writeOutput(o.out, `${lines.join('\n')}\n`);
+    if (!o.quiet) {
+      const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
+      err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+    }
+    return 0;
+  } finally {
+    choice.release();
+  }
+}
+
+async function encodeCommand(o: UseOptions): Promise<number> {
+  const m = await readModelDirectory(o.modelDir, 'vae');
+  const vae = m.vae as VaeCheckpoint;
+  const ds = await dataFor(o.data, m, vae.spec.bins, vae.spec.marks);
+  const choice = await deviceFor(o.device);
+  try {
+    const Z = vae.spec.latent;
+    const mu = await latentMeans(ds, vae, m.settings, choice.device);
+    const out = o.out as string;
+    await mkdir(dirname(out), { recursive: true });
+    if (out.endsWith('.safetensors')) {
+      await writeFileAtomically(
+        out,
+        encodeSafetensors(
+          [
+            { name: 'latent_mean', shape: [ds.genes, Z], data: mu },
+            { name: 'label', shape: [ds.genes], data: Uint8Array.from(ds.labels) },
+            { name: 'split', shape: [ds.genes], data: Uint8Array.from(ds.split) },
+          ],
+          {
+            format: 'simplechrome-latents-1',
+            cell: ds.cell,
+            model: o.modelDir,
+            trained_on: m.trainedOn,
+            gene_ids: JSON.stringify(ds.geneIds),
+            split_codes: JSON.stringify({ train: 0, valid: 1, test: 2 }),
+          },
+        ),
+      );
+    } else {
+      const lines = [['gene_id', 'label', ...Array.from({ length: Z }, (_, j) => `z${j + 1}`)].join(',')];
+      for (let g = 0; g < ds.genes; g++) {
+        const row = Array.from(mu.subarray(g * Z, (g + 1) * Z), (v) => v.toPrecision(7));
+        lines.push([ds.geneIds[g], String(ds.labels[g]), ...row].join(','));
+      }
+      await writeFileAtomically(out, `${lines.join('\n')}\n`);
+    }
+    if (!o.quiet) err(`encode: ${ds.genes} genes of ${ds.cell} → ${Z} latent means each (VAE trained on ${m.trainedOn}); wrote ${out}`);
+    return 0;
+  } finally {
+    choice.release();
+  }
+}
+
+export async function useModel(o: UseOptions): Promise<number> {
+  return o.command === 'predict' ? predictCommand(o) : encodeCommand(o);
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import type { EpochRecord, Scores } from '../train/trainClassifier.ts';
+import type { VaeEpochRecord } from '../train/trainVae.ts';
+import { type LossPoint, latentChart, lossChart, prChart, rocChart } from './charts.ts';
+import { renderSvg } from './render.ts';
+
+// The SVG files every training run leaves in its directory:
+//   loss.svg      classifier training and validation loss per epoch
+//   roc.svg       ROC curve on the test genes
+//   pr.svg        precision-recall curve on the test genes
+//   vae-loss.svg  VAE loss per epoch (vae-* models)
+//   latent.svg    VAE latent means in 2-D (PCA), coloured by label (vae-* models)
+
+export interface RunPlotInput {
+  readonly model: string;
+  readonly cell: string;
+  readonly history: readonly EpochRecord[];
+  readonly bestEpoch: number;
+  readonly test: Scores;
+  /** Test labels and probabilities, in the same order. */
+  readonly testLabels: ArrayLike<number>;
+  readonly testProbabilities: ArrayLike<number>;
+  readonly vaeHistory?: readonly VaeEpochRecord[];
+  /** Latent means [genes, width] and every gene's label. */
+  readonly latents?: { readonly values: Float32Array; readonly width: number; readonly labels: ArrayLike<number> };
+}
+
+export const PLOT_FILES = {
+  loss: 'loss.svg',
+  roc: 'roc.svg',
+  pr: 'pr.svg',
+  vaeLoss: 'vae-loss.svg',
+  latent: 'latent.svg',
+} as const;
+
+/** Renders and writes the run's plots; returns the file names written. */
+export async function writeRunPlots(out: string, r: RunPlotInput): Promise<string[]> {
+  const what = `${r.model} on ${r.cell}`;
+  const loss: LossPoint[] = [];
+  for (const h of r.history) {
+    loss.push({ epoch: h.epoch, series: 'train', loss: h.trainLoss });
+    loss.push({ epoch: h.epoch, series: 'validation', loss: h.valid.loss });
+  }
+  const n = r.testLabels.length;
+  const charts: [string, Promise<string>][] = [
+    [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'binary cross-entropy', r.bestEpoch))],
+    [PLOT_FILES.roc, renderSvg(rocChart(`${what}: ROC, ${n} test genes`, r.testLabels, r.testProbabilities, r.test.auroc))],
+    [PLOT_FILES.pr, renderSvg(prChart(`${what}: precision-recall, ${n} test genes`, r.testLabels, r.testProbabilities, r.test.aupr))],
+  ];
+  if (r.vaeHistory && r.vaeHistory.length > 0) {
+    const vae: LossPoint[] = [];
+    for (const h of r.vaeHistory) {
+      vae.push({ epoch: h.epoch, series: 'total (reconstruction + beta·KL)', loss: h.loss });
+      vae.push({ epoch: h.epoch, series: 'reconstruction (MSE)', loss: h.reconstruction });
+    }
+    charts.push([PLOT_FILES.vaeLoss, renderSvg(lossChart(`VAE on ${r.cell}: training loss per epoch`, vae, 'loss per gene'))]);
+  }
+  if (r.latents) {
+    const { values, width, labels } = r.latents;
+    charts.push([PLOT_FILES.latent, renderSvg(latentChart(`VAE latent means of ${r.cell}, PCA`, values, width, labels))]);
+  }
+  const written: string[] = [];
+  for (const [name, svg] of charts) {
+    await writeFileAtomically(join(out, name), await svg);
+    written.push(name);
+  }
+  return written;
+}
