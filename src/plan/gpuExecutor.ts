@@ -151,6 +151,71 @@ export class GpuExecutor {
     this.stats.dispatches += repeat * dispatches.length;
   }
 
+  /** `run(repeat, segment)` timed: `wallMs` from submit to the queue going
+   * idle on the host clock (the queue is drained first), and `gpuMs` between
+   * timestamps written at the start and end of the pass when the device has
+   * 'timestamp-query' (else undefined). Counts as one submit, like `run`; the
+   * timestamps' readback is not a tensor read and is not counted. For
+   * benchmarks: a pass of many repeats keeps the clocks' granularity small
+   * against what is measured. */
+  async timedRun(repeat = 1, segment?: string): Promise<{ readonly wallMs: number; readonly gpuMs: number | undefined }> {
+    const { device } = this.gpu;
+    const { start, end } = this.plan.range(segment);
+    const dispatches = this.dispatches.filter((d) => d.call >= start && d.call < end);
+    const names = [...new Set(dispatches.map((d) => d.kernel))].join(', ');
+    await this.finish();
+    const timestamps = this.gpu.hasTimestamps
+      ? await checked(this.gpu, 'creating timestamp queries', () => ({
+          querySet: device.createQuerySet({ label: 'timed run', type: 'timestamp', count: 2 }),
+          resolved: device.createBuffer({ label: 'timed run: resolved', size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
+          staging: device.createBuffer({ label: 'timed run: staging', size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        }))
+      : undefined;
+    try {
+      const t0 = performance.now();
+      try {
+        await checked(this.gpu, `running ${names} (timed)`, () => {
+          const encoder = device.createCommandEncoder({ label: 'timed plan' });
+          const pass = encoder.beginComputePass({
+            label: 'timed plan',
+            ...(timestamps ? { timestampWrites: { querySet: timestamps.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+          });
+          for (let r = 0; r < repeat; r++) {
+            for (const d of dispatches) {
+              pass.setPipeline(d.pipeline);
+              pass.setBindGroup(0, d.bindGroup);
+              pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+            }
+          }
+          pass.end();
+          if (timestamps) {
+            encoder.resolveQuerySet(timestamps.querySet, 0, 2, timestamps.resolved, 0);
+            encoder.copyBufferToBuffer(timestamps.resolved, 0, timestamps.staging, 0, 16);
+          }
+          device.queue.submit([encoder.finish()]);
+        });
+      } catch (e) {
+        if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e, dispatches);
+        throw e;
+      }
+      await this.finish();
+      const wallMs = performance.now() - t0;
+      this.stats.submits++;
+      this.stats.dispatches += repeat * dispatches.length;
+      if (!timestamps) return { wallMs, gpuMs: undefined };
+      await unlessLost(this.gpu, 'reading timestamps', timestamps.staging.mapAsync(GPUMapMode.READ));
+      const ticks = new BigUint64Array(timestamps.staging.getMappedRange(0, 16).slice(0));
+      timestamps.staging.unmap();
+      const [begin, finish] = [ticks[0] as bigint, ticks[1] as bigint];
+      // A device may reset or wrap its counter between the two writes; such a pair says nothing.
+      return { wallMs, gpuMs: finish > begin ? Number(finish - begin) / 1e6 : undefined };
+    } finally {
+      timestamps?.querySet.destroy();
+      timestamps?.resolved.destroy();
+      timestamps?.staging.destroy();
+    }
+  }
+
   /** Runs a segment once with each dispatch in its own submit, timing each to
    * completion on the host clock. Slow (a round trip per dispatch) and only
    * for finding where time goes; the totals overstate a real run. */

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""PyTorch (eager, CUDA) training throughput for the models bench/train.ts times.
+
+    python3 bench/pytorch_train.py [--models vae,mlp,deepchrome] [--batches 64,256]
+                                   [--epochs 5] [--steps 20]
+                                   [--data PREFIX | --genes N] [--device cuda] [--json FILE]
+
+The same three models as src/models (MLP 500-256-128-1; DeepChrome conv 5->50 k10,
+max-pool 5, dropout 0.5, 625, 125, 1; SimpleChrome's VAE: conv 5->32->64 k5 same with
+LeakyReLU(0.5), mu/logvar heads of 10, decoder dense -> 6400, transposed convs 64->64->32
+k5 and 32->5 k1, tanh; MSE + beta*KL with beta 5e-5), Adam lr 1e-3, on data of the same
+shape (100 bins x 5 marks): the real E003 sample's training split with --data
+(log1p-max as the CLI), or --genes N random values in [-1, 1] (throughput does not
+depend on the values). The data lives on the device; an epoch draws one shuffled
+order on the device, runs every step (gather, forward, loss, backward, Adam) and
+reads the summed loss once, like bench/train.ts. Timed with torch.cuda.synchronize()
+around each region; median of --epochs epochs and --steps single steps after warm-up.
+Prints genes/s (step: batch / step time; epoch: steps x batch / epoch time) in the
+same table layout as bench/train.ts.
+"""
+
+import argparse
+import datetime
+import gzip
+import json
+import os
+import statistics
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+BINS, MARKS, LATENT, BETA, LR = 100, 5, 10, 5e-5, 1e-3
+
+
+def read_split(path):
+    """DeepChrome CSV rows: gene, bin, 5 marks, label -> ([genes, bins, marks], labels)."""
+    with gzip.open(path, "rt") as f:
+        rows = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    genes = rows.shape[0] // BINS
+    rows = rows[: genes * BINS].reshape(genes, BINS, rows.shape[1])
+    return rows[:, :, 2 : 2 + MARKS].astype(np.float32), rows[:, 0, 2 + MARKS].astype(np.float32)
+
+
+def load_real(prefix):
+    x, y = read_split(f"{prefix}.train.csv.gz")
+    # log1p-max: y = 2 * log1p(x) / max - 1, the maximum per mark over these training genes.
+    f = np.log1p(x)
+    mx = f.reshape(-1, MARKS).max(axis=0)
+    mx[mx == 0] = 1.0
+    x = 2.0 * f / mx - 1.0
+    return x.astype(np.float32), y, f"REAL {os.path.basename(prefix)}: {x.shape[0]} training genes, {BINS} bins x {MARKS} marks, log1p-max"
+
+
+def load_synthetic(genes, seed=7):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(genes, BINS, MARKS)).astype(np.float32)
+    y = (rng.uniform(size=genes) < 0.5).astype(np.float32)
+    return x, y, f"SYNTHETIC: {genes} genes of uniform random values in [-1, 1], {BINS} bins x {MARKS} marks"
+
+
+class Vae(nn.Module):
+    def __init__(self):
+        super().__init__()
+        leaky = lambda: nn.LeakyReLU(0.5)  # noqa: E731
+        self.encoder = nn.Sequential(
+            nn.Conv1d(MARKS, 32, 5, padding=2), leaky(), nn.Conv1d(32, 64, 5, padding=2), leaky(), nn.Flatten()
+        )
+        self.mu = nn.Linear(64 * BINS, LATENT)
+        self.logvar = nn.Linear(64 * BINS, LATENT)
+        self.decoder = nn.Sequential(
+            nn.Linear(LATENT, 64 * BINS), leaky(), nn.Unflatten(1, (64, BINS)),
+            nn.ConvTranspose1d(64, 64, 5, padding=2), leaky(),
+            nn.ConvTranspose1d(64, 32, 5, padding=2), leaky(),
+            nn.ConvTranspose1d(32, MARKS, 1), nn.Tanh(),
+        )
+
+    def loss(self, x, _y):
+        h = self.encoder(x)
+        mu, logvar = self.mu(h), self.logvar(h)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        recon = self.decoder(z)
+        mse = torch.mean((recon - x) ** 2)
+        kl = torch.sum(-0.5 * (1 + logvar - mu**2 - torch.exp(logvar))) / x.shape[0]
+        return mse + BETA * kl
+
+
+class Classifier(nn.Module):
+    def __init__(self, kind):
+        super().__init__()
+        if kind == "mlp":
+            self.net = nn.Sequential(
+                nn.Flatten(), nn.Linear(BINS * MARKS, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 1)
+            )
+        else:
+            pooled = (BINS - 10 + 1) // 5
+            self.net = nn.Sequential(
+                nn.Conv1d(MARKS, 50, 10), nn.ReLU(), nn.MaxPool1d(5), nn.Flatten(), nn.Dropout(0.5),
+                nn.Linear(50 * pooled, 625), nn.ReLU(), nn.Linear(625, 125), nn.ReLU(), nn.Linear(125, 1),
+            )
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def loss(self, x, y):
+        return self.bce(self.net(x).squeeze(1), y)
+
+
+def build(kind):
+    return Vae() if kind == "vae" else Classifier(kind)
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
+    torch.manual_seed(1)
+    model = build(kind).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    params = sum(p.numel() for p in model.parameters())
+    n_steps = -(-train_genes // batch)
+    length = n_steps * batch
+
+    def step_on(idx):
+        loss = model.loss(X[idx], Y[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    def epoch():
+        perm = torch.randperm(train_genes, device=device)
+        order = perm.repeat(-(-length // train_genes))[:length]
+        total = torch.zeros((), device=device)
+        for s in range(n_steps):
+            total += step_on(order[s * batch : (s + 1) * batch])
+        return total.item() / n_steps  # the one host read of the epoch
+
+    first = torch.arange(batch, device=device) % train_genes
+    for _ in range(3):
+        step_on(first)
+    sync(device)
+    epoch_times, loss = [], float("nan")
+    for e in range(epochs):
+        sync(device)
+        t0 = time.perf_counter()
+        l = epoch()
+        epoch_times.append(time.perf_counter() - t0)
+        if e == 0:
+            loss = l
+    step_times = []
+    for _ in range(steps):
+        sync(device)
+        t0 = time.perf_counter()
+        step_on(first)
+        sync(device)
+        step_times.append((time.perf_counter() - t0) * 1000)
+    return {
+        "model": kind,
+        "batch": batch,
+        "steps": n_steps,
+        "parameters": params,
+        "stepMs": statistics.median(step_times),
+        "epochS": statistics.median(epoch_times),
+        "loss": loss,
+    }
+
+
+def sig(x):
+    if x == 0 or not np.isfinite(x):
+        return str(x)
+    digits = max(0, 2 - int(np.floor(np.log10(abs(x)))))
+    return f"{x:.{min(digits, 6)}f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--models", default="vae,mlp,deepchrome")
+    ap.add_argument("--batches", default="64,256")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=20)
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--data", help="prefix of the DeepChrome .{train,valid,test}.csv.gz files")
+    src.add_argument("--genes", type=int, default=600, help="synthetic genes (default when --data is not given)")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    models = [m.strip() for m in a.models.split(",") if m.strip()]
+    for m in models:
+        if m not in ("vae", "mlp", "deepchrome"):
+            ap.error(f"--models: unknown {m!r} (known: vae, mlp, deepchrome)")
+    batches = [int(b) for b in a.batches.split(",")]
+    device = torch.device(a.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        ap.error("--device cuda: torch sees no CUDA device")
+    x, y, description = load_real(a.data) if a.data else load_synthetic(a.genes)
+    # Conv1d wants channels first: the data is stored that way once, on the device.
+    X = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(device)
+    Y = torch.from_numpy(y).to(device)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print("# Training benchmark: PyTorch eager\n")
+    print(f"date {datetime.date.today().isoformat()} · torch {torch.__version__} · device {name}")
+    print(f"data: {description}")
+    print(f"{a.epochs} timed epoch(s), {a.steps} timed step(s) after 3 warm-up steps; torch.cuda.synchronize() around each\n")
+    rows = []
+    for m in models:
+        for b in batches:
+            r = bench(m, X, Y, x.shape[0], b, a.epochs, a.steps, device)
+            rows.append(r)
+            genes = r["steps"] * b
+            print(f"{m:<10} batch {b:<4} step {sig(r['stepMs'])} ms, epoch {sig(r['epochS'])} s ({sig(genes / r['epochS'])} genes/s), loss {sig(r['loss'])}")
+    header = ["model", "batch", "steps/epoch", "parameters", "PyTorch step ms", "PyTorch genes/s (step)", "PyTorch epoch s", "PyTorch genes/s (epoch)"]
+    lines = [header] + [
+        [r["model"], str(r["batch"]), str(r["steps"]), f"{r['parameters']:,}", sig(r["stepMs"]), sig(r["batch"] / (r["stepMs"] / 1000)),
+         sig(r["epochS"]), sig(r["steps"] * r["batch"] / r["epochS"])]
+        for r in rows
+    ]
+    width = [max(len(l[i]) for l in lines) for i in range(len(header))]
+    fmt = lambda cells: "| " + " | ".join(c.ljust(width[i]) for i, c in enumerate(cells)) + " |"  # noqa: E731
+    print()
+    print(fmt(lines[0]))
+    print("|" + "|".join("-" * (w + 2) for w in width) + "|")
+    for l in lines[1:]:
+        print(fmt(l))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"bench": "pytorch_train", "torch": torch.__version__, "device": name, "data": description, "rows": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
