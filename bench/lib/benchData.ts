@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { SPLIT_CODES } from '../../src/data/dataset.ts';
 import { loadCell } from '../../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../../src/data/normalize.ts';
-import { seededRandom, uniformArray } from '../../src/util/random.ts';
+import { epochOrder as wrappedOrder, seededRandom, uniformArray } from '../../src/util/random.ts';
 
 // The genes a training benchmark feeds: the real Roadmap E003 sample when it
 // is there (its training split, normalised as the CLI does), or random values
@@ -63,13 +63,5 @@ export function syntheticData(genes: number, seed = 7, bins = 100, marks = 5): B
 
 /** One epoch's order: the training genes shuffled, wrapped to whole batches. */
 export function epochOrder(train: Uint32Array, batch: number, random: () => number): Uint32Array {
-  const perm = Uint32Array.from(train);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = perm[i] as number;
-    perm[i] = perm[j] as number;
-    perm[j] = t;
-  }
-  const length = Math.ceil(train.length / batch) * batch;
-  return Uint32Array.from({ length }, (_, i) => perm[i % perm.length] as number);
+  return wrappedOrder(train, Math.ceil(train.length / batch) * batch, random);
 }

@@ -1,5 +1,5 @@
 import { type Dataset, SPLIT_CODES } from '../data/dataset.ts';
-import { seededRandom } from '../util/random.ts';
+import { seededRandom, shuffleInPlace } from '../util/random.ts';
 import type { SplitIndices } from './trainClassifier.ts';
 
 // Which genes each run trains, selects and tests on. The small-data
@@ -14,14 +14,7 @@ export function splitIndices(ds: Dataset): SplitIndices {
 /** The first `size` genes of a seeded shuffle of `train`, in ascending order; all when size is undefined. */
 export function labeledSubset(train: Uint32Array, size: number | undefined, seed: number): Uint32Array {
   if (size === undefined || size >= train.length) return train;
-  const perm = Uint32Array.from(train);
-  const random = seededRandom(seed ^ 0x1abe1);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = perm[i] as number;
-    perm[i] = perm[j] as number;
-    perm[j] = t;
-  }
+  const perm = shuffleInPlace(Uint32Array.from(train), seededRandom(seed ^ 0x1abe1));
   return perm.subarray(0, size).sort();
 }
 

@@ -3,7 +3,7 @@ import { accuracy } from '../metrics/accuracy.ts';
 import { aupr } from '../metrics/aupr.ts';
 import { auroc } from '../metrics/auroc.ts';
 import type { Executor } from '../plan/executor.ts';
-import { seededRandom } from '../util/random.ts';
+import { epochOrder, seededRandom } from '../util/random.ts';
 import { type ClassifierPlan, T } from './classifierPlan.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 
@@ -130,19 +130,6 @@ export function stepsPerEpoch(trainGenes: number, batch: number): number {
   return Math.ceil(trainGenes / batch);
 }
 
-/** Fisher–Yates over the training genes, wrapped to fill whole batches. */
-function shuffledOrder(train: Uint32Array, length: number, random: () => number): Uint32Array {
-  const perm = Uint32Array.from(train);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = perm[i] as number;
-    perm[i] = perm[j] as number;
-    perm[j] = t;
-  }
-  const out = new Uint32Array(length);
-  for (let i = 0; i < length; i++) out[i] = perm[i % perm.length] as number;
-  return out;
-}
 
 function bceLoss(labels: ArrayLike<number>, logits: ArrayLike<number>): number {
   let s = 0;
@@ -223,7 +210,7 @@ export async function trainClassifier(
   }
   for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
-    exec.write(T.trainOrder, shuffledOrder(train, cp.config.trainOrderLength, random));
+    exec.write(T.trainOrder, epochOrder(train, cp.config.trainOrderLength, random));
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
     await exec.run(steps, 'train');

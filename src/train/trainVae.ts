@@ -1,6 +1,6 @@
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
-import { seededRandom } from '../util/random.ts';
+import { epochOrder, seededRandom } from '../util/random.ts';
 import { divergence } from './trainClassifier.ts';
 import { V, type VaePlan } from './vaePlan.ts';
 
@@ -73,14 +73,7 @@ export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, 
   const history: VaeEpochRecord[] = [...(config.resume?.history ?? [])];
   for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
-    const perm = Uint32Array.from(genes);
-    for (let i = perm.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      const tmp = perm[i] as number;
-      perm[i] = perm[j] as number;
-      perm[j] = tmp;
-    }
-    exec.write(V.trainOrder, Uint32Array.from({ length: vp.config.trainOrderLength }, (_, i) => perm[i % perm.length] as number));
+    exec.write(V.trainOrder, epochOrder(genes, vp.config.trainOrderLength, random));
     exec.write(V.trainCursor, [0]);
     exec.write(V.reportLoss, [0, 0, 0]);
     await exec.run(steps, 'train');

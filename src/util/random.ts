@@ -37,3 +37,20 @@ export function uniformArray(n: number, seed: number, lo = -1, hi = 1): Float32A
   for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * r();
   return a;
 }
+
+/** Fisher–Yates in place, drawing one number per position from the end. */
+export function shuffleInPlace(a: Uint32Array, random: () => number): Uint32Array {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = a[i] as number;
+    a[i] = a[j] as number;
+    a[j] = t;
+  }
+  return a;
+}
+
+/** One epoch's order: `genes` shuffled, wrapped around to fill `length` (whole batches). */
+export function epochOrder(genes: Uint32Array, length: number, random: () => number): Uint32Array {
+  const perm = shuffleInPlace(Uint32Array.from(genes), random);
+  return Uint32Array.from({ length }, (_, i) => perm[i % perm.length] as number);
+}
