@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/cli/args.ts';
 
@@ -63,6 +64,23 @@ describe('run.ts end to end', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/unknown layout.*looked for/s);
     expect(r.stderr).not.toContain('    at ');
+  });
+
+  it('says when the data repeats a gene with identical rows, and trains on it once', () => {
+    const sample = fileURLToPath(new URL('../../shared/datasets/derived_deepchrome_format/E003_sample600', import.meta.url));
+    const cell = join(mkdtempSync(join(tmpdir(), 'sc-repeat-')), 'E003', 'classification');
+    mkdirSync(cell, { recursive: true });
+    for (const split of ['train', 'valid', 'test']) {
+      const text = gunzipSync(readFileSync(`${sample}.${split}.csv.gz`)).toString('utf8');
+      const firstGene = text.split('\n').slice(0, 100).join('\n');
+      writeFileSync(join(cell, `${split}.csv`), split === 'train' ? `${text.trimEnd()}\n${firstGene}\n` : text);
+    }
+    const out = mkdtempSync(join(tmpdir(), 'sc-run-'));
+    const r = run(['--cpu', '--model', 'mlp', '--epochs', '1', '--quiet', '--data', join(cell, '..'), '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(`data: E003: dropped 1 repeated gene(s) whose rows equal their first copy: 130749 (${join(cell, 'train.csv')}:20001)`);
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { labeledTrainingGenes: number };
+    expect(metrics.labeledTrainingGenes).toBe(200);
   });
 
   it('trains the MLP on the real E003 sample and writes metrics.json and predictions.csv', () => {

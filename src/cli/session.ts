@@ -66,6 +66,7 @@ export interface LoadedData {
 export async function loadData(o: CliOptions, stats?: NormalizationStats): Promise<LoadedData> {
   const choice = await chooseData(o.data, err);
   const loaded = await loadCell(choice.path);
+  for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
   const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
   return {
     dataset: applyNormalization(loaded.dataset, normalization),
