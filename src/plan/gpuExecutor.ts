@@ -125,30 +125,7 @@ export class GpuExecutor {
 
   /** Records the whole plan, or one segment, `repeat` times into one pass and submits it once. */
   async run(repeat = 1, segment?: string): Promise<void> {
-    const { device } = this.gpu;
-    const { start, end } = this.plan.range(segment);
-    const dispatches = this.dispatches.filter((d) => d.call >= start && d.call < end);
-    const names = [...new Set(dispatches.map((d) => d.kernel))].join(', ');
-    try {
-      await checked(this.gpu, `running ${names}`, () => {
-        const encoder = device.createCommandEncoder({ label: 'plan' });
-        const pass = encoder.beginComputePass({ label: 'plan' });
-        for (let r = 0; r < repeat; r++) {
-          for (const d of dispatches) {
-            pass.setPipeline(d.pipeline);
-            pass.setBindGroup(0, d.bindGroup);
-            pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-          }
-        }
-        pass.end();
-        device.queue.submit([encoder.finish()]);
-      });
-    } catch (e) {
-      if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e, dispatches);
-      throw e;
-    }
-    this.stats.submits++;
-    this.stats.dispatches += repeat * dispatches.length;
+    await this.submit(this.segmentDispatches(segment), repeat, 'plan');
   }
 
   /** `run(repeat, segment)` timed: `wallMs` from submit to the queue going
@@ -160,9 +137,7 @@ export class GpuExecutor {
    * against what is measured. */
   async timedRun(repeat = 1, segment?: string): Promise<{ readonly wallMs: number; readonly gpuMs: number | undefined }> {
     const { device } = this.gpu;
-    const { start, end } = this.plan.range(segment);
-    const dispatches = this.dispatches.filter((d) => d.call >= start && d.call < end);
-    const names = [...new Set(dispatches.map((d) => d.kernel))].join(', ');
+    const dispatches = this.segmentDispatches(segment);
     await this.finish();
     const timestamps = this.gpu.hasTimestamps
       ? await checked(this.gpu, 'creating timestamp queries', () => ({
@@ -173,35 +148,9 @@ export class GpuExecutor {
       : undefined;
     try {
       const t0 = performance.now();
-      try {
-        await checked(this.gpu, `running ${names} (timed)`, () => {
-          const encoder = device.createCommandEncoder({ label: 'timed plan' });
-          const pass = encoder.beginComputePass({
-            label: 'timed plan',
-            ...(timestamps ? { timestampWrites: { querySet: timestamps.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
-          });
-          for (let r = 0; r < repeat; r++) {
-            for (const d of dispatches) {
-              pass.setPipeline(d.pipeline);
-              pass.setBindGroup(0, d.bindGroup);
-              pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-            }
-          }
-          pass.end();
-          if (timestamps) {
-            encoder.resolveQuerySet(timestamps.querySet, 0, 2, timestamps.resolved, 0);
-            encoder.copyBufferToBuffer(timestamps.resolved, 0, timestamps.staging, 0, 16);
-          }
-          device.queue.submit([encoder.finish()]);
-        });
-      } catch (e) {
-        if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e, dispatches);
-        throw e;
-      }
+      await this.submit(dispatches, repeat, 'timed plan', timestamps);
       await this.finish();
       const wallMs = performance.now() - t0;
-      this.stats.submits++;
-      this.stats.dispatches += repeat * dispatches.length;
       if (!timestamps) return { wallMs, gpuMs: undefined };
       await unlessLost(this.gpu, 'reading timestamps', timestamps.staging.mapAsync(GPUMapMode.READ));
       const ticks = new BigUint64Array(timestamps.staging.getMappedRange(0, 16).slice(0));
@@ -216,22 +165,52 @@ export class GpuExecutor {
     }
   }
 
+  private segmentDispatches(segment: string | undefined): RecordedDispatch[] {
+    const { start, end } = this.plan.range(segment);
+    return this.dispatches.filter((d) => d.call >= start && d.call < end);
+  }
+
+  /** One pass of `repeat` × `dispatches`, one submit; with `timestamps`, the
+   * pass's start and end are written and copied to the staging buffer. */
+  private async submit(dispatches: readonly RecordedDispatch[], repeat: number, label: string, timestamps?: PassTimestamps): Promise<void> {
+    const { device } = this.gpu;
+    const names = [...new Set(dispatches.map((d) => d.kernel))].join(', ');
+    try {
+      await checked(this.gpu, `running ${names}${timestamps ? ' (timed)' : ''}`, () => {
+        const encoder = device.createCommandEncoder({ label });
+        const pass = encoder.beginComputePass({
+          label,
+          ...(timestamps ? { timestampWrites: { querySet: timestamps.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {}),
+        });
+        for (let r = 0; r < repeat; r++) for (const d of dispatches) dispatchInto(pass, d);
+        pass.end();
+        if (timestamps) {
+          encoder.resolveQuerySet(timestamps.querySet, 0, 2, timestamps.resolved, 0);
+          encoder.copyBufferToBuffer(timestamps.resolved, 0, timestamps.staging, 0, 16);
+        }
+        device.queue.submit([encoder.finish()]);
+      });
+    } catch (e) {
+      if (e instanceof GpuError && !this.gpu.lostReason) await this.blame(e, dispatches);
+      throw e;
+    }
+    this.stats.submits++;
+    this.stats.dispatches += repeat * dispatches.length;
+  }
+
   /** Runs a segment once with each dispatch in its own submit, timing each to
    * completion on the host clock. Slow (a round trip per dispatch) and only
    * for finding where time goes; the totals overstate a real run. */
   async profile(segment?: string): Promise<{ kernel: string; call: number; ms: number }[]> {
     const { device } = this.gpu;
-    const { start, end } = this.plan.range(segment);
     const out: { kernel: string; call: number; ms: number }[] = [];
-    for (const d of this.dispatches.filter((x) => x.call >= start && x.call < end)) {
+    for (const d of this.segmentDispatches(segment)) {
       await this.finish();
       const t0 = performance.now();
       await checked(this.gpu, `profiling ${d.kernel}`, () => {
         const encoder = device.createCommandEncoder({ label: d.kernel });
         const pass = encoder.beginComputePass({ label: d.kernel });
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup);
-        pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        dispatchInto(pass, d);
         pass.end();
         device.queue.submit([encoder.finish()]);
       });
@@ -255,9 +234,7 @@ export class GpuExecutor {
         await checked(this.gpu, `kernel ${d.kernel}`, () => {
           const encoder = device.createCommandEncoder({ label: d.kernel });
           const pass = encoder.beginComputePass({ label: d.kernel });
-          pass.setPipeline(d.pipeline);
-          pass.setBindGroup(0, d.bindGroup);
-          pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+          dispatchInto(pass, d);
           pass.end();
           encoder.finish();
         });
@@ -270,6 +247,18 @@ export class GpuExecutor {
   destroy(): void {
     for (const b of this.owned) b.destroy();
   }
+}
+
+interface PassTimestamps {
+  readonly querySet: GPUQuerySet;
+  readonly resolved: GPUBuffer;
+  readonly staging: GPUBuffer;
+}
+
+function dispatchInto(pass: GPUComputePassEncoder, d: RecordedDispatch): void {
+  pass.setPipeline(d.pipeline);
+  pass.setBindGroup(0, d.bindGroup);
+  pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
 }
 
 async function recordDispatch(
