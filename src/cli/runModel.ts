@@ -30,7 +30,7 @@ import {
 } from '../train/trainClassifier.ts';
 import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
-import type { ModelName } from './args.ts';
+import type { CliOptions } from './args.ts';
 
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs
@@ -39,23 +39,14 @@ import type { ModelName } from './args.ts';
 
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu } | { readonly kind: 'cpu' };
 
-export interface RunSettings {
-  readonly model: ModelName;
-  readonly trainSize: number | undefined;
-  readonly epochs: number;
-  readonly vaeEpochs: number;
-  readonly batch: number;
-  readonly lr: number;
-  readonly latent: number;
-  readonly beta: number;
-  readonly sigma: 'logvar' | 'softplus';
-  readonly neighbors: 'spatial' | 'functional';
-  readonly k: number;
-  readonly seed: number;
+/** The command-line options that decide what one training run does. */
+export const RUN_SETTING_KEYS = ['model', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed'] as const;
+
+export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
   /** Sources for neighbour genes (vae-mlp-neighbors only). */
   readonly annotation: string;
   readonly expressionTable: string;
-}
+};
 
 export interface RunOutcome {
   readonly result: TrainResult;

@@ -4,7 +4,7 @@ import { loadCell } from '../data/loadCell.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../data/normalize.ts';
 import type { CliOptions } from './args.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
-import type { Progress, RunSettings } from './runModel.ts';
+import { type Progress, RUN_SETTING_KEYS, type RunSettings } from './runModel.ts';
 
 // What the train and experiment commands share: settings from flags, the
 // progress lines on stderr, and loading plus normalising the chosen data.
@@ -14,22 +14,8 @@ export const err = (line: string): void => {
 };
 
 export function settingsOf(o: CliOptions): RunSettings {
-  return {
-    model: o.model,
-    trainSize: o.trainSize,
-    epochs: o.epochs,
-    vaeEpochs: o.vaeEpochs,
-    batch: o.batch,
-    lr: o.lr,
-    latent: o.latent,
-    beta: o.beta,
-    sigma: o.sigma,
-    neighbors: o.neighbors,
-    k: o.k,
-    seed: o.seed,
-    annotation: DEFAULT_ANNOTATION,
-    expressionTable: DEFAULT_EXPRESSION_TABLE,
-  };
+  const picked = Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, o[k]])) as Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]>;
+  return { ...picked, annotation: DEFAULT_ANNOTATION, expressionTable: DEFAULT_EXPRESSION_TABLE };
 }
 
 export function progressPrinter(quiet: boolean): Progress {

@@ -1,52 +1,23 @@
 import { resolve } from 'node:path';
 import { type CliOptions, parseArgs, UsageError } from './args.ts';
-import { DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
+import type { RunSettings } from './runModel.ts';
+import { settingsOf } from './session.ts';
 
 // The command line of a training run as a checkpoint keeps it, and back. A
 // stored run is read back through parseArgs, so a resumed run's settings pass
 // exactly the checks a typed command line does.
 
-export interface StoredSettings {
-  readonly model: CliOptions['model'];
+export type StoredSettings = Omit<RunSettings, 'trainSize'> & {
+  /** null for all training genes (JSON has no undefined). */
   readonly trainSize: number | null;
-  readonly epochs: number;
-  readonly vaeEpochs: number;
-  readonly batch: number;
-  readonly lr: number;
-  readonly latent: number;
-  readonly beta: number;
-  readonly sigma: CliOptions['sigma'];
-  readonly neighbors: CliOptions['neighbors'];
-  readonly k: number;
-  readonly seed: number;
   readonly normalize: CliOptions['normalize'];
   readonly device: CliOptions['device'];
   /** Absolute path of the data the run read. */
   readonly data: string;
-  readonly annotation: string;
-  readonly expressionTable: string;
-}
+};
 
 export function storeSettings(o: CliOptions, dataPath: string): StoredSettings {
-  return {
-    model: o.model,
-    trainSize: o.trainSize ?? null,
-    epochs: o.epochs,
-    vaeEpochs: o.vaeEpochs,
-    batch: o.batch,
-    lr: o.lr,
-    latent: o.latent,
-    beta: o.beta,
-    sigma: o.sigma,
-    neighbors: o.neighbors,
-    k: o.k,
-    seed: o.seed,
-    normalize: o.normalize,
-    device: o.device,
-    data: resolve(dataPath),
-    annotation: DEFAULT_ANNOTATION,
-    expressionTable: DEFAULT_EXPRESSION_TABLE,
-  };
+  return { ...settingsOf(o), trainSize: o.trainSize ?? null, normalize: o.normalize, device: o.device, data: resolve(dataPath) };
 }
 
 /** The flag each resumable setting comes from. */
@@ -73,21 +44,8 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
 export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
   const s = raw as Partial<Record<keyof StoredSettings, unknown>>;
   const argv: string[] = [];
-  const flags: [keyof StoredSettings, string][] = [
-    ['model', '--model'],
-    ['epochs', '--epochs'],
-    ['vaeEpochs', '--vae-epochs'],
-    ['batch', '--batch'],
-    ['lr', '--lr'],
-    ['latent', '--latent'],
-    ['beta', '--beta'],
-    ['sigma', '--sigma'],
-    ['neighbors', '--neighbors'],
-    ['k', '--k'],
-    ['seed', '--seed'],
-    ['normalize', '--normalize'],
-    ['data', '--data'],
-  ];
+  // Every stored setting that is a plain `--flag=value`; trainSize and device are spelled differently below.
+  const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
     const v = s[key];
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
