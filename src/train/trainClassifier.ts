@@ -177,13 +177,20 @@ export function initialiseFrom(exec: Executor, cp: ClassifierPlan, data: Classif
   exec.write(T.step, [state.step]);
 }
 
-/** Logits of the given genes, with the current parameters, in one submit and one read. */
-export async function predictLogits(exec: Executor, cp: ClassifierPlan, genes: Uint32Array): Promise<Float32Array> {
+/** Puts `genes` in the predict order (the rest of it is never reached) and
+ * returns the number of predict batches that cover them. */
+function setPredictOrder(exec: Executor, cp: ClassifierPlan, genes: Uint32Array): number {
   const order = new Uint32Array(cp.config.genes);
   order.set(genes.subarray(0, Math.min(genes.length, order.length)));
   exec.write(T.predictOrder, order);
+  return Math.ceil(genes.length / cp.config.predictBatch);
+}
+
+/** Logits of the given genes, with the current parameters, in one submit and one read. */
+export async function predictLogits(exec: Executor, cp: ClassifierPlan, genes: Uint32Array): Promise<Float32Array> {
+  const batches = setPredictOrder(exec, cp, genes);
   exec.write(T.predictCursor, [0]);
-  await exec.run(Math.ceil(genes.length / cp.config.predictBatch), 'predict');
+  await exec.run(batches, 'predict');
   const report = await exec.read(T.report);
   return Float32Array.from(report.subarray(cp.logitsOffset, cp.logitsOffset + genes.length));
 }
@@ -208,17 +215,16 @@ export async function trainClassifier(
     random.restore(config.resume.rng);
     best = { epoch: config.resume.bestEpoch, auroc: config.resume.bestAuroc };
   }
+  // The validation genes stay in the predict order for the whole loop: each epoch only rewinds the cursor.
+  const validBatches = setPredictOrder(exec, cp, valid);
   for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
     exec.write(T.trainOrder, epochOrder(train, cp.config.trainOrderLength, random));
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
     await exec.run(steps, 'train');
-    const order = new Uint32Array(cp.config.genes);
-    order.set(valid);
-    exec.write(T.predictOrder, order);
     exec.write(T.predictCursor, [0]);
-    await exec.run(Math.ceil(valid.length / cp.config.predictBatch), 'predict');
+    await exec.run(validBatches, 'predict');
     const report = await exec.read(T.report);
     const seconds = (performance.now() - t0) / 1000;
     const trainLoss = (report[0] as number) / steps;
