@@ -93,7 +93,11 @@ export class GpuExecutor {
         `write "${name}": got ${data.length} values, tensor ${formatShape(tensor.shape)} holds ${tensor.size}`,
       );
     }
-    const typed = tensor.dtype === 'u32' ? Uint32Array.from(data) : Float32Array.from(data);
+    // Data already in the tensor's type goes up as it is: the features of a whole cell need no copy.
+    const typed =
+      tensor.dtype === 'u32'
+        ? data instanceof Uint32Array ? data : Uint32Array.from(data)
+        : data instanceof Float32Array ? data : Float32Array.from(data);
     this.gpu.device.queue.writeBuffer(buffer, byteOffset, typed.buffer, typed.byteOffset, typed.byteLength);
     this.stats.bytesUploaded += typed.byteLength;
   }
