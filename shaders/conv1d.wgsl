@@ -1,90 +1,45 @@
 // Stride-1 conv1d and its transpose as implicit GEMMs over channels-last
-// tensors. Twin: src/cpu/conv1d.ts (same function names, same index maths,
-// without the tiling).
+// tensors, on the GEMM core (gemm/core.wgsl): this file only says where the
+// operands live and what the epilogue does. Twin: src/cpu/conv1d.ts (same
+// function names, same index maths).
 //
-// Every kernel here reads windows of one signal s [batch, sig_len, sig_ch]:
+// Every GEMM here reads windows of one signal s [batch, sig_len, sig_ch]:
 // output position l sees s[b, l + k + shift, c] for k in [0, ksize), and a
 // position outside [0, sig_len) reads 0 (shift is minus the left padding).
 //
-//   conv_gemm    out[b, l, n] = act(bias[n] + sum over k, c of window(b, l, k, c) * weight_at(k, c, n))
+//   CONV_GEMM    out[b, l, n] = act(bias[n] + sum over k, c of window(b, l, k, c) * weight_at(k, c, n))
+//                rows m = (b, l), columns n, depth r = (k, c)
 //                weight_at(k, c, n) = w[k, c, n]                    conv forward
 //                  with FLIP          w[ksize - 1 - k, n, c]        conv input grad, transposed forward
-//   weight_grad  out[k, c, n] = sum over b, l of window(b, l, k, c) * grad_at(b, l, n),
-//                grad_at reading g [batch, out_len, out_ch]
-//   bias_grad    out[n] = sum over b, l of g[b, l, n], as per-chunk partials
-//   sum_splits   total[i] = sum over z of partial[z, i], in order of z
+//   WEIGHT_GRAD  out[k, c, n] = sum over b, l of window(b, l, k, c) * grad_at(b, l, n)
+//                rows m = (k, c), columns n, depth r = (b, l); grad_at reads g [batch, out_len, out_ch]
+//
+// The bias gradient rides along in WEIGHT_GRAD as one more row or column of
+// the GEMM, so a layer's backward needs no reduction pass of its own:
+//   BIAS_GRAD_ROW  (conv1d) a row of ones in A: its outputs are sum over b, l of g = db.
+//   BIAS_GRAD_COL  (transposed conv, where g is the windowed signal) a column
+//                  of ones in B: row (k = ones_tap, c) sums g over positions
+//                  l + ones_tap + shift for l in [0, out_len), which is every
+//                  position of g when ones_tap is chosen so (the factory checks).
 //
 // ACT / ALPHA are the layer's activation. A forward dispatch applies it in
-// conv_gemm's epilogue (ACT = 0, none, is the identity). A backward dispatch
-// instead multiplies its gradient operand by act'(y), read off the forward
-// output gate_y (flags GATE_SIGNAL / GATE_GRAD), so differentiating a kernel
-// with a fused activation needs no separate pass; such a dispatch has no
-// epilogue activation.
+// the epilogue (ACT = 0, none, is the identity). A backward dispatch instead
+// multiplies its gradient operand by act'(y), read off the forward output
+// gate_y (flags GATE_SIGNAL / GATE_GRAD), and has no epilogue activation.
+//
+// S_VEC4 / W_VEC4 / G_VEC4 bind the signal, weight or gradient as vec4s where
+// the four values the core asks for at once are contiguous and 4-aligned.
 #include "lib/activation_fn"
 
 override ACT: u32 = 0u;
 override ALPHA: f32 = 0.0;
 
-#if SUM_SPLITS
-struct Splits { count: u32, splits: u32 }
-
-override WG: u32 = 256u;
-
-@group(0) @binding(0) var<uniform> sums: Splits;
-// Scratch, which the executor binds read_write.
-@group(0) @binding(1) var<storage, read_write> partial: array<f32>;
-@group(0) @binding(2) var<storage, read_write> total: array<f32>;
-
-@compute @workgroup_size(WG)
-fn sum_splits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
-  let i = gid.x + gid.y * groups.x * WG;
-  if (i >= sums.count) { return; }
-  var acc = 0.0;
-  for (var z = 0u; z < sums.splits; z++) {
-    acc += partial[z * sums.count + i];
-  }
-  total[i] = acc;
-}
-
-#elif BIAS_GRAD
-struct BiasGrad { rows: u32, cols: u32, chunk: u32 }
-
-override WG: u32 = 256u;
-var<workgroup> reduce_scratch: array<f32, WG>;
-#include "lib/workgroup_reduce"
-
-@group(0) @binding(0) var<uniform> bg: BiasGrad;
-@group(0) @binding(1) var<storage, read> g: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
-#if GATE_GRAD
-@group(0) @binding(3) var<storage, read> gate_y: array<f32>;
-#endif
-
-fn grad_at(i: u32) -> f32 {
-#if GATE_GRAD
-  return g[i] * activate_grad_from_output(gate_y[i], ACT, ALPHA);
-#else
-  return g[i];
-#endif
-}
-
-// One workgroup per (column n, chunk z of rows); out[z, n] is the chunk's tree sum.
-@compute @workgroup_size(WG)
-fn bias_grad(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let n = wid.x;
-  let start = wid.y * bg.chunk;
-  let end = min(bg.rows, start + bg.chunk);
-  var acc = 0.0;
-  for (var r = start + lid.x; r < end; r += WG) {
-    acc += grad_at(r * bg.cols + n);
-  }
-  let chunk_sum = workgroup_sum(lid.x, acc);
-  if (lid.x == 0u) { out[wid.y * bg.cols + n] = chunk_sum; }
-}
-
-#else
-// The two implicit GEMMs. rows x out_ch outputs per kernel, reduced over depth.
-struct Conv {
+struct Params {
+  M: u32,
+  N: u32,
+  K: u32,
+  split_len: u32,
+  splits: u32,
   batch: u32,
   sig_len: u32,
   sig_ch: u32,
@@ -92,200 +47,230 @@ struct Conv {
   out_ch: u32,
   ksize: u32,
   shift: i32,
-  rows: u32,
-  depth: u32,
-  // weight_grad only: reduction rows per split (workgroup_id.z).
-  split_len: u32,
+  // The ones row (BIAS_GRAD_ROW) or column (BIAS_GRAD_COL) of the GEMM, and for a column the tap it reads.
+  ones: u32,
+  ones_tap: u32,
 }
 
-// Each invocation owns a TM x TN block of the output tile, strided by the
-// workgroup's extent so neighbouring invocations touch neighbouring addresses.
-const TM: u32 = 4u;
-const TN: u32 = 4u;
-override WG_M: u32 = 16u;
-override WG_N: u32 = 16u;
-override TILE_R: u32 = 16u;
-override TILE_M: u32 = WG_M * TM;
-override TILE_N: u32 = WG_N * TN;
-// a_tile rows are padded by one so that conv_gemm's staging, where
-// neighbouring invocations write neighbouring depths rr, hits distinct banks.
-override A_STRIDE: u32 = TILE_M + 1u;
+#if BIAS
+const EXTRA_BINDINGS: u32 = 1u;
+#elif GATE_SIGNAL
+const EXTRA_BINDINGS: u32 = 1u;
+#elif GATE_GRAD
+const EXTRA_BINDINGS: u32 = 1u;
+#else
+const EXTRA_BINDINGS: u32 = 0u;
+#endif
+#if BIAS_GRAD_ROW
+const DB_BINDINGS: u32 = 1u;
+#elif BIAS_GRAD_COL
+const DB_BINDINGS: u32 = 1u;
+#else
+const DB_BINDINGS: u32 = 0u;
+#endif
 
-var<workgroup> a_tile: array<f32, TILE_R * A_STRIDE>;
-var<workgroup> b_tile: array<f32, TILE_R * TILE_N>;
-
-@group(0) @binding(0) var<uniform> conv: Conv;
+@group(0) @binding(0) var<uniform> params: Params;
+#if S_VEC4
+@group(0) @binding(1) var<storage, read> s: array<vec4f>;
+#else
 @group(0) @binding(1) var<storage, read> s: array<f32>;
+#endif
+#if WEIGHT_GRAD
+#if G_VEC4
+@group(0) @binding(2) var<storage, read> g: array<vec4f>;
+#else
+@group(0) @binding(2) var<storage, read> g: array<f32>;
+#endif
+#else
+#if W_VEC4
+@group(0) @binding(2) var<storage, read> w: array<vec4f>;
+#else
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+#endif
+#endif
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+#if BIAS
+@group(0) @binding(4) var<storage, read> bias: array<f32>;
+#elif GATE_SIGNAL
+#if S_VEC4
+@group(0) @binding(4) var<storage, read> gate_y: array<vec4f>;
+#else
+@group(0) @binding(4) var<storage, read> gate_y: array<f32>;
+#endif
+#elif GATE_GRAD
+#if G_VEC4
+@group(0) @binding(4) var<storage, read> gate_y: array<vec4f>;
+#else
+@group(0) @binding(4) var<storage, read> gate_y: array<f32>;
+#endif
+#endif
+#if BIAS_GRAD_ROW
+@group(0) @binding(4u + EXTRA_BINDINGS) var<storage, read_write> db: array<f32>;
+#elif BIAS_GRAD_COL
+@group(0) @binding(4u + EXTRA_BINDINGS) var<storage, read_write> db: array<f32>;
+#endif
+#if SPLIT_K
+@group(0) @binding(4u + EXTRA_BINDINGS + DB_BINDINGS) var<storage, read_write> partials: array<f32>;
+#endif
 
-fn window(b: u32, l: u32, k: u32, c: u32) -> f32 {
-  let pos = i32(l + k) + conv.shift;
-  if (pos < 0 || pos >= i32(conv.sig_len)) { return 0.0; }
-  let i = (b * conv.sig_len + u32(pos)) * conv.sig_ch + c;
+fn signal_at(i: u32) -> f32 {
+#if S_VEC4
+  let v = s[i / 4u][i % 4u];
+#if GATE_SIGNAL
+  return v * activate_grad_from_output(gate_y[i / 4u][i % 4u], ACT, ALPHA);
+#else
+  return v;
+#endif
+#else
 #if GATE_SIGNAL
   return s[i] * activate_grad_from_output(gate_y[i], ACT, ALPHA);
 #else
   return s[i];
 #endif
+#endif
 }
 
-// acc[i][j] += the staged depth of a_tile row i times b_tile column j, i and
-// j counting this invocation's rows and columns (TM = TN = 4: one vec4 each).
-fn multiply_tiles(lid: vec3u, acc: ptr<function, array<vec4f, TM>>) {
-  for (var rr = 0u; rr < TILE_R; rr++) {
-    let ar = rr * A_STRIDE + lid.y;
-    let br = rr * TILE_N + lid.x;
-    let b = vec4f(b_tile[br], b_tile[br + WG_N], b_tile[br + 2u * WG_N], b_tile[br + 3u * WG_N]);
-    (*acc)[0] += a_tile[ar] * b;
-    (*acc)[1] += a_tile[ar + WG_M] * b;
-    (*acc)[2] += a_tile[ar + 2u * WG_M] * b;
-    (*acc)[3] += a_tile[ar + 3u * WG_M] * b;
-  }
+// Branch-free (a clamped read, then a select): the cores inline up to 32
+// windows per step, and SwiftShader's compiler crawls over that much control flow.
+fn window(b: u32, l: u32, k: u32, c: u32) -> f32 {
+  let pos = i32(l + k) + params.shift;
+  let inside = (pos >= 0) & (pos < i32(params.sig_len));
+  let at = u32(clamp(pos, 0, i32(params.sig_len) - 1));
+  return select(0.0, signal_at((b * params.sig_len + at) * params.sig_ch + c), inside);
 }
 
 #if WEIGHT_GRAD
-@group(0) @binding(2) var<storage, read> g: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-// Either gate reads the forward output, shaped like the operand it gates.
-#if GATE_SIGNAL
-@group(0) @binding(4) var<storage, read> gate_y: array<f32>;
-#elif GATE_GRAD
-@group(0) @binding(4) var<storage, read> gate_y: array<f32>;
+fn grad_at(i: u32) -> f32 {
+#if G_VEC4
+  let v = g[i / 4u][i % 4u];
+#if GATE_GRAD
+  return v * activate_grad_from_output(gate_y[i / 4u][i % 4u], ACT, ALPHA);
+#else
+  return v;
 #endif
-
-fn grad_at(b: u32, l: u32, n: u32) -> f32 {
-  let i = (b * conv.out_len + l) * conv.out_ch + n;
+#else
 #if GATE_GRAD
   return g[i] * activate_grad_from_output(gate_y[i], ACT, ALPHA);
 #else
   return g[i];
 #endif
+#endif
 }
 
-// Rows m = (k, c), columns n, depth r = (b, l). Workgroup z reduces only the
-// depth range [z * split_len, (z + 1) * split_len) and writes its partial
-// sums to out[z, m, n]; with one split that is dw itself.
-@compute @workgroup_size(WG_N, WG_M)
-fn weight_grad(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row0 = wid.x * TILE_M;
-  let col0 = wid.y * TILE_N;
-  let r_begin = wid.z * conv.split_len;
-  let r_end = min(conv.depth, r_begin + conv.split_len);
-  let tid = lid.y * WG_N + lid.x;
-  let threads = WG_M * WG_N;
-  var acc: array<vec4f, TM>;
-  for (var r0 = r_begin; r0 < r_end; r0 += TILE_R) {
-    // m fastest: consecutive channels c are consecutive in memory.
-    for (var e = tid; e < TILE_R * TILE_M; e += threads) {
-      let mm = e % TILE_M;
-      let rr = e / TILE_M;
-      let m = row0 + mm;
-      let r = r0 + rr;
-      var v = 0.0;
-      if (m < conv.rows && r < r_end) {
-        v = window(r / conv.out_len, r % conv.out_len, m / conv.sig_ch, m % conv.sig_ch);
-      }
-      a_tile[rr * A_STRIDE + mm] = v;
-    }
-    for (var e = tid; e < TILE_R * TILE_N; e += threads) {
-      let nn = e % TILE_N;
-      let rr = e / TILE_N;
-      let n = col0 + nn;
-      let r = r0 + rr;
-      var v = 0.0;
-      if (n < conv.out_ch && r < r_end) {
-        v = grad_at(r / conv.out_len, r % conv.out_len, n);
-      }
-      b_tile[rr * TILE_N + nn] = v;
-    }
-    workgroupBarrier();
-    multiply_tiles(lid, &acc);
-    workgroupBarrier();
+// Rows m = (k, c), depth r = (b, l).
+fn load_a(m: u32, r: u32) -> f32 {
+  let v = window(r / params.out_len, r % params.out_len, m / params.sig_ch, m % params.sig_ch);
+#if BIAS_GRAD_ROW
+  return select(v, 1.0, m == params.ones);
+#else
+  return v;
+#endif
+}
+
+fn load_a4(m: u32, r: u32) -> vec4f {
+  return vec4f(load_a(m, r), load_a(m, r + 1u), load_a(m, r + 2u), load_a(m, r + 3u));
+}
+
+// Columns n of g at depth r = (b, l): g[r, n] itself, r·out_ch + n; n is a multiple of 4.
+fn load_b4(r: u32, n: u32) -> vec4f {
+  let i = r * params.out_ch + n;
+#if G_VEC4
+#if GATE_GRAD
+  var v = g[i / 4u] * activate_grad_from_output4(gate_y[i / 4u], ACT, ALPHA);
+#else
+  var v = g[i / 4u];
+#endif
+#else
+  var v = vec4f(grad_at(i), grad_at(i + 1u), grad_at(i + 2u), grad_at(i + 3u));
+#endif
+#if BIAS_GRAD_COL
+  v = select(v, vec4f(1.0), vec4u(n, n + 1u, n + 2u, n + 3u) == vec4u(params.ones));
+#endif
+  return v;
+}
+
+fn gemm_store(m: u32, n: u32, v: f32) {
+#if BIAS_GRAD_ROW
+  if (m == params.ones) {
+    db[n] = v;
+    return;
   }
-  let base = wid.z * conv.rows * conv.out_ch;
-  for (var i = 0u; i < TM; i++) {
-    let row = acc[i];
-    for (var j = 0u; j < TN; j++) {
-      let m = row0 + lid.y + i * WG_M;
-      let n = col0 + lid.x + j * WG_N;
-      if (m < conv.rows && n < conv.out_ch) {
-        out[base + m * conv.out_ch + n] = row[j];
-      }
-    }
+#elif BIAS_GRAD_COL
+  if (n == params.ones) {
+    if (m / params.sig_ch == params.ones_tap) { db[m % params.sig_ch] = v; }
+    return;
   }
+#endif
+  out[m * params.out_ch + n] = v;
 }
 
 #else
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-// A forward has a bias, a backward a gate; never both (the factories see to it).
-#if BIAS
-@group(0) @binding(4) var<storage, read> bias: array<f32>;
-#elif GATE_SIGNAL
-@group(0) @binding(4) var<storage, read> gate_y: array<f32>;
-#endif
+// Rows m = (b, l), depth r = (k, c).
+fn load_a(m: u32, r: u32) -> f32 {
+  return window(m / params.out_len, m % params.out_len, r / params.sig_ch, r % params.sig_ch);
+}
 
-fn weight_at(k: u32, c: u32, n: u32) -> f32 {
+fn load_a4(m: u32, r: u32) -> vec4f {
+#if S_VEC4
+  // sig_ch is a multiple of 4, so depths r .. r+3 are channels c .. c+3 of one tap.
+  let b = m / params.out_len;
+  let l = m % params.out_len;
+  let k = r / params.sig_ch;
+  let c = r % params.sig_ch;
+  let pos = i32(l + k) + params.shift;
+  let inside = (pos >= 0) & (pos < i32(params.sig_len));
+  let at = u32(clamp(pos, 0, i32(params.sig_len) - 1));
+  let i = ((b * params.sig_len + at) * params.sig_ch + c) / 4u;
+#if GATE_SIGNAL
+  return select(vec4f(0.0), s[i] * activate_grad_from_output4(gate_y[i], ACT, ALPHA), inside);
+#else
+  return select(vec4f(0.0), s[i], inside);
+#endif
+#else
+  return vec4f(load_a(m, r), load_a(m, r + 1u), load_a(m, r + 2u), load_a(m, r + 3u));
+#endif
+}
+
+fn weight_index(k: u32, c: u32, n: u32) -> u32 {
 #if FLIP
-  return w[((conv.ksize - 1u - k) * conv.out_ch + n) * conv.sig_ch + c];
+  return ((params.ksize - 1u - k) * params.out_ch + n) * params.sig_ch + c;
 #else
-  return w[(k * conv.sig_ch + c) * conv.out_ch + n];
+  return (k * params.sig_ch + c) * params.out_ch + n;
 #endif
 }
 
-// Rows m = (b, l), columns n, depth r = (k, c).
-@compute @workgroup_size(WG_N, WG_M)
-fn conv_gemm(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let row0 = wid.x * TILE_M;
-  let col0 = wid.y * TILE_N;
-  let tid = lid.y * WG_N + lid.x;
-  let threads = WG_M * WG_N;
-  var acc: array<vec4f, TM>;
-  for (var r0 = 0u; r0 < conv.depth; r0 += TILE_R) {
-    // r fastest: for a fixed row, r = k * sig_ch + c walks the signal contiguously.
-    for (var e = tid; e < TILE_R * TILE_M; e += threads) {
-      let rr = e % TILE_R;
-      let mm = e / TILE_R;
-      let m = row0 + mm;
-      let r = r0 + rr;
-      var v = 0.0;
-      if (m < conv.rows && r < conv.depth) {
-        v = window(m / conv.out_len, m % conv.out_len, r / conv.sig_ch, r % conv.sig_ch);
-      }
-      a_tile[rr * A_STRIDE + mm] = v;
-    }
-    for (var e = tid; e < TILE_R * TILE_N; e += threads) {
-      let nn = e % TILE_N;
-      let rr = e / TILE_N;
-      let n = col0 + nn;
-      let r = r0 + rr;
-      var v = 0.0;
-      if (n < conv.out_ch && r < conv.depth) {
-        v = weight_at(r / conv.sig_ch, r % conv.sig_ch, n);
-      }
-      b_tile[rr * TILE_N + nn] = v;
-    }
-    workgroupBarrier();
-    multiply_tiles(lid, &acc);
-    workgroupBarrier();
-  }
-  for (var i = 0u; i < TM; i++) {
-    let row = acc[i];
-    for (var j = 0u; j < TN; j++) {
-      let m = row0 + lid.y + i * WG_M;
-      let n = col0 + lid.x + j * WG_N;
-      if (m < conv.rows && n < conv.out_ch) {
-        var v = row[j];
+fn weight_at(i: u32) -> f32 {
+#if W_VEC4
+  return w[i / 4u][i % 4u];
+#else
+  return w[i];
+#endif
+}
+
+// Columns n .. n+3 of the weight at depth r = (k, c); n is a multiple of 4.
+fn load_b4(r: u32, n: u32) -> vec4f {
+  let k = r / params.sig_ch;
+  let c = r % params.sig_ch;
+#if W_VEC4
+  return w[weight_index(k, c, n) / 4u];
+#else
+  return vec4f(weight_at(weight_index(k, c, n)), weight_at(weight_index(k, c, n + 1u)),
+               weight_at(weight_index(k, c, n + 2u)), weight_at(weight_index(k, c, n + 3u)));
+#endif
+}
+
+fn gemm_store(m: u32, n: u32, v: f32) {
 #if BIAS
-        v += bias[n];
+  let x = v + bias[n];
+#else
+  let x = v;
 #endif
 #if GATE_SIGNAL
-        out[m * conv.out_ch + n] = v;
+  out[m * params.out_ch + n] = x;
 #else
-        out[m * conv.out_ch + n] = activate(v, ACT, ALPHA);
+  out[m * params.out_ch + n] = activate(x, ACT, ALPHA);
 #endif
-      }
-    }
-  }
 }
 #endif
-#endif
+
+#include "gemm/core"

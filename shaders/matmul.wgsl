@@ -1,58 +1,88 @@
-// C[M,N] = act(op(A)·op(B) + bias[N])   or, with ACCUMULATE,   C += op(A)·op(B).
-// A is stored [M,K] row-major, or [K,M] with TRANS_A; B is [K,N], or [N,K]
-// with TRANS_B. Twin: src/cpu/matmul.ts (same a_index / b_index arithmetic).
+// C[M,N] = act(op(A)·op(B) + bias[N])   or, with ACCUMULATE,   C += op(A)·op(B),
+// on the GEMM core (gemm/core.wgsl). A is stored [M,K] row-major, or [K,M] with
+// TRANS_A; B is [K,N], or [N,K] with TRANS_B. Twin: src/cpu/matmul.ts.
 //
-// Tiling. A workgroup of 16x16 invocations owns a BM x BN tile of C, with
-// BM = 16·RM and BN = 16·RN; each invocation keeps an RM x RN block of
-// accumulators in registers (4x4 for the full 64x64 tile; RM/RN drop to 1 or
-// 2 when M or N is tiny, so a matrix-vector product does not pay for 63 idle
-// rows). K is walked in BK = 16 deep slices staged through workgroup memory:
-// a_tile[BK][BM] + b_tile[BK][BN] = 2·16·64·4 B = 8 KiB of the 16 KiB allowed.
-// Invocation (tx, ty) owns rows ty + 16·i and columns tx + 16·j, so for each
-// (i, j) neighbouring invocations store neighbouring columns: the stores are
-// coalesced, and so are the tile loads (each follows its operand's layout).
-//
-// Napkin math, full 64x64 tile: FLOPs = 2·M·N·K. Each BK slice loads
-// (64 + 64)·16 floats from global memory and feeds 64·64·16 multiply-adds, so
-// global traffic is 4·K·(M·N/64 + M·N/64) B = M·N·K/8 B, i.e. 16 FLOPs per
-// byte, against the 4·(MK + KN + MN) B an ideal kernel moves once. In each
-// step of a slice an invocation reads RM + RN = 8 floats of workgroup memory
-// for RM·RN = 16 multiply-adds.
+// Fusions for a dense layer's backward, so that it needs no separate passes:
+//   GATE_A / GATE_B   the operand is multiplied elementwise by act'(y), y the
+//                     forward output stored like that operand (binding gate);
+//   BIAS_GRAD_ROW     op(A) gets one more row of ones (row m_a), whose output
+//                     row is the column sum of op(B): the bias gradient, stored
+//                     to db instead of c (dW = Xᵀ·dY and db = 1ᵀ·dY in one pass).
 #include "lib/activation_fn"
 
-struct Params { M: u32, N: u32, K: u32 }
+struct Params {
+  M: u32,          // rows of the GEMM: m_a, plus one with BIAS_GRAD_ROW
+  N: u32,
+  K: u32,
+  split_len: u32,
+  splits: u32,
+  m_a: u32,        // rows of op(A) as stored
+}
 
 override ACT: u32 = 0u;
 override ALPHA: f32 = 0.0;
-// Rows / columns of C per invocation: 1, 2 or 4 (chosen by src/kernels/matmul.ts).
-override RM: u32 = 4u;
-override RN: u32 = 4u;
 
-const WX: u32 = 16u;
-const WY: u32 = 16u;
-const BK: u32 = 16u;
-const R_MAX: u32 = 4u;
-const BM_MAX: u32 = WY * R_MAX;
-const BN_MAX: u32 = WX * R_MAX;
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
 #if HAS_BIAS
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+const BIAS_BINDINGS: u32 = 1u;
 #else
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
+const BIAS_BINDINGS: u32 = 0u;
+#endif
+#if GATE_A
+const GATE_BINDINGS: u32 = 1u;
+#elif GATE_B
+const GATE_BINDINGS: u32 = 1u;
+#else
+const GATE_BINDINGS: u32 = 0u;
+#endif
+#if BIAS_GRAD_ROW
+const DB_BINDINGS: u32 = 1u;
+#else
+const DB_BINDINGS: u32 = 0u;
 #endif
 
-// Laid out [k][m] and [k][n], so the inner product loop reads rows of both.
-var<workgroup> a_tile: array<f32, BK * BM_MAX>;
-var<workgroup> b_tile: array<f32, BK * BN_MAX>;
+@group(0) @binding(0) var<uniform> params: Params;
+// A_VEC4 / B_VEC4: the operand's rows are contiguous along the dimension the
+// core reads four at a time (A along K, B along N) and a multiple of 4 long,
+// so it is bound as vec4s and one load fetches four values.
+#if A_VEC4
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+#else
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+#endif
+#if B_VEC4
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+#else
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+#endif
+#if HAS_BIAS
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+#endif
+// The gate is stored like the operand it gates, and read the same way.
+#if GATE_A
+#if A_VEC4
+@group(0) @binding(3u + BIAS_BINDINGS) var<storage, read> gate: array<vec4f>;
+#else
+@group(0) @binding(3u + BIAS_BINDINGS) var<storage, read> gate: array<f32>;
+#endif
+#elif GATE_B
+#if B_VEC4
+@group(0) @binding(3u + BIAS_BINDINGS) var<storage, read> gate: array<vec4f>;
+#else
+@group(0) @binding(3u + BIAS_BINDINGS) var<storage, read> gate: array<f32>;
+#endif
+#endif
+@group(0) @binding(3u + BIAS_BINDINGS + GATE_BINDINGS) var<storage, read_write> c: array<f32>;
+#if BIAS_GRAD_ROW
+@group(0) @binding(4u + BIAS_BINDINGS + GATE_BINDINGS) var<storage, read_write> db: array<f32>;
+#endif
+#if SPLIT_K
+@group(0) @binding(4u + BIAS_BINDINGS + GATE_BINDINGS + DB_BINDINGS) var<storage, read_write> partials: array<f32>;
+#endif
 
 // Where op(A)[row, k] lives in a.
 fn a_index(row: u32, k: u32) -> u32 {
 #if TRANS_A
-  return k * params.M + row;
+  return k * params.m_a + row;
 #else
   return row * params.K + k;
 #endif
@@ -67,84 +97,103 @@ fn b_index(k: u32, col: u32) -> u32 {
 #endif
 }
 
-@compute @workgroup_size(WX, WY)
-fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let M = params.M;
-  let N = params.N;
-  let K = params.K;
-  let BM = WY * RM;
-  let BN = WX * RN;
-  let tx = lid.x;
-  let ty = lid.y;
-  let flat = ty * WX + tx;
-  let row0 = wid.y * BM;
-  let col0 = wid.x * BN;
-
-  // Function-scope variables start zeroed.
-  var acc: array<f32, R_MAX * R_MAX>;
-  var a_reg: array<f32, R_MAX>;
-  var b_reg: array<f32, R_MAX>;
-
-  for (var k0 = 0u; k0 < K; k0 += BK) {
-    // Stage op(A)[row0.., k0..] and op(B)[k0.., col0..], zero outside the matrices.
-    for (var e = flat; e < BK * BM; e += WX * WY) {
-#if TRANS_A
-      let r = e % BM;
-      let kk = e / BM;
+fn a_at(i: u32) -> f32 {
+#if A_VEC4
+  let v = a[i / 4u][i % 4u];
 #else
-      let kk = e % BK;
-      let r = e / BK;
+  let v = a[i];
 #endif
-      let row = row0 + r;
-      let k = k0 + kk;
-      var v = 0.0;
-      if (row < M && k < K) { v = a[a_index(row, k)]; }
-      a_tile[kk * BM + r] = v;
-    }
-    for (var e = flat; e < BK * BN; e += WX * WY) {
-#if TRANS_B
-      let kk = e % BK;
-      let cc = e / BK;
+#if GATE_A
+#if A_VEC4
+  return v * activate_grad_from_output(gate[i / 4u][i % 4u], ACT, ALPHA);
 #else
-      let cc = e % BN;
-      let kk = e / BN;
+  return v * activate_grad_from_output(gate[i], ACT, ALPHA);
 #endif
-      let col = col0 + cc;
-      let k = k0 + kk;
-      var v = 0.0;
-      if (col < N && k < K) { v = b[b_index(k, col)]; }
-      b_tile[kk * BN + cc] = v;
-    }
-    workgroupBarrier();
-
-    let depth = min(BK, K - k0);
-    for (var kk = 0u; kk < depth; kk++) {
-      for (var i = 0u; i < RM; i++) { a_reg[i] = a_tile[kk * BM + ty + WY * i]; }
-      for (var j = 0u; j < RN; j++) { b_reg[j] = b_tile[kk * BN + tx + WX * j]; }
-      for (var i = 0u; i < RM; i++) {
-        for (var j = 0u; j < RN; j++) {
-          acc[i * R_MAX + j] += a_reg[i] * b_reg[j];
-        }
-      }
-    }
-    // The next slice must not overwrite the tiles while others still read them.
-    workgroupBarrier();
-  }
-
-  for (var i = 0u; i < RM; i++) {
-    let row = row0 + ty + WY * i;
-    if (row >= M) { continue; }
-    for (var j = 0u; j < RN; j++) {
-      let col = col0 + tx + WX * j;
-      if (col >= N) { continue; }
-      let sum = acc[i * R_MAX + j];
-#if ACCUMULATE
-      c[row * N + col] = c[row * N + col] + sum;
-#elif HAS_BIAS
-      c[row * N + col] = activate(sum + bias[col], ACT, ALPHA);
 #else
-      c[row * N + col] = activate(sum, ACT, ALPHA);
+  return v;
 #endif
-    }
-  }
 }
+
+fn b_at(i: u32) -> f32 {
+#if B_VEC4
+  let v = b[i / 4u][i % 4u];
+#else
+  let v = b[i];
+#endif
+#if GATE_B
+#if B_VEC4
+  return v * activate_grad_from_output(gate[i / 4u][i % 4u], ACT, ALPHA);
+#else
+  return v * activate_grad_from_output(gate[i], ACT, ALPHA);
+#endif
+#else
+  return v;
+#endif
+}
+
+fn load_a(row: u32, k: u32) -> f32 {
+#if BIAS_GRAD_ROW
+  return select(a_at(a_index(row, k)), 1.0, row == params.m_a);
+#else
+  return a_at(a_index(row, k));
+#endif
+}
+
+// k is a multiple of 4 whenever the core asks for four depths.
+fn load_a4(row: u32, k: u32) -> vec4f {
+#if A_VEC4
+  let i = a_index(row, k) / 4u;
+#if GATE_A
+  var v = a[i] * activate_grad_from_output4(gate[i], ACT, ALPHA);
+#else
+  var v = a[i];
+#endif
+#if BIAS_GRAD_ROW
+  v = select(v, vec4f(1.0), row == params.m_a);
+#endif
+  return v;
+#else
+  return vec4f(load_a(row, k), load_a(row, k + 1u), load_a(row, k + 2u), load_a(row, k + 3u));
+#endif
+}
+
+// col is a multiple of 4.
+fn load_b4(k: u32, col: u32) -> vec4f {
+#if B_VEC4
+  let i = b_index(k, col) / 4u;
+#if GATE_B
+  return b[i] * activate_grad_from_output4(gate[i], ACT, ALPHA);
+#else
+  return b[i];
+#endif
+#else
+  return vec4f(b_at(b_index(k, col)), b_at(b_index(k, col + 1u)), b_at(b_index(k, col + 2u)), b_at(b_index(k, col + 3u)));
+#endif
+}
+
+fn gemm_store(row: u32, col: u32, v: f32) {
+  let i = row * params.N + col;
+#if BIAS_GRAD_ROW
+  if (row == params.m_a) {
+#if ACCUMULATE
+    db[col] = db[col] + v;
+#else
+    db[col] = v;
+#endif
+    return;
+  }
+#endif
+#if ACCUMULATE
+  c[i] = c[i] + v;
+#elif HAS_BIAS
+  c[i] = activate(v + bias[col], ACT, ALPHA);
+#elif GATE_A
+  c[i] = v;
+#elif GATE_B
+  c[i] = v;
+#else
+  c[i] = activate(v, ACT, ALPHA);
+#endif
+}
+
+#include "gemm/core"

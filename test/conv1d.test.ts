@@ -10,9 +10,9 @@ import {
   convTranspose1dBackwardInputKernel,
   convTranspose1dBackwardWeightKernel,
   convTranspose1dForwardKernel,
-  gemmTiles,
 } from '../src/kernels/conv1d.ts';
-import { type HostArray, type Kernel, elementCount } from '../src/kernels/kernel.ts';
+import { GEMM_VARIANTS, type GemmVariant, forcedTarget, gemmScratch } from '../src/kernels/gemm.ts';
+import { type HostArray, type Kernel, elementCount, scratchOf } from '../src/kernels/kernel.ts';
 import { Plan } from '../src/plan/plan.ts';
 import { type BothResults, dot, finiteDifferenceError, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
 
@@ -166,29 +166,52 @@ function gateInputs(p: { readonly activation?: unknown }, y: HostArray): Record<
   return p.activation ? { y } : {};
 }
 
-describe('conv1d forward and backward, GPU against CPU', () => {
-  for (const p of CONV_CASES) {
-    it(describeParams(p), async () => {
-      const fwd = conv1dForwardKernel(p);
-      const x = random(fwd, 'x', 11);
-      const w = random(fwd, 'w', 12);
-      const bias: Record<string, Float32Array> = p.bias ? { bias: random(fwd, 'bias', 13) } : {};
-      const f = await runBoth(fwd, { x, w, ...bias });
-      expectClose(f, 'y');
+/** Forward, input gradient and weight gradient (with the bias gradient fused in
+ * where the kernel has a db slot, else the separate bias kernel) of one case,
+ * every GEMM in `variant` (the heuristic's choice when undefined). */
+async function checkFamilyOnGpu<P extends Conv1dParams | ConvTranspose1dParams>(
+  family: Family<P>,
+  p: P,
+  seed: number,
+  variant?: GemmVariant,
+): Promise<void> {
+  const target = variant ? forcedTarget(variant) : undefined;
+  const fwd = family.forward(p);
+  const x = random(fwd, 'x', seed);
+  const w = random(fwd, 'w', seed + 1);
+  const bias: Record<string, Float32Array> = p.bias ? { bias: random(fwd, 'bias', seed + 2) } : {};
+  const f = await runBoth(fwd, { x, w, ...bias }, target);
+  expectClose(f, 'y');
 
-      const gate = gateInputs(p, f.cpu.y as Float32Array);
-      const dy = random(fwd, 'y', 14);
-      expectClose(await runBoth(conv1dBackwardInputKernel(p), { dy, w, ...gate }), 'dx');
-      expectClose(await runBoth(conv1dBackwardWeightKernel(p), { x, dy, ...gate }), 'dw');
-      if (p.bias) expectClose(await runBoth(conv1dBackwardBiasKernel(p), { dy, ...gate }), 'db');
+  const gate = gateInputs(p, f.cpu.y as Float32Array);
+  const dy = random(fwd, 'y', seed + 3);
+  expectClose(await runBoth(family.input(p), { dy, w, ...gate }, target), 'dx');
+  const weight = family.weight(p);
+  const wr = await runBoth(weight, { x, dy, ...gate }, target);
+  expectClose(wr, 'dw');
+  if ('db' in weight.slots) expectClose(wr, 'db');
+  if (p.bias) expectClose(await runBoth(family.bias(p), { dy, ...gate }, target), 'db');
+}
+
+describe('conv1d forward and backward, GPU against CPU', () => {
+  for (const [i, p] of CONV_CASES.entries()) {
+    it(describeParams(p), async () => {
+      await checkFamilyOnGpu(CONV, p, 11 + 10 * i);
     });
   }
+
+  it('the weight gradient of a layer with a bias also writes its bias gradient', () => {
+    const k = conv1dBackwardWeightKernel(SPLIT_WEIGHT_GRAD);
+    expect(k.slots.db?.shape).toEqual([SPLIT_WEIGHT_GRAD.outChannels]);
+    const noBias = conv1dBackwardWeightKernel({ ...SPLIT_WEIGHT_GRAD, bias: false });
+    expect('db' in noBias.slots).toBe(false);
+  });
 
   it('bias gradient over more rows than one workgroup chunk, bitwise repeatable', async () => {
     // B·Lout = 1200 rows: per-chunk tree sums, then the ordered pass over the chunks.
     const p: Conv1dParams = { batch: 3, length: 400, inChannels: 1, outChannels: 7, kernelSize: 5, padding: 'same', bias: true };
     const k = conv1dBackwardBiasKernel(p);
-    expect(k.scratch?.partials?.shape).toEqual([2, 7]);
+    expect(scratchOf(k, forcedTarget('register4x4')).partials?.shape).toEqual([2, 7]);
     const dy = random(k, 'dy', 21);
     const first = await runBoth(k, { dy });
     expectClose(first, 'db');
@@ -196,15 +219,18 @@ describe('conv1d forward and backward, GPU against CPU', () => {
     expect(Array.from(second.gpu.db as Float32Array)).toEqual(Array.from(first.gpu.db as Float32Array));
   });
 
-  it('split weight gradient is bitwise repeatable', async () => {
+  it('split-K weight gradient is bitwise repeatable', async () => {
     const k = conv1dBackwardWeightKernel(SPLIT_WEIGHT_GRAD);
-    expect(k.scratch?.partials?.shape[0]).toBeGreaterThan(1);
+    const target = forcedTarget('splitk4x4');
+    expect(Object.values(scratchOf(k, target))[0]?.shape[0]).toBeGreaterThan(1);
     const x = random(k, 'x', 22);
     const dy = random(k, 'dy', 23);
-    const first = await runBoth(k, { x, dy });
+    const first = await runBoth(k, { x, dy }, target);
     expectClose(first, 'dw');
-    const second = await runBoth(k, { x, dy });
+    expectClose(first, 'db');
+    const second = await runBoth(k, { x, dy }, target);
     expect(Array.from(second.gpu.dw as Float32Array)).toEqual(Array.from(first.gpu.dw as Float32Array));
+    expect(Array.from(second.gpu.db as Float32Array)).toEqual(Array.from(first.gpu.db as Float32Array));
   });
 });
 
@@ -213,43 +239,54 @@ const TRANSPOSED_CASES: readonly ConvTranspose1dParams[] = [
   { batch: 3, length: 37, inChannels: 7, outChannels: 5, kernelSize: 4, padding: 1, bias: true, activation: { kind: 'leaky_relu', alpha: 0.1 } },
   // Decoder-like: 50 channels back to the 5 marks over the 100 bins.
   { batch: 1, length: 100, inChannels: 50, outChannels: 5, kernelSize: 10, padding: 0, bias: true, activation: { kind: 'tanh' } },
+  // Lout = L: the bias gradient rides along in the weight gradient (a column of ones at tap 2).
   { batch: 3, length: 129, inChannels: 32, outChannels: 1, kernelSize: 5, padding: 2, bias: true },
   // padding > K - 1 crops: Lout = 37 + 4 - 12 = 29.
-  { batch: 3, length: 37, inChannels: 1, outChannels: 7, kernelSize: 5, padding: 6 },
+  { batch: 3, length: 37, inChannels: 1, outChannels: 7, kernelSize: 5, padding: 6, bias: true, activation: { kind: 'tanh' } },
   { batch: 3, length: 1, inChannels: 5, outChannels: 50, kernelSize: 10, padding: 4 },
 ];
 
 describe('transposed conv1d forward and backward, GPU against CPU', () => {
-  for (const p of TRANSPOSED_CASES) {
+  for (const [i, p] of TRANSPOSED_CASES.entries()) {
     it(describeParams(p), async () => {
-      const fwd = convTranspose1dForwardKernel(p);
-      const x = random(fwd, 'x', 31);
-      const w = random(fwd, 'w', 32);
-      const bias: Record<string, Float32Array> = p.bias ? { bias: random(fwd, 'bias', 33) } : {};
-      const f = await runBoth(fwd, { x, w, ...bias });
-      expectClose(f, 'y');
-
-      const gate = gateInputs(p, f.cpu.y as Float32Array);
-      const dy = random(fwd, 'y', 34);
-      expectClose(await runBoth(convTranspose1dBackwardInputKernel(p), { dy, w, ...gate }), 'dx');
-      expectClose(await runBoth(convTranspose1dBackwardWeightKernel(p), { x, dy, ...gate }), 'dw');
-      if (p.bias) expectClose(await runBoth(convTranspose1dBackwardBiasKernel(p), { dy, ...gate }), 'db');
+      await checkFamilyOnGpu(TRANSPOSED, p, 31 + 10 * i);
     });
   }
+
+  it('fuses the bias gradient exactly when one tap covers every output position', () => {
+    const fused = TRANSPOSED_CASES.filter((p) => p.bias && 'db' in convTranspose1dBackwardWeightKernel(p).slots);
+    // Lout <= L: K4 p1 (Lout 38 > 37: no), K10 p0 (no), K5 p2 (Lout = L: yes), K5 p6 (Lout 29 < 37: yes).
+    expect(fused.map((p) => `K${p.kernelSize} p${p.padding}`)).toEqual(['K5 p2', 'K5 p6']);
+  });
 });
 
-describe('GEMM tiles', () => {
-  it('fit the WebGPU limits the kernels rely on for every problem shape', () => {
-    for (const rows of [1, 37, 64, 65, 129, 25_600]) {
-      for (let cols = 1; cols <= 130; cols++) {
-        const t = gemmTiles(rows, cols);
-        expect(t.wgM * t.wgN).toBeLessThanOrEqual(256);
-        // a_tile [TILE_R, TILE_M + 1] and b_tile [TILE_R, TILE_N] in f32.
-        expect(4 * t.tileR * (t.tileM + 1 + t.tileN)).toBeLessThanOrEqual(16_384);
-        expect(t.tileR).toBeGreaterThanOrEqual(4);
-        expect(t.tileN).toBeGreaterThanOrEqual(Math.min(cols, 64));
-      }
-    }
+// Every GEMM variant on the cases that reach its edges: lone rows and columns,
+// channel counts that are and are not multiples of 4 (the vec4 paths), a depth
+// long enough to split, and both bias-gradient fusions.
+const VARIANT_CONV_CASES: readonly Conv1dParams[] = [
+  { batch: 3, length: 37, inChannels: 5, outChannels: 7, kernelSize: 4, padding: 'same', bias: true, activation: { kind: 'leaky_relu', alpha: 0.1 } },
+  { batch: 2, length: 129, inChannels: 32, outChannels: 64, kernelSize: 5, padding: 'same', bias: true, activation: { kind: 'leaky_relu', alpha: 0.5 } },
+];
+const VARIANT_TRANSPOSED_CASES: readonly ConvTranspose1dParams[] = [
+  { batch: 2, length: 37, inChannels: 64, outChannels: 32, kernelSize: 5, padding: 2, bias: true, activation: { kind: 'leaky_relu', alpha: 0.5 } },
+  { batch: 3, length: 37, inChannels: 7, outChannels: 5, kernelSize: 4, padding: 1, bias: true, activation: { kind: 'tanh' } },
+];
+
+describe('every GEMM variant of the conv kernels, GPU against CPU', () => {
+  for (const variant of GEMM_VARIANTS) {
+    it(`${variant}: conv1d`, async () => {
+      for (const [i, p] of VARIANT_CONV_CASES.entries()) await checkFamilyOnGpu(CONV, p, 51 + 10 * i, variant);
+    });
+    it(`${variant}: transposed conv1d`, async () => {
+      for (const [i, p] of VARIANT_TRANSPOSED_CASES.entries()) await checkFamilyOnGpu(TRANSPOSED, p, 71 + 10 * i, variant);
+    });
+  }
+
+  it('split-K keeps partials only where the depth is long enough to split', () => {
+    expect(gemmScratch({ M: 64, N: 64, K: 16 }, 'splitk4x4')).toEqual({});
+    const big = Object.values(gemmScratch({ M: 161, N: 32, K: 6400 }, 'splitk4x4'))[0];
+    expect(big?.shape.slice(1)).toEqual([161, 32]);
+    expect(big?.shape[0]).toBeGreaterThan(1);
   });
 });
 

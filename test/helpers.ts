@@ -1,5 +1,6 @@
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
 import type { HostArray, Kernel } from '../src/kernels/kernel.ts';
+import type { GpuTarget } from '../src/kernels/gemm.ts';
 import { seededRandom, uniformArray } from '../src/util/random.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';
 import { type BothResults, maxRelError, runOnBoth, singleKernelPlan } from '../src/plan/singleKernel.ts';
@@ -29,8 +30,9 @@ export { maxRelError, type BothResults };
 export async function runBoth(
   kernel: Kernel,
   inputs: Readonly<Record<string, ArrayLike<number>>>,
+  target?: GpuTarget,
 ): Promise<BothResults> {
-  return runOnBoth(await getGpu(), kernel, inputs);
+  return runOnBoth(await getGpu(), kernel, inputs, target);
 }
 
 /** Runs a kernel's CPU twin in float64 on the given inputs and returns every slot. */

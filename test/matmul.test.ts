@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../src/cpu/activation.ts';
+import { GEMM_VARIANTS, forcedTarget } from '../src/kernels/gemm.ts';
+import type { Kernel } from '../src/kernels/kernel.ts';
 import { bindMatmulGradient, matmulBackwardKernels, matmulKernel } from '../src/kernels/matmul.ts';
 import { Plan } from '../src/plan/plan.ts';
 import { dot, finiteDifferenceError, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
@@ -88,6 +90,93 @@ describe('matmul, GPU against CPU', () => {
     const b = randomArray(K * N, 12);
     const r = await runBoth(matmulKernel({ M, N, K, activation: { kind: 'tanh' } }), { a, b });
     expect(maxRelError(r.gpu.c as Float32Array, r.cpu.c as Float32Array)).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+// Every variant of the GEMM core on the shapes that reach its edges: lone rows
+// and columns, depths of 1 and not a multiple of 4, sizes on both sides of
+// each block and of the 64-wide tiles, the vec4 paths (K or N a multiple of 4)
+// and the strided ones, with each epilogue.
+const VARIANT_SIZES: readonly (readonly [number, number, number])[] = [
+  [1, 37, 129],
+  [37, 129, 1],
+  [129, 1, 37],
+  [65, 132, 68],
+  [9, 10, 2052],
+];
+
+describe('every GEMM variant of matmul, GPU against CPU', () => {
+  for (const variant of GEMM_VARIANTS) {
+    it(`${variant}: every layout and size`, async () => {
+      const target = forcedTarget(variant);
+      for (const t of TRANSPOSES) {
+        for (const [M, N, K] of VARIANT_SIZES) {
+          const a = randomArray(M * K, M + 7 * N + K);
+          const b = randomArray(K * N, M + 11 * N + K);
+          const r = await runBoth(matmulKernel({ M, N, K, ...t }), { a, b }, target);
+          expect(maxRelError(r.gpu.c as Float32Array, r.cpu.c as Float32Array), `${label(t)} ${M}x${N}x${K}`).toBeLessThanOrEqual(1e-4);
+        }
+      }
+    });
+    it(`${variant}: bias + activation, accumulate, gates and the bias-gradient row`, async () => {
+      const target = forcedTarget(variant);
+      const [M, N, K] = [37, 68, 129];
+      const a = randomArray(M * K, 61);
+      const b = randomArray(K * N, 62);
+      const bias = randomArray(N, 63);
+      const c0 = randomArray(M * N, 64);
+      const check = async (kernel: Kernel, inputs: Record<string, ArrayLike<number>>, slots: readonly string[]): Promise<void> => {
+        const r = await runBoth(kernel, inputs, target);
+        for (const s of slots) expect(maxRelError(r.gpu[s] as Float32Array, r.cpu[s] as Float32Array), `${kernel.name} ${s}`).toBeLessThanOrEqual(1e-4);
+      };
+      await check(matmulKernel({ M, N, K, bias: true, activation: { kind: 'leaky_relu', alpha: 0.5 } }), { a, b, bias }, ['c']);
+      await check(matmulKernel({ M, N, K, transB: true, accumulate: true }), { a, b, c: c0 }, ['c']);
+      const leaky = { kind: 'leaky_relu', alpha: 0.5 } as const;
+      await check(matmulKernel({ M, N, K, gate: 'A', activation: leaky }), { a, b, gate: randomArray(M * K, 65) }, ['c']);
+      await check(matmulKernel({ M, N, K, transB: true, gate: 'B', activation: { kind: 'tanh' } }), { a, b, gate: randomArray(N * K, 66) }, ['c']);
+      await check(matmulKernel({ M, N, K, transA: true, biasGrad: true }), { a, b }, ['c', 'db']);
+      await check(matmulKernel({ M, N, K, transA: true, biasGrad: true, gate: 'B', activation: leaky }), { a, b, gate: randomArray(K * N, 67) }, ['c', 'db']);
+    });
+  }
+});
+
+describe('dense-layer fusions: gated operands and the bias-gradient row', () => {
+  it('db is the column sum of op(B), also gated', () => {
+    const [M, N, K] = [3, 4, 5];
+    const a = randomArray(K * M, 71);
+    const b = randomArray(K * N, 72);
+    const y = randomArray(K * N, 73);
+    const out = runCpu64(matmulKernel({ M, N, K, transA: true, biasGrad: true, gate: 'B', activation: { kind: 'tanh' } }), { a, b, gate: y });
+    for (let col = 0; col < N; col++) {
+      let sum = 0;
+      for (let k = 0; k < K; k++) sum += (b[k * N + col] as number) * (1 - (y[k * N + col] as number) ** 2);
+      expect((out.db as Float64Array)[col]).toBeCloseTo(sum, 10);
+    }
+  });
+
+  it('a dense layer with an activation: gated backward kernels against finite differences', () => {
+    // y = tanh(x·W + bias); L = <R, y>. The gated kernels take dL/dy = R and the forward y.
+    const [B, In, Out] = [4, 6, 5];
+    const x = randomArray(B * In, 81);
+    const w = randomArray(In * Out, 82);
+    const bias = randomArray(Out, 83);
+    const R = randomArray(B * Out, 84);
+    const tanh = { kind: 'tanh' } as const;
+    const forward = matmulKernel({ M: B, N: Out, K: In, bias: true, activation: tanh });
+    const yOf = (inp: Record<string, Float64Array>): Float64Array =>
+      runCpu64(forward, { a: inp.x as Float64Array, b: inp.w as Float64Array, bias: inp.bias as Float64Array }).c as Float64Array;
+    const loss = (inp: Record<string, Float64Array>): number => dot(R, yOf(inp));
+    const inputs = { x, w, bias };
+    const y = yOf({ x: Float64Array.from(x), w: Float64Array.from(w), bias: Float64Array.from(bias) });
+    const g = matmulBackwardKernels({ M: B, N: Out, K: In, gate: tanh, biasGrad: true });
+    const fwd = { A: x, B: w, dC: R };
+    const dW = runCpu64(g.dB.kernel, { a: fwd[g.dB.a], b: fwd[g.dB.b], gate: y });
+    const dX = runCpu64(g.dA.kernel, { a: fwd[g.dA.a], b: fwd[g.dA.b], gate: y });
+    expect(finiteDifferenceError(loss, inputs, 'w', dW.c as Float64Array)).toBeLessThanOrEqual(1e-6);
+    expect(finiteDifferenceError(loss, inputs, 'bias', dW.db as Float64Array)).toBeLessThanOrEqual(1e-6);
+    expect(finiteDifferenceError(loss, inputs, 'x', dX.c as Float64Array)).toBeLessThanOrEqual(1e-6);
+    expect(bindMatmulGradient(g.dB, { A: 'x', B: 'w', dC: 'dy' }, 'dw', { gate: 'y', db: 'db' })).toEqual({ a: 'x', b: 'dy', c: 'dw', gate: 'y', db: 'db' });
+    expect(() => bindMatmulGradient(g.dB, { A: 'x', B: 'w', dC: 'dy' }, 'dw')).toThrow('the gradient is gated, bind the forward output as gate');
   });
 });
 
@@ -209,10 +298,28 @@ describe('matmul rejects bad parameters', () => {
     );
   });
 
-  it('more tiles than a dispatch allows', () => {
+  it('more outputs than a dispatch reaches', () => {
     const M = 64 * 65_535 + 1;
     expect(() => matmulKernel({ M, N: 1, K: 1 })).toThrow(
-      `matmul: C [${M}, 1] needs 65536 x 1 tiles of 64 x 16, more than the 65535 workgroups a dispatch allows per dimension`,
+      `matmul: C [${M}, 1] has ${M} rows, more than 64 x 65535 (the outputs a dispatch reaches in one dimension with 64 per workgroup)`,
+    );
+    // A variant with smaller workgroups than the shape needs says so when asked for its dispatches.
+    const k = matmulKernel({ M: 64 * 65_535, N: 1, K: 1 });
+    expect(() => k.gpu(forcedTarget('tiled64'))).not.toThrow();
+    expect(() => k.gpu(forcedTarget('register4x4'))).toThrow(
+      'matmul: 4194240 rows need 131070 workgroups, more than the 65535 a dispatch allows',
+    );
+  });
+
+  it('gating and bias gradients are checked', () => {
+    expect(() => matmulKernel({ M: 2, N: 3, K: 4, gate: 'A' })).toThrow(
+      'matmul: a gated operand (gate A) needs the activation whose derivative gates it and no bias',
+    );
+    expect(() => matmulKernel({ M: 2, N: 3, K: 4, bias: true, biasGrad: true })).toThrow(
+      'matmul: biasGrad (db = column sums of op(B)) cannot be combined with a forward bias',
+    );
+    expect(() => matmulBackwardKernels({ M: 2, N: 3, K: 4, transB: true, biasGrad: true })).toThrow(
+      'matmul backward: biasGrad needs B stored [K, N] (transB false)',
     );
   });
 

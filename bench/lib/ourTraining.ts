@@ -1,3 +1,4 @@
+import { type GpuTarget, HEURISTIC_TARGET } from '../../src/kernels/gemm.ts';
 import type { Gpu } from '../../src/gpu/device.ts';
 import { deepChromeModel } from '../../src/models/deepchrome.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
@@ -35,9 +36,9 @@ export interface OurTrainer {
 }
 
 /** Dispatches one run of a plan segment records (its kernels' dispatch lists). */
-export function segmentDispatches(plan: Plan, segment: string): number {
+export function segmentDispatches(plan: Plan, segment: string, target: GpuTarget = HEURISTIC_TARGET): number {
   const { start, end } = plan.range(segment);
-  return plan.calls.slice(start, end).reduce((n, c) => n + c.kernel.gpu().length, 0);
+  return plan.calls.slice(start, end).reduce((n, c) => n + c.kernel.gpu(target).length, 0);
 }
 
 export function statsDelta(after: ExecutorStats, before: ExecutorStats): ExecutorStats {

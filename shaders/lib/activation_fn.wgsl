@@ -80,3 +80,12 @@ fn activate_grad_from_output(y: f32, kind: u32, alpha: f32) -> f32 {
     default: { return 1.0; }
   }
 }
+
+fn activate_grad_from_output4(y: vec4f, kind: u32, alpha: f32) -> vec4f {
+  return vec4f(
+    activate_grad_from_output(y.x, kind, alpha),
+    activate_grad_from_output(y.y, kind, alpha),
+    activate_grad_from_output(y.z, kind, alpha),
+    activate_grad_from_output(y.w, kind, alpha),
+  );
+}

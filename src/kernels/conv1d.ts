@@ -1,5 +1,6 @@
 import { type Activation, activationCode } from '../cpu/activation.ts';
 import { type ConvWindows, convBiasGrad, convGemm, convWeightGrad } from '../cpu/conv1d.ts';
+import { type GemmFrontend, type GemmShape, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
 import {
   type FloatArray,
   type GpuDispatch,
@@ -53,49 +54,10 @@ export interface ConvTranspose1dParams {
   readonly activation?: Activation;
 }
 
-// --- Tiling ----------------------------------------------------------------
+// --- The GEMMs, with slots named by the caller --------------------------------
 
-/** Register block per invocation (TM x TN in the shader). */
-const TM = 4;
-const TN = 4;
-/** Workgroup memory each GEMM may stage, in f32 elements (16 KiB). */
-const TILE_ELEMENTS = 4096;
-
-export interface GemmTiles {
-  readonly wgM: number;
-  readonly wgN: number;
-  readonly tileR: number;
-  readonly tileM: number;
-  readonly tileN: number;
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
-/** The output tile of a rows x cols GEMM: as wide as the columns need (up to
- * 64), as tall as the rest of 256 invocations allows (up to 512), except that
- * at most 64 rows get a 64-row tile rather than idle lanes. Only these few
- * shapes exist so that layers of different sizes share compiled pipelines.
- * The depth staged per step is what fits both tiles in workgroup memory. */
-export function gemmTiles(rows: number, cols: number): GemmTiles {
-  const wgN = Math.min(16, nextPow2(Math.ceil(cols / TN)));
-  const wgM = rows <= 64 ? Math.min(16, 256 / wgN) : Math.min(128, 256 / wgN);
-  const tileM = TM * wgM;
-  const tileN = TN * wgN;
-  // tileM + 1: the shader pads a_tile's rows (A_STRIDE).
-  const tileR = Math.min(16, 2 ** Math.floor(Math.log2(TILE_ELEMENTS / (tileM + 1 + tileN))));
-  return { wgM, wgN, tileR, tileM, tileN };
-}
-
-function tileConstants(t: GemmTiles): Record<string, number> {
-  return { WG_M: t.wgM, WG_N: t.wgN, TILE_R: t.tileR };
-}
-
-function convUniforms(cv: ConvWindows, rows: number, depth: number, splitLen: number): ArrayBuffer {
-  return uniformBlock([
+function convUniforms(cv: ConvWindows, shape: GemmShape, splitLen: number, splits: number, ones = 0, onesTap = 0): ArrayBuffer {
+  return gemmParams(shape, splitLen, splits, [
     ['u32', cv.batch],
     ['u32', cv.sigLen],
     ['u32', cv.sigCh],
@@ -103,9 +65,8 @@ function convUniforms(cv: ConvWindows, rows: number, depth: number, splitLen: nu
     ['u32', cv.outCh],
     ['u32', cv.ksize],
     ['i32', cv.shift],
-    ['u32', rows],
-    ['u32', depth],
-    ['u32', splitLen],
+    ['u32', ones],
+    ['u32', onesTap],
   ]);
 }
 
@@ -118,10 +79,10 @@ function requireGrid(kernel: string, what: string, groups: number): number {
 
 const SUM_WG = 256;
 
-/** total = Σ_z partials[z] in order of z: the deterministic second pass of a split reduction. */
+/** total = Σ_z partials[z] in order of z: the deterministic second pass of the bias reduction. */
 function sumSplitsDispatch(partials: string, total: string, count: number, splits: number): GpuDispatch {
   return {
-    shader: 'conv1d',
+    shader: 'bias_grad',
     entryPoint: 'sum_splits',
     defines: { SUM_SPLITS: true },
     constants: { WG: SUM_WG },
@@ -134,8 +95,6 @@ function sumSplitsDispatch(partials: string, total: string, count: number, split
   };
 }
 
-// --- The three GEMMs, with slots named by the caller ------------------------
-
 interface FusedActivation {
   readonly act: Activation;
   readonly actCode: number;
@@ -144,7 +103,7 @@ interface FusedActivation {
   readonly gated: boolean;
 }
 
-/** out = act(bias + windows of s times w); see conv_gemm. */
+/** out = act(bias + windows of s times w); CONV_GEMM in shaders/conv1d.wgsl. */
 function gemmKernel(
   name: string,
   slots: Readonly<Record<string, SlotSpec>>,
@@ -153,20 +112,33 @@ function gemmKernel(
   fused: FusedActivation,
   names: { readonly s: string; readonly w: string; readonly out: string; readonly bias?: string; readonly gateY?: string },
 ): Kernel {
-  const rows = cv.batch * cv.outLen;
-  const depth = cv.ksize * cv.sigCh;
-  const tiles = gemmTiles(rows, cv.outCh);
-  const workgroups = [
-    requireGrid(name, `${rows} output rows`, Math.ceil(rows / tiles.tileM)),
-    requireGrid(name, `${cv.outCh} output channels`, Math.ceil(cv.outCh / tiles.tileN)),
-    1,
-  ] as const;
+  const shape: GemmShape = { M: cv.batch * cv.outLen, N: cv.outCh, K: cv.ksize * cv.sigCh };
   const { bias, gateY } = names;
   if (bias !== undefined && gateY !== undefined) throw new Error(`${name}: conv_gemm binds a bias or a gate, not both`);
   const bindings = [names.s, names.w, names.out, ...(bias !== undefined ? [bias] : []), ...(gateY !== undefined ? [gateY] : [])];
+  const frontend: GemmFrontend = {
+    shader: 'conv1d',
+    defines: {
+      WEIGHT_GRAD: false,
+      FLIP: flip,
+      BIAS: bias !== undefined,
+      GATE_SIGNAL: gateY !== undefined,
+      GATE_GRAD: false,
+      BIAS_GRAD_ROW: false,
+      BIAS_GRAD_COL: false,
+      S_VEC4: cv.sigCh % 4 === 0,
+      W_VEC4: !flip && cv.outCh % 4 === 0,
+      G_VEC4: false,
+    },
+    constants: { ACT: fused.actCode, ALPHA: fused.alpha },
+    bindings,
+    uniforms: (splitLen, splits) => convUniforms(cv, shape, splitLen, splits),
+  };
+  const key = `${name}|B${cv.batch},L${cv.sigLen},C${cv.sigCh},Lo${cv.outLen},Co${cv.outCh},k${cv.ksize},s${cv.shift}`;
   return {
     name,
     slots,
+    scratch: (target) => gemmScratch(shape, target.gemmVariant(key, shape)),
     cpu: (t) =>
       convGemm(
         cv,
@@ -178,29 +150,17 @@ function gemmKernel(
         gateY !== undefined ? (t[gateY] as FloatArray) : undefined,
         t[names.out] as FloatArray,
       ),
-    gpu: () => [
-      {
-        shader: 'conv1d',
-        entryPoint: 'conv_gemm',
-        defines: { FLIP: flip, BIAS: bias !== undefined, GATE_SIGNAL: gateY !== undefined },
-        constants: { ACT: fused.actCode, ALPHA: fused.alpha, ...tileConstants(tiles) },
-        bindings,
-        uniforms: convUniforms(cv, rows, depth, 0),
-        workgroups,
-      },
-    ],
+    gpu: (target) => gemmDispatches(name, shape, target.gemmVariant(key, shape), frontend),
   };
 }
 
-/** Reduction rows below which splitting the depth of weight_grad is not worth a partial. */
-const MIN_SPLIT_DEPTH = 128;
-/** Enough workgroups to fill a large GPU. */
-const TARGET_WORKGROUPS = 256;
-const MAX_SPLITS = 64;
+/** Where the bias gradient comes from in a weight-gradient GEMM: a row of ones
+ * in A (the conv1d, whose windows are the input), or a column of ones in B read
+ * at one tap of the windowed gradient (the transposed conv). */
+type BiasGradFusion = { readonly kind: 'row' } | { readonly kind: 'col'; readonly tap: number };
 
-/** out[k, c, n] = Σ_{b,l} windows of s times g; see weight_grad. The depth
- * (batch x outLen) is split across workgroups when the output alone has too
- * few tiles to fill the GPU; sum_splits then adds the splits in order. */
+/** out[k, c, n] = Σ_{b,l} windows of s times g (WEIGHT_GRAD); with `biasGrad`
+ * also db, as one more row or column of the same GEMM. */
 function weightGradKernel(
   name: string,
   slots: Readonly<Record<string, SlotSpec>>,
@@ -212,28 +172,48 @@ function weightGradKernel(
     readonly out: string;
     /** The forward output y, gating the signal s or the gradient g. */
     readonly gate?: { readonly y: string; readonly on: 'signal' | 'grad' };
+    readonly biasGrad?: { readonly db: string; readonly fusion: BiasGradFusion };
   },
 ): Kernel {
   const rows = cv.ksize * cv.sigCh;
-  const depth = cv.batch * cv.outLen;
-  const tiles = gemmTiles(rows, cv.outCh);
-  const rowGroups = requireGrid(name, `${rows} weight rows`, Math.ceil(rows / tiles.tileM));
-  const colGroups = requireGrid(name, `${cv.outCh} weight columns`, Math.ceil(cv.outCh / tiles.tileN));
-  let splits = Math.max(
-    1,
-    Math.min(Math.ceil(depth / MIN_SPLIT_DEPTH), Math.ceil(TARGET_WORKGROUPS / (rowGroups * colGroups)), MAX_SPLITS),
-  );
-  const splitLen = Math.ceil(Math.ceil(depth / splits) / tiles.tileR) * tiles.tileR;
-  splits = Math.ceil(depth / splitLen);
-  const count = rows * cv.outCh;
-  const scratch: Record<string, TensorSpec> = splits > 1 ? { partials: { shape: [splits, rows, cv.outCh], dtype: 'f32' } } : {};
-  const target = splits > 1 ? 'partials' : names.out;
-  const { gate } = names;
+  const { gate, biasGrad } = names;
+  const fusion = biasGrad?.fusion;
+  const shape: GemmShape = {
+    M: fusion?.kind === 'row' ? rows + 1 : rows,
+    N: fusion?.kind === 'col' ? cv.outCh + 1 : cv.outCh,
+    K: cv.batch * cv.outLen,
+  };
+  const ones = fusion?.kind === 'row' ? rows : fusion?.kind === 'col' ? cv.outCh : 0;
+  const onesTap = fusion?.kind === 'col' ? fusion.tap : 0;
+  const frontend: GemmFrontend = {
+    shader: 'conv1d',
+    defines: {
+      WEIGHT_GRAD: true,
+      FLIP: false,
+      BIAS: false,
+      GATE_SIGNAL: gate?.on === 'signal',
+      GATE_GRAD: gate?.on === 'grad',
+      BIAS_GRAD_ROW: fusion?.kind === 'row',
+      BIAS_GRAD_COL: fusion?.kind === 'col',
+      S_VEC4: false,
+      W_VEC4: false,
+      G_VEC4: cv.outCh % 4 === 0,
+    },
+    constants: { ACT: fused.actCode, ALPHA: fused.alpha },
+    bindings: [names.s, names.g, names.out, ...(gate ? [gate.y] : []), ...(biasGrad ? [biasGrad.db] : [])],
+    uniforms: (splitLen, splits) => convUniforms(cv, shape, splitLen, splits, ones, onesTap),
+  };
+  const key = `${name}|B${cv.batch},L${cv.sigLen},C${cv.sigCh},Lo${cv.outLen},Co${cv.outCh},k${cv.ksize},s${cv.shift}`;
+  // The bias gradient sums the operand that is not windowed in the row form, the windowed one in the column form.
+  const biasSource = fusion?.kind === 'col' ? names.s : names.g;
+  const biasGate = gate !== undefined && ((fusion?.kind === 'col') === (gate.on === 'signal')) ? gate.y : undefined;
+  const biasChannels = fusion?.kind === 'col' ? cv.sigCh : cv.outCh;
+  const biasRows = fusion?.kind === 'col' ? cv.batch * cv.sigLen : cv.batch * cv.outLen;
   return {
     name,
     slots,
-    scratch,
-    cpu: (t) =>
+    scratch: (target) => gemmScratch(shape, target.gemmVariant(key, shape)),
+    cpu: (t) => {
       convWeightGrad(
         cv,
         t[names.s] as FloatArray,
@@ -242,19 +222,19 @@ function weightGradKernel(
         gate?.on === 'signal' ? (t[gate.y] as FloatArray) : undefined,
         gate?.on === 'grad' ? (t[gate.y] as FloatArray) : undefined,
         t[names.out] as FloatArray,
-      ),
-    gpu: () => [
-      {
-        shader: 'conv1d',
-        entryPoint: 'weight_grad',
-        defines: { WEIGHT_GRAD: true, GATE_SIGNAL: gate?.on === 'signal', GATE_GRAD: gate?.on === 'grad' },
-        constants: { ACT: fused.actCode, ALPHA: fused.alpha, ...tileConstants(tiles) },
-        bindings: [names.s, names.g, target, ...(gate ? [gate.y] : [])],
-        uniforms: convUniforms(cv, rows, depth, splitLen),
-        workgroups: [rowGroups, colGroups, splits],
-      },
-      ...(splits > 1 ? [sumSplitsDispatch('partials', names.out, count, splits)] : []),
-    ],
+      );
+      if (biasGrad) {
+        convBiasGrad(
+          biasRows,
+          biasChannels,
+          t[biasSource] as FloatArray,
+          fused.act,
+          biasGate !== undefined ? (t[biasGate] as FloatArray) : undefined,
+          t[biasGrad.db] as FloatArray,
+        );
+      }
+    },
+    gpu: (target) => gemmDispatches(name, shape, target.gemmVariant(key, shape), frontend),
   };
 }
 
@@ -292,7 +272,7 @@ function biasGradKernel(
       ),
     gpu: () => [
       {
-        shader: 'conv1d',
+        shader: 'bias_grad',
         entryPoint: 'bias_grad',
         defines: { BIAS_GRAD: true, GATE_GRAD: gateY !== undefined },
         constants: { ACT: fused.actCode, ALPHA: fused.alpha, WG: BIAS_WG },
@@ -497,6 +477,7 @@ export function conv1dBackwardWeightKernel(p: Conv1dParams): Kernel {
     dy: f32Slot([B, Lout, Cout], 'read'),
     ...gateSlot(g, [B, Lout, Cout]),
     dw: f32Slot([K, Cin, Cout], 'read_write'),
+    ...(g.bias ? { db: f32Slot([Cout], 'read_write') } : {}),
   };
   const cv: ConvWindows = { batch: B, sigLen: L, sigCh: Cin, outLen: Lout, outCh: Cout, ksize: K, shift: -g.left };
   return weightGradKernel(`${name}[${g.tag}]`, slots, cv, g.fused, {
@@ -504,6 +485,7 @@ export function conv1dBackwardWeightKernel(p: Conv1dParams): Kernel {
     g: 'dy',
     out: 'dw',
     ...(g.fused.gated ? { gate: { y: 'y', on: 'grad' as const } } : {}),
+    ...(g.bias ? { biasGrad: { db: 'db', fusion: { kind: 'row' as const } } } : {}),
   });
 }
 
@@ -590,6 +572,16 @@ export function convTranspose1dBackwardInputKernel(p: ConvTranspose1dParams): Ke
   });
 }
 
+/** The tap k at which the windows of dy cover every output position exactly
+ * once (positions l + k - padding for l in [0, L) must include all of
+ * [0, Lout)): then the bias gradient is that tap's column of ones. There is
+ * one exactly when Lout <= L, as for the "same"-length transposed convs of the
+ * VAE; otherwise the bias needs conv*BackwardBiasKernel. */
+export function transposedBiasTap(g: { readonly length: number; readonly outLength: number; readonly kernelSize: number; readonly left: number }): number | undefined {
+  const tap = Math.max(0, g.outLength - g.length + g.left);
+  return tap <= g.left && tap < g.kernelSize ? tap : undefined;
+}
+
 /**
  * dw [K, Cout, Cin] = the gradient of convTranspose1dForwardKernel(p) with respect to w, from
  * x [B, L, Cin] and dy [B, Lout, Cout] (and y with an activation):
@@ -603,11 +595,13 @@ export function convTranspose1dBackwardWeightKernel(p: ConvTranspose1dParams): K
   const name = 'convTranspose1d.backwardWeight';
   const g = convTranspose1dGeometry(name, p);
   const { batch: B, length: L, outLength: Lout, inChannels: Cin, outChannels: Cout, kernelSize: K } = g;
+  const tap = transposedBiasTap(g);
   const slots: Record<string, SlotSpec> = {
     x: f32Slot([B, L, Cin], 'read'),
     dy: f32Slot([B, Lout, Cout], 'read'),
     ...gateSlot(g, [B, Lout, Cout]),
     dw: f32Slot([K, Cout, Cin], 'read_write'),
+    ...(g.bias && tap !== undefined ? { db: f32Slot([Cout], 'read_write') } : {}),
   };
   const cv: ConvWindows = { batch: B, sigLen: Lout, sigCh: Cout, outLen: L, outCh: Cin, ksize: K, shift: -g.padding };
   return weightGradKernel(`${name}[${g.tag}]`, slots, cv, g.fused, {
@@ -615,6 +609,7 @@ export function convTranspose1dBackwardWeightKernel(p: ConvTranspose1dParams): K
     g: 'x',
     out: 'dw',
     ...(g.fused.gated ? { gate: { y: 'y', on: 'signal' as const } } : {}),
+    ...(g.bias && tap !== undefined ? { biasGrad: { db: 'db', fusion: { kind: 'col' as const, tap } } } : {}),
   });
 }
 

@@ -4,6 +4,9 @@
 // twin) and which WGSL dispatches do the same work on the GPU. The executors
 // in src/plan run a list of these over named tensors.
 
+import type { GpuTarget } from './gemm.ts';
+
+export type { GpuTarget };
 export type DType = 'f32' | 'u32';
 export type Shape = readonly number[];
 
@@ -44,12 +47,19 @@ export interface Kernel {
   readonly name: string;
   /** Every tensor the caller binds, keyed by slot name. */
   readonly slots: Readonly<Record<string, SlotSpec>>;
-  /** Temporaries private to this call (e.g. reduction partials), GPU only. */
-  readonly scratch?: Readonly<Record<string, TensorSpec>>;
+  /** Temporaries private to this call (e.g. reduction partials), GPU only;
+   * a function when they depend on the variant the device runs. */
+  readonly scratch?: Readonly<Record<string, TensorSpec>> | ((target: GpuTarget) => Readonly<Record<string, TensorSpec>>);
   /** The reference twin: reads and writes the slot arrays in place. */
   cpu(t: Readonly<Record<string, HostArray>>): void;
-  /** The same work as WGSL dispatches, in order. */
-  gpu(): readonly GpuDispatch[];
+  /** The same work as WGSL dispatches, in order, for the device `target` describes. */
+  gpu(target: GpuTarget): readonly GpuDispatch[];
+}
+
+/** A kernel's scratch on the device `target` describes. */
+export function scratchOf(kernel: Kernel, target: GpuTarget): Readonly<Record<string, TensorSpec>> {
+  const s = kernel.scratch;
+  return typeof s === 'function' ? s(target) : (s ?? {});
 }
 
 export function elementCount(shape: Shape): number {

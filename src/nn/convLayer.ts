@@ -20,8 +20,9 @@ export interface ConvGeometry {
 }
 
 /** A conv1d or transposed conv1d layer with fused bias and activation. The
- * backward kernels fold the activation's derivative in (they read y), so a
- * backward pass is three calls: weight and bias gradients, and the input's. */
+ * backward kernels fold the activation's derivative in (they read y), and the
+ * weight gradient's GEMM also yields the bias gradient, so a backward pass is
+ * two calls: weight and bias gradients, and the input's. */
 export class ConvLayer<P> implements Layer {
   readonly inputShape: Shape;
   readonly outputShape: Shape;
@@ -53,8 +54,14 @@ export class ConvLayer<P> implements Layer {
     const { x, y } = savedOf(ctx, this.name) as { x: string; y: string };
     const p = this.params(ctx.batch);
     const withY: Record<string, string> = this.activation.kind === 'none' ? {} : { y };
-    ctx.plan.call(this.kernels.backwardWeight(p), { x, dy: dOutput, ...withY, dw: this.weight.grad });
-    ctx.plan.call(this.kernels.backwardBias(p), { dy: dOutput, ...withY, db: this.bias.grad });
+    const weightGrad = this.kernels.backwardWeight(p);
+    // The bias gradient rides along in the weight gradient's GEMM where the geometry allows.
+    if ('db' in weightGrad.slots) {
+      ctx.plan.call(weightGrad, { x, dy: dOutput, ...withY, dw: this.weight.grad, db: this.bias.grad });
+    } else {
+      ctx.plan.call(weightGrad, { x, dy: dOutput, ...withY, dw: this.weight.grad });
+      ctx.plan.call(this.kernels.backwardBias(p), { dy: dOutput, ...withY, db: this.bias.grad });
+    }
     if (!needInputGrad) return undefined;
     const dx = activationTensor(ctx, this.name, 'dx', this.inputShape);
     ctx.plan.call(this.kernels.backwardInput(p), { dy: dOutput, w: this.weight.value, ...withY, dx });

@@ -1,5 +1,6 @@
 import type { Access, GpuDispatch, HostArray, Kernel } from '../kernels/kernel.ts';
-import { elementCount, formatShape } from '../kernels/kernel.ts';
+import { elementCount, formatShape, scratchOf } from '../kernels/kernel.ts';
+import { type GpuTarget, HEURISTIC_TARGET } from '../kernels/gemm.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { GpuError, checked, unlessLost } from '../gpu/errors.ts';
 import { compileDispatch } from '../gpu/pipelines.ts';
@@ -39,7 +40,9 @@ export class GpuExecutor {
     private readonly owned: readonly GPUBuffer[],
   ) {}
 
-  static async create(gpu: Gpu, plan: Plan): Promise<GpuExecutor> {
+  /** `target` picks the variant of every kernel that has several (the GEMMs);
+   * the autotuner (src/gpu/autotune.ts) makes one from measurements. */
+  static async create(gpu: Gpu, plan: Plan, target: GpuTarget = HEURISTIC_TARGET): Promise<GpuExecutor> {
     const { device } = gpu;
     const owned: GPUBuffer[] = [];
     const buffers = new Map<string, GPUBuffer>();
@@ -59,7 +62,7 @@ export class GpuExecutor {
     for (const [index, call] of plan.calls.entries()) {
       const scratch = new Map<string, GPUBuffer>();
       await checked(gpu, `allocating scratch of ${call.kernel.name}`, () => {
-        for (const [name, spec] of Object.entries(call.kernel.scratch ?? {})) {
+        for (const [name, spec] of Object.entries(scratchOf(call.kernel, target))) {
           const b = device.createBuffer({
             label: `${call.kernel.name}#${index}.${name}`,
             size: Math.max(16, Math.ceil((elementCount(spec.shape) * 4) / 16) * 16),
@@ -69,7 +72,7 @@ export class GpuExecutor {
           owned.push(b);
         }
       });
-      for (const d of call.kernel.gpu()) {
+      for (const d of call.kernel.gpu(target)) {
         dispatches.push(
           await recordDispatch(gpu, plan, call.kernel, call.bind, d, buffers, scratch, owned, index),
         );

@@ -1,5 +1,6 @@
 import type { Gpu } from '../gpu/device.ts';
 import type { HostArray, Kernel } from '../kernels/kernel.ts';
+import { type GpuTarget, HEURISTIC_TARGET } from '../kernels/gemm.ts';
 import { CpuExecutor } from './cpuExecutor.ts';
 import { GpuExecutor } from './gpuExecutor.ts';
 import { Plan } from './plan.ts';
@@ -27,9 +28,10 @@ export async function runOnBoth(
   gpu: Gpu,
   kernel: Kernel,
   inputs: Readonly<Record<string, ArrayLike<number>>>,
+  target: GpuTarget = HEURISTIC_TARGET,
 ): Promise<BothResults> {
   const plan = singleKernelPlan(kernel);
-  const gpuExec = await GpuExecutor.create(gpu, plan);
+  const gpuExec = await GpuExecutor.create(gpu, plan, target);
   const cpuExec = new CpuExecutor(plan);
   try {
     for (const [slot, spec] of Object.entries(kernel.slots)) {
