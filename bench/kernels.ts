@@ -27,6 +27,8 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
+import { GEMM_VARIANTS, type GemmVariant, type GpuTarget, heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { VariantPolicy, gemmProblems } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { maxRelError } from '../src/plan/singleKernel.ts';
 import { type Inputs, type KernelCase, SQUARE_SIZES, kernelCases } from './lib/kernelCases.ts';
@@ -55,15 +57,25 @@ interface CaseResult {
   readonly tfjs?: Timing;
   readonly relError?: number;
   readonly tfjsError?: string;
+  /** The autotuner's choice for this case's GEMM, and every variant's time. */
+  readonly pick?: GemmVariant;
+  readonly variants?: readonly VariantResult[];
 }
 
 function perOp(xs: readonly number[], repeat: number): number {
   return median(xs) / repeat;
 }
 
-async function timeOurs(gpu: Gpu, c: KernelCase, reps: number, targetMs: number): Promise<{ exec: GpuExecutor; repeat: number; timing: Timing; output: Float32Array; inputs: Inputs }> {
+async function timeOurs(
+  gpu: Gpu,
+  c: KernelCase,
+  reps: number,
+  targetMs: number,
+  target: GpuTarget,
+  cutoffMs = Number.POSITIVE_INFINITY,
+): Promise<{ exec: GpuExecutor; repeat: number; timing: Timing; output: Float32Array; inputs: Inputs; cut: boolean }> {
   const side = c.ours();
-  const exec = await GpuExecutor.create(gpu, side.plan);
+  const exec = await GpuExecutor.create(gpu, side.plan, target);
   for (const [name, data] of Object.entries(side.inputs)) exec.write(name, data);
   await exec.run(1);
   const output = (await exec.read(side.output)) as Float32Array;
@@ -75,6 +87,10 @@ async function timeOurs(gpu: Gpu, c: KernelCase, reps: number, targetMs: number)
   for (let probe = 0; probe < 8; probe++) {
     const t = await exec.timedRun(repeat);
     const ms = t.gpuMs ?? t.wallMs;
+    // A variant far slower than the best one so far gets its one probe and no more.
+    if (probe === 0 && ms > cutoffMs) {
+      return { exec, repeat, output, inputs: side.inputs, cut: true, timing: { gpuMs: t.gpuMs, wallMs: t.wallMs } };
+    }
     if (ms >= targetMs / 2 || repeat >= MAX_REPEAT) break;
     repeat = Math.min(MAX_REPEAT, Math.max(2 * repeat, Math.ceil((repeat * targetMs) / Math.max(ms, 0.01))));
   }
@@ -90,8 +106,41 @@ async function timeOurs(gpu: Gpu, c: KernelCase, reps: number, targetMs: number)
     repeat,
     output,
     inputs: side.inputs,
+    cut: false,
     timing: { gpuMs: gpuMs.length === reps ? perOp(gpuMs, repeat) : undefined, wallMs: perOp(wallMs, repeat) },
   };
+}
+
+interface VariantResult {
+  readonly variant: GemmVariant;
+  readonly ms: number | undefined;
+  /** Timed once only: more than 4x slower than the best variant so far. */
+  readonly cut: boolean;
+  readonly relError: number;
+}
+
+/** Every variant of a one-GEMM case, forced in turn; `pick` is what the autotuner chose. */
+async function timeVariantsOf(gpu: Gpu, c: KernelCase, reps: number, targetMs: number, reference: Float32Array): Promise<VariantResult[]> {
+  const problems = gemmProblems(c.ours().plan);
+  if (problems.length !== 1) return [];
+  const key = (problems[0] as (typeof problems)[number]).key;
+  const out: VariantResult[] = [];
+  let best = Number.POSITIVE_INFINITY;
+  for (const variant of GEMM_VARIANTS) {
+    const target: GpuTarget = { gemmVariant: (k, shape) => (k === key ? variant : heuristicGemmVariant(shape)) };
+    try {
+      c.ours().plan.calls.forEach((call) => call.kernel.gpu(target));
+    } catch {
+      out.push({ variant, ms: undefined, cut: false, relError: Number.NaN });
+      continue;
+    }
+    const r = await timeOurs(gpu, c, reps, targetMs, target, 4 * best);
+    r.exec.destroy();
+    const ms = gpu.hasTimestamps ? r.timing.gpuMs : r.timing.wallMs;
+    if (!r.cut && ms !== undefined) best = Math.min(best, ms);
+    out.push({ variant, ms, cut: r.cut, relError: maxRelError(r.output, reference) });
+  }
+  return out;
 }
 
 async function timeTfjs(t: TfjsWebgpu, c: KernelCase, inputs: Inputs, repeat: number, reps: number): Promise<{ timing: Timing; output: Float32Array }> {
@@ -147,6 +196,7 @@ function table(results: readonly CaseResult[], timestamps: boolean): string {
     'TF.js wall ms',
     'wall: TF.js / ours',
     'max rel diff',
+    'every GEMM variant, ms (* the autotuner\'s pick; ≥ cut after one probe at over 4× the best)',
   ];
   const rows = results.map((r) => {
     const ours = timestamps ? r.ours.gpuMs : r.ours.wallMs;
@@ -165,9 +215,17 @@ function table(results: readonly CaseResult[], timestamps: boolean): string {
       sig(r.tfjs?.wallMs),
       ratio(r.tfjs?.wallMs, r.ours.wallMs),
       r.relError === undefined ? '—' : r.relError.toExponential(1),
+      variantCell(r),
     ];
   });
   return markdownTable(header, rows);
+}
+
+function variantCell(r: CaseResult): string {
+  if (!r.variants || r.variants.length === 0) return '—';
+  return r.variants
+    .map((v) => `${v.variant}${v.variant === r.pick ? '*' : ''} ${v.ms === undefined ? 'n/a' : `${v.cut ? '≥' : ''}${sig(v.ms)}`}`)
+    .join('; ');
 }
 
 async function main(): Promise<void> {
@@ -179,8 +237,11 @@ async function main(): Promise<void> {
     '--only': 'value',
     '--no-tfjs': 'switch',
     '--json': 'value',
+    '--no-variants': 'switch',
   });
   const gpu = await acquireGpu();
+  // The autotuner as run.ts uses it (its cache file included), so the pick marked is the one training gets.
+  const policy = new VariantPolicy(gpu, { mode: 'tune', log: (l) => console.error(l) });
   const info = runInfo(gpu);
   const batch = flags.int('--batch', 64);
   const reps = flags.int('--reps', gpu.isSoftware ? 5 : 15);
@@ -216,7 +277,11 @@ async function main(): Promise<void> {
 
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const ours = await timeOurs(gpu, c, reps, targetMs);
+    const target = await policy.targetFor(c.ours().plan);
+    const problems = gemmProblems(c.ours().plan);
+    const pick = problems.length === 1 ? target.gemmVariant((problems[0] as (typeof problems)[number]).key, (problems[0] as (typeof problems)[number]).shape) : undefined;
+    const ours = await timeOurs(gpu, c, reps, targetMs, target);
+    const variants = flags.has('--no-variants') ? [] : await timeVariantsOf(gpu, c, reps, targetMs, ours.output);
     let result: CaseResult = {
       group: c.group,
       name: c.name,
@@ -227,6 +292,8 @@ async function main(): Promise<void> {
       bound: c.bound,
       repeat: ours.repeat,
       ours: ours.timing,
+      ...(pick ? { pick } : {}),
+      variants,
     };
     if (tfjs) {
       try {
@@ -242,7 +309,8 @@ async function main(): Promise<void> {
     const t = gpu.hasTimestamps ? result.tfjs?.gpuMs : result.tfjs?.wallMs;
     console.log(
       `${c.name.padEnd(26)} ${c.shape.padEnd(42)} ours ${sig(o)} ms (${rate(result, o)})` +
-        (result.tfjsError ? `  TF.js failed: ${result.tfjsError}` : tfjs ? `  TF.js ${sig(t)} ms (${rate(result, t)})  TF.js/ours ${ratio(t, o)}  diff ${result.relError?.toExponential(1)}` : ''),
+        (result.tfjsError ? `  TF.js failed: ${result.tfjsError}` : tfjs ? `  TF.js ${sig(t)} ms (${rate(result, t)})  TF.js/ours ${ratio(t, o)}  diff ${result.relError?.toExponential(1)}` : '') +
+        (variants.length > 0 ? `\n    variants: ${variantCell(result)}` : ''),
     );
   }
   const loadEnd = loadavg();

@@ -44,11 +44,14 @@ fn one_minus_pow(log_beta: f32, t: f32) -> f32 {
   return -x * series;
 }
 
+// 1 when the plan bumps the step counter after Adam (one counter dispatch for step and cursor).
+override STEP_OFFSET: u32 = 0u;
+
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WG;
   if (i >= hyper.n) { return; }
-  let t = f32(step[0]);
+  let t = f32(step[0] + STEP_OFFSET);
   let bias_correction1 = one_minus_pow(hyper.log_beta1, t);
   let bias_correction2 = one_minus_pow(hyper.log_beta2, t);
   var p = params[i];

@@ -1,6 +1,13 @@
-// Fused VAE loss: MSE reconstruction + beta * KL, and every gradient, in one
-// pass plus a tiny deterministic reduction. Twin: src/cpu/elbo.ts.
-// sigma = exp(logvar / 2), or softplus(s) with SOFTPLUS.
+// Fused VAE loss: MSE reconstruction + beta * KL, and every gradient. Twin:
+// src/cpu/elbo.ts. sigma = exp(logvar / 2), or softplus(s) with SOFTPLUS.
+//
+// SINGLE_PASS (any batch that fits a million elements, i.e. every VAE step
+// here): one workgroup walks every element, tree-sums and writes the loss
+// itself, one dispatch in all. Otherwise `gradients` leaves per-workgroup
+// partial sums and `finalize` folds them in a fixed order. Either way the
+// loss has the same bits on every run. STEP_LOSSES also stores the running
+// total into step_losses[cursor], the per-step record an epoch keeps to find a
+// divergent step (what a separate store_rows dispatch did before).
 #include "lib/workgroup_reduce"
 
 override WG: u32 = 256u;
@@ -16,14 +23,42 @@ struct Params {
   inv_recon_n: f32,       // 1 / (B * D)
   inv_batch: f32,         // 1 / B
   beta: f32,
+  step_capacity: u32,     // rows of step_losses
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
 var<workgroup> reduce_scratch: array<f32, WG>;
 
+#if WRITES_LOSS
+// Adds this step's loss into loss[0..2] (or overwrites it) and records the total;
+// in the dispatch that finishes the sums (finalize, or the single pass).
+fn write_loss(sq_total: f32, kl_total: f32) {
+  let mse = sq_total * params.inv_recon_n;
+  let kl = kl_total * params.inv_batch;
+  let total = mse + params.beta * kl;
+#if ACCUMULATE
+  loss[0] = loss[0] + total;
+  loss[1] = loss[1] + mse;
+  loss[2] = loss[2] + kl;
+#else
+  loss[0] = total;
+  loss[1] = mse;
+  loss[2] = kl;
+#endif
+#if STEP_LOSSES
+  let row = cursor[0];
+  if (row < params.step_capacity) { step_losses[row] = loss[0]; }
+#endif
+}
+#endif
+
 #if FINALIZE
 @group(0) @binding(1) var<storage, read_write> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+#if STEP_LOSSES
+@group(0) @binding(3) var<storage, read> cursor: array<u32>;
+@group(0) @binding(4) var<storage, read_write> step_losses: array<f32>;
+#endif
 
 // One workgroup folds the per-workgroup partial sums in a fixed order, so the
 // loss has the same bits on every run.
@@ -40,20 +75,7 @@ fn finalize(@builtin(local_invocation_id) lid: vec3u) {
   }
   let sq_total = workgroup_sum(lid.x, sq_sum);
   let kl_total = workgroup_sum(lid.x, kl_sum);
-  if (lid.x == 0u) {
-    let mse = sq_total * params.inv_recon_n;
-    let kl = kl_total * params.inv_batch;
-    let total = mse + params.beta * kl;
-#if ACCUMULATE
-    loss[0] = loss[0] + total;
-    loss[1] = loss[1] + mse;
-    loss[2] = loss[2] + kl;
-#else
-    loss[0] = total;
-    loss[1] = mse;
-    loss[2] = kl;
-#endif
-  }
+  if (lid.x == 0u) { write_loss(sq_total, kl_total); }
 }
 #else
 @group(0) @binding(1) var<storage, read> recon: array<f32>;
@@ -63,7 +85,15 @@ fn finalize(@builtin(local_invocation_id) lid: vec3u) {
 @group(0) @binding(5) var<storage, read_write> d_recon: array<f32>;
 @group(0) @binding(6) var<storage, read_write> d_mu: array<f32>;
 @group(0) @binding(7) var<storage, read_write> d_sigma_param: array<f32>;
+#if SINGLE_PASS
+@group(0) @binding(8) var<storage, read_write> loss: array<f32>;
+#if STEP_LOSSES
+@group(0) @binding(9) var<storage, read> cursor: array<u32>;
+@group(0) @binding(10) var<storage, read_write> step_losses: array<f32>;
+#endif
+#else
 @group(0) @binding(8) var<storage, read_write> partials: array<f32>;
+#endif
 
 // The transcendental helpers below avoid GPU log near 1 (WGSL only promises
 // an absolute error of 2^-21 there, which is a large relative error in a small
@@ -158,8 +188,12 @@ fn gradients(
   let sq_total = workgroup_sum(lid.x, sq_sum);
   let kl_total = workgroup_sum(lid.x, kl_sum);
   if (lid.x == 0u) {
+#if SINGLE_PASS
+    write_loss(sq_total, kl_total);
+#else
     partials[2u * group] = sq_total;
     partials[2u * group + 1u] = kl_total;
+#endif
   }
 }
 #endif

@@ -60,7 +60,13 @@ struct Params { n: u32 }
 fn backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WG;
   if (i >= params.n) { return; }
+#if ACCUMULATE
+  // Onto the KL term's gradients already there: one pass instead of two adds.
+  d_mu[i] = d_mu[i] + dz[i];
+  d_sigma_param[i] = d_sigma_param[i] + dz[i] * eps[i] * sigma_grad(sigma_param[i]);
+#else
   d_mu[i] = dz[i];
   d_sigma_param[i] = dz[i] * eps[i] * sigma_grad(sigma_param[i]);
+#endif
 }
 #endif

@@ -174,6 +174,47 @@ describe('counterIncrement', () => {
   });
 });
 
+describe('adam with stepOffset 1, then one dispatch bumping step and cursor', () => {
+  it('gives the same parameters as bumping the step first, and advances both counters', async () => {
+    const n = 37;
+    const o = options(n, false);
+    const before = stepPlan(o);
+    const after = new Plan();
+    for (const [name, shape] of [['params', [n]], ['grads', [n]], ['m', [n]], ['v', [n]]] as const) after.tensor(name, shape);
+    after.tensor('step', [1], 'u32');
+    after.tensor('cursor', [1], 'u32');
+    after.call(adamKernel({ ...o, stepOffset: 1 }), { params: 'params', grads: 'grads', m: 'm', v: 'v', step: 'step' });
+    after.call(counterIncrementKernel(true), { step: 'step', cursor: 'cursor' });
+    const a = await GpuExecutor.create(await getGpu(), before);
+    const b = await GpuExecutor.create(await getGpu(), after);
+    const c = new CpuExecutor(after);
+    try {
+      const p0 = randomArray(n, 50);
+      const g0 = randomArray(n, 51);
+      for (const exec of [a, b, c]) {
+        exec.write('params', p0);
+        exec.write('grads', g0);
+        exec.write('m', new Float32Array(n));
+        exec.write('v', new Float32Array(n));
+        exec.write('step', [0]);
+      }
+      b.write('cursor', [7]);
+      c.write('cursor', [7]);
+      await a.run(3);
+      await b.run(3);
+      for (let i = 0; i < 3; i++) c.run();
+      expect(Array.from(await b.read('params'))).toEqual(Array.from(await a.read('params')));
+      expect(maxRelError(delta(c.read('params'), p0), delta(await b.read('params'), p0))).toBeLessThanOrEqual(1e-4);
+      expect(Array.from(await b.read('step'))).toEqual([3]);
+      expect(Array.from(await b.read('cursor'))).toEqual([10]);
+      expect(Array.from(c.read('cursor'))).toEqual([10]);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+});
+
 describe('adam rejects bad parameters', () => {
   const bad: readonly (readonly [Partial<AdamOptions>, string])[] = [
     [{ n: 0 }, 'adam[n=0]: n must be a positive integer, got 0'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expm1MinusX, softplusParts } from '../src/cpu/elbo.ts';
 import { type SigmaParam, sigmaSlotNames } from '../src/cpu/reparam.ts';
 import { type ElboParams, elboKernel } from '../src/kernels/elbo.ts';
+import { HEURISTIC_TARGET } from '../src/kernels/gemm.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { Plan } from '../src/plan/plan.ts';
 import { AWKWARD, finiteDifferenceError, getGpu, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
@@ -38,10 +39,10 @@ describe('fused ELBO, GPU against CPU', () => {
         }
       }
     }
-    // 129·2100 + 129·10 elements need 267 partials: more than one per
-    // invocation of the folding workgroup.
-    it(`${sigma} B=129 D=2100 Z=10 (many partials)`, async () => {
-      const p: ElboParams = { batch: 129, features: 2100, latent: 10, beta: 2, sigma };
+    // 129·8200 + 129·10 elements, past the single pass: 1035 partials, more
+    // than one per invocation of the folding workgroup.
+    it(`${sigma} B=129 D=8200 Z=10 (many partials)`, async () => {
+      const p: ElboParams = { batch: 129, features: 8200, latent: 10, beta: 2, sigma };
       expectGpuMatchesCpu(await runBoth(elboKernel(p), inputsFor(p, 5)), sigma);
     });
   }
@@ -125,6 +126,35 @@ describe('fused ELBO, GPU against CPU', () => {
     const b = (await runBoth(elboKernel(p), inputs)).gpu.loss as Float32Array;
     expect([...new Uint32Array(b.buffer)]).toEqual([...new Uint32Array(a.buffer)]);
   });
+});
+
+describe('fused ELBO: one dispatch or two, and the per-step loss record', () => {
+  it('one dispatch up to a million elements, a second folding partials past that, both matching the CPU', async () => {
+    const small = elboKernel({ batch: 64, features: 500, latent: 10, beta: 1, sigma: 'logvar' });
+    expect(small.gpu(HEURISTIC_TARGET).length).toBe(1);
+    const p: ElboParams = { batch: 129, features: 8200, latent: 10, beta: 0.5, sigma: 'softplus' };
+    const big = elboKernel(p);
+    expect(big.gpu(HEURISTIC_TARGET).map((d) => d.entryPoint)).toEqual(['gradients', 'finalize']);
+    expectGpuMatchesCpu(await runBoth(big, inputsFor(p, 5)), 'softplus');
+  });
+
+  for (const features of [37, 8200]) {
+    it(`stores the running total into stepLosses[cursor] and skips a cursor past the rows (D=${features})`, async () => {
+      const p: ElboParams = { batch: 129, features, latent: 10, beta: 1, sigma: 'logvar', accumulate: true, stepLosses: 3 };
+      const k = elboKernel(p);
+      const inputs = { ...inputsFor(p, 9), loss: [0.5, 0.25, 0.125] };
+      const at = await runBoth(k, { ...inputs, cursor: [1], stepLosses: [7, 7, 7] });
+      expectGpuMatchesCpu(at, 'logvar');
+      const rows = at.gpu.stepLosses as Float32Array;
+      expect(rows[0]).toBe(7);
+      expect(rows[2]).toBe(7);
+      expect(rows[1]).toBe((at.gpu.loss as Float32Array)[0]);
+      expect(maxRelError(rows, at.cpu.stepLosses as Float32Array)).toBeLessThanOrEqual(1e-6);
+      const past = await runBoth(k, { ...inputs, cursor: [3], stepLosses: [7, 7, 7] });
+      expect(Array.from(past.gpu.stepLosses as Float32Array)).toEqual([7, 7, 7]);
+      expect(Array.from(past.cpu.stepLosses as Float32Array)).toEqual([7, 7, 7]);
+    });
+  }
 });
 
 describe('fused ELBO accumulates into a preloaded loss', () => {

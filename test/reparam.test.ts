@@ -93,6 +93,28 @@ describe('reparam backward against float64 finite differences (eps held fixed)',
   }
 });
 
+describe('reparam backward accumulating onto the KL gradients', () => {
+  for (const sigma of ['logvar', 'softplus'] as const) {
+    it(`${sigma}: adds to dMu and the sigma gradient, GPU against CPU and against the plain pass plus the old values`, async () => {
+      const [batch, latent] = [37, 10];
+      const n = batch * latent;
+      const { param, grad } = sigmaSlotNames(sigma);
+      const inputs = { dz: randomArray(n, 1), eps: randomArray(n, 2), [param]: randomArray(n, 3, -3, 3) };
+      const dMu0 = randomArray(n, 4);
+      const dP0 = randomArray(n, 5);
+      const acc = await runBoth(reparamBackwardKernel({ batch, latent, sigma, accumulate: true }), { ...inputs, dMu: dMu0, [grad]: dP0 });
+      const plain = await runBoth(reparamBackwardKernel({ batch, latent, sigma }), inputs);
+      for (const slot of ['dMu', grad]) {
+        expect(maxRelError(acc.gpu[slot] as Float32Array, acc.cpu[slot] as Float32Array)).toBeLessThanOrEqual(1e-6);
+      }
+      const expected = (plain.cpu.dMu as Float32Array).map((v, i) => v + (dMu0[i] as number));
+      expect(maxRelError(acc.gpu.dMu as Float32Array, expected)).toBeLessThanOrEqual(1e-6);
+      const expectedP = (plain.cpu[grad] as Float32Array).map((v, i) => v + (dP0[i] as number));
+      expect(maxRelError(acc.gpu[grad] as Float32Array, expectedP)).toBeLessThanOrEqual(1e-6);
+    });
+  }
+});
+
 describe('reparam rejects bad parameters', () => {
   it('sizes, seed and sigma', () => {
     expect(() => reparamForwardKernel({ batch: 0, latent: 2, seed: 1, sigma: 'logvar' })).toThrow(

@@ -4,6 +4,8 @@
 #include "gemm/common"
 #if GEMM_TILED
 #include "gemm/tiled"
+#elif GEMM_REDUCE
+#include "gemm/reduce"
 #elif GEMM_SUM_SPLITS
 #include "gemm/splits"
 #else

@@ -12,6 +12,8 @@ export interface AdamOptions {
   readonly weightDecay: number;
   /** AdamW: decay the parameters directly instead of adding weightDecay·p to the gradient. */
   readonly decoupled: boolean;
+  /** t = step + stepOffset: 1 when the step counter is bumped after this kernel rather than before. */
+  readonly stepOffset?: 0 | 1;
 }
 
 /** The uniform block's values, derived once on the host in f64. */
@@ -64,8 +66,9 @@ export function adamStep(
   m: FloatArray,
   v: FloatArray,
   step: Uint32Array,
+  stepOffset = 0,
 ): void {
-  const t = step[0] as number;
+  const t = (step[0] as number) + stepOffset;
   const biasCorrection1 = oneMinusPow(hyper.logBeta1, t);
   const biasCorrection2 = oneMinusPow(hyper.logBeta2, t);
   for (let i = 0; i < hyper.n; i++) {

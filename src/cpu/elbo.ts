@@ -83,6 +83,7 @@ export function elbo(
   dRecon: FloatArray,
   dMu: FloatArray,
   dSigmaParam: FloatArray,
+  stepLosses?: { readonly cursor: Uint32Array; readonly rows: FloatArray },
 ): void {
   const reconN = recon.length;
   const reconGradScale = 2 / reconN;
@@ -112,5 +113,9 @@ export function elbo(
     loss[0] = total;
     loss[1] = mse;
     loss[2] = kl;
+  }
+  if (stepLosses) {
+    const row = stepLosses.cursor[0] as number;
+    if (row < stepLosses.rows.length) stepLosses.rows[row] = loss[0] as number;
   }
 }

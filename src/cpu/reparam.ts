@@ -54,7 +54,7 @@ export function reparamForward(
   }
 }
 
-/** dmu = dz; d(param) = dz·eps·dsigma/dparam, with the forward pass's eps. */
+/** dmu = dz; d(param) = dz·eps·dsigma/dparam, with the forward pass's eps; or += both. */
 export function reparamBackward(
   sigma: SigmaParam,
   dz: FloatArray,
@@ -62,9 +62,12 @@ export function reparamBackward(
   sigmaParam: FloatArray,
   dMu: FloatArray,
   dSigmaParam: FloatArray,
+  accumulate = false,
 ): void {
   for (let i = 0; i < dz.length; i++) {
-    dMu[i] = dz[i] as number;
-    dSigmaParam[i] = (dz[i] as number) * (eps[i] as number) * sigmaGrad(sigmaParam[i] as number, sigma);
+    const dm = dz[i] as number;
+    const ds = (dz[i] as number) * (eps[i] as number) * sigmaGrad(sigmaParam[i] as number, sigma);
+    dMu[i] = accumulate ? (dMu[i] as number) + dm : dm;
+    dSigmaParam[i] = accumulate ? (dSigmaParam[i] as number) + ds : ds;
   }
 }

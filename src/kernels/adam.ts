@@ -48,13 +48,14 @@ export function adamKernel(o: AdamOptions): Kernel {
         t.m as FloatArray,
         t.v as FloatArray,
         t.step as Uint32Array,
+        o.stepOffset ?? 0,
       ),
     gpu: () => [
       {
         shader: 'adam',
         entryPoint: 'adam',
         defines: { DECOUPLED: o.decoupled },
-        constants: { WG },
+        constants: { WG, STEP_OFFSET: o.stepOffset ?? 0 },
         bindings: ['params', 'grads', 'm', 'v', 'step'],
         uniforms: uniformBlock([
           ['u32', hyper.n],

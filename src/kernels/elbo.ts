@@ -1,6 +1,6 @@
 import { elbo } from '../cpu/elbo.ts';
 import { type SigmaParam, requireSigmaParam, sigmaSlotNames } from '../cpu/reparam.ts';
-import { type FloatArray, type GpuDispatch, type Kernel, f32Slot, grid1d, requirePositiveInts, uniformBlock } from './kernel.ts';
+import { type FloatArray, type GpuDispatch, type Kernel, f32Slot, grid1d, u32Slot, requirePositiveInts, uniformBlock } from './kernel.ts';
 
 const WG = 256;
 /** Elements per invocation of the gradient pass (shaders/elbo.wgsl ITEMS). */
@@ -18,7 +18,13 @@ export interface ElboParams {
   readonly sigma: SigmaParam;
   /** Add to loss instead of overwriting it, to sum per-step losses over an epoch on the GPU. */
   readonly accumulate?: boolean;
+  /** Rows of a stepLosses [rows, 1] slot that receives loss[0] after this step at row
+   * cursor[0] (slot cursor, u32 [1]) when the row exists: an epoch's per-step record. */
+  readonly stepLosses?: number;
 }
+
+/** Up to this many elements one workgroup does the whole loss in one dispatch. */
+const SINGLE_PASS_ELEMENTS = 1 << 20;
 
 /**
  * The VAE loss and all its gradients in one pass.
@@ -29,8 +35,10 @@ export interface ElboParams {
  * with `accumulate`; dRecon [B,D] = 2(recon - target)/(B·D), dMu [B,Z] =
  * beta·mu/B, dLogvar [B,Z] = beta·½(exp(logvar) - 1)/B or dS [B,Z] =
  * (beta/B)(σ - 1/σ)·sigmoid(s) (written).
- * GPU: one dispatch writes every gradient and per-workgroup partial sums, a
- * second folds the partials in a fixed order (deterministic).
+ * GPU: up to a million elements, one workgroup writes every gradient and the
+ * loss in one dispatch; beyond, one dispatch writes the gradients and
+ * per-workgroup partial sums and a second folds them in a fixed order. Both
+ * are deterministic.
  */
 export function elboKernel(p: ElboParams): Kernel {
   const accumulate = p.accumulate === true;
@@ -44,7 +52,11 @@ export function elboKernel(p: ElboParams): Kernel {
   if (reconN + latentN > 2 ** 31) {
     throw new Error(`${name}: batch·(features + latent) must be at most 2^31, got ${reconN + latentN}`);
   }
-  const numPartials = Math.ceil((reconN + latentN) / (WG * ITEMS));
+  const stepRows = p.stepLosses;
+  if (stepRows !== undefined) requirePositiveInts(name, { stepLosses: stepRows });
+  const single = reconN + latentN <= SINGLE_PASS_ELEMENTS;
+  const items = single ? Math.ceil((reconN + latentN) / WG) : ITEMS;
+  const numPartials = single ? 1 : Math.ceil((reconN + latentN) / (WG * ITEMS));
   const { param, grad } = sigmaSlotNames(sigma);
   const reconShape = [batch, features];
   const latentShape = [batch, latent];
@@ -57,7 +69,11 @@ export function elboKernel(p: ElboParams): Kernel {
     ['f32', 1 / reconN],
     ['f32', 1 / batch],
     ['f32', beta],
+    ['u32', stepRows ?? 0],
   ]);
+  const steps = stepRows !== undefined;
+  const stepSlots = steps ? ['cursor', 'stepLosses'] : [];
+  const gradients = ['recon', 'target', 'mu', param, 'dRecon', 'dMu', grad];
   return {
     name,
     slots: {
@@ -69,8 +85,9 @@ export function elboKernel(p: ElboParams): Kernel {
       dRecon: f32Slot(reconShape, 'read_write'),
       dMu: f32Slot(latentShape, 'read_write'),
       [grad]: f32Slot(latentShape, 'read_write'),
+      ...(steps ? { cursor: u32Slot([1], 'read'), stepLosses: f32Slot([stepRows, 1], 'read_write') } : {}),
     },
-    scratch: { partials: { shape: [numPartials, 2], dtype: 'f32' } },
+    ...(single ? {} : { scratch: { partials: { shape: [numPartials, 2], dtype: 'f32' as const } } }),
     cpu: (t) =>
       elbo(
         { batch, beta, sigma, accumulate },
@@ -82,26 +99,40 @@ export function elboKernel(p: ElboParams): Kernel {
         t.dRecon as FloatArray,
         t.dMu as FloatArray,
         t[grad] as FloatArray,
+        steps ? { cursor: t.cursor as Uint32Array, rows: t.stepLosses as FloatArray } : undefined,
       ),
-    gpu: (): readonly GpuDispatch[] => [
-      {
-        shader: 'elbo',
-        entryPoint: 'gradients',
-        defines: { SOFTPLUS: sigma === 'softplus' },
-        constants: { WG, ITEMS },
-        bindings: ['recon', 'target', 'mu', param, 'dRecon', 'dMu', grad, 'partials'],
-        uniforms,
-        workgroups: grid1d(numPartials * WG, WG),
-      },
-      {
-        shader: 'elbo',
-        entryPoint: 'finalize',
-        defines: { FINALIZE: true, ACCUMULATE: accumulate },
-        constants: { WG },
-        bindings: ['partials', 'loss'],
-        uniforms,
-        workgroups: [1, 1, 1],
-      },
-    ],
+    gpu: (): readonly GpuDispatch[] =>
+      single
+        ? [
+            {
+              shader: 'elbo',
+              entryPoint: 'gradients',
+              defines: { SOFTPLUS: sigma === 'softplus', SINGLE_PASS: true, WRITES_LOSS: true, ACCUMULATE: accumulate, STEP_LOSSES: steps },
+              constants: { WG, ITEMS: items },
+              bindings: [...gradients, 'loss', ...stepSlots],
+              uniforms,
+              workgroups: [1, 1, 1],
+            },
+          ]
+        : [
+            {
+              shader: 'elbo',
+              entryPoint: 'gradients',
+              defines: { SOFTPLUS: sigma === 'softplus' },
+              constants: { WG, ITEMS },
+              bindings: [...gradients, 'partials'],
+              uniforms,
+              workgroups: grid1d(numPartials * WG, WG),
+            },
+            {
+              shader: 'elbo',
+              entryPoint: 'finalize',
+              defines: { FINALIZE: true, WRITES_LOSS: true, ACCUMULATE: accumulate, STEP_LOSSES: steps },
+              constants: { WG },
+              bindings: ['partials', 'loss', ...stepSlots],
+              uniforms,
+              workgroups: [1, 1, 1],
+            },
+          ],
   };
 }

@@ -7,7 +7,7 @@ import { type GpuDispatch, MAX_WORKGROUPS_PER_DIM, type TensorSpec, grid1d, unif
 // is the device's business: kernels ask a GpuTarget, which the GPU executor
 // fills from the autotuner's measurements, a forced choice, or the heuristic.
 
-export const GEMM_VARIANTS = ['register4x4', 'register8x4', 'register4x8', 'register8x8', 'tiled64', 'splitk4x4'] as const;
+export const GEMM_VARIANTS = ['register4x4', 'register8x4', 'register4x8', 'register8x8', 'tiled64', 'splitk4x4', 'reduce4x4'] as const;
 export type GemmVariant = (typeof GEMM_VARIANTS)[number];
 
 export function isGemmVariant(s: string): s is GemmVariant {
@@ -28,10 +28,11 @@ export interface GpuTarget {
 }
 
 /** Without measurements: large register blocks where the output has room for
- * them, split-K where the output is too small to occupy a GPU but the depth is
- * long. Deterministic, so a run without timing is reproducible. */
+ * them, an in-workgroup depth reduction where the output is too small to
+ * occupy a GPU but the depth is long. Deterministic, so a run without timing
+ * is reproducible. */
 export function heuristicGemmVariant(s: GemmShape): GemmVariant {
-  if (s.M * s.N <= 4096 && s.K >= 2048) return 'splitk4x4';
+  if (s.M * s.N <= 4096 && s.K >= 2048) return 'reduce4x4';
   const tallRows = s.M >= 32;
   const wideCols = s.N >= 32;
   if (tallRows && wideCols) return 'register8x8';
@@ -92,6 +93,7 @@ function registerBlock(v: GemmVariant): RegisterBlock | undefined {
     case 'register8x8':
       return { rows: 8, cols: 8 };
     case 'tiled64':
+    case 'reduce4x4':
       return undefined;
   }
 }
@@ -124,6 +126,7 @@ export function gemmDispatches(name: string, s: GemmShape, variant: GemmVariant,
   const flags = (extra: Record<string, boolean>): Record<string, boolean> => ({
     ...f.defines,
     GEMM_TILED: false,
+    GEMM_REDUCE: false,
     GEMM_SUM_SPLITS: false,
     SPLIT_K: false,
     ROWS8: false,
@@ -140,6 +143,19 @@ export function gemmDispatches(name: string, s: GemmShape, variant: GemmVariant,
         bindings: f.bindings,
         uniforms: f.uniforms(s.K, 1),
         workgroups: [requireGroups(name, `${s.N} columns`, Math.ceil(s.N / 64)), requireGroups(name, `${s.M} rows`, Math.ceil(s.M / 64)), 1],
+      },
+    ];
+  }
+  if (variant === 'reduce4x4') {
+    return [
+      {
+        shader: f.shader,
+        entryPoint: 'gemm_reduce',
+        defines: flags({ GEMM_REDUCE: true }),
+        constants: f.constants,
+        bindings: f.bindings,
+        uniforms: f.uniforms(s.K, 1),
+        workgroups: [requireGroups(name, `${s.N} columns`, Math.ceil(s.N / 4)), requireGroups(name, `${s.M} rows`, Math.ceil(s.M / 4)), 1],
       },
     ];
   }

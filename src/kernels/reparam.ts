@@ -22,7 +22,11 @@ const SAMPLE_WG = 64;
 const ELEMENTWISE_WG = 256;
 
 /** The backward pass takes the forward pass's parameters; the seed, if given, is unused. */
-export type ReparamBackwardParams = Omit<ReparamParams, 'seed'> & { readonly seed?: number };
+export type ReparamBackwardParams = Omit<ReparamParams, 'seed'> & {
+  readonly seed?: number;
+  /** Add to dMu and the sigma parameter's gradient (the KL term's, written before) instead of overwriting them. */
+  readonly accumulate?: boolean;
+};
 
 function validate(kernel: string, p: Pick<ReparamParams, 'batch' | 'latent' | 'sigma'>): void {
   requirePositiveInts(kernel, { batch: p.batch, latent: p.latent });
@@ -89,7 +93,8 @@ export function reparamForwardKernel(p: ReparamParams): Kernel {
  * needed: eps comes from the forward pass.
  */
 export function reparamBackwardKernel(p: ReparamBackwardParams): Kernel {
-  const name = `reparam.backward[${p.sigma}]`;
+  const accumulate = p.accumulate === true;
+  const name = `reparam.backward[${p.sigma}${accumulate ? ',+=' : ''}]`;
   validate(name, p);
   const { sigma } = p;
   const shape = [p.batch, p.latent];
@@ -112,12 +117,13 @@ export function reparamBackwardKernel(p: ReparamBackwardParams): Kernel {
         t[param] as FloatArray,
         t.dMu as FloatArray,
         t[grad] as FloatArray,
+        accumulate,
       ),
     gpu: () => [
       {
         shader: 'reparam',
         entryPoint: 'backward',
-        defines: { SOFTPLUS: sigma === 'softplus' },
+        defines: { SOFTPLUS: sigma === 'softplus', ACCUMULATE: accumulate },
         constants: { WG: ELEMENTWISE_WG },
         bindings: ['dz', 'eps', param, 'dMu', grad],
         uniforms: uniformBlock([['u32', n]]),

@@ -1,13 +1,12 @@
 import type { Activation } from '../cpu/activation.ts';
-import { activationBackwardKernel } from '../kernels/activation.ts';
 import { bindMatmulGradient, matmulBackwardKernels, matmulKernel } from '../kernels/matmul.ts';
-import { sumRowsKernel } from '../kernels/reduce.ts';
 import type { Shape } from '../kernels/kernel.ts';
 import { type BuildContext, type Layer, activationTensor, savedOf } from './layer.ts';
 import type { Parameter, ParameterStore } from './parameters.ts';
 
 /** y = act(x·W + b), x [batch, in], W [in, out]: one fused matmul forward;
- * backward is the activation's backward, two matmuls and a column sum. */
+ * backward is two matmuls (weight and bias gradients in one, the input's in
+ * the other), each applying the activation's derivative as it loads dL/dy. */
 export class Dense implements Layer {
   readonly inputShape: Shape;
   readonly outputShape: Shape;
@@ -37,21 +36,25 @@ export class Dense implements Layer {
     return y;
   }
 
-  backward(ctx: BuildContext, dOutput: string, needInputGrad: boolean): string | undefined {
+  /** With `accumulateInto`, the input gradient is added to that tensor (a
+   * layer input feeding two heads) instead of going to a new one. */
+  backward(ctx: BuildContext, dOutput: string, needInputGrad: boolean, accumulateInto?: string): string | undefined {
     const { x, y } = savedOf(ctx, this.name) as { x: string; y: string };
-    const B = ctx.batch;
-    let dz = dOutput;
-    if (this.activation.kind !== 'none') {
-      dz = activationTensor(ctx, this.name, 'dz', this.outputShape);
-      ctx.plan.call(activationBackwardKernel(this.activation, [B, this.outFeatures]), { y, dy: dOutput, dx: dz });
-    }
-    const grads = matmulBackwardKernels({ M: B, N: this.outFeatures, K: this.inFeatures });
-    const forward = { A: x, B: this.weight.value, dC: dz };
-    ctx.plan.call(grads.dB.kernel, bindMatmulGradient(grads.dB, forward, this.weight.grad));
-    ctx.plan.call(sumRowsKernel({ rows: B, cols: this.outFeatures }), { x: dz, out: this.bias.grad });
+    // dL/dy goes in as it is: both kernels gate it by act'(y) as they load it,
+    // and the weight gradient's GEMM also yields the bias gradient.
+    const grads = matmulBackwardKernels({
+      M: ctx.batch,
+      N: this.outFeatures,
+      K: this.inFeatures,
+      gate: this.activation,
+      biasGrad: true,
+      accumulateDA: accumulateInto !== undefined,
+    });
+    const forward = { A: x, B: this.weight.value, dC: dOutput };
+    ctx.plan.call(grads.dB.kernel, bindMatmulGradient(grads.dB, forward, this.weight.grad, { gate: y, db: this.bias.grad }));
     if (!needInputGrad) return undefined;
-    const dx = activationTensor(ctx, this.name, 'dx', this.inputShape);
-    ctx.plan.call(grads.dA.kernel, bindMatmulGradient(grads.dA, forward, dx));
+    const dx = accumulateInto ?? activationTensor(ctx, this.name, 'dx', this.inputShape);
+    ctx.plan.call(grads.dA.kernel, bindMatmulGradient(grads.dA, forward, dx, { gate: y }));
     return dx;
   }
 }

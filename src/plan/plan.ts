@@ -129,22 +129,34 @@ export class Plan {
     }
   }
 
-  /** WebGPU forbids binding one buffer as writable storage together with any
-   * other binding of it in a dispatch, even at disjoint ranges; views of one
-   * root tensor therefore cannot be read and written by the same call. */
+  /** WebGPU forbids binding one buffer as writable storage together with a
+   * read-only binding of it in a dispatch, even at disjoint ranges, so views
+   * of one root tensor cannot be both read and written by one call. Several
+   * written views of one root are allowed (a weight and a bias gradient in the
+   * flat gradient buffer), as long as they do not overlap. */
   private checkAliasing(kernel: Kernel, bind: Readonly<Record<string, string>>): void {
-    const byRoot = new Map<string, { slot: string; write: boolean }[]>();
+    const byRoot = new Map<string, { slot: string; write: boolean; start: number; end: number }[]>();
     for (const [slot, name] of Object.entries(bind)) {
       const t = this.get(name);
       const root = t.view ? t.view.parent : t.name;
       const list = byRoot.get(root) ?? [];
-      list.push({ slot, write: kernel.slots[slot]?.access === 'read_write' });
+      const start = t.view?.offset ?? 0;
+      list.push({ slot, write: kernel.slots[slot]?.access === 'read_write', start, end: start + t.size });
       byRoot.set(root, list);
     }
     for (const [root, uses] of byRoot) {
-      if (uses.length > 1 && uses.some((u) => u.write)) {
-        const slots = uses.map((u) => `"${u.slot}"${u.write ? ' (written)' : ''}`).join(', ');
-        throw new Error(`${kernel.name}: slots ${slots} all live in tensor "${root}"; a written tensor cannot share storage with another slot of the same call`);
+      if (uses.length < 2 || !uses.some((u) => u.write)) continue;
+      const slots = uses.map((u) => `"${u.slot}"${u.write ? ' (written)' : ''}`).join(', ');
+      if (!uses.every((u) => u.write)) {
+        throw new Error(`${kernel.name}: slots ${slots} all live in tensor "${root}"; a written tensor cannot share storage with a slot the same call reads`);
+      }
+      const sorted = [...uses].sort((a, b) => a.start - b.start);
+      for (let i = 1; i < sorted.length; i++) {
+        const prev = sorted[i - 1] as (typeof sorted)[number];
+        const cur = sorted[i] as (typeof sorted)[number];
+        if (cur.start < prev.end) {
+          throw new Error(`${kernel.name}: written slots "${prev.slot}" and "${cur.slot}" overlap in tensor "${root}"`);
+        }
       }
     }
   }

@@ -12,11 +12,11 @@ export interface OptimizerConfig {
   readonly decoupled?: boolean;
 }
 
-/** Appends the end of a training step: bump the step counter (Adam's t, and the
- * key of the next step's random draws), one Adam dispatch over the flat buffers,
- * and advance the minibatch cursor. Defaults are PyTorch's. */
+/** Appends the end of a training step: one Adam dispatch over the flat buffers
+ * (its t is the step counter plus one), then one dispatch that bumps the step
+ * counter (the key of the next step's random draws) and advances the minibatch
+ * cursor. Defaults are PyTorch's. */
 export function appendOptimizerStep(plan: Plan, store: ParameterStore, o: OptimizerConfig, step: string, cursor: string): void {
-  plan.call(counterIncrementKernel(), { step });
   plan.call(
     adamKernel({
       n: store.total,
@@ -26,8 +26,9 @@ export function appendOptimizerStep(plan: Plan, store: ParameterStore, o: Optimi
       eps: o.eps ?? 1e-8,
       weightDecay: o.weightDecay ?? 0,
       decoupled: o.decoupled ?? false,
+      stepOffset: 1,
     }),
     { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step },
   );
-  plan.call(counterIncrementKernel(), { step: cursor });
+  plan.call(counterIncrementKernel(true), { step, cursor });
 }

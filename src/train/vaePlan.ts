@@ -1,4 +1,3 @@
-import { addKernel } from '../kernels/add.ts';
 import { counterIncrementKernel } from '../kernels/counter.ts';
 import { elboKernel } from '../kernels/elbo.ts';
 import { gatherRowsKernel } from '../kernels/gather.ts';
@@ -102,35 +101,26 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   plan.call(reparamForwardKernel({ batch, latent: Z, seed: config.seed, sigma }), { mu, [head.p]: logvar, step: V.step, eps, z });
   const recon = forwardAll(t, model.decoder, z);
   const dRecon = plan.tensor('train/dRecon', [batch, F]);
-  const dMuKl = plan.tensor('train/dMu.kl', [batch, Z]);
-  const dLogvarKl = plan.tensor('train/dLogvar.kl', [batch, Z]);
-  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma, accumulate: true }), {
+  // The ELBO writes the KL term's latent gradients; the sampler's backward adds its own onto them.
+  const dMu = plan.tensor('train/dMu', [batch, Z]);
+  const dLogvar = plan.tensor('train/dLogvar', [batch, Z]);
+  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma, accumulate: true, stepLosses: steps }), {
     recon: plan.view('train/recon.flat', recon, 0, [batch, F]),
     target: x.flat,
     mu,
     [head.p]: logvar,
     loss: V.reportLoss,
     dRecon,
-    dMu: dMuKl,
-    [head.d]: dLogvarKl,
-  });
-  plan.call(storeRowsKernel({ batch: 1, rowSize: 1, capacity: steps }), {
-    src: plan.view('report.loss.row', V.report, 0, [1, 1]),
+    dMu,
+    [head.d]: dLogvar,
     cursor: V.trainCursor,
-    dest: V.stepLosses,
+    stepLosses: V.stepLosses,
   });
   const dz = backwardAll(t, model.decoder, plan.view('train/dRecon.shaped', dRecon, 0, [batch, bins, marks]), true) as string;
-  const dMuZ = plan.tensor('train/dMu.z', [batch, Z]);
-  const dLogvarZ = plan.tensor('train/dLogvar.z', [batch, Z]);
-  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma }), { dz, eps, [head.p]: logvar, dMu: dMuZ, [head.d]: dLogvarZ });
-  const dMu = plan.tensor('train/dMu', [batch, Z]);
-  const dLogvar = plan.tensor('train/dLogvar', [batch, Z]);
-  plan.call(addKernel([batch, Z]), { a: dMuKl, b: dMuZ, c: dMu });
-  plan.call(addKernel([batch, Z]), { a: dLogvarKl, b: dLogvarZ, c: dLogvar });
-  const dhMu = model.mu.backward(t, dMu, true) as string;
-  const dhLogvar = model.logvar.backward(t, dLogvar, true) as string;
-  const dh = plan.tensor('train/dh', [batch, model.mu.inFeatures]);
-  plan.call(addKernel([batch, model.mu.inFeatures]), { a: dhMu, b: dhLogvar, c: dh });
+  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma, accumulate: true }), { dz, eps, [head.p]: logvar, dMu, [head.d]: dLogvar });
+  // Both heads read h: the second head's input gradient adds onto the first's.
+  const dh = model.mu.backward(t, dMu, true) as string;
+  model.logvar.backward(t, dLogvar, true, dh);
   backwardAll(t, model.encoder, dh, false);
   appendOptimizerStep(plan, model.store, config.optimizer, V.step, V.trainCursor);
 
