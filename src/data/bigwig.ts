@@ -145,7 +145,8 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     opts.onProgress?.(done, n);
   }
   if (!stranded) notes.push('strand ignored: every window is in genome order (left to right)');
-  else if (reversed > 0 || unstranded > 0) {
+  else if (reversed === 0) notes.push(`no gene is on the minus strand${unstranded > 0 ? ` (${unstranded} have no strand, '.')` : ''}: every window is in genome order`);
+  else {
     notes.push(
       `bins run in transcription direction: the windows of ${reversed} minus-strand gene(s) are reversed` +
         (unstranded > 0 ? `; ${unstranded} gene(s) without a strand ('.') are in genome order` : ''),
