@@ -2,7 +2,7 @@
 // (BED, GTF or GFF3) and an expression table become one Dataset, at the bin
 // size, flank and summary asked for. Genes are read in batches of nearby
 // genes, each batch one range query per track, so memory stays bounded by
-// the batch span whatever the genome's size. The split is by chromosome,
+// the intervals of one batch whatever the genome's size. The split is by chromosome,
 // as in the GC-MERGE reader, whose windows this reproduces with `grid`
 // anchoring.
 
@@ -43,8 +43,15 @@ export interface BigWigOptions {
 }
 
 export const BIGWIG_DEFAULTS = { bin: 100, flank: 50, anchor: 'grid', summary: 'mean0', strand: 'reverse' } as const;
-/** Genes whose windows fit in this span share one range query per track. */
-const BATCH_SPAN = 4_000_000;
+/**
+ * Genes whose windows fit in one span share one range query per track. The
+ * span adapts to the tracks' density so that a query returns about
+ * BATCH_INTERVALS intervals (memory stays near 12 bytes × that × 5 tracks),
+ * between the two limits; bigger spans decompress each block fewer times.
+ */
+const BATCH_INTERVALS = 1 << 20;
+const MIN_BATCH_SPAN = 1_000_000;
+const MAX_BATCH_SPAN = 64_000_000;
 
 export async function readBigWigCell(sources: BigWigSources, opts: BigWigOptions = {}): Promise<Dataset> {
   const shape: WindowShape = { bin: opts.bin ?? BIGWIG_DEFAULTS.bin, flank: opts.flank ?? BIGWIG_DEFAULTS.flank, anchor: opts.anchor ?? BIGWIG_DEFAULTS.anchor };
@@ -111,13 +118,19 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
   const covered = new Float64Array(width);
   const hasData = new Uint8Array(width);
   let done = 0;
-  for (const batch of batches(kept.rows, table, starts, width * shape.bin)) {
+  const limit = { span: MIN_BATCH_SPAN };
+  for (const batch of batches(kept.rows, table, starts, width * shape.bin, limit)) {
     const chrom = batch.chrom;
     const length = lengths.get(chrom) as number;
     const span = await Promise.all(tracks.map((t) => (t.chromosomes.has(chrom) ? t.intervals(chrom, Math.max(batch.start, 0), Math.min(batch.end, length)) : undefined)));
+    let most = 0;
     span.forEach((iv, k) => {
-      if (iv !== undefined) checkValues(tracks[k] as OpenTrack, chrom, iv);
+      if (iv === undefined) return;
+      checkValues(tracks[k] as OpenTrack, chrom, iv);
+      most = Math.max(most, iv.starts.length);
     });
+    const basesPerInterval = (batch.end - batch.start) / Math.max(most, 1);
+    limit.span = Math.min(MAX_BATCH_SPAN, Math.max(MIN_BATCH_SPAN, Math.floor(BATCH_INTERVALS * basesPerInterval)));
     for (const g of batch.genes) {
       const row = kept.rows[g] as number;
       const reverse = stranded && table.strands[row] === '-';
@@ -275,8 +288,8 @@ interface Batch {
   readonly genes: readonly number[];
 }
 
-/** Genes grouped by chromosome and position, each group's windows within BATCH_SPAN. */
-function* batches(rows: readonly number[], table: TssTable, starts: Float64Array, span: number): Generator<Batch> {
+/** Genes grouped by chromosome and position, each group's windows within `limit.span` (read as each group is made). */
+function* batches(rows: readonly number[], table: TssTable, starts: Float64Array, span: number, limit: { readonly span: number }): Generator<Batch> {
   const order = rows.map((_, g) => g);
   order.sort((a, b) => {
     const ca = table.chroms[rows[a] as number] as string;
@@ -294,7 +307,7 @@ function* batches(rows: readonly number[], table: TssTable, starts: Float64Array
       const g = order[i] as number;
       if (table.chroms[rows[g] as number] !== chrom) break;
       const e = (starts[g] as number) + span;
-      if (genes.length > 0 && e - start > Math.max(BATCH_SPAN, span)) break;
+      if (genes.length > 0 && e - start > Math.max(limit.span, span)) break;
       genes.push(g);
       end = Math.max(end, e);
       i++;
