@@ -154,6 +154,8 @@ describe('bigWig cell errors', () => {
     t = await tables(dir, bed, 'gene_id\tvalue\na\t1\nb\t2\n');
     const e = await rejection({ tracks: ENCODE_TRACKS, ...t }, { labels: { column: 'label' } });
     expect(e.message).toBe(`${t.expression}:1: no label column "label" in the header (columns: gene_id, value)`);
+    t = await tables(dir, bed, 'gene_id\tvalue\na\t1\nb\t2\na\t3\n');
+    expect((await rejection({ tracks: ENCODE_TRACKS, ...t })).message).toBe(`${t.expression}:4: gene a appears twice with different values (first at line 2)`);
     t = await tables(dir, bed, 'gene_id\tvalue\na\t1\nb\tNA\n');
     expect((await rejection({ tracks: ENCODE_TRACKS, ...t })).message).toBe(`${t.expression}:3: column 2 (value): "NA" is not a finite number`);
   });

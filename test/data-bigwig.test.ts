@@ -61,6 +61,19 @@ describe('E116 from bigWig tracks equals the GC-MERGE reader', () => {
   });
 });
 
+describe('expression tables as published', () => {
+  it('a wide CSV (ShallowChrome\'s RPKM of 56 cells): the E116 column by name, median labels, identical repeats ignored', async () => {
+    const ds = await readBigWigCell(
+      { tracks: E116, genes: join(E116, 'E116_genes_tss.bed'), expression: join(DATA, 'labels_rpkm_shallowchrome', 'rpkm_19802genes_x_56cells.csv.gz') },
+      { bin: 10_000, flank: 0, valueColumn: 'E116' },
+    );
+    expect(ds.genes).toBe(16_699);
+    expect(ds.notes).toContain('label 1 when E116 > 1.746 (its 0.5 quantile over the 19795 genes of the table)');
+    expect(ds.notes?.some((n) => n.startsWith('the expression table lists 7 gene(s) again with the same value'))).toBe(true);
+    expect(ds.notes?.some((n) => n.startsWith('3096 gene(s) of the expression table are not in the gene table'))).toBe(true);
+  });
+});
+
 describe('100 bp windows of a real ENCODE track (ENCFF826FLP, chr22)', () => {
   const CHR22 = 51_304_566;
   // Spread over chr22, plus the edges where windows run off the chromosome.

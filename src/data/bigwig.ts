@@ -166,6 +166,10 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     );
   }
   notes.push(expression.rule);
+  if (expression.repeated.length > 0) {
+    const shown = expression.repeated.slice(0, 3).join(', ') + (expression.repeated.length > 3 ? ', …' : '');
+    notes.push(`the expression table lists ${expression.repeated.length} gene(s) again with the same value; the repeats are ignored: ${shown}`);
+  }
   const hasMasked = mask.some((v) => v === 0);
   const base: Dataset = {
     cell: opts.cell ?? cellOf(tracks.map((f) => f.path)),

@@ -22,11 +22,14 @@ export interface ExpressionLabels {
   readonly labelOf: ReadonlyMap<string, 0 | 1>;
   /** How the labels were made, for notes and metadata. */
   readonly rule: string;
+  /** Genes listed again with the same value (dropped). */
+  readonly repeated: readonly string[];
 }
 
 export async function readExpressionLabels(path: string, opts: ExpressionLabelOptions = {}): Promise<ExpressionLabels> {
   const ids: string[] = [];
-  const firstLine = new Map<string, number>();
+  const firstLine = new Map<string, { line: number; gene: number }>();
+  const repeated: string[] = [];
   let values = new Float64Array(1 << 15);
   let given = new Uint8Array(1 << 15);
   let sep = '\t';
@@ -59,21 +62,27 @@ export async function readExpressionLabels(path: string, opts: ExpressionLabelOp
     if (f.length !== width && !(header === undefined && f.length >= 2)) cur.fail(`expected ${width} columns, found ${f.length}`);
     const id = (f[0] as string).trim();
     if (!/^[\x21-\x7e]+$/.test(id)) cur.fail(`column 1 (gene id): ${JSON.stringify(id)} is empty or not printable ASCII`);
-    const prev = firstLine.get(id);
-    if (prev !== undefined) cur.fail(`gene ${id} appears twice (first at line ${prev})`);
-    firstLine.set(id, cur.lineNo);
     const text = (f[valueAt] as string).trim();
     if (!isNumber(text)) cur.fail(`column ${valueAt + 1}${header ? ` (${header[valueAt]})` : ''}: ${JSON.stringify(text)} is not a finite number`);
+    const label = labelAt >= 0 ? (f[labelAt] as string).trim() : '';
+    const prev = firstLine.get(id);
+    if (prev !== undefined) {
+      // Published tables repeat some genes with identical rows; only a second, different value is ambiguous.
+      const same = values[prev.gene] === Number(text) && (labelAt < 0 || given[prev.gene] === (label === '1' ? 1 : 0));
+      if (!same) cur.fail(`gene ${id} appears twice with different values (first at line ${prev.line})`);
+      repeated.push(id);
+      return;
+    }
     const g = ids.length;
+    firstLine.set(id, { line: cur.lineNo, gene: g });
     if (g === values.length) {
       values = grown(values, g * 2);
       given = grown(given, g * 2);
     }
     values[g] = Number(text);
     if (labelAt >= 0) {
-      const l = (f[labelAt] as string).trim();
-      if (l !== '0' && l !== '1') cur.fail(`column ${labelAt + 1} (${header?.[labelAt]}): label must be 0 or 1, found ${JSON.stringify(l)}`);
-      given[g] = l === '1' ? 1 : 0;
+      if (label !== '0' && label !== '1') cur.fail(`column ${labelAt + 1} (${header?.[labelAt]}): label must be 0 or 1, found ${JSON.stringify(label)}`);
+      given[g] = label === '1' ? 1 : 0;
     }
     ids.push(id);
   });
@@ -90,7 +99,7 @@ export async function readExpressionLabels(path: string, opts: ExpressionLabelOp
     const col = header?.[valueAt] ?? `column ${valueAt + 1}`;
     described = 'value' in rule.threshold ? `label 1 when ${col} > ${cut}` : `label 1 when ${col} > ${cut} (its ${rule.threshold.quantile} quantile over the ${ids.length} genes of the table)`;
   }
-  return { path, labelOf, rule: described };
+  return { path, labelOf, rule: described, repeated };
 }
 
 function isNumber(s: string): boolean {
