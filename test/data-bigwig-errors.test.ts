@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBigWigCell, type BigWigSources } from '../src/data/bigwig.ts';
 import { DataError, MARKS } from '../src/data/dataset.ts';
+import { loadCell } from '../src/data/loadCell.ts';
 
 // Every bad input of a bigWig-backed cell is a DataError that names the file
 // (and line, for the tables) and says what was found; the sources are never
@@ -165,5 +166,26 @@ describe('bigWig cell errors', () => {
     const e = await rejection({ tracks: ENCODE_TRACKS, ...t });
     expect(e.message).toContain('TSS 51304566 lies past the end of chr22 (51304566 bp in the tracks)');
     expect(e.line).toBe(1);
+  });
+
+  it('--data on bigWig sources: a directory without its tables, a foreign JSON, a sources file with a bad option', async () => {
+    const dir = await freshDir();
+    for (const m of MARKS) await symlink(join(E116, `E116_${m}.10kb.bw`), join(dir, `E116_${m}.10kb.bw`));
+    const fail = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as DataError);
+    let e = await fail(loadCell(dir, { cache: false }));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e?.message).toBe(`${dir}: bigWig tracks but no gene table beside them: looked for bigWig tracks (*.bw) with one gene table (.bed/.gtf/.gff3) and one expression table (.tsv/.csv/.txt), or a bigWig sources file (*.json)`);
+    const json = join(dir, 'package.json');
+    await writeFile(json, '{"name": "x"}');
+    e = await fail(loadCell(json, { cache: false }));
+    expect(e?.message).toContain('not a bigWig sources file (expected "format": "simplechrome-bigwig-sources")');
+    const sources = join(dir, 'bigwig-sources.json');
+    const body = { format: 'simplechrome-bigwig-sources', version: 1, tracks: [dir], genes: join(E116, 'E116_genes_tss.bed'), expression: join(E116, 'E116_expression.tsv'), options: { bin: 0 } };
+    await writeFile(sources, JSON.stringify(body));
+    e = await fail(loadCell(sources, { cache: false }));
+    expect(e?.message).toBe(`${sources}: options: "bin" must be an integer ≥ 1`);
+    await writeFile(sources, JSON.stringify({ ...body, options: { flank: 1, binsize: 100 } }));
+    e = await fail(loadCell(sources, { cache: false }));
+    expect(e?.message).toContain('options: unknown option binsize');
   });
 });

@@ -143,6 +143,21 @@ describe('100 bp windows of a real ENCODE track (ENCFF826FLP, chr22)', () => {
   });
 });
 
+describe('window geometry', () => {
+  it('grid: the TSS bin ± flank; tss: flank bins each side, mirrored around the TSS base on −', () => {
+    const grid = { bin: 100, flank: 2, anchor: 'grid' as const };
+    const tss = { bin: 100, flank: 2, anchor: 'tss' as const };
+    expect(binsPerWindow(grid)).toBe(5);
+    expect(binsPerWindow(tss)).toBe(4);
+    expect(windowStart(grid, 12_345, '+')).toBe(12_100);
+    expect(windowStart(grid, 12_345, '-')).toBe(12_100);
+    expect(windowStart(grid, 50, '+')).toBe(-200);
+    expect(windowStart(tss, 12_345, '+')).toBe(12_145);
+    // On −, read right to left, the TSS base 12,345 opens the downstream half as on +: the window is [12,146, 12,546).
+    expect(windowStart(tss, 12_345, '-')).toBe(12_146);
+  });
+});
+
 describe('gene tables', () => {
   it('GTF and GFF3: TSS from the start on + and the end on −, 0-based; BED gene bodies likewise', async () => {
     const gtf = join(root, 'a.gtf');
