@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +18,11 @@ const E116 = join(DATA, 'bigwig_E116');
 if (!existsSync(ENCODE) || !existsSync(E116)) throw new Error(`real data not found at ${DATA}: these tests need ../shared/datasets (see its README.md)`);
 
 let root = '';
-let n = 0;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'simplechrome-bigwig-errors-'));
 });
-afterAll(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-async function freshDir(): Promise<string> {
-  const d = join(root, `case${n++}`);
-  await mkdir(d, { recursive: true });
-  return d;
-}
+afterAll(() => rm(root, { recursive: true, force: true }));
+const freshDir = (): Promise<string> => mkdtemp(join(root, 'case-'));
 
 const ENCODE_TRACKS = MARKS.map((m) => `${m}=${ENCODE}`);
 const ONE_CHROMOSOME = { testChromosomes: ['chr22'], validChromosomes: [] } as const;

@@ -10,7 +10,7 @@ import { writeDeepChromeLayout } from '../data/deepchromeWriter.ts';
 import type { LabelRule } from '../data/expressionLabels.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { readTssTable } from '../data/tssTable.ts';
-import { UsageError } from './args.ts';
+import { FlagCursor, UsageError } from './args.ts';
 import { err } from './session.ts';
 
 // `build-dataset`: bigWig tracks + a gene table + an expression table → a cell
@@ -47,15 +47,10 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     if (labels !== undefined) throw new UsageError(`build-dataset ${flag}: give only one of --label-column, --threshold and --quantile`);
     labels = rule;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`build-dataset ${flag} needs a value`);
-      return v;
-    };
+  const cur = new FlagCursor(argv, 'build-dataset ');
+  while (cur.next()) {
+    const flag = cur.flag;
+    const value = (): string => cur.value();
     const int = (min: number): number => {
       const v = value();
       if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) throw new UsageError(`build-dataset ${flag} needs an integer ≥ ${min}, got "${v}"`);
@@ -97,7 +92,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       case '--valid-chromosomes': r.validChromosomes = list(); break;
       case '--cell': r.cell = value(); break;
       default:
-        throw new UsageError(`build-dataset: unknown argument "${arg}"\n${BUILD_USAGE}`);
+        throw new UsageError(`build-dataset: unknown argument "${cur.arg}"\n${BUILD_USAGE}`);
     }
   }
   const need = (v: string | undefined, flag: string, what: string): string => {
