@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBigWigCell } from '../src/data/bigwig.ts';
+import { openTrack } from '../src/data/bigwigTracks.ts';
 import { binsPerWindow, windowStart, type Anchor, type BinSummary } from '../src/data/bigwigWindows.ts';
 import { MARKS, type Dataset } from '../src/data/dataset.ts';
 import { readGcMerge } from '../src/data/gcmerge.ts';
@@ -140,6 +141,24 @@ describe('100 bp windows of a real ENCODE track (ENCFF826FLP, chr22)', () => {
     expect(v(1, 1)).toBeCloseTo(4.9101, 4);
     expect(v(0, 0)).toBe(0);
     expect(ds.notes?.some((n) => n.includes('1 minus-strand gene(s) are reversed'))).toBe(true);
+  });
+});
+
+describe('a track read in many range queries', () => {
+  it('gives the same intervals when its reader is renewed after every read (as it is after 32 MB, to drop the package\'s cache)', async () => {
+    const [kept, renewed] = await Promise.all([openTrack({ mark: 'H3K4me3', path: ENCODE }), openTrack({ mark: 'H3K4me3', path: ENCODE }, 1)]);
+    try {
+      for (let start = 16_000_000; start < 51_000_000; start += 2_500_000) {
+        const [a, b] = await Promise.all([kept.intervals('chr22', start, start + 400_000), renewed.intervals('chr22', start, start + 400_000)]);
+        expect(b.starts.length).toBe(a.starts.length);
+        expect(firstDifference(b.starts, a.starts)).toBe(-1);
+        expect(firstDifference(b.ends, a.ends)).toBe(-1);
+        expect(firstDifference(b.values, a.values)).toBe(-1);
+      }
+    } finally {
+      kept.close();
+      renewed.close();
+    }
   });
 });
 

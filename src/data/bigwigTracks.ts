@@ -15,6 +15,8 @@ const BIGBED_MAGIC = 0x8789f2eb;
 const BBI_HEADER_BYTES = 64;
 /** An R-tree index starts with a 48-byte header; a file must hold at least that much of its last index. */
 const RTREE_HEADER_BYTES = 48;
+/** Bytes a track's reader may have read (and cached) before it is replaced by a fresh one. */
+const RENEW_AFTER_BYTES = 32 << 20;
 
 export const BIGWIG_FILE = /\.(bw|bigwig)$/i;
 
@@ -128,7 +130,7 @@ export interface TrackIntervals {
 }
 
 /** Opens a track, checking that it is a whole bigWig file; DataError otherwise. */
-export async function openTrack(track: TrackFile): Promise<OpenTrack> {
+export async function openTrack(track: TrackFile, renewAfterBytes = RENEW_AFTER_BYTES): Promise<OpenTrack> {
   const { path, mark } = track;
   const size = statSync(path).size;
   const head = Buffer.alloc(BBI_HEADER_BYTES);
@@ -146,7 +148,7 @@ export async function openTrack(track: TrackFile): Promise<OpenTrack> {
   }
   if (got < BBI_HEADER_BYTES) throw new DataError(path, undefined, `truncated: ${size} bytes, shorter than a bigWig header`);
   const file = new HeldFile(path);
-  const bw = new BigWig({ filehandle: file });
+  let bw = new BigWig({ filehandle: file });
   let header: Awaited<ReturnType<BigWig['getHeader']>>;
   try {
     header = await bw.getHeader();
@@ -168,6 +170,13 @@ export async function openTrack(track: TrackFile): Promise<OpenTrack> {
     chromosomes,
     close: () => file.closeNow(),
     intervals: async (chrom, start, end) => {
+      // The package keeps up to 1000 of its reads per open file; a genome's
+      // worth of them would be the whole file in memory. A fresh reader (its
+      // header is a few kB) drops them.
+      if (file.bytesRead > renewAfterBytes) {
+        file.bytesRead = 0;
+        bw = new BigWig({ filehandle: file });
+      }
       try {
         const r = await bw.getFeaturesAsArrays(chrom, start, end);
         return { starts: r.starts, ends: r.ends, values: r.scores };
@@ -187,6 +196,8 @@ type FileHandle = NonNullable<ConstructorParameters<typeof BigWig>[0]['filehandl
  */
 class HeldFile implements FileHandle {
   private fd: number | undefined;
+  /** Bytes read since the count was last reset. */
+  bytesRead = 0;
 
   constructor(private readonly path: string) {}
 
@@ -194,6 +205,7 @@ class HeldFile implements FileHandle {
     this.fd ??= openSync(this.path, 'r');
     const out = new Uint8Array(length);
     const n = readSync(this.fd, out, 0, length, position);
+    this.bytesRead += n;
     return out.subarray(0, n);
   }
 

@@ -109,10 +109,16 @@ function gff3Line(cur: LineCursor, add: Add): void {
   if (!(type === 'gene' || type === 'pseudogene' || type.endsWith('_gene'))) return;
   const attrs = f[8] as string;
   const attr = (key: string): string | undefined => new RegExp(`(?:^|;)${key}=([^;]*)`).exec(attrs)?.[1];
-  const id = attr('gene_id') ?? attr('ID')?.replace(/^gene:/, '');
-  if (id === undefined) cur.fail('gene row with neither a gene_id= nor an ID= attribute in column 9');
-  checkId(cur, decodeURIComponent(id), 9);
-  addAnnotated(cur, f, decodeURIComponent(id), add);
+  const raw = attr('gene_id') ?? attr('ID')?.replace(/^gene:/, '');
+  if (raw === undefined) cur.fail('gene row with neither a gene_id= nor an ID= attribute in column 9');
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    return cur.fail(`column 9: the gene id ${JSON.stringify(raw)} has a malformed %-escape`);
+  }
+  checkId(cur, id, 9);
+  addAnnotated(cur, f, id, add);
 }
 
 /** The 9 columns of a GTF/GFF3 line; undefined for comments and the FASTA section's lines. */
