@@ -209,6 +209,26 @@ describe('gene tables', () => {
     expect(f.ids).toEqual(['ENSG00000223972', 'ENSG00000227232']);
     expect(Array.from(f.tss)).toEqual([11868, 29569]);
 
+    // Versioned GTF ids meet an unversioned expression table (Roadmap's RPKM), on a real track.
+    const gtf22 = join(root, 'chr22.gtf');
+    await writeFile(
+      gtf22,
+      [
+        'chr22\tX\tgene\t20000001\t20005000\t.\t+\t.\tgene_id "ENSG00000000001.3";',
+        'chr22\tX\tgene\t30000001\t30005000\t.\t-\t.\tgene_id "ENSG00000000002.7";',
+        'chr22\tX\tgene\t40000001\t40005000\t.\t+\t.\tgene_id "ENSG00000000009.1";',
+      ].join('\n'),
+    );
+    await writeFile(join(root, 'unversioned.tsv'), 'gene_id\tE116\nENSG00000000001\t5\nENSG00000000002\t0.5\nENSG00000000004\t1\n');
+    const joined = await readBigWigCell(
+      { tracks: MARKS.map((m) => `${m}=${ENCODE}`), genes: gtf22, expression: join(root, 'unversioned.tsv') },
+      { bin: 100, flank: 2, testChromosomes: ['chr22'], validChromosomes: [] },
+    );
+    expect(joined.geneIds).toEqual(['ENSG00000000001.3', 'ENSG00000000002.7']);
+    expect(Array.from(joined.labels)).toEqual([1, 0]);
+    expect(joined.notes).toContain('left out 1 gene(s) of the gene table with no expression value: ENSG00000000009.1');
+    expect(joined.notes).toContain('1 gene(s) of the expression table are not in the gene table: ENSG00000000004');
+
     const bed = join(root, 'bodies.bed');
     await writeFile(bed, 'track name=genes\nchr1\t11868\t14409\tA\t0\t+\nchr1\t14403\t29570\tB\t0\t-\nchr1\t100\t200\tC\n');
     const b = await readTssTable(bed);
