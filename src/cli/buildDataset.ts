@@ -11,6 +11,7 @@ import type { LabelRule } from '../data/expressionLabels.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { readTssTable } from '../data/tssTable.ts';
 import { FlagCursor, UsageError } from './args.ts';
+import { readProgress } from './readProgress.ts';
 import { err } from './session.ts';
 
 // `build-dataset`: bigWig tracks + a gene table + an expression table → a cell
@@ -136,17 +137,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   const t0 = performance.now();
   const resolved = resolveTracks(o.tracks);
   for (const f of resolved.ignored) err(`note: ignoring ${f}: its name names none of the five marks`);
-  let last = 0;
-  const options: BigWigOptions = {
-    ...o.reader,
-    onProgress: (done, total) => {
-      const now = performance.now();
-      if (!o.quiet && (now - last > 2000 || done === total)) {
-        last = now;
-        err(`  read ${done}/${total} genes (${((now - t0) / 1000).toFixed(1)} s)`);
-      }
-    },
-  };
+  const options: BigWigOptions = { ...o.reader, onProgress: readProgress(o.quiet) };
   const trackSpecs = resolved.tracks.map((t) => `${t.mark}=${resolve(t.path)}`);
   const ds = await readBigWigCell({ tracks: trackSpecs, genes: o.genes, expression: o.expression }, options);
   const tRead = performance.now();

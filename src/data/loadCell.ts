@@ -38,6 +38,8 @@ export interface LoadCellOptions extends AttentiveChromeOptions, GcMergeOptions 
   readonly cache?: boolean;
   /** Where cache files go; default beside the data, or ~/.cache/simplechrome when the data is read-only. */
   readonly cacheDir?: string;
+  /** Progress of a slow read (bigWig tracks): genes done and total. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface LoadedCell {
@@ -143,7 +145,7 @@ async function read(d: DetectedCell, options: LoadCellOptions): Promise<Dataset>
     case 'gcmerge':
       return readGcMergeFiles(d.files, options);
     case 'bigwig':
-      return readBigWigCell(d.files.sources, { ...d.files.options, cell: options.cell ?? d.files.cell });
+      return readBigWigCell(d.files.sources, { ...d.files.options, cell: options.cell ?? d.files.cell, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   }
 }
 
