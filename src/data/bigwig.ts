@@ -2,9 +2,9 @@
 // (BED, GTF or GFF3) and an expression table become one Dataset, at the bin
 // size, flank and summary asked for. Genes are read in batches of nearby
 // genes, each batch one range query per track, so memory stays bounded by
-// the intervals of one batch whatever the genome's size. The split is by chromosome,
-// as in the GC-MERGE reader, whose windows this reproduces with `grid`
-// anchoring.
+// the intervals of one batch whatever the genome's size. The split is by
+// chromosome, as in the GC-MERGE reader, whose windows and masks this
+// reproduces with `grid` anchoring.
 
 import { basename, dirname } from 'node:path';
 import { DataError, MARKS, SPLIT_CODES, type Dataset } from './dataset.ts';
@@ -58,21 +58,18 @@ export async function readBigWigCell(sources: BigWigSources, opts: BigWigOptions
   if (!(Number.isSafeInteger(shape.bin) && shape.bin >= 1)) throw new RangeError(`bin must be a positive integer number of bases, got ${shape.bin}`);
   if (!(Number.isSafeInteger(shape.flank) && shape.flank >= 0)) throw new RangeError(`flank must be a non-negative integer, got ${shape.flank}`);
   if (shape.anchor === 'tss' && shape.flank === 0) throw new RangeError('flank must be at least 1 with the tss anchor (it has 2·flank bins)');
-  const summary = opts.summary ?? BIGWIG_DEFAULTS.summary;
-  const stranded = (opts.strand ?? BIGWIG_DEFAULTS.strand) === 'reverse';
 
   const { tracks: files, ignored } = resolveTracks(sources.tracks);
   const tracks: OpenTrack[] = [];
   try {
     for (const f of files) tracks.push(await openTrack(f));
-    return await readOpened(tracks, ignored, sources, opts);
+    return await readOpened(tracks, ignored, sources, shape, opts);
   } finally {
     for (const t of tracks) t.close();
   }
 }
 
-async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string[], sources: BigWigSources, opts: BigWigOptions): Promise<Dataset> {
-  const shape: WindowShape = { bin: opts.bin ?? BIGWIG_DEFAULTS.bin, flank: opts.flank ?? BIGWIG_DEFAULTS.flank, anchor: opts.anchor ?? BIGWIG_DEFAULTS.anchor };
+async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string[], sources: BigWigSources, shape: WindowShape, opts: BigWigOptions): Promise<Dataset> {
   const summary = opts.summary ?? BIGWIG_DEFAULTS.summary;
   const stranded = (opts.strand ?? BIGWIG_DEFAULTS.strand) === 'reverse';
   const table = await readTssTable(sources.genes, opts.geneFormat);

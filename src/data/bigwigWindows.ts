@@ -6,8 +6,9 @@
 // bin holding the TSS plus `flank` bins on each side (2·flank+1 bins, as
 // GC-MERGE does); `tss` takes `flank` bins upstream of the TSS and `flank`
 // downstream of it (2·flank bins, TSS ± flank·bin as DeepChrome does). A bin
-// that lies wholly off its chromosome is masked; one that hangs over the end
-// is summarised over its part on the chromosome.
+// that lies wholly off its chromosome is masked (so is one without data in any
+// track, which the reader decides); one that hangs over the end is summarised
+// over its part on the chromosome.
 
 import type { Strand } from './tssTable.ts';
 
