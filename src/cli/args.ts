@@ -198,3 +198,33 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
   }
   return { command, modelDir, data, out, device, quiet };
 }
+
+/** Walks argv as `--flag value` or `--flag=value`; `context` begins the "needs a value" message. */
+export class FlagCursor {
+  private i = -1;
+  private inline: string | undefined;
+  /** The current argument as given, and its flag without any `=value`. */
+  arg = '';
+  flag = '';
+
+  constructor(
+    private readonly argv: readonly string[],
+    private readonly context: string,
+  ) {}
+
+  next(): boolean {
+    if (++this.i >= this.argv.length) return false;
+    this.arg = this.argv[this.i] as string;
+    const eq = this.arg.startsWith('--') ? this.arg.indexOf('=') : -1;
+    this.flag = eq < 0 ? this.arg : this.arg.slice(0, eq);
+    this.inline = eq < 0 ? undefined : this.arg.slice(eq + 1);
+    return true;
+  }
+
+  value(): string {
+    if (this.inline !== undefined) return this.inline;
+    const v = this.argv[++this.i];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${this.context}${this.flag} needs a value`);
+    return v;
+  }
+}

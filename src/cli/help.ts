@@ -4,6 +4,7 @@ usage: tsx run.ts [options]                       train one model (checkpoints, 
        tsx run.ts --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
        tsx run.ts predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
        tsx run.ts encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
+       tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
        tsx run.ts --experiment small-data [options]
        tsx run.ts --self-check
 
@@ -17,8 +18,10 @@ data
   --data PATH           a cell: a DeepChrome directory (<cell>/classification/{train,valid,test}.csv[.gz]
                         or the three files), a file prefix such as .../E003_sample600, AttentiveChrome
                         files (<prefix>.{train,valid,test}.csv[.gz] + <prefix>.expr.csv[.gz]) or a
-                        GC-MERGE directory. Default: the real E003 sample in ../shared/datasets when
-                        present, else a SYNTHETIC demo set (see datasets/README.md for real data)
+                        GC-MERGE directory, or bigWig sources: a directory of five mark tracks (*.bw) with
+                        a gene table and an expression table, or the bigwig-sources.json that
+                        build-dataset writes (docs/BIGWIG.md). Default: the real E003 sample in
+                        ../shared/datasets when present, else a SYNTHETIC demo set (see datasets/README.md)
   --normalize SCHEME    raw | log1p | max | log1p-max | zscore | log1p-zscore  (default log1p-max;
                         statistics from the training genes only)
 
@@ -61,6 +64,10 @@ experiment (SimpleChrome's small-data comparison)
   --models A,B,...          default mlp,deepchrome,vae-mlp,vae-mlp-neighbors
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
+
+build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs/BIGWIG.md)
+  build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell
+                        in the DeepChrome layout, its cache, and bigwig-sources.json for --data
 
   --help                this text
 `;

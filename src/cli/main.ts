@@ -6,6 +6,7 @@ import { GpuError } from '../gpu/errors.ts';
 import { selfCheck } from '../selfCheck.ts';
 import { selfCheckCases } from '../selfCheckCases.ts';
 import { type CliOptions, parseArgs, parseUseArgs, USE_COMMANDS, UsageError } from './args.ts';
+import { BUILD_USAGE, buildDataset } from './buildDataset.ts';
 import { runExperiment } from './experiment.ts';
 import { HELP } from './help.ts';
 import { table } from './outputs.ts';
@@ -48,6 +49,13 @@ async function check(): Promise<number> {
 /** Returns the exit code; expected failures end in one clear line, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    if (argv[0] === 'build-dataset') {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(`${BUILD_USAGE}\nSee docs/BIGWIG.md.\n`);
+        return 0;
+      }
+      return await buildDataset(argv.slice(1));
+    }
     if ((USE_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(HELP);

@@ -3,6 +3,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../data/normalize.ts';
 import type { CliOptions } from './args.ts';
+import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
 import { type Progress, RUN_SETTING_KEYS, type RunSettings } from './runModel.ts';
 
@@ -51,7 +52,7 @@ export interface LoadedData {
  * training genes, or with `stats` as given (a resumed run never refits). */
 export async function loadData(o: CliOptions, stats?: NormalizationStats): Promise<LoadedData> {
   const choice = await chooseData(o.data, err);
-  const loaded = await loadCell(choice.path);
+  const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
   for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
   const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
   return {

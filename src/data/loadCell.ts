@@ -1,5 +1,5 @@
 // The one entry point for loading a cell: finds which layout a path holds
-// (DeepChrome, AttentiveChrome v2 / DeepDiffChrome, GC-MERGE), reads it, and
+// (DeepChrome, AttentiveChrome v2 / DeepDiffChrome, GC-MERGE, bigWig tracks), reads it, and
 // keeps a binary cache so that the next load skips the CSV parse.
 
 import { basename, dirname, join } from 'node:path';
@@ -10,6 +10,8 @@ import {
   type AttentiveChromeFiles,
   type AttentiveChromeOptions,
 } from './attentiveChrome.ts';
+import { readBigWigCell } from './bigwig.ts';
+import { BIGWIG_LOOKED_FOR, effectiveOptions, hasBigWigs, resolveBigWig, type ResolvedBigWig } from './bigwigSource.ts';
 import { cacheFileName, readCache, resolveCacheDir, stampSources, writeCache, type CacheIdentity, type CacheReport } from './cache.ts';
 import { DataError, type Dataset } from './dataset.ts';
 import { DEEPCHROME_LOOKED_FOR, readDeepChromeFiles, resolveDeepChrome, type ResolvedSplits } from './deepchrome.ts';
@@ -27,7 +29,7 @@ import {
 } from './gcmerge.ts';
 import { filesMatching, findCsv, findSplitFiles, pathKind, splitFromName, splitPrefixesIn } from './sourceFiles.ts';
 
-export type Layout = 'deepchrome' | 'attentivechrome' | 'gcmerge';
+export type Layout = 'deepchrome' | 'attentivechrome' | 'gcmerge' | 'bigwig';
 
 export interface LoadCellOptions extends AttentiveChromeOptions, GcMergeOptions {
   /** Skip detection and read this layout. */
@@ -36,6 +38,8 @@ export interface LoadCellOptions extends AttentiveChromeOptions, GcMergeOptions 
   readonly cache?: boolean;
   /** Where cache files go; default beside the data, or ~/.cache/simplechrome when the data is read-only. */
   readonly cacheDir?: string;
+  /** Progress of a slow read (bigWig tracks): genes done and total. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface LoadedCell {
@@ -47,14 +51,15 @@ export interface LoadedCell {
 export type DetectedCell =
   | { readonly layout: 'deepchrome'; readonly files: ResolvedSplits }
   | { readonly layout: 'attentivechrome'; readonly files: AttentiveChromeFiles }
-  | { readonly layout: 'gcmerge'; readonly files: GcMergeFiles };
+  | { readonly layout: 'gcmerge'; readonly files: GcMergeFiles }
+  | { readonly layout: 'bigwig'; readonly files: ResolvedBigWig };
 
-export const LOOKED_FOR = `${DEEPCHROME_LOOKED_FOR}; ${ATTENTIVECHROME_LOOKED_FOR}; ${GCMERGE_LOOKED_FOR}`;
+export const LOOKED_FOR = `${DEEPCHROME_LOOKED_FOR}; ${ATTENTIVECHROME_LOOKED_FOR}; ${GCMERGE_LOOKED_FOR}; ${BIGWIG_LOOKED_FOR}`;
 
 export async function loadCell(path: string, options: LoadCellOptions = {}): Promise<LoadedCell> {
   const detected = await detectLayout(path, options.layout);
   const sources = sourcesOf(detected);
-  const identity: CacheIdentity = { layout: detected.layout, options: contentOptions(detected.layout, options), sources };
+  const identity: CacheIdentity = { layout: detected.layout, options: contentOptions(detected, options), sources };
   if (options.cache === false) {
     return { dataset: await read(detected, options), layout: detected.layout, cache: { used: false, status: 'off' } };
   }
@@ -87,6 +92,7 @@ export async function detectLayout(path: string, layout?: Layout): Promise<Detec
   if (layout === 'deepchrome') return { layout, files: await resolveDeepChrome(path) };
   if (layout === 'attentivechrome') return { layout, files: await resolveAttentiveChrome(path) };
   if (layout === 'gcmerge') return { layout, files: await resolveGcMerge(path) };
+  if (layout === 'bigwig') return { layout, files: resolveBigWig(path) };
 
   const kind = pathKind(path);
   if (kind === 'directory') {
@@ -96,6 +102,7 @@ export async function detectLayout(path: string, layout?: Layout): Promise<Detec
     if (filesMatching(path, GCMERGE_BINS_FILE).length > 0 && filesMatching(path, GCMERGE_GENES_FILE).length > 0) {
       return { layout: 'gcmerge', files: await resolveGcMerge(path) };
     }
+    if (hasBigWigs(path)) return { layout: 'bigwig', files: resolveBigWig(path) };
     const prefixes = splitPrefixesIn(path);
     if (prefixes.length > 1) {
       throw new DataError(path, undefined, `holds several cells (${prefixes.join(', ')}): pass one of them as a prefix, e.g. ${join(path, prefixes[0] as string)}`);
@@ -106,6 +113,7 @@ export async function detectLayout(path: string, layout?: Layout): Promise<Detec
   if (kind === 'file') {
     const name = basename(path);
     if (GCMERGE_BINS_FILE.test(name)) return { layout: 'gcmerge', files: await resolveGcMerge(path) };
+    if (/\.json$/i.test(name)) return { layout: 'bigwig', files: resolveBigWig(path) };
     const m = /^(.+)\.(train|valid|test)\.csv(\.gz)?$/.exec(name);
     if (m !== null && splitFromName(path) !== undefined) {
       const prefix = join(dirname(path), m[1] as string);
@@ -136,6 +144,8 @@ async function read(d: DetectedCell, options: LoadCellOptions): Promise<Dataset>
       return readAttentiveChromeFiles(d.files, options);
     case 'gcmerge':
       return readGcMergeFiles(d.files, options);
+    case 'bigwig':
+      return readBigWigCell(d.files.sources, { ...d.files.options, cell: options.cell ?? d.files.cell, ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
   }
 }
 
@@ -147,6 +157,8 @@ function sourcesOf(d: DetectedCell): string[] {
       return [...d.files.files.map((f) => f.path), d.files.expr];
     case 'gcmerge':
       return [d.files.bins, d.files.genes];
+    case 'bigwig':
+      return [...d.files.files];
   }
 }
 
@@ -155,8 +167,8 @@ function cellOf(d: DetectedCell, options: LoadCellOptions): string {
 }
 
 /** The options that change what a layout's reader returns (the cache identity). */
-function contentOptions(layout: Layout, o: LoadCellOptions): Record<string, unknown> {
-  switch (layout) {
+function contentOptions(d: DetectedCell, o: LoadCellOptions): Record<string, unknown> {
+  switch (d.layout) {
     case 'deepchrome':
       return { cell: o.cell };
     case 'attentivechrome':
@@ -168,5 +180,7 @@ function contentOptions(layout: Layout, o: LoadCellOptions): Record<string, unkn
         testChromosomes: o.testChromosomes ?? GCMERGE_DEFAULT_TEST,
         validChromosomes: o.validChromosomes ?? GCMERGE_DEFAULT_VALID,
       };
+    case 'bigwig':
+      return { cell: o.cell, ...effectiveOptions(d.files.options) };
   }
 }
