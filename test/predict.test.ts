@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs, parseUseArgs } from '../src/cli/args.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
@@ -13,6 +13,7 @@ import { predictProbabilities, readModelDirectory, useModel } from '../src/cli/u
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
+import { captured } from './cliHelpers.ts';
 
 // A trained run directory applied to another cell: predict writes a
 // probability per gene using the training cell's normalization (never
@@ -23,20 +24,6 @@ const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const E123 = DEFAULT_REAL_SAMPLE.replace('E003', 'E123');
 const quiet = { epoch: () => {}, vaeEpoch: () => {} };
 const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `sc-predict-${tag}-`));
-
-async function captured(stream: 'stdout' | 'stderr', f: () => Promise<number>): Promise<{ code: number; text: string }> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await f();
-    return { code, text: chunks.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('predict: a model trained on E003 applied to E123', () => {
   let model: string;
