@@ -6,26 +6,33 @@
 //   12  u32      header length H (bytes of UTF-8 JSON)
 //   16  u32      CRC-32 of the header
 //   20  H bytes  header JSON: identity (layout, options, source paths), the
-//                sources' sizes and mtimes, shape, payload length and CRC-32
+//                sources' sizes and SHA-256 of their bytes, shape, payload
+//                length and CRC-32
 //   pad to a multiple of 4, then the payload:
 //       features f32[genes*bins*marks], labels u8[genes], split u8[genes],
 //       binMask u8[genes*bins] (if any), gene ids as UTF-8 joined by "\n".
 //
 // A cache is used only when the magic, version, header CRC, identity, every
-// source's size and mtime, the payload length and the payload CRC all match;
-// anything else means "rebuild", never "trust". Files are written to a
-// temporary name and renamed, so a reader never sees half a cache.
+// source's size and content hash, the payload length and the payload CRC all
+// match; anything else means "rebuild", never "trust". The sources are keyed
+// by their bytes, not by size and mtime: a file edited to other content of
+// the same size with its mtime restored (touch -r, cp -p, rsync -t, a
+// checkout) is not the file the cache was made from. Hashing runs on the
+// thread pool while the cache file is read, so it costs little wall time.
+// Files are written to a temporary name and renamed, so a reader never sees
+// half a cache.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
 import { MARKS, type Dataset, type Mark } from './dataset.ts';
 
 export const CACHE_MAGIC = 'SCHRDSET';
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 export const CACHE_EXTENSION = '.scds';
 const FIXED_BYTES = 20;
 
@@ -40,7 +47,8 @@ export interface CacheIdentity {
 export interface SourceStamp {
   readonly path: string;
   readonly size: number;
-  readonly mtimeMs: number;
+  /** SHA-256 of the file's bytes as stored (compressed, for a .gz), hex. */
+  readonly sha256: string;
 }
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'corrupt' | 'off';
@@ -90,11 +98,15 @@ export function cacheFileName(cell: string, identity: CacheIdentity): string {
   return `${safe}.${identity.layout}.${identityKey(identity).slice(0, 16)}${CACHE_EXTENSION}`;
 }
 
-export function stampSources(paths: readonly string[]): SourceStamp[] {
-  return paths.map((p) => {
-    const s = statSync(p);
-    return { path: resolve(p), size: s.size, mtimeMs: s.mtimeMs };
-  });
+/** Size and SHA-256 of each source's bytes; read and hashed on the thread pool, in parallel with the caller. */
+export async function stampSources(paths: readonly string[]): Promise<SourceStamp[]> {
+  return Promise.all(
+    paths.map(async (p) => {
+      const bytes = await readFile(p);
+      const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+      return { path: resolve(p), size: bytes.length, sha256: digest };
+    }),
+  );
 }
 
 export function userCacheDir(): string {
@@ -128,15 +140,16 @@ export function isWritableDirectory(dir: string): boolean {
 
 export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'miss' | 'stale' | 'corrupt'; readonly reason: string };
 
-/** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps. */
-export async function readCache(file: string, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<CacheLookup> {
+/** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps
+ * (a promise, so the sources are hashed while the cache file is read). */
+export async function readCache(file: string, identity: CacheIdentity, stamps: Promise<readonly SourceStamp[]>): Promise<CacheLookup> {
   let read: { buf: Buffer; payloadCrc32: number | undefined };
   try {
     read = readWhole(file);
   } catch {
     return { status: 'miss', reason: 'no cache file' };
   }
-  return decodeCache(read.buf, identity, stamps, read.payloadCrc32);
+  return decodeCache(read.buf, identity, await stamps, read.payloadCrc32);
 }
 
 const READ_CHUNK_BYTES = 1 << 20;
@@ -286,12 +299,15 @@ export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: r
 export async function writeCache(file: string, dir: string, dataset: Dataset, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  trackTemporary(tmp);
   try {
     await writeFile(tmp, encodeCache(dataset, identity, stamps));
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    forgetTemporary(tmp);
   }
 }
 
@@ -302,7 +318,7 @@ function sourcesChanged(cached: readonly SourceStamp[], now: readonly SourceStam
     const b = now[i] as SourceStamp;
     if (a.path !== b.path) return 'the set of source files changed';
     if (a.size !== b.size) return `${b.path} changed size (${a.size} → ${b.size} bytes)`;
-    if (a.mtimeMs !== b.mtimeMs) return `${b.path} was modified after the cache was written`;
+    if (a.sha256 !== b.sha256) return `${b.path} has other content than when the cache was written (SHA-256 differs)`;
   }
   return undefined;
 }
@@ -326,7 +342,7 @@ function validHeader(h: unknown): h is CacheHeader {
     Array.isArray(r.source) &&
     r.source.every((s) => typeof s === 'string') &&
     Array.isArray(r.stamps) &&
-    r.stamps.every((s) => typeof s === 'object' && s !== null && typeof (s as SourceStamp).path === 'string' && typeof (s as SourceStamp).size === 'number' && typeof (s as SourceStamp).mtimeMs === 'number')
+    r.stamps.every((s) => typeof s === 'object' && s !== null && typeof (s as SourceStamp).path === 'string' && typeof (s as SourceStamp).size === 'number' && typeof (s as SourceStamp).sha256 === 'string')
   );
 }
 

@@ -10,7 +10,7 @@ import {
   type AttentiveChromeFiles,
   type AttentiveChromeOptions,
 } from './attentiveChrome.ts';
-import { cacheFileName, readCache, resolveCacheDir, stampSources, writeCache, type CacheIdentity, type CacheReport } from './cache.ts';
+import { cacheFileName, readCache, resolveCacheDir, stampSources, writeCache, type CacheIdentity, type CacheReport, type SourceStamp } from './cache.ts';
 import { DataError, type Dataset } from './dataset.ts';
 import { DEEPCHROME_LOOKED_FOR, readDeepChromeFiles, resolveDeepChrome, type ResolvedSplits } from './deepchrome.ts';
 import {
@@ -42,6 +42,8 @@ export interface LoadedCell {
   readonly dataset: Dataset;
   readonly layout: Layout;
   readonly cache: CacheReport;
+  /** The files read, with their sizes and SHA-256 (absent when the cache is off). */
+  readonly sources?: readonly SourceStamp[];
 }
 
 export type DetectedCell =
@@ -60,11 +62,13 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   }
   const dir = resolveCacheDir(dirname(sources[0] as string), { cacheDir: options.cacheDir });
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
-  const stamps = stampSources(sources);
-  const found = await readCache(file, identity, stamps);
-  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file } };
+  const hashing = stampSources(sources);
+  hashing.catch(() => {}); // awaited below; a source that vanished fails there, not as an unhandled rejection
+  const found = await readCache(file, identity, hashing);
+  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: await hashing };
 
   const dataset = await read(detected, options);
+  const stamps = await hashing;
   // Stamps taken before parsing: a source changed meanwhile makes the cache stale next time, not wrong.
   let writeError: string | undefined;
   try {
@@ -79,7 +83,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
     ...(found.status === 'miss' ? {} : { reason: found.reason }),
     ...(writeError === undefined ? {} : { writeError }),
   };
-  return { dataset, layout: detected.layout, cache };
+  return { dataset, layout: detected.layout, cache, sources: stamps };
 }
 
 /** Which layout `path` holds and its files; DataError "unknown layout" lists what was looked for. */
