@@ -97,7 +97,13 @@ export class OutDirectory {
       }
       created = true;
     }
-    const lock = RunLock.acquire(out, o.resume ? `--resume ${out}` : what);
+    let lock: RunLock;
+    try {
+      lock = RunLock.acquire(out, o.resume ? `--resume ${out}` : what);
+    } catch (e) {
+      if (created) rmSync(out, { recursive: true, force: true });
+      throw e;
+    }
     const notes: string[] = [];
     if (lock.tookOverFrom !== undefined) notes.push(`note: ${out} was locked by process ${lock.tookOverFrom}, which is no longer running; this run took the lock over`);
     const dir = new OutDirectory(out, lock, created, notes, o.resume);

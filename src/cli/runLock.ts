@@ -1,6 +1,7 @@
-import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
+import { writeFailureReason } from '../util/writeFailure.ts';
 
 // One run at a time per output directory. The lock is a small JSON file in
 // the directory naming its owner (pid, host, the process's start time, the
@@ -72,11 +73,11 @@ function liveness(o: LockOwner): 'alive' | 'dead' | 'unknown' {
 /** Creates `path` holding `text`, complete, or throws EEXIST when it exists. */
 function createExclusive(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, text, { flag: 'wx' });
   try {
+    writeFileSync(tmp, text, { flag: 'wx' });
     linkSync(tmp, path);
   } finally {
-    unlinkSync(tmp);
+    rmSync(tmp, { force: true });
   }
 }
 
@@ -118,7 +119,7 @@ export class RunLock {
         createExclusive(path, mine);
         return new RunLock(path, mine, tookOver);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${what}: cannot create the lock file ${path}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`${what}: cannot create the lock file ${path}: ${writeFailureReason(e)}`);
       }
       const text = readText(path);
       if (text === undefined) continue; // released meanwhile: try again
