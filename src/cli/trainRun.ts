@@ -145,6 +145,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     const out = outDir.target;
     choice = overrides.device ?? (await deviceFor(o.device));
     err(`simplechrome: ${o.model} on ${ds.cell} (${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks), ${o.device.toUpperCase()}: ${choice.name}`);
+    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: npx tsx run.ts --resume ${out}`);
     const info: RunInfo = {
       runId: resume?.info.runId ?? randomUUID(),
       modelName: o.model,
