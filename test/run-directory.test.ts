@@ -119,6 +119,26 @@ describe('--out never loses an earlier run', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('the experiment follows the same rules: refused into a directory that holds results, replaced with --overwrite', async () => {
+    const out = join(tmp('exp'), 'small');
+    const experiment = (...extra: string[]) =>
+      runMain(['--cpu', '--experiment', 'small-data', '--models', 'mlp', '--sizes', 'all', '--seeds', '1', '--epochs', '1', '--quiet', '--data', data, '--out', out, ...extra]);
+    expect((await experiment()).code).toBe(0);
+    const kept = snapshot(out);
+    expect(Object.keys(kept).sort()).toEqual(['small-data.csv', 'small-data.md']);
+    const again = await experiment();
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`--out ${out} already holds a run (small-data.csv, small-data.md); nothing was changed`);
+    expect(snapshot(out)).toEqual(kept);
+    const diverged = await experiment('--overwrite', '--lr', '1e30');
+    expect(diverged.code).toBe(1);
+    expect(snapshot(out)).toEqual(kept);
+    expect(readdirSync(dirname(out))).toEqual(['small']);
+    const replaced = await experiment('--overwrite', '--batch', '16');
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(readFileSync(join(out, 'small-data.md'), 'utf8')).toContain('batch 16');
+  });
+
   it('a second run into the same directory while the first runs is refused, naming the process', async () => {
     const out = tmp('busy');
     const first = trainToDirectory(parseArgs(['--cpu', '--model', 'mlp', '--data', data, '--epochs', '2', '--batch', '8', '--out', out]), { progress: quiet });
