@@ -17,14 +17,14 @@
 // match; anything else means "rebuild", never "trust". The sources are keyed
 // by their bytes, not by size and mtime: a file edited to other content of
 // the same size with its mtime restored (touch -r, cp -p, rsync -t, a
-// checkout) is not the file the cache was made from. Hashing runs on the
-// thread pool while the cache file is read, so it costs little wall time.
-// Files are written to a temporary name and renamed, so a reader never sees
+// checkout) is not the file the cache was made from. The hash reads each
+// source in 1 MB pieces through one reused buffer: allocating the whole file
+// per load cost more than hashing it. Files are written to a temporary name and renamed, so a reader never sees
 // half a cache.
 
-import { createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -98,15 +98,29 @@ export function cacheFileName(cell: string, identity: CacheIdentity): string {
   return `${safe}.${identity.layout}.${identityKey(identity).slice(0, 16)}${CACHE_EXTENSION}`;
 }
 
-/** Size and SHA-256 of each source's bytes; read and hashed on the thread pool, in parallel with the caller. */
-export async function stampSources(paths: readonly string[]): Promise<SourceStamp[]> {
-  return Promise.all(
-    paths.map(async (p) => {
-      const bytes = await readFile(p);
-      const digest = Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
-      return { path: resolve(p), size: bytes.length, sha256: digest };
-    }),
-  );
+const HASH_CHUNK_BYTES = 1 << 20;
+let hashChunk: Buffer | undefined;
+
+/** Size and SHA-256 of each source's bytes. */
+export function stampSources(paths: readonly string[]): SourceStamp[] {
+  hashChunk ??= Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+  const chunk = hashChunk;
+  return paths.map((p) => {
+    const fd = openSync(p, 'r');
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        size += n;
+        h.update(chunk.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return { path: resolve(p), size, sha256: h.digest('hex') };
+  });
 }
 
 export function userCacheDir(): string {
@@ -140,16 +154,15 @@ export function isWritableDirectory(dir: string): boolean {
 
 export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'miss' | 'stale' | 'corrupt'; readonly reason: string };
 
-/** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps
- * (a promise, so the sources are hashed while the cache file is read). */
-export async function readCache(file: string, identity: CacheIdentity, stamps: Promise<readonly SourceStamp[]>): Promise<CacheLookup> {
+/** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps. */
+export async function readCache(file: string, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<CacheLookup> {
   let read: { buf: Buffer; payloadCrc32: number | undefined };
   try {
     read = readWhole(file);
   } catch {
     return { status: 'miss', reason: 'no cache file' };
   }
-  return decodeCache(read.buf, identity, await stamps, read.payloadCrc32);
+  return decodeCache(read.buf, identity, stamps, read.payloadCrc32);
 }
 
 const READ_CHUNK_BYTES = 1 << 20;

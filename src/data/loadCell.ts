@@ -62,13 +62,11 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   }
   const dir = resolveCacheDir(dirname(sources[0] as string), { cacheDir: options.cacheDir });
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
-  const hashing = stampSources(sources);
-  hashing.catch(() => {}); // awaited below; a source that vanished fails there, not as an unhandled rejection
-  const found = await readCache(file, identity, hashing);
-  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: await hashing };
+  const stamps = stampSources(sources);
+  const found = await readCache(file, identity, stamps);
+  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: stamps };
 
   const dataset = await read(detected, options);
-  const stamps = await hashing;
   // Stamps taken before parsing: a source changed meanwhile makes the cache stale next time, not wrong.
   let writeError: string | undefined;
   try {
