@@ -100,49 +100,6 @@ describe('predict: a model trained on E003 applied to E123', () => {
   });
 });
 
-describe('predict and encode never write onto their inputs', () => {
-  let model: string;
-  let data: string;
-  beforeAll(async () => {
-    const root = tmp('guard');
-    await writeSynthetic(root, { genes: 20, seed: 61, bins: 6, cell: 'SYNTHETIC-G' });
-    data = join(root, 'SYNTHETIC-G');
-    model = join(root, 'run');
-    await trainToDirectory(
-      parseArgs(['--cpu', '--model', 'vae-mlp', '--data', data, '--vae-epochs', '1', '--epochs', '1', '--latent', '2', '--batch', '16', '--out', model, '--quiet']),
-      { progress: quiet },
-    );
-  });
-
-  it('refuses an --out that is a file of the run, a directory, or one of the data files; nothing changes', async () => {
-    const runBefore = snapshot(model);
-    const dataBefore = snapshot(data);
-    const use = (command: string, out: string) => runMain([command, '--model', model, '--data', data, '--out', out, '--cpu', '--quiet']);
-    const cases: [string, string, string][] = [
-      ['predict', join(model, 'best.safetensors'), `predict --out ${join(model, 'best.safetensors')} is one of the files of the training run in ${model}; nothing was written`],
-      ['predict', join(model, 'metrics.json'), `predict --out ${join(model, 'metrics.json')} is one of the files of the training run in ${model}`],
-      ['encode', join(model, 'vae.safetensors'), `encode --out ${join(model, 'vae.safetensors')} is one of the files of the training run in ${model}`],
-      ['predict', model, `predict --out ${model} is a directory; give a file name, e.g. ${join(model, 'predictions.csv')}`],
-      ['encode', join(data, 'classification', 'train.csv'), `encode --out ${join(data, 'classification', 'train.csv')} is one of the data's files (${join(data, 'classification', 'train.csv')})`],
-      ['predict', join(data, 'classification', 'test.csv'), `predict --out ${join(data, 'classification', 'test.csv')} is one of the data's files`],
-    ];
-    const link = join(tmp('link'), 'model.csv');
-    symlinkSync(join(model, 'best.safetensors'), link);
-    cases.push(['predict', link, `predict --out ${link} is the model's best.safetensors (through another name)`]);
-    for (const [command, out, message] of cases) {
-      const r = await use(command, out);
-      expect(r.code, out).toBe(2);
-      expect(r.stderr, out).toContain(`simplechrome: ${message}`);
-      expect(snapshot(model), out).toEqual(runBefore);
-      expect(snapshot(data), out).toEqual(dataBefore);
-    }
-    // A file of the run's directory that is not one of its own is fine.
-    const beside = join(model, 'other-cell.csv');
-    expect((await use('predict', beside)).code).toBe(0);
-    expect(readFileSync(beside, 'utf8').split('\n')[0]).toBe('gene_id,label,probability');
-  });
-});
-
 describe('encode and predict with a VAE-based model', () => {
   let model: string;
   let other: string;
@@ -193,5 +150,33 @@ describe('encode and predict with a VAE-based model', () => {
       expect(p).toBeGreaterThan(0);
       expect(p).toBeLessThan(1);
     }
+  });
+
+  it('never writes onto its inputs: an --out that is a file of the run, a directory or a data file is refused; nothing changes', async () => {
+    const runBefore = snapshot(model);
+    const dataBefore = snapshot(other);
+    const use = (command: string, out: string) => runMain([command, '--model', model, '--data', other, '--out', out, '--cpu', '--quiet']);
+    const cases: [string, string, string][] = [
+      ['predict', join(model, 'best.safetensors'), `predict --out ${join(model, 'best.safetensors')} is one of the files of the training run in ${model}; nothing was written`],
+      ['predict', join(model, 'metrics.json'), `predict --out ${join(model, 'metrics.json')} is one of the files of the training run in ${model}`],
+      ['encode', join(model, 'vae.safetensors'), `encode --out ${join(model, 'vae.safetensors')} is one of the files of the training run in ${model}`],
+      ['predict', model, `predict --out ${model} is a directory; give a file name, e.g. ${join(model, 'predictions.csv')}`],
+      ['encode', join(other, 'classification', 'train.csv'), `encode --out ${join(other, 'classification', 'train.csv')} is one of the data's files (${join(other, 'classification', 'train.csv')})`],
+      ['predict', join(other, 'classification', 'test.csv'), `predict --out ${join(other, 'classification', 'test.csv')} is one of the data's files`],
+    ];
+    const link = join(tmp('link'), 'model.csv');
+    symlinkSync(join(model, 'best.safetensors'), link);
+    cases.push(['predict', link, `predict --out ${link} is the model's best.safetensors (through another name)`]);
+    for (const [command, out, message] of cases) {
+      const r = await use(command, out);
+      expect(r.code, out).toBe(2);
+      expect(r.stderr, out).toContain(`simplechrome: ${message}`);
+      expect(snapshot(model), out).toEqual(runBefore);
+      expect(snapshot(other), out).toEqual(dataBefore);
+    }
+    // A file of the run's directory that is not one of its own is fine.
+    const beside = join(model, 'other-cell.csv');
+    expect((await use('predict', beside)).code).toBe(0);
+    expect(readFileSync(beside, 'utf8').split('\n')[0]).toBe('gene_id,label,probability');
   });
 });
