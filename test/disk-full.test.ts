@@ -102,6 +102,31 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
     rmSync(out, { recursive: true });
   });
 
+  it('the disk fills after the last epoch: the trained model is kept and --resume writes the outputs once there is room', async () => {
+    const out = join(mnt, 'outputs');
+    let filler: string | undefined;
+    const fillAfterLast: Progress = {
+      epoch: (_m, r) => {
+        if (r.epoch === 4) filler = fill(mnt);
+      },
+      vaeEpoch: () => {},
+    };
+    try {
+      const run = trainToDirectory(parseArgs(argv(out)), { progress: fillAfterLast });
+      await expect(run).rejects.toThrow(
+        new RegExp(`: could not be written: no space left on the device \\(ENOSPC\\)\\nthe trained model is kept in ${out}; write its outputs again with: npx tsx run.ts --resume ${out}$`),
+      );
+      expect(readdirSync(out).filter((f) => f.includes('.tmp-') || f.startsWith('.simplechrome.lock'))).toEqual([]);
+      expect((await readClassifierCheckpoint(join(out, 'last.safetensors'), 'last')).state.epoch).toBe(4);
+    } finally {
+      if (filler !== undefined) unlinkSync(filler);
+    }
+    const again = await trainToDirectory(parseArgs(['--resume', out, '--quiet']), { progress: quiet });
+    expect(again.files).toContain('metrics.json');
+    expect(existsSync(join(out, 'metrics.json'))).toBe(true);
+    rmSync(out, { recursive: true });
+  });
+
   it('a full disk at the first checkpoint: nothing kept, the space is freed, and the message says so', async () => {
     const out = join(mnt, 'first');
     // Room for the directory and its lock, not for a checkpoint (best.safetensors of this MLP is ~170 kB).
