@@ -37,9 +37,11 @@ export function isRunFile(name: string): boolean {
   return RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
 }
 
-/** The entries of `dir`, leaving out the lock file. */
+/** The entries of `dir`, leaving out the lock file, sorted (for messages that read the same every time). */
 function entriesOf(dir: string): string[] {
-  return readdirSync(dir).filter((f) => !isLockFile(f));
+  return readdirSync(dir)
+    .filter((f) => !isLockFile(f))
+    .sort();
 }
 
 const listed = (names: readonly string[]): string => (names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`);
