@@ -162,6 +162,31 @@ describe('--out never loses an earlier run', () => {
     expect(readdirSync(out)).not.toContain(LOCK_FILE);
   });
 
+  it('what a replacing run that died left beside --out is removed when it kept nothing, and named when it holds a run', async () => {
+    const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
+    const parent = tmp('leftover');
+    const out = join(parent, 'run');
+    mkdirSync(join(parent, `.run.new-${dead}`));
+    writeFileSync(join(parent, `.run.new-${dead}`, 'best.safetensors'), 'partial');
+    const r = await train(out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`note: removed ${join(parent, `.run.new-${dead}`)}, left by a replacing run (process ${dead}) that stopped before its first checkpoint`);
+    expect(readdirSync(parent)).toEqual(['run']);
+    // Died between the two renames of the swap: the earlier run and the replacing one both stay, named.
+    const other = join(parent, 'other');
+    mkdirSync(join(parent, `.other.old-${dead}`));
+    mkdirSync(join(parent, `.other.new-${dead}`));
+    writeFileSync(join(parent, `.other.old-${dead}`, 'metrics.json'), '{}\n');
+    const kept = snapshot(join(parent, `.other.old-${dead}`));
+    const r2 = await train(other);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain(
+      `note: process ${dead} stopped while it replaced the run in ${other}: the earlier run is in ${join(parent, `.other.old-${dead}`)}, ` +
+        `the replacing one in ${join(parent, `.other.new-${dead}`)}; move the one to keep back to that name`,
+    );
+    expect(snapshot(join(parent, `.other.old-${dead}`))).toEqual(kept);
+  });
+
   it('two run.ts processes started together into one directory: one trains, the other is refused', async () => {
     const out = tmp('race');
     const start = () =>

@@ -4,7 +4,7 @@ import { FILES } from '../checkpoint/runCheckpoint.ts';
 import { isTemporaryOf } from '../checkpoint/safetensors.ts';
 import { PLOT_FILES } from '../plots/runPlots.ts';
 import { UsageError } from './args.ts';
-import { isLockFile, RunLock } from './runLock.ts';
+import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
 
 // What --out means. A run never deletes or overwrites another run's files
 // unless told to:
@@ -54,6 +54,45 @@ export interface OutDirectoryOptions {
 }
 
 /**
+ * What a replacing run that died left beside `out`: a staging directory
+ * (`.NAME.new-PID`) that never got its first checkpoint is removed; a run
+ * that died between the two renames of the swap leaves the earlier run in
+ * `.NAME.old-PID` and the new one in `.NAME.new-PID`: both are kept and named.
+ */
+function tidyLeftovers(out: string): string[] {
+  const target = resolve(out);
+  const parent = dirname(target);
+  const base = basename(target);
+  const notes: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return notes;
+  }
+  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
+  const dead = new Set<number>();
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m !== null && !processIsRunning(Number(m[2]))) dead.add(Number(m[2]));
+  }
+  for (const pid of dead) {
+    const [fresh, old] = [join(parent, `.${base}.new-${pid}`), join(parent, `.${base}.old-${pid}`)];
+    if (existsSync(old)) {
+      notes.push(
+        `note: process ${pid} stopped while it replaced the run in ${out}: the earlier run is in ${old}` +
+          (existsSync(fresh) ? `, the replacing one in ${fresh}` : '') +
+          '; move the one to keep back to that name',
+      );
+    } else if (existsSync(fresh)) {
+      rmSync(fresh, { recursive: true, force: true });
+      notes.push(`note: removed ${fresh}, left by a replacing run (process ${pid}) that stopped before its first checkpoint`);
+    }
+  }
+  return notes;
+}
+
+/**
  * The directory a run writes into, locked for this process. `dir` is where
  * files go now: `target`, or a staging directory beside it until `saved()`
  * swaps it in. `saved()` after every checkpoint; `finish()` on success;
@@ -86,6 +125,7 @@ export class OutDirectory {
 
   static open(out: string, o: OutDirectoryOptions): OutDirectory {
     const what = `--out ${out}`;
+    const leftovers = tidyLeftovers(out);
     let created = false;
     if (existsSync(out)) {
       if (!statSync(out).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the run's files`);
@@ -106,7 +146,7 @@ export class OutDirectory {
       if (created) rmSync(out, { recursive: true, force: true });
       throw e;
     }
-    const notes: string[] = [];
+    const notes: string[] = [...leftovers];
     if (lock.tookOverFrom !== undefined) notes.push(`note: ${out} was locked by process ${lock.tookOverFrom}, which is no longer running; this run took the lock over`);
     const dir = new OutDirectory(out, lock, created, notes, o.resume);
     if (o.resume) {

@@ -189,6 +189,11 @@ export class RunLock {
   }
 }
 
+/** Whether process `pid` of this host is still running (a dead one's leftovers may be cleaned up). */
+export function processIsRunning(pid: number): boolean {
+  return liveness({ pid, host: hostname(), startTicks: undefined, started: '', command: '' }) !== 'dead';
+}
+
 /** True for the lock file and its helpers, which a run directory may hold besides the run's own files. */
 export function isLockFile(name: string): boolean {
   return name === LOCK_FILE || name.startsWith(`${LOCK_FILE}.`);
