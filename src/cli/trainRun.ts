@@ -84,6 +84,9 @@ async function resumedOptions(o: CliOptions, dir: string): Promise<{ options: Cl
   return { options, resume };
 }
 
+type Kept = NonNullable<RunCheckpoints['latest']>;
+const keptAt = (k: Kept): string => `the last good checkpoint is ${k.file} (${k.phase} epoch ${k.epoch})`;
+
 /** Why a run stopped, and what it kept (or that it removed what it had begun). */
 function stopped(e: unknown, out: OutDirectory, checkpoints: RunCheckpoints): TrainingStoppedError {
   const message = e instanceof Error ? e.message : String(e);
@@ -97,7 +100,7 @@ function stopped(e: unknown, out: OutDirectory, checkpoints: RunCheckpoints): Tr
         : 'no checkpoint was written: the run stopped before its first epoch finished';
     if (removed !== undefined) tail += `; ${removed}`;
   } else {
-    tail = `the last good checkpoint is ${kept.file} (${kept.phase} epoch ${kept.epoch})`;
+    tail = keptAt(kept);
     if (e instanceof TrainingDivergedError) tail += '; resuming would diverge again at the same step: start a new run with a lower --lr';
     else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: npx tsx run.ts --resume ${out.target}`;
   }
@@ -109,7 +112,7 @@ function interrupted(out: OutDirectory | undefined, checkpoints: RunCheckpoints 
   if (out === undefined) return undefined;
   const removed = out.abandon();
   const kept = out.hasKept ? checkpoints?.latest : undefined;
-  if (kept) return `the last good checkpoint is ${kept.file} (${kept.phase} epoch ${kept.epoch}); continue with: npx tsx run.ts --resume ${out.target}`;
+  if (kept) return `${keptAt(kept)}; continue with: npx tsx run.ts --resume ${out.target}`;
   return `no checkpoint was written yet${removed !== undefined ? `; ${removed}` : ''}`;
 }
 
