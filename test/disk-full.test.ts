@@ -43,6 +43,20 @@ function fill(dir: string, leave = 0): string {
   return path;
 }
 
+/** A progress printer that fills the disk of `dir` right after classifier epoch `epoch` (its checkpoint is on disk then). */
+function fillingAfter(dir: string, epoch: number): { progress: Progress; filler: () => string | undefined } {
+  let filler: string | undefined;
+  return {
+    progress: {
+      epoch: (_m, r) => {
+        if (r.epoch === epoch) filler = fill(dir);
+      },
+      vaeEpoch: () => {},
+    },
+    filler: () => filler,
+  };
+}
+
 const free = (dir: string): number => {
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
@@ -73,14 +87,8 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
 
   it('the disk fills after epoch 2: epoch 2’s checkpoint survives, no debris, and the run resumes bit for bit', async () => {
     const out = join(mnt, 'run');
-    let filler: string | undefined;
-    const fillAfter2: Progress = {
-      epoch: (_m, r) => {
-        if (r.epoch === 2) filler = fill(mnt);
-      },
-      vaeEpoch: () => {},
-    };
-    const run = trainToDirectory(parseArgs(argv(out)), { progress: fillAfter2 });
+    const filling = fillingAfter(mnt, 2);
+    const run = trainToDirectory(parseArgs(argv(out)), { progress: filling.progress });
     await expect(run).rejects.toBeInstanceOf(TrainingStoppedError);
     await expect(run).rejects.toThrow(
       new RegExp(
@@ -92,7 +100,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
     const kept = await readClassifierCheckpoint(join(out, 'last.safetensors'), 'last');
     expect(kept.state.epoch).toBe(2);
     // Space is back: the resumed run ends where the uninterrupted one did.
-    unlinkSync(filler as string);
+    unlinkSync(filling.filler() as string);
     const resumed = await trainToDirectory(parseArgs(['--resume', out, '--quiet']), { progress: quiet });
     expect(resumed.run.result.history.map((h) => h.epoch)).toEqual([1, 2, 3, 4]);
     for (const f of ['best.safetensors', 'last.safetensors']) {
@@ -104,21 +112,16 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
 
   it('the disk fills after the last epoch: the trained model is kept and --resume writes the outputs once there is room', async () => {
     const out = join(mnt, 'outputs');
-    let filler: string | undefined;
-    const fillAfterLast: Progress = {
-      epoch: (_m, r) => {
-        if (r.epoch === 4) filler = fill(mnt);
-      },
-      vaeEpoch: () => {},
-    };
+    const filling = fillingAfter(mnt, 4);
     try {
-      const run = trainToDirectory(parseArgs(argv(out)), { progress: fillAfterLast });
+      const run = trainToDirectory(parseArgs(argv(out)), { progress: filling.progress });
       await expect(run).rejects.toThrow(
         new RegExp(`: could not be written: no space left on the device \\(ENOSPC\\)\\nthe trained model is kept in ${out}; write its outputs again with: npx tsx run.ts --resume ${out}$`),
       );
       expect(readdirSync(out).filter((f) => f.includes('.tmp-') || f.startsWith('.simplechrome.lock'))).toEqual([]);
       expect((await readClassifierCheckpoint(join(out, 'last.safetensors'), 'last')).state.epoch).toBe(4);
     } finally {
+      const filler = filling.filler();
       if (filler !== undefined) unlinkSync(filler);
     }
     const again = await trainToDirectory(parseArgs(['--resume', out, '--quiet']), { progress: quiet });
