@@ -81,7 +81,26 @@ describe('DeepChrome rows', () => {
   it('label 0.5', () => deepChromeTrainError(['1,1,1,0,1,2,3,0.5'], 1, 'column 8 (label): label must be 0 or 1, found "0.5"'));
   it('label changes within a gene', () => deepChromeTrainError([...gene(1, 2, 1), '1,3,0,0,0,0,0,0'], 3, 'gene 1: label changes from 1 to 0 within the gene'));
   it('bin that is not an integer', () => deepChromeTrainError(['1,1.5,1,0,1,2,3,1'], 1, 'column 2 (BinID): expected an integer, found "1.5"'));
-  it('gene id with a control byte', () => deepChromeTrainError(['\u0001,1,1,0,1,2,3,1'], 1, 'column 1 (GeneID): gene id "\\u0001" contains a byte that is not printable ASCII'));
+  it('gene id with a control byte', () =>
+    deepChromeTrainError(['\u0001,1,1,0,1,2,3,1'], 1, 'column 1 (GeneID): gene id "\\u0001" contains the byte 0x01, which is not printable ASCII (character 1)'));
+  it('gene id with a space inside', () => deepChromeTrainError(['12 3,1,1,0,1,2,3,1'], 1, 'column 1 (GeneID): gene id "12 3" contains a space (character 3)'));
+  it('a count too large for float32', () =>
+    deepChromeTrainError(['1,1,1e39,0,1,2,3,1'], 1, 'column 3 (H3K27me3): count 1e39 is too large for float32 (at most 3.4028235e+38)'));
+  it('tab-separated', () => deepChromeTrainError(gene(1).map((r) => r.replaceAll(',', '\t')), 1, 'the fields are separated by tabs; this layout is comma-separated (.csv)'));
+  it('a header line', () =>
+    deepChromeTrainError(
+      ['GeneID,BinID,H3K27me3,H3K36me3,H3K4me1,H3K4me3,H3K9me3,label', ...gene(1)],
+      1,
+      'this looks like a header line ("GeneID,BinID,H3K27me3,H3K36me3,H3K4me1,H…"); DeepChrome files have none, every line is gene,bin,5 counts,label: remove it',
+    ));
+  it('a UTF-8 byte-order mark and spaces around the fields are accepted', async () => {
+    const clean = await cellWithTrain(text([...gene(1), ...gene(2, 3, 0)]));
+    const messy = await cellWithTrain(`\uFEFF${text([...gene(1), ...gene(2, 3, 0)].map((r) => r.split(',').map((f, i) => (i % 2 === 0 ? ` ${f}` : `${f}\t `)).join(',')))}`);
+    const [a, b] = [await readDeepChrome(clean.dir), await readDeepChrome(messy.dir)];
+    expect(b.geneIds).toEqual(a.geneIds);
+    expect(Array.from(b.features)).toEqual(Array.from(a.features));
+    expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
+  });
 });
 
 describe('DeepChrome bins and genes', () => {
@@ -191,6 +210,15 @@ describe('files', () => {
     gz[2] = 7; // compression method: only 8 (deflate) exists
     const { dir, file } = await cellWithTrain(gz, 'train.csv.gz');
     await expectDataError(readDeepChrome(dir), file, 1, /^corrupt gzip data \(.+\)$/);
+  });
+  it('bytes overwritten inside a gzip stream are a corrupt-gzip error, not a bad CSV field', async () => {
+    // Stored (level 0) blocks: the overwritten bytes decode as they are, and only the checksum at the end says so;
+    // megabytes of text, so the reader sees the bad line long before zlib reaches the end.
+    const rows = Array.from({ length: 60000 }, (_, g) => gene(g + 1)).flat();
+    const gz = Buffer.from(gzipSync(text(rows), { level: 0 }));
+    gz.write(',,,,', 300, 'latin1');
+    const { dir, file } = await cellWithTrain(gz, 'train.csv.gz');
+    await expectDataError(readDeepChrome(dir), file, undefined, /^corrupt gzip data \(incorrect data check\): the file is damaged \(what it decoded to fails at line \d+\)$/);
   });
   it('corrupt gzip checksum', async () => {
     const gz = Buffer.from(gzipSync(text([...gene(1), ...gene(2)])));

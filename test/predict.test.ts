@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs, parseUseArgs } from '../src/cli/args.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
@@ -13,6 +13,7 @@ import { predictProbabilities, readModelDirectory, useModel } from '../src/cli/u
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
+import { captured, runMain, snapshot } from './cliHelpers.ts';
 
 // A trained run directory applied to another cell: predict writes a
 // probability per gene using the training cell's normalization (never
@@ -23,20 +24,6 @@ const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const E123 = DEFAULT_REAL_SAMPLE.replace('E003', 'E123');
 const quiet = { epoch: () => {}, vaeEpoch: () => {} };
 const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `sc-predict-${tag}-`));
-
-async function captured(stream: 'stdout' | 'stderr', f: () => Promise<number>): Promise<{ code: number; text: string }> {
-  const chunks: string[] = [];
-  const spy = vi.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  });
-  try {
-    const code = await f();
-    return { code, text: chunks.join('') };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('predict: a model trained on E003 applied to E123', () => {
   let model: string;
@@ -85,7 +72,12 @@ describe('predict: a model trained on E003 applied to E123', () => {
   it('bad uses are refused with messages', async () => {
     expect(() => parseUseArgs(['predict', '--data', E123])).toThrow('predict needs --model DIR (a directory a training run wrote, with best.safetensors)');
     expect(() => parseUseArgs(['predict', '--model', model])).toThrow('predict needs --data PATH (the cell to predict)');
-    expect(() => parseUseArgs(['predict', '--model', model, '--data', E123, '--epochs', '3'])).toThrow(/^predict: unknown argument "--epochs"/);
+    expect(() => parseUseArgs(['predict', '--model', model, '--data', E123, '--epochs', '3'])).toThrow(
+      /^predict: --epochs is a training flag and does not apply to predict, which uses the model as trained \(usage: /,
+    );
+    expect(() => parseUseArgs(['predict', '--model', model, '--data', E123, '--bogus'])).toThrow(/^predict: unknown argument "--bogus" \(usage: /);
+    expect(() => parseUseArgs(['predict', '--model', model, '--data', E123, '--cpu', '--gpu'])).toThrow('predict: --gpu and --cpu contradict each other: give one');
+    expect(() => parseUseArgs(['encode', '--model', model, '--model', model])).toThrow('encode --model is given twice');
     expect(() => parseUseArgs(['encode', '--model', model, '--data', E123])).toThrow('encode needs --out FILE.csv or FILE.safetensors');
     expect(() => parseUseArgs(['encode', '--model', model, '--data', E123, '--out', 'z.txt'])).toThrow(
       'encode --out z.txt: the name must end in .csv or .safetensors',
@@ -158,5 +150,33 @@ describe('encode and predict with a VAE-based model', () => {
       expect(p).toBeGreaterThan(0);
       expect(p).toBeLessThan(1);
     }
+  });
+
+  it('never writes onto its inputs: an --out that is a file of the run, a directory or a data file is refused; nothing changes', async () => {
+    const runBefore = snapshot(model);
+    const dataBefore = snapshot(other);
+    const use = (command: string, out: string) => runMain([command, '--model', model, '--data', other, '--out', out, '--cpu', '--quiet']);
+    const cases: [string, string, string][] = [
+      ['predict', join(model, 'best.safetensors'), `predict --out ${join(model, 'best.safetensors')} is one of the files of the training run in ${model}; nothing was written`],
+      ['predict', join(model, 'metrics.json'), `predict --out ${join(model, 'metrics.json')} is one of the files of the training run in ${model}`],
+      ['encode', join(model, 'vae.safetensors'), `encode --out ${join(model, 'vae.safetensors')} is one of the files of the training run in ${model}`],
+      ['predict', model, `predict --out ${model} is a directory; give a file name, e.g. ${join(model, 'predictions.csv')}`],
+      ['encode', join(other, 'classification', 'train.csv'), `encode --out ${join(other, 'classification', 'train.csv')} is one of the data's files (${join(other, 'classification', 'train.csv')})`],
+      ['predict', join(other, 'classification', 'test.csv'), `predict --out ${join(other, 'classification', 'test.csv')} is one of the data's files`],
+    ];
+    const link = join(tmp('link'), 'model.csv');
+    symlinkSync(join(model, 'best.safetensors'), link);
+    cases.push(['predict', link, `predict --out ${link} is the model's best.safetensors (through another name)`]);
+    for (const [command, out, message] of cases) {
+      const r = await use(command, out);
+      expect(r.code, out).toBe(2);
+      expect(r.stderr, out).toContain(`simplechrome: ${message}`);
+      expect(snapshot(model), out).toEqual(runBefore);
+      expect(snapshot(other), out).toEqual(dataBefore);
+    }
+    // A file of the run's directory that is not one of its own is fine.
+    const beside = join(model, 'other-cell.csv');
+    expect((await use('predict', beside)).code).toBe(0);
+    expect(readFileSync(beside, 'utf8').split('\n')[0]).toBe('gene_id,label,probability');
   });
 });

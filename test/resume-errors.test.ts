@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, renameSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
@@ -131,6 +132,28 @@ describe('a diverging run', () => {
     );
     const resumed = await trainToDirectory(parseArgs(['--resume', out, '--epochs', '2', '--data', join(root, 'SYNTHETIC-M2')]), { progress: quiet });
     expect(resumed.run.result.history.map((h) => h.epoch)).toEqual([1, 2]);
+  });
+
+  it('data edited to other values of the same size, its mtime restored, is not the data the run trained on', async () => {
+    const root = tmp('edited');
+    await writeSynthetic(root, { genes: 12, seed: 43, bins: 4, cell: 'SYNTHETIC-E' });
+    const cell = join(root, 'SYNTHETIC-E');
+    const out = join(root, 'run');
+    const first = await trainToDirectory(parseArgs(['--cpu', '--model', 'mlp', '--data', cell, '--epochs', '1', '--batch', '8', '--out', out, '--quiet']), { progress: quiet });
+    const train = join(cell, 'classification', 'train.csv');
+    const text = readFileSync(train, 'utf8');
+    const stamp = join(root, 'stamp');
+    writeFileSync(stamp, '');
+    expect(spawnSync('touch', ['-r', train, stamp]).status).toBe(0);
+    // One count's last digit changed: the same size, other data.
+    writeFileSync(train, text.replace(/^([^,]+,[^,]+,\d*)(\d)/, (_m, head: string, d: string) => `${head}${d === '9' ? '8' : String(Number(d) + 1)}`));
+    expect(spawnSync('touch', ['-r', stamp, train]).status).toBe(0);
+    expect(statSync(train).size).toBe(Buffer.byteLength(text));
+    await expect(trainToDirectory(parseArgs(['--resume', out, '--epochs', '2']), { progress: quiet })).rejects.toThrow(
+      new RegExp(`^--resume ${out}: the data at ${cell} is not the data this run trained on \\(SYNTHETIC-E, 36 genes from .*; fingerprints differ\\)$`),
+    );
+    const fresh = await trainToDirectory(parseArgs(['--cpu', '--model', 'mlp', '--data', cell, '--epochs', '1', '--batch', '8', '--out', join(root, 'run2'), '--quiet']), { progress: quiet });
+    expect(fresh.data.fingerprint).not.toBe(first.data.fingerprint);
   });
 
   it('the first non-finite running sum names the step and that step’s own loss', () => {

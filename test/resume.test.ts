@@ -19,7 +19,6 @@ import { getGpu } from './helpers.ts';
 // on a small synthetic cell.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const quiet: Progress = { epoch: () => {}, vaeEpoch: () => {} };
 const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `sc-resume-${tag}-`));
 
@@ -92,7 +91,9 @@ describe('resuming DeepChrome on the CPU', () => {
   it('a child process killed with SIGKILL mid-epoch loses only the unfinished epoch', async () => {
     const out = tmp('kill');
     const argv = ['run.ts', '--cpu', '--model', 'deepchrome', '--data', data, '--epochs', '4', '--batch', '16', '--out', out];
-    const child = spawn(TSX, argv, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node with tsx's loader: SIGKILL sent to the tsx command would kill only that wrapper, and the run it
+    // started would go on writing (the run's lock then refuses the resume below, as it should).
+    const child = spawn(process.execPath, ['--import', 'tsx', ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
       child.on('exit', (code, signal) => resolve({ code, signal }));

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type NormalizationStats, parseNormalization } from '../data/normalize.ts';
 import type { VaeModel } from '../models/vae.ts';
 import { ADAM_M, ADAM_V, PARAMS, type ParameterStore } from '../nn/parameters.ts';
@@ -145,13 +145,26 @@ export class RunCheckpoints {
   /** The newest checkpoint this run can continue from, for messages when it stops. */
   latest: { readonly file: string; readonly phase: 'VAE' | 'classifier'; readonly epoch: number } | undefined;
 
+  /** Called after every checkpoint written (the run directory swaps a staged directory in at the first). */
+  onSaved: (() => void) | undefined;
+
   constructor(
-    readonly dir: string,
+    private directory: string,
     readonly info: RunInfo,
   ) {}
 
+  get dir(): string {
+    return this.directory;
+  }
+
+  /** The run's directory was renamed (a staged directory swapped in): later files go to `dir`. */
+  relocate(dir: string): void {
+    this.directory = dir;
+    if (this.latest) this.latest = { ...this.latest, file: join(dir, basename(this.latest.file)) };
+  }
+
   path(role: Role): string {
-    return join(this.dir, FILES[role]);
+    return join(this.directory, FILES[role]);
   }
 
   /** After each VAE epoch: weights, moments and counters of the VAE. */
@@ -171,6 +184,7 @@ export class RunCheckpoints {
       },
     );
     this.latest = { file: this.path('vae'), phase: 'VAE', epoch: state.epoch };
+    this.onSaved?.();
   }
 
   /** After each classifier epoch: last.safetensors, and best.safetensors when this epoch is the new best. */
@@ -204,6 +218,7 @@ export class RunCheckpoints {
       { ...commonMetadata(this.info, 'last', spec), ...meta },
     );
     this.latest = { file: this.path('last'), phase: 'classifier', epoch: state.epoch };
+    this.onSaved?.();
   }
 }
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
+import { WriteFailedError } from '../util/writeFailure.ts';
 
 // The safetensors format (what PyTorch and Hugging Face load):
 //   8 bytes   N, the header length, unsigned little-endian
@@ -219,19 +221,30 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path);
 }
 
+let temporaries = 0;
+
 /** Writes `bytes` to `path` so that a crash at any moment leaves either the old
  * file or the new one: a temporary file in the same directory, fsync, rename,
- * fsync of the directory (so the rename itself survives a power cut). */
+ * fsync of the directory (so the rename itself survives a power cut). A write
+ * that fails (a full disk) removes its temporary file and names `path`. */
 export async function writeFileAtomically(path: string, bytes: Uint8Array | string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w');
+  const tmp = `${path}.tmp-${process.pid}-${++temporaries}`;
+  trackTemporary(tmp);
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => {});
+    throw new WriteFailedError(path, e);
   } finally {
-    await fh.close();
+    forgetTemporary(tmp);
   }
-  await rename(tmp, path);
   try {
     const dir = await open(dirname(path), 'r');
     try {

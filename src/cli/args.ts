@@ -37,6 +37,8 @@ export interface CliOptions {
   readonly quiet: boolean;
   /** --resume DIR: continue the run whose checkpoints are in DIR. */
   readonly resume: string | undefined;
+  /** --overwrite: replace the run that --out holds (see runDirectory.ts). */
+  readonly overwrite: boolean;
   /** The options the command line set explicitly (a resumed run refuses those that contradict its checkpoint). */
   readonly explicit: readonly (keyof CliOptions)[];
 }
@@ -65,6 +67,7 @@ export const DEFAULTS: CliOptions = {
   sizes: [100, 1000, 'all'],
   quiet: false,
   resume: undefined,
+  overwrite: false,
   explicit: [],
 };
 
@@ -88,13 +91,22 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
 export function parseArgs(argv: readonly string[]): CliOptions {
   const o: { -readonly [K in keyof CliOptions]: CliOptions[K] } = { ...DEFAULTS };
   const explicit = new Set<keyof CliOptions>();
+  // A setting given twice (--epochs 3 --epochs 5, --cpu --gpu) is refused: the last one winning silently hides a mistake.
+  const givenAs = new Map<keyof CliOptions, string>();
+  let current = '';
   const set = <K extends keyof CliOptions>(key: K, v: CliOptions[K]): void => {
+    const before = givenAs.get(key);
+    if (before !== undefined) {
+      throw new UsageError(before === current ? `${current} is given twice` : `${before} and ${current} contradict each other: give one`);
+    }
+    givenAs.set(key, current);
     o[key] = v;
     explicit.add(key);
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    current = flag;
     const value = (): string => {
       if (inline !== undefined) return inline;
       const v = argv[++i];
@@ -141,6 +153,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--normalize': set('normalize', oneOf(flag, value(), NORMALIZATION_SCHEMES)); break;
       case '--out': set('out', value()); break;
       case '--resume': set('resume', value()); break;
+      case '--overwrite': set('overwrite', true); break;
       case '--experiment': set('experiment', oneOf(flag, value(), ['small-data'] as const)); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);
@@ -163,13 +176,24 @@ export interface UseOptions {
 
 export const USE_COMMANDS = ['predict', 'encode'] as const;
 
+/** A flag that training knows (whatever its value), for a clearer message when predict or encode is given one. */
+function isTrainingFlag(flag: string): boolean {
+  try {
+    parseArgs([flag, '1']);
+    return true;
+  } catch (e) {
+    return !(e instanceof UsageError && e.message.startsWith('unknown argument'));
+  }
+}
+
 export function parseUseArgs(argv: readonly string[]): UseOptions {
   const command = oneOf('command', argv[0] ?? '', USE_COMMANDS);
   let modelDir: string | undefined;
   let data: string | undefined;
   let out: string | undefined;
-  let device: 'gpu' | 'cpu' = 'gpu';
+  let device: 'gpu' | 'cpu' | undefined;
   let quiet = false;
+  const seen = new Set<string>();
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -179,6 +203,13 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${command} ${flag} needs a value`);
       return v;
     };
+    const once = (f: string): void => {
+      if (seen.has(f)) throw new UsageError(`${command} ${f} is given twice`);
+      seen.add(f);
+    };
+    if (flag === '--gpu' || flag === '--cpu') {
+      if (device !== undefined) throw new UsageError(`${command}: --gpu and --cpu contradict each other: give one`);
+    } else once(flag);
     switch (flag) {
       case '--model': modelDir = value(); break;
       case '--data': data = value(); break;
@@ -186,8 +217,11 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
       case '--gpu': device = 'gpu'; break;
       case '--cpu': device = 'cpu'; break;
       case '--quiet': quiet = true; break;
-      default:
-        throw new UsageError(`${command}: unknown argument "${arg}" (usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu])`);
+      default: {
+        const usage = `usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
+        if (isTrainingFlag(flag)) throw new UsageError(`${command}: ${flag} is a training flag and does not apply to ${command}, which uses the model as trained (${usage})`);
+        throw new UsageError(`${command}: unknown argument "${arg}" (${usage})`);
+      }
     }
   }
   if (modelDir === undefined) throw new UsageError(`${command} needs --model DIR (a directory a training run wrote, with best.safetensors)`);
@@ -196,7 +230,7 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
     if (out === undefined) throw new UsageError('encode needs --out FILE.csv or FILE.safetensors');
     if (!/\.(csv|safetensors)$/.test(out)) throw new UsageError(`encode --out ${out}: the name must end in .csv or .safetensors`);
   }
-  return { command, modelDir, data, out, device, quiet };
+  return { command, modelDir, data, out, device: device ?? 'gpu', quiet };
 }
 
 /** Walks argv as `--flag value` or `--flag=value`; `context` begins the "needs a value" message. */

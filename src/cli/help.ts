@@ -45,6 +45,11 @@ output
                         best validation epoch), last.safetensors (the latest epoch, with optimizer state,
                         rewritten after every epoch), vae.safetensors (vae-* models), and the plots
                         loss.svg, roc.svg, pr.svg (+ vae-loss.svg, latent.svg for vae-* models)
+                        A new or empty DIR only: one that holds a run is refused (continue it with
+                        --resume DIR, or replace it with --overwrite); files that are not a run's are
+                        never touched. One run at a time per DIR (a lock file names the process).
+  --overwrite           replace the run in --out: the new run writes beside it and takes its place
+                        only after its first checkpoint, so one that fails early loses nothing
   --quiet               no per-epoch progress on stderr
 
 resume

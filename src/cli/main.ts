@@ -8,6 +8,7 @@ import { selfCheckCases } from '../selfCheckCases.ts';
 import { type CliOptions, parseArgs, parseUseArgs, USE_COMMANDS, UsageError } from './args.ts';
 import { BUILD_USAGE, buildDataset } from './buildDataset.ts';
 import { runExperiment } from './experiment.ts';
+import { checkFlagsApply } from './flagScope.ts';
 import { HELP } from './help.ts';
 import { table } from './outputs.ts';
 import { err } from './session.ts';
@@ -64,6 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return await useModel(parseUseArgs(argv));
     }
     const o = parseArgs(argv);
+    checkFlagsApply(o);
     if (o.command === 'help') {
       process.stdout.write(HELP);
       return 0;

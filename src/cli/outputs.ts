@@ -1,16 +1,11 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import type { Dataset } from '../data/dataset.ts';
 
 // What a run leaves behind for plotting and reloading: metrics.json (the
 // whole record) and predictions.csv (one row per test gene). Both are written
-// to a temporary name and renamed, so a crash never leaves half a file.
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
-}
+// to a temporary name, flushed and renamed, so a crash never leaves half a file.
 
 export async function writeRunFiles(
   out: string,
@@ -20,10 +15,10 @@ export async function writeRunFiles(
   probabilities: Float32Array,
 ): Promise<void> {
   await mkdir(out, { recursive: true });
-  await writeAtomically(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+  await writeFileAtomically(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
   const lines = ['gene_id,label,probability'];
   testGenes.forEach((g, i) => lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(probabilities[i] as number).toPrecision(6)}`));
-  await writeAtomically(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
+  await writeFileAtomically(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
 }
 
 /** A plain-text table with aligned columns. */

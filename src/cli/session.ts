@@ -43,7 +43,14 @@ export function progressPrinter(quiet: boolean): Progress {
 export interface LoadedData {
   readonly dataset: Dataset;
   readonly normalization: NormalizationStats;
-  readonly source: { readonly path: string; readonly layout: string; readonly synthetic: boolean; readonly cache: string };
+  readonly source: {
+    readonly path: string;
+    readonly layout: string;
+    readonly synthetic: boolean;
+    readonly cache: string;
+    /** Each file read, with its size and the SHA-256 of its bytes. */
+    readonly files: readonly { readonly path: string; readonly bytes: number; readonly sha256: string }[];
+  };
   /** datasetFingerprint of the data as read (before normalization). */
   readonly fingerprint: string;
 }
@@ -58,7 +65,13 @@ export async function loadData(o: CliOptions, stats?: NormalizationStats): Promi
   return {
     dataset: applyNormalization(loaded.dataset, normalization),
     normalization,
-    source: { path: choice.path, layout: loaded.layout, synthetic: choice.synthetic, cache: loaded.cache.status },
+    source: {
+      path: choice.path,
+      layout: loaded.layout,
+      synthetic: choice.synthetic,
+      cache: loaded.cache.status,
+      files: (loaded.sources ?? []).map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256 })),
+    },
     fingerprint: datasetFingerprint(loaded.dataset),
   };
 }

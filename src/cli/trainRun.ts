@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, type RunInfo, RunCheckpoints } from '../checkpoint/runCheckpoint.ts';
-import { isTemporaryOf } from '../checkpoint/safetensors.ts';
+import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu } from '../gpu/device.ts';
 import { writeRunPlots } from '../plots/runPlots.ts';
 import { TrainingDivergedError } from '../train/trainClassifier.ts';
+import { WriteFailedError } from '../util/writeFailure.ts';
 import { type CliOptions, UsageError } from './args.ts';
+import { onInterrupt } from './interrupt.ts';
 import { writeRunFiles } from './outputs.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
+import { OutDirectory } from './runDirectory.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from './runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from './storedSettings.ts';
@@ -17,7 +19,9 @@ import { checkResumeFlags, restoreSettings, storeSettings } from './storedSettin
 // One training run into one directory, from scratch or resumed: load and
 // normalise the data, train with a checkpoint after every finished epoch,
 // then write metrics.json, predictions.csv and the plots. A run that stops
-// early (a diverging loss, a lost GPU, a crash) says which checkpoint it kept.
+// early (a diverging loss, a lost GPU, a full disk, Ctrl-C) says which
+// checkpoint it kept; one that kept none removes what it had begun. What
+// --out may hold and when a run may replace it: runDirectory.ts.
 
 export interface DeviceChoice {
   readonly device: Device;
@@ -80,54 +84,71 @@ async function resumedOptions(o: CliOptions, dir: string): Promise<{ options: Cl
   return { options, resume };
 }
 
-function removeStaleCheckpoints(out: string, fresh: boolean): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(out);
-  } catch {
-    return;
-  }
-  const names = Object.values(FILES) as string[];
-  const stale = entries.filter((f) => names.some((n) => isTemporaryOf(f, n) || (fresh && f === n)));
-  if (fresh && stale.some((f) => names.includes(f))) err(`note: ${out} holds checkpoints of an earlier run; this run replaces them`);
-  for (const f of stale) rmSync(join(out, f), { force: true });
-}
+type Kept = NonNullable<RunCheckpoints['latest']>;
+const keptAt = (k: Kept): string => `the last good checkpoint is ${k.file} (${k.phase} epoch ${k.epoch})`;
 
-/** Why a run stopped, and what it kept. */
-function stopped(e: unknown, out: string, checkpoints: RunCheckpoints): TrainingStoppedError {
+/** Why a run stopped, and what it kept (or that it removed what it had begun). */
+function stopped(e: unknown, out: OutDirectory, checkpoints: RunCheckpoints): TrainingStoppedError {
   const message = e instanceof Error ? e.message : String(e);
-  const kept = checkpoints.latest;
+  const removed = out.abandon();
+  const kept = out.hasKept ? checkpoints.latest : undefined;
   let tail: string;
-  if (!kept) tail = 'no checkpoint was written: the run stopped before its first epoch finished';
-  else {
-    tail = `the last good checkpoint is ${kept.file} (${kept.phase} epoch ${kept.epoch})`;
-    tail +=
-      e instanceof TrainingDivergedError
-        ? '; resuming would diverge again at the same step: start a new run with a lower --lr'
-        : `; continue with: npx tsx run.ts --resume ${out}`;
+  if (!kept) {
+    tail =
+      e instanceof WriteFailedError
+        ? 'no checkpoint was kept: the first one could not be written'
+        : 'no checkpoint was written: the run stopped before its first epoch finished';
+    if (removed !== undefined) tail += `; ${removed}`;
+  } else {
+    tail = keptAt(kept);
+    if (e instanceof TrainingDivergedError) tail += '; resuming would diverge again at the same step: start a new run with a lower --lr';
+    else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: npx tsx run.ts --resume ${out.target}`;
   }
   return new TrainingStoppedError(`${message}\n${tail}`, { cause: e });
+}
+
+/** What an interrupted run says: where to continue from, or that nothing was kept. */
+function interrupted(out: OutDirectory | undefined, checkpoints: RunCheckpoints | undefined): string | undefined {
+  if (out === undefined) return undefined;
+  const removed = out.abandon();
+  const kept = out.hasKept ? checkpoints?.latest : undefined;
+  if (kept) return `${keptAt(kept)}; continue with: npx tsx run.ts --resume ${out.target}`;
+  return `no checkpoint was written yet${removed !== undefined ? `; ${removed}` : ''}`;
+}
+
+function openOut(out: string, o: CliOptions): OutDirectory {
+  const dir = OutDirectory.open(out, { overwrite: o.overwrite, resume: o.resume !== undefined });
+  for (const note of dir.notes) err(note);
+  return dir;
 }
 
 /** Trains (or resumes) one run into its directory and writes everything it leaves behind. */
 export async function trainToDirectory(given: CliOptions, overrides: TrainingOverrides = {}): Promise<TrainingOutcome> {
   const t0 = performance.now();
-  const { options: o, resume } = given.resume !== undefined ? await resumedOptions(given, given.resume) : { options: given, resume: undefined };
-  const data = await loadData(o, resume?.info.normalization);
-  if (resume && data.fingerprint !== resume.info.data.fingerprint) {
-    throw new Error(
-      `--resume ${resume.dir}: the data at ${data.source.path} is not the data this run trained on ` +
-        `(${resume.info.data.cell}, ${resume.info.data.genes} genes from ${resume.info.data.path}; fingerprints differ)`,
-    );
-  }
-  const ds = data.dataset;
-  const choice = overrides.device ?? (await deviceFor(o.device));
-  const settings = settingsOf(o);
-  const out = o.out ?? join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`);
+  // Locked before anything is read from it (a resumed run's checkpoints) or written; the default --out waits for the cell's name.
+  const early = given.resume ?? given.out;
+  let outDir = early !== undefined ? openOut(early, given) : undefined;
+  let checkpoints: RunCheckpoints | undefined;
+  const unregister = onInterrupt(() => interrupted(outDir, checkpoints));
+  let choice: DeviceChoice | undefined;
   try {
+    const { options: o, resume } = given.resume !== undefined ? await resumedOptions(given, given.resume) : { options: given, resume: undefined };
+    const data = await loadData(o, resume?.info.normalization);
+    if (resume && data.fingerprint !== resume.info.data.fingerprint) {
+      throw new Error(
+        `--resume ${resume.dir}: the data at ${data.source.path} is not the data this run trained on ` +
+          `(${resume.info.data.cell}, ${resume.info.data.genes} genes from ${resume.info.data.path}; fingerprints differ)`,
+      );
+    }
+    const ds = data.dataset;
+    const settings = settingsOf(o);
+    const labeled = labeledCount(settings.trainSize, ds);
+    if (o.batch > labeled) err(`note: --batch ${o.batch} is more than the ${labeled} labeled training genes; each step uses all ${labeled}`);
+    outDir ??= openOut(join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`), o);
+    const out = outDir.target;
+    choice = overrides.device ?? (await deviceFor(o.device));
     err(`simplechrome: ${o.model} on ${ds.cell} (${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks), ${o.device.toUpperCase()}: ${choice.name}`);
-    await mkdir(out, { recursive: true });
-    removeStaleCheckpoints(out, resume === undefined);
+    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: npx tsx run.ts --resume ${out}`);
     const info: RunInfo = {
       runId: resume?.info.runId ?? randomUUID(),
       modelName: o.model,
@@ -143,13 +164,19 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
         fingerprint: data.fingerprint,
       },
     };
-    const checkpoints = new RunCheckpoints(out, info);
+    const cps = new RunCheckpoints(outDir.dir, info);
+    checkpoints = cps;
+    const dir = outDir;
+    cps.onSaved = () => {
+      dir.saved();
+      cps.relocate(dir.dir);
+    };
     if (resume) {
       const c = resume.classifier;
       const v = resume.vae;
-      checkpoints.latest = c
-        ? { file: checkpoints.path('last'), phase: 'classifier', epoch: c.state.epoch }
-        : { file: checkpoints.path('vae'), phase: 'VAE', epoch: v?.state.epoch ?? 0 };
+      cps.latest = c
+        ? { file: cps.path('last'), phase: 'classifier', epoch: c.state.epoch }
+        : { file: cps.path('vae'), phase: 'VAE', epoch: v?.state.epoch ?? 0 };
       err(
         `resuming ${out}: ` +
           (v ? `VAE ${v.state.epoch}/${o.vaeEpochs} epochs done; ` : '') +
@@ -160,59 +187,99 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     let run: RunOutcome;
     try {
       run = await runModel(ds, settings, choice.device, overrides.progress ?? progressPrinter(o.quiet), undefined, {
-        checkpoints,
+        checkpoints: cps,
         ...(resume ? { resume: { ...(resume.vae ? { vae: resume.vae } : {}), ...(resume.classifier ? { classifier: resume.classifier } : {}) } } : {}),
       });
     } catch (e) {
-      throw stopped(e, out, checkpoints);
+      throw stopped(e, dir, cps);
     }
-    const r = run.result;
-    const metrics = {
-      model: o.model,
-      cell: ds.cell,
-      data: { ...data.source, genes: ds.genes, bins: ds.bins, marks: ds.marks, fingerprint: data.fingerprint },
-      labeledTrainingGenes: run.labeledGenes,
-      validGenes: run.split.valid.length,
-      testGenes: run.split.test.length,
-      config: { ...settings, normalize: o.normalize },
-      device: { kind: o.device, adapter: choice.name },
-      parameters: run.parameters,
-      normalization: data.normalization,
-      ...(run.neighbors ? { neighbors: run.neighbors } : {}),
-      ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
-      history: r.history,
-      bestEpoch: r.bestEpoch,
-      valid: r.valid,
-      test: r.test,
-      runId: info.runId,
-      checkpoints: { best: FILES.best, last: FILES.last, ...(run.vaeHistory ? { vae: FILES.vae } : {}) },
-      ...(resume
-        ? { resumedFrom: { vaeEpoch: resume.vae?.state.epoch ?? null, classifierEpoch: resume.classifier?.state.epoch ?? 0 } }
-        : {}),
-      timings: {
-        loadSeconds: (tLoaded - t0) / 1000,
-        vaeSeconds: run.seconds.vae,
-        classifierSeconds: run.seconds.classifier,
-        totalSeconds: (performance.now() - t0) / 1000,
-      },
-      synthetic: data.source.synthetic,
-    };
-    const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
-    const plots = await writeRunPlots(out, {
-      model: o.model,
-      cell: ds.cell,
-      history: r.history,
-      bestEpoch: r.bestEpoch,
-      test: r.test,
-      testLabels,
-      testProbabilities: r.testProbabilities,
-      ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
-      ...(run.latents ? { latents: { values: run.latents, width: settings.latent, labels: ds.labels } } : {}),
-    });
-    await writeRunFiles(out, { ...metrics, plots }, ds, run.split.test, r.testProbabilities);
-    const files = ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots];
-    return { out, options: o, data, run, files };
+    try {
+      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, adapter: choice.name, loadSeconds: (tLoaded - t0) / 1000, t0 });
+      dir.finish();
+      return { out, options: o, data, run, files };
+    } catch (e) {
+      throw new TrainingStoppedError(
+        `${e instanceof Error ? e.message : String(e)}\nthe trained model is kept in ${out}; write its outputs again with: npx tsx run.ts --resume ${out}`,
+        { cause: e },
+      );
+    }
+  } catch (e) {
+    outDir?.abandon();
+    throw e;
   } finally {
-    if (!overrides.device) choice.release();
+    unregister();
+    if (!overrides.device) choice?.release();
   }
+}
+
+/** Labeled training genes; a --train-size larger than the training split is refused rather than clamped unseen. */
+function labeledCount(size: number | undefined, ds: LoadedData['dataset']): number {
+  const train = ds.split.filter((c) => c === SPLIT_CODES.train).length;
+  if (size !== undefined && size > train) {
+    throw new UsageError(`--train-size ${size}: ${ds.cell} has only ${train} training genes; give ${train} or fewer, or --train-size all`);
+  }
+  return size ?? train;
+}
+
+interface OutputContext {
+  readonly o: CliOptions;
+  readonly data: LoadedData;
+  readonly info: RunInfo;
+  readonly run: RunOutcome;
+  readonly resume: ResumeSet | undefined;
+  readonly adapter: string;
+  readonly loadSeconds: number;
+  readonly t0: number;
+}
+
+/** metrics.json, predictions.csv and the plots; returns the names of every file the run leaves. */
+async function writeOutputs(out: string, { o, data, info, run, resume, adapter, loadSeconds, t0 }: OutputContext): Promise<string[]> {
+  const ds = data.dataset;
+  const settings = settingsOf(o);
+  const r = run.result;
+  const metrics = {
+    model: o.model,
+    cell: ds.cell,
+    data: { ...data.source, genes: ds.genes, bins: ds.bins, marks: ds.marks, fingerprint: data.fingerprint },
+    labeledTrainingGenes: run.labeledGenes,
+    validGenes: run.split.valid.length,
+    testGenes: run.split.test.length,
+    config: { ...settings, normalize: o.normalize },
+    batchUsed: Math.min(o.batch, run.labeledGenes),
+    device: { kind: o.device, adapter },
+    parameters: run.parameters,
+    normalization: data.normalization,
+    ...(run.neighbors ? { neighbors: run.neighbors } : {}),
+    ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
+    history: r.history,
+    bestEpoch: r.bestEpoch,
+    valid: r.valid,
+    test: r.test,
+    runId: info.runId,
+    checkpoints: { best: FILES.best, last: FILES.last, ...(run.vaeHistory ? { vae: FILES.vae } : {}) },
+    ...(resume
+      ? { resumedFrom: { vaeEpoch: resume.vae?.state.epoch ?? null, classifierEpoch: resume.classifier?.state.epoch ?? 0 } }
+      : {}),
+    timings: {
+      loadSeconds,
+      vaeSeconds: run.seconds.vae,
+      classifierSeconds: run.seconds.classifier,
+      totalSeconds: (performance.now() - t0) / 1000,
+    },
+    synthetic: data.source.synthetic,
+  };
+  const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
+  const plots = await writeRunPlots(out, {
+    model: o.model,
+    cell: ds.cell,
+    history: r.history,
+    bestEpoch: r.bestEpoch,
+    test: r.test,
+    testLabels,
+    testProbabilities: r.testProbabilities,
+    ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
+    ...(run.latents ? { latents: { values: run.latents, width: settings.latent, labels: ds.labels } } : {}),
+  });
+  await writeRunFiles(out, { ...metrics, plots }, ds, run.split.test, r.testProbabilities);
+  return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots];
 }

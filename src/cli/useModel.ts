@@ -20,6 +20,7 @@ import { initialise, predictLogits } from '../train/trainClassifier.ts';
 import { encodeAll, initialiseVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import { type UseOptions, UsageError } from './args.ts';
+import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { usesVae } from './resume.ts';
 import { type Device, type RunSettings, executorFor, neighborsFor, withNeighbors } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
@@ -78,12 +79,16 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
   };
 }
 
-/** The new cell's data, read and normalised with the model's statistics; its shape must be the model's. */
-async function dataFor(path: string, m: ModelDirectory, bins: number, marks: number): Promise<Dataset> {
+/** The new cell's data, read and normalised with the model's statistics; its shape must be the model's.
+ * `out` (the output file) must not be one of the files read. */
+async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: number): Promise<Dataset> {
+  const path = o.data;
   if (!existsSync(path) && !existsSync(`${path}.train.csv.gz`) && !existsSync(`${path}.train.csv`)) {
     throw new UsageError(`--data ${path}: no such file or directory`);
   }
-  const raw = (await loadCell(path)).dataset;
+  const loaded = await loadCell(path);
+  const raw = loaded.dataset;
+  if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
   if (raw.bins !== bins || raw.marks.length !== marks) {
     throw new Error(`--data ${path}: ${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model in ${m.dir} takes ${bins} × ${marks}`);
   }
@@ -163,10 +168,11 @@ function bothClasses(labels: ArrayLike<number>): boolean {
 }
 
 async function predictCommand(o: UseOptions): Promise<number> {
+  if (o.out !== undefined) checkOutputName('predict', o.out, o.modelDir, 'predictions.csv');
   const m = await readModelDirectory(o.modelDir, 'classifier');
   const spec = (m.classifier as ClassifierCheckpoint).spec;
   const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) as number);
-  const ds = await dataFor(o.data, m, bins, m.normalization.marks.length);
+  const ds = await dataFor(o, m, bins, m.normalization.marks.length);
   const choice = await deviceFor(o.device);
   try {
     if (!o.quiet) {
@@ -190,9 +196,10 @@ async function predictCommand(o: UseOptions): Promise<number> {
 }
 
 async function encodeCommand(o: UseOptions): Promise<number> {
+  checkOutputName('encode', o.out as string, o.modelDir, 'latents.csv');
   const m = await readModelDirectory(o.modelDir, 'vae');
   const vae = m.vae as VaeCheckpoint;
-  const ds = await dataFor(o.data, m, vae.spec.bins, vae.spec.marks);
+  const ds = await dataFor(o, m, vae.spec.bins, vae.spec.marks);
   const choice = await deviceFor(o.device);
   try {
     const Z = vae.spec.latent;

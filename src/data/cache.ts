@@ -6,15 +6,21 @@
 //   12  u32      header length H (bytes of UTF-8 JSON)
 //   16  u32      CRC-32 of the header
 //   20  H bytes  header JSON: identity (layout, options, source paths), the
-//                sources' sizes and mtimes, shape, payload length and CRC-32
+//                sources' sizes and SHA-256 of their bytes, shape, payload
+//                length and CRC-32
 //   pad to a multiple of 4, then the payload:
 //       features f32[genes*bins*marks], labels u8[genes], split u8[genes],
 //       binMask u8[genes*bins] (if any), gene ids as UTF-8 joined by "\n".
 //
 // A cache is used only when the magic, version, header CRC, identity, every
-// source's size and mtime, the payload length and the payload CRC all match;
-// anything else means "rebuild", never "trust". Files are written to a
-// temporary name and renamed, so a reader never sees half a cache.
+// source's size and content hash, the payload length and the payload CRC all
+// match; anything else means "rebuild", never "trust". The sources are keyed
+// by their bytes, not by size and mtime: a file edited to other content of
+// the same size with its mtime restored (touch -r, cp -p, rsync -t, a
+// checkout) is not the file the cache was made from. The hash reads each
+// source in 1 MB pieces through one reused buffer: allocating the whole file
+// per load cost more than hashing it. Files are written to a temporary name and renamed, so a reader never sees
+// half a cache.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
@@ -22,10 +28,11 @@ import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
 import { MARKS, type Dataset, type Mark } from './dataset.ts';
 
 export const CACHE_MAGIC = 'SCHRDSET';
-export const CACHE_VERSION = 1;
+export const CACHE_VERSION = 2;
 export const CACHE_EXTENSION = '.scds';
 const FIXED_BYTES = 20;
 
@@ -40,7 +47,8 @@ export interface CacheIdentity {
 export interface SourceStamp {
   readonly path: string;
   readonly size: number;
-  readonly mtimeMs: number;
+  /** SHA-256 of the file's bytes as stored (compressed, for a .gz), hex. */
+  readonly sha256: string;
 }
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'corrupt' | 'off';
@@ -90,10 +98,28 @@ export function cacheFileName(cell: string, identity: CacheIdentity): string {
   return `${safe}.${identity.layout}.${identityKey(identity).slice(0, 16)}${CACHE_EXTENSION}`;
 }
 
+const HASH_CHUNK_BYTES = 1 << 20;
+let hashChunk: Buffer | undefined;
+
+/** Size and SHA-256 of each source's bytes. */
 export function stampSources(paths: readonly string[]): SourceStamp[] {
+  hashChunk ??= Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+  const chunk = hashChunk;
   return paths.map((p) => {
-    const s = statSync(p);
-    return { path: resolve(p), size: s.size, mtimeMs: s.mtimeMs };
+    const fd = openSync(p, 'r');
+    const h = createHash('sha256');
+    let size = 0;
+    try {
+      for (;;) {
+        const n = readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        size += n;
+        h.update(chunk.subarray(0, n));
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return { path: resolve(p), size, sha256: h.digest('hex') };
   });
 }
 
@@ -286,12 +312,15 @@ export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: r
 export async function writeCache(file: string, dir: string, dataset: Dataset, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  trackTemporary(tmp);
   try {
     await writeFile(tmp, encodeCache(dataset, identity, stamps));
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
     throw err;
+  } finally {
+    forgetTemporary(tmp);
   }
 }
 
@@ -302,7 +331,7 @@ function sourcesChanged(cached: readonly SourceStamp[], now: readonly SourceStam
     const b = now[i] as SourceStamp;
     if (a.path !== b.path) return 'the set of source files changed';
     if (a.size !== b.size) return `${b.path} changed size (${a.size} → ${b.size} bytes)`;
-    if (a.mtimeMs !== b.mtimeMs) return `${b.path} was modified after the cache was written`;
+    if (a.sha256 !== b.sha256) return `${b.path} has other content than when the cache was written (SHA-256 differs)`;
   }
   return undefined;
 }
@@ -326,7 +355,7 @@ function validHeader(h: unknown): h is CacheHeader {
     Array.isArray(r.source) &&
     r.source.every((s) => typeof s === 'string') &&
     Array.isArray(r.stamps) &&
-    r.stamps.every((s) => typeof s === 'object' && s !== null && typeof (s as SourceStamp).path === 'string' && typeof (s as SourceStamp).size === 'number' && typeof (s as SourceStamp).mtimeMs === 'number')
+    r.stamps.every((s) => typeof s === 'object' && s !== null && typeof (s as SourceStamp).path === 'string' && typeof (s as SourceStamp).size === 'number' && typeof (s as SourceStamp).sha256 === 'string')
   );
 }
 

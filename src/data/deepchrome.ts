@@ -7,7 +7,7 @@
 import { basename, join } from 'node:path';
 import { DataError, MARKS, repeatsNote, type Dataset, type Split } from './dataset.ts';
 import { GeneRowTable } from './geneRows.ts';
-import { FieldKey, type LineCursor } from './lineCursor.ts';
+import { FieldKey, type LineCursor, quote } from './lineCursor.ts';
 import { readLines } from './lineReader.ts';
 import {
   cellNameFrom,
@@ -78,6 +78,9 @@ async function readDeepChromeFile(path: string, split: Split, table: GeneRowTabl
   await readLines(path, (cur: LineCursor) => {
     cur.columns = 8;
     cur.columnNames = DEEPCHROME_COLUMNS;
+    if (cur.lineNo === 1 && looksLikeHeader(cur.lineText())) {
+      cur.fail(`this looks like a header line (${quote(cur.lineText())}); DeepChrome files have none, every line is gene,bin,5 counts,label: remove it`);
+    }
     const changed = cur.keyField(key);
     const bin = cur.integer();
     const o = table.row(cur, changed, id, bin);
@@ -91,6 +94,12 @@ async function readDeepChromeFile(path: string, split: Split, table: GeneRowTabl
     cur.finish();
   }, { onOpen: (bytes) => table.reserve(Math.ceil(bytes / MIN_ROW_BYTES)) });
   table.endFile();
+}
+
+/** A first line whose bin or count columns hold words, not numbers. */
+function looksLikeHeader(line: string): boolean {
+  const fields = line.split(',').slice(1);
+  return fields.length > 0 && fields.every((f) => !/^\s*[+-]?[\d.]/.test(f)) && fields.some((f) => /[A-Za-z]/.test(f));
 }
 
 /** Finds the split files of a DeepChrome source (see DeepChromeSource). */

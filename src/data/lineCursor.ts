@@ -11,6 +11,8 @@ const MINUS = 45;
 const PLUS = 43;
 const DOT = 46;
 const UNDERSCORE = 95;
+const TAB = 9;
+const FLOAT32_MAX = 3.4028234663852886e38;
 /** Beyond 15 digits the mantissa may not be exact in a double: use Number(). */
 const FAST_DIGITS = 15;
 const POW10: readonly number[] = Array.from({ length: FAST_DIGITS + 1 }, (_, i) => 10 ** i);
@@ -73,6 +75,11 @@ export class LineCursor {
   }
 
   fail(what: string): never {
+    const line = this.buf.subarray(this.start, this.end);
+    // A tab-separated file fails on its first field in many ways; say what it is instead.
+    if (line.includes(TAB) && !line.includes(COMMA)) {
+      throw new DataError(this.file, this.lineNo, 'the fields are separated by tabs; this layout is comma-separated (.csv)');
+    }
     throw new DataError(this.file, this.lineNo, what);
   }
 
@@ -134,10 +141,11 @@ export class LineCursor {
     return this.slowNumber();
   }
 
-  /** A non-negative number (a read count). */
+  /** A non-negative number (a read count) that float32, the features' type, holds. */
   count(): number {
     const v = this.number();
     if (v < 0) this.fail(`${this.column()}: negative count ${this.fieldText()}`);
+    if (v > FLOAT32_MAX) this.fail(`${this.column()}: count ${this.fieldText().trim()} is too large for float32 (at most ${FLOAT32_MAX.toPrecision(8)})`);
     return v;
   }
 
@@ -168,11 +176,11 @@ export class LineCursor {
 
   /** Reads a gene id field into `key`; returns true when it differs from the previous one. */
   keyField(key: FieldKey): boolean {
-    const e = this.fieldEnd();
-    const s = this.fieldStart;
+    const end = this.fieldEnd();
+    const [s, e] = this.trimmed(this.fieldStart, end);
     const same = key.matches(this.buf, s, e);
     if (!same) this.takeKey(key, s, e);
-    this.advance(e);
+    this.advance(end);
     return !same;
   }
 
@@ -183,8 +191,8 @@ export class LineCursor {
    */
   keyBinField(key: FieldKey, out: { changed: boolean }): number {
     const buf = this.buf;
-    const e = this.fieldEnd();
-    const s = this.fieldStart;
+    const end = this.fieldEnd();
+    const [s, e] = this.trimmed(this.fieldStart, end);
     let u = e - 1;
     while (u >= s && buf[u] !== UNDERSCORE) u--;
     if (u < s || u === e - 1 || u === s) {
@@ -200,7 +208,7 @@ export class LineCursor {
     }
     out.changed = !key.matches(buf, s, u);
     if (out.changed) this.takeKey(key, s, u);
-    this.advance(e);
+    this.advance(end);
     return bin;
   }
 
@@ -224,10 +232,19 @@ export class LineCursor {
     for (let i = s; i < e; i++) {
       const c = this.buf[i] as number;
       if (c < 0x21 || c > 0x7e) {
-        this.fail(`${this.column(this.field)}: gene id ${quote(this.buf.toString('latin1', s, e))} contains a byte that is not printable ASCII`);
+        const what = c === 0x20 ? 'a space' : c === TAB ? 'a tab' : `the byte 0x${c.toString(16).padStart(2, '0')}, which is not printable ASCII`;
+        this.fail(`${this.column(this.field)}: gene id ${quote(this.buf.toString('latin1', s, e))} contains ${what} (character ${i - s + 1})`);
       }
     }
     key.set(this.buf, s, e);
+  }
+
+  /** [s, e) without the spaces and tabs around it: surrounding whitespace is unambiguous, so it is accepted. */
+  private trimmed(s: number, e: number): [number, number] {
+    const buf = this.buf;
+    while (s < e && (buf[s] === 0x20 || buf[s] === TAB)) s++;
+    while (e > s && (buf[e - 1] === 0x20 || buf[e - 1] === TAB)) e--;
+    return [s, e];
   }
 
   private fieldEnd(): number {
@@ -256,9 +273,10 @@ export class LineCursor {
   }
 
   private slowNumber(): number {
-    const e = this.fieldEnd();
-    const s = this.buf.toString('latin1', this.fieldStart, e);
-    this.advance(e);
+    const end = this.fieldEnd();
+    const [from, to] = this.trimmed(this.fieldStart, end);
+    const s = this.buf.toString('latin1', from, to);
+    this.advance(end);
     if (DECIMAL.test(s)) {
       const v = Number(s);
       if (Number.isFinite(v)) return v;

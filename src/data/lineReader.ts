@@ -127,6 +127,15 @@ export async function readLines(file: string, onLine: (line: LineCursor) => void
           carry = Buffer.from(chunk.subarray(start));
         }
       }
+    } catch (err) {
+      // Damaged deflate data can decode to garbage before zlib's checksum at the end
+      // of the member says so: a bad line in a gzip file is first checked against that.
+      if (gzip && !finished && err instanceof DataError) {
+        finished = true;
+        const damage = await streamDamage(chunks, gzip);
+        if (damage !== undefined) throw new DataError(file, undefined, `${damage}: the file is damaged (what it decoded to fails at line ${err.line ?? '?'})`);
+      }
+      throw err;
     } finally {
       // Stops and releases the stream when onLine threw.
       if (!finished) await chunks.return?.();
@@ -139,8 +148,19 @@ export async function readLines(file: string, onLine: (line: LineCursor) => void
   }
 }
 
+/** Reads the rest of a stream only to learn whether it fails; returns the failure in words. */
+async function streamDamage(chunks: AsyncIterator<Buffer>, gzip: boolean): Promise<string | undefined> {
+  try {
+    for (;;) if ((await chunks.next()).done === true) return undefined;
+  } catch (err) {
+    return describeStreamError(err, gzip);
+  }
+}
+
 function emit(cursor: LineCursor, buf: Buffer, start: number, end: number, onLine: (line: LineCursor) => void): void {
   if (end > start && buf[end - 1] === 13) end--;
+  // A UTF-8 byte-order mark before the first line (some editors write one) is not part of the data.
+  if (cursor.lineNo === 0 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
   cursor.reset(buf, start, end);
   if (end === start) cursor.fail('blank line');
   onLine(cursor);

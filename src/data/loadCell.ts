@@ -12,7 +12,7 @@ import {
 } from './attentiveChrome.ts';
 import { readBigWigCell } from './bigwig.ts';
 import { BIGWIG_LOOKED_FOR, effectiveOptions, hasBigWigs, resolveBigWig, type ResolvedBigWig } from './bigwigSource.ts';
-import { cacheFileName, readCache, resolveCacheDir, stampSources, writeCache, type CacheIdentity, type CacheReport } from './cache.ts';
+import { cacheFileName, readCache, resolveCacheDir, stampSources, writeCache, type CacheIdentity, type CacheReport, type SourceStamp } from './cache.ts';
 import { DataError, type Dataset } from './dataset.ts';
 import { DEEPCHROME_LOOKED_FOR, readDeepChromeFiles, resolveDeepChrome, type ResolvedSplits } from './deepchrome.ts';
 import {
@@ -46,6 +46,8 @@ export interface LoadedCell {
   readonly dataset: Dataset;
   readonly layout: Layout;
   readonly cache: CacheReport;
+  /** The files read, with their sizes and SHA-256 (absent when the cache is off). */
+  readonly sources?: readonly SourceStamp[];
 }
 
 export type DetectedCell =
@@ -67,7 +69,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
   const stamps = stampSources(sources);
   const found = await readCache(file, identity, stamps);
-  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file } };
+  if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: stamps };
 
   const dataset = await read(detected, options);
   // Stamps taken before parsing: a source changed meanwhile makes the cache stale next time, not wrong.
@@ -84,7 +86,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
     ...(found.status === 'miss' ? {} : { reason: found.reason }),
     ...(writeError === undefined ? {} : { writeError }),
   };
-  return { dataset, layout: detected.layout, cache };
+  return { dataset, layout: detected.layout, cache, sources: stamps };
 }
 
 /** Which layout `path` holds and its files; DataError "unknown layout" lists what was looked for. */

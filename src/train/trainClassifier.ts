@@ -5,6 +5,7 @@ import { auroc } from '../metrics/auroc.ts';
 import type { Executor } from '../plan/executor.ts';
 import { epochOrder, seededRandom } from '../util/random.ts';
 import { type ClassifierPlan, T } from './classifierPlan.ts';
+import { runInSlices } from './runInSlices.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 
 // The epoch loop around a classifier plan. Per epoch the host uploads one
@@ -222,7 +223,7 @@ export async function trainClassifier(
     exec.write(T.trainOrder, epochOrder(train, cp.config.trainOrderLength, random));
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
-    await exec.run(steps, 'train');
+    await runInSlices(exec, steps, 'train');
     exec.write(T.predictCursor, [0]);
     await exec.run(validBatches, 'predict');
     const report = await exec.read(T.report);

@@ -3,6 +3,7 @@ import type { Executor } from '../plan/executor.ts';
 import { epochOrder, seededRandom } from '../util/random.ts';
 import { divergence } from './trainClassifier.ts';
 import { V, type VaePlan } from './vaePlan.ts';
+import { runInSlices } from './runInSlices.ts';
 
 // The VAE's epoch loop: one shuffled order upload, one submit of all steps and
 // one read of the three loss sums per epoch; then one encode pass over every
@@ -76,7 +77,7 @@ export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, 
     exec.write(V.trainOrder, epochOrder(genes, vp.config.trainOrderLength, random));
     exec.write(V.trainCursor, [0]);
     exec.write(V.reportLoss, [0, 0, 0]);
-    await exec.run(steps, 'train');
+    await runInSlices(exec, steps, 'train');
     const loss = await exec.read(V.reportLoss);
     const seconds = (performance.now() - t0) / 1000;
     const record: VaeEpochRecord = {

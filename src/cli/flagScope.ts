@@ -1,0 +1,68 @@
+import { type CliOptions, type ModelName, UsageError } from './args.ts';
+import { FLAG_OF } from './storedSettings.ts';
+
+// Which flags apply to which command. A flag that the chosen command would
+// ignore is an error naming the flag and what it belongs to, never silently
+// dropped: `--seeds 5` without --experiment would otherwise train one model
+// with one seed and look like it had done what was asked.
+
+const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
+  ...FLAG_OF,
+  seeds: '--seeds',
+  models: '--models',
+  sizes: '--sizes',
+  quiet: '--quiet',
+  resume: '--resume',
+  overwrite: '--overwrite',
+};
+
+const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
+const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
+const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds'];
+/** One training run's choices that the experiment makes itself, with what it takes instead. */
+const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> = {
+  model: 'it trains every model of --models',
+  trainSize: 'it trains every size of --sizes',
+  seed: 'it runs seeds 1..N of --seeds',
+};
+
+const isVae = (m: ModelName): boolean => m === 'vae-mlp' || m === 'vae-mlp-neighbors';
+const flagOf = (key: keyof CliOptions): string => FLAG[key] ?? `--${key}`;
+
+/** Throws a UsageError for the first flag the command line gave that its command does not use. */
+export function checkFlagsApply(o: CliOptions): void {
+  const given = (keys: readonly (keyof CliOptions)[]) => keys.filter((k) => o.explicit.includes(k));
+  if (o.command === 'self-check') {
+    const extra = o.explicit[0];
+    if (extra !== undefined) throw new UsageError(`${flagOf(extra)} does not apply to --self-check, which compares every kernel on the GPU with its CPU twin and takes no other flags`);
+    return;
+  }
+  if (o.command === 'help') return;
+  // --resume takes its settings from the checkpoint: checkResumeFlags judges those flags against it.
+  if (o.resume !== undefined) {
+    if (o.overwrite) throw new UsageError(`--overwrite replaces the run in --out; --resume ${o.resume} continues one: give one of them`);
+    return;
+  }
+  const experiment = o.command === 'experiment';
+  const models: readonly ModelName[] = experiment ? o.models : [o.model];
+  const what = experiment ? '--experiment small-data' : `--model ${o.model}`;
+  if (experiment) {
+    for (const key of given(Object.keys(SINGLE_RUN_SETTINGS) as (keyof CliOptions)[])) {
+      throw new UsageError(`${flagOf(key)} does not apply to --experiment small-data: ${SINGLE_RUN_SETTINGS[key]}`);
+    }
+  } else {
+    for (const key of given(EXPERIMENT_SETTINGS)) {
+      throw new UsageError(`${flagOf(key)} belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)`);
+    }
+  }
+  if (!models.some(isVae)) {
+    for (const key of given(VAE_SETTINGS)) {
+      throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
+    }
+  }
+  if (!models.includes('vae-mlp-neighbors')) {
+    for (const key of given(NEIGHBOR_SETTINGS)) {
+      throw new UsageError(`${flagOf(key)} applies to the vae-mlp-neighbors model only; ${what} uses no neighbours`);
+    }
+  }
+}

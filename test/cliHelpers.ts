@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { main } from '../src/cli/main.ts';
+
+// What the command-line tests share: main() with one stream captured, and a
+// snapshot of a directory's bytes to show that nothing in it changed.
+
+export async function captured(stream: 'stdout' | 'stderr', f: () => Promise<number>): Promise<{ code: number; text: string }> {
+  const chunks: string[] = [];
+  const spy = vi.spyOn(process[stream], 'write').mockImplementation((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  });
+  try {
+    const code = await f();
+    return { code, text: chunks.join('') };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** main(argv) with stdout and stderr captured: the exit code and what it wrote to each. */
+export async function runMain(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stderr = '';
+  const { code, text } = await captured('stdout', async () => {
+    const r = await captured('stderr', () => main(argv));
+    stderr = r.text;
+    return r.code;
+  });
+  return { code, stdout: text, stderr };
+}
+
+/** Every file under `dir` (recursively, dot files included) with the SHA-256 of its bytes; {} when dir is missing. */
+export function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  const walk = (rel: string): void => {
+    for (const name of readdirSync(join(dir, rel)).sort()) {
+      const path = join(dir, rel, name);
+      if (statSync(path).isDirectory()) walk(join(rel, name));
+      else out[join(rel, name)] = createHash('sha256').update(readFileSync(path)).digest('hex');
+    }
+  };
+  walk('');
+  return out;
+}
