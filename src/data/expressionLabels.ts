@@ -85,7 +85,7 @@ export async function readExpressionLabels(path: string, opts: ExpressionLabelOp
       given[g] = label === '1' ? 1 : 0;
     }
     ids.push(id);
-  });
+  }, { separators: 'any' });
   if (ids.length === 0) throw new DataError(path, 1, 'header only, no genes');
   const all = values.subarray(0, ids.length);
   const labelOf = new Map<string, 0 | 1>();

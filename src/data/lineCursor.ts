@@ -56,6 +56,8 @@ export class LineCursor {
   columns = 0;
   /** Column names, for messages; set by the reader. */
   columnNames: readonly string[] = [];
+  /** A failing line with tabs and no commas is reported as a tab-separated file (comma-separated layouts). */
+  diagnoseTabs = true;
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
   private end = 0;
@@ -77,7 +79,7 @@ export class LineCursor {
   fail(what: string): never {
     const line = this.buf.subarray(this.start, this.end);
     // A tab-separated file fails on its first field in many ways; say what it is instead.
-    if (line.includes(TAB) && !line.includes(COMMA)) {
+    if (this.diagnoseTabs && line.includes(TAB) && !line.includes(COMMA)) {
       throw new DataError(this.file, this.lineNo, 'the fields are separated by tabs; this layout is comma-separated (.csv)');
     }
     throw new DataError(this.file, this.lineNo, what);

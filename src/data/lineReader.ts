@@ -41,6 +41,10 @@ export interface ReadLinesOptions {
    * member) for gzip, which is only a hint. Lets readers size buffers once.
    */
   readonly onOpen?: (textBytesHint: number) => void;
+  /** 'comma' (the default, the CSV layouts): an error on a line with tabs and
+   * no commas says the file is tab-separated; 'any' (BED, GTF, expression
+   * tables, which are tab-separated themselves): it says what the reader said. */
+  readonly separators?: 'comma' | 'any';
 }
 
 /**
@@ -57,6 +61,7 @@ export async function readLines(file: string, onLine: (line: LineCursor) => void
     throw new DataError(file, undefined, `cannot open: ${describeIoError(err)}`);
   }
   const cursor = new LineCursor(file);
+  cursor.diagnoseTabs = (opts.separators ?? 'comma') === 'comma';
   let fileBytes = 0;
   let textBytes = 0;
   let gzip = false;

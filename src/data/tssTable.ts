@@ -65,7 +65,7 @@ export async function readTssTable(path: string, format: GeneTableFormat | undef
     lines[g] = cur.lineNo;
   };
   const parse = format === 'bed' ? bedLine : format === 'gtf' ? gtfLine : gff3Line;
-  await readLines(path, (cur) => parse(cur, add));
+  await readLines(path, (cur) => parse(cur, add), { separators: 'any' });
   if (ids.length === 0) throw new DataError(path, undefined, `no genes: the file holds no ${format === 'bed' ? 'BED records' : '"gene" rows'}`);
   return { path, format, ids, chroms, tss: tss.slice(0, ids.length), strands, lines: lines.slice(0, ids.length) };
 }
