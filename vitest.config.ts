@@ -8,6 +8,10 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 120_000,
+    // Tests choose GEMM variants by the deterministic heuristic unless they
+    // force one (autotune.test.ts tunes with a cache of its own): timing every
+    // variant in every spawned run would only slow the suite.
+    env: { SIMPLECHROME_GEMM: 'heuristic' },
     hookTimeout: 120_000,
   },
 });

@@ -54,6 +54,10 @@ export interface RunInfo {
   readonly settings: Readonly<Record<string, unknown>>;
   readonly normalization: NormalizationStats;
   readonly data: DataInfo;
+  /** The GEMM variant of every kernel that ran on the GPU (problem key → variant), read
+   * when each file is written (the plans are built after the run starts); a resumed run
+   * pins them so it ends exactly as an uninterrupted one would. */
+  readonly gemmVariants?: () => Readonly<Record<string, string>>;
 }
 
 export interface ClassifierState {
@@ -137,6 +141,7 @@ function commonMetadata(info: RunInfo, role: Role, spec: ClassifierSpec | VaeSpe
     normalization: JSON.stringify(info.normalization),
     data: JSON.stringify(info.data),
     layout: WEIGHT_LAYOUT,
+    gemm_variants: JSON.stringify(info.gemmVariants?.() ?? {}),
   };
 }
 
@@ -245,6 +250,10 @@ function readInfo(file: SafetensorsFile, path: string, role: Role): { info: RunI
   if (typeof data !== 'object' || data === null || typeof data.fingerprint !== 'string' || typeof data.cell !== 'string') fail('metadata "data" is incomplete');
   const normalization = parseNormalization(meta.normalization ?? '', `${path} (normalization)`);
   if (typeof meta.run_id !== 'string' || typeof meta.model_name !== 'string') fail('metadata has no run_id or model_name');
+  // Older checkpoints (and CPU runs) have no GEMM variants: the resumed run then chooses afresh.
+  const variants = meta.gemm_variants === undefined ? {} : json('gemm_variants');
+  if (typeof variants !== 'object' || variants === null || Array.isArray(variants)) fail('metadata "gemm_variants" is not an object');
+  const gemmVariants = Object.fromEntries(Object.entries(variants as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
   return {
     info: {
       runId: meta.run_id as string,
@@ -252,6 +261,7 @@ function readInfo(file: SafetensorsFile, path: string, role: Role): { info: RunI
       settings: settings as Record<string, unknown>,
       normalization,
       data,
+      gemmVariants: () => gemmVariants,
     },
     spec: json('model'),
   };

@@ -1,4 +1,5 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
+import { type VariantMode, parseVariantMode } from '../plan/autotune.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -39,6 +40,8 @@ export interface CliOptions {
   readonly resume: string | undefined;
   /** --overwrite: replace the run that --out holds (see runDirectory.ts). */
   readonly overwrite: boolean;
+  /** --gemm: how GEMM variants are chosen on the GPU (undefined: $SIMPLECHROME_GEMM, else tune). */
+  readonly gemm: VariantMode | undefined;
   /** The options the command line set explicitly (a resumed run refuses those that contradict its checkpoint). */
   readonly explicit: readonly (keyof CliOptions)[];
 }
@@ -68,6 +71,7 @@ export const DEFAULTS: CliOptions = {
   quiet: false,
   resume: undefined,
   overwrite: false,
+  gemm: undefined,
   explicit: [],
 };
 
@@ -154,6 +158,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--out': set('out', value()); break;
       case '--resume': set('resume', value()); break;
       case '--overwrite': set('overwrite', true); break;
+      case '--gemm': {
+        const v = value();
+        try {
+          set('gemm', parseVariantMode(v, '--gemm'));
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        break;
+      }
       case '--experiment': set('experiment', oneOf(flag, value(), ['small-data'] as const)); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
+import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
 import type { CliOptions, ModelName } from './args.ts';
-import { loadData, progressPrinter, settingsOf } from './session.ts';
+import { err, loadData, progressPrinter, settingsOf } from './session.ts';
 import { onInterrupt } from './interrupt.ts';
 import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
@@ -53,7 +54,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const dir = out;
     const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
     gpu = o.device === 'gpu' ? await acquireGpu() : undefined;
-    const device: Device = gpu ? { kind: 'gpu', gpu } : { kind: 'cpu' };
+    const device: Device = gpu ? { kind: 'gpu', gpu, variants: new VariantPolicy(gpu, { mode: variantModeFrom(o.gemm), log: err }) } : { kind: 'cpu' };
     const sizes = o.sizes.filter((s) => {
       if (s !== 'all' && s > trainGenes) {
         process.stderr.write(`experiment: size ${s} skipped: ${ds.cell} has only ${trainGenes} training genes\n`);

@@ -14,6 +14,7 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   quiet: '--quiet',
   resume: '--resume',
   overwrite: '--overwrite',
+  gemm: '--gemm',
 };
 
 const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
@@ -38,8 +39,14 @@ export function checkFlagsApply(o: CliOptions): void {
     return;
   }
   if (o.command === 'help') return;
+  if (o.explicit.includes('gemm') && o.device === 'cpu') {
+    throw new UsageError('--gemm chooses how the GPU runs its matrix products; --cpu runs the CPU reference path, which has no variants');
+  }
   // --resume takes its settings from the checkpoint: checkResumeFlags judges those flags against it.
   if (o.resume !== undefined) {
+    if (o.explicit.includes('gemm')) {
+      throw new UsageError(`--gemm does not apply to --resume ${o.resume}: a resumed run keeps the GEMM variants it recorded, so it ends exactly as an uninterrupted run`);
+    }
     if (o.overwrite) throw new UsageError(`--overwrite replaces the run in --out; --resume ${o.resume} continues one: give one of them`);
     return;
   }

@@ -52,6 +52,15 @@ output
                         only after its first checkpoint, so one that fails early loses nothing
   --quiet               no per-epoch progress on stderr
 
+gpu kernels
+  --gemm MODE           how each matrix product (matmul, conv) picks its GEMM variant on the GPU:
+                        tune (default: the first run on an adapter times every variant of each
+                        product and caches the fastest in ~/.cache/simplechrome/gemm-variants.json,
+                        or $SIMPLECHROME_CACHE_DIR), heuristic (no timing), or one variant everywhere:
+                        register4x4, register8x4, register4x8, register8x8, tiled64, splitk4x4,
+                        reduce4x4. $SIMPLECHROME_GEMM sets the same. metrics.json records the
+                        variants used; --resume reuses them.
+
 resume
   --resume DIR          continue the run in DIR from its last checkpoint with the settings it was
                         started with (flags that contradict them are refused); on the same adapter it

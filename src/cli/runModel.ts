@@ -1,3 +1,5 @@
+import { HEURISTIC_TARGET } from '../kernels/gemm.ts';
+import type { VariantPolicy } from '../plan/autotune.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { readExpressionTable } from '../data/expressionTable.ts';
 import { readGeneAnnotation } from '../data/geneAnnotation.ts';
@@ -37,7 +39,8 @@ import type { CliOptions } from './args.ts';
 // of the train and valid genes (never test), encode every gene, and then
 // train the MLP on latent means (with neighbours' latents appended).
 
-export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu } | { readonly kind: 'cpu' };
+/** On the GPU, `variants` decides each GEMM's variant (tuned, forced or by heuristic) and records what it gave out. */
+export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
 
 /** The command-line options that decide what one training run does. */
 export const RUN_SETTING_KEYS = ['model', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed'] as const;
@@ -79,7 +82,8 @@ function sameSpec(a: ClassifierSpec | VaeSpec, b: ClassifierSpec | VaeSpec, file
 }
 
 export async function executorFor(device: Device, plan: Plan): Promise<Executor & { destroy?: () => void }> {
-  return device.kind === 'gpu' ? GpuExecutor.create(device.gpu, plan) : new CpuExecutor(plan);
+  if (device.kind === 'cpu') return new CpuExecutor(plan);
+  return GpuExecutor.create(device.gpu, plan, device.variants ? await device.variants.targetFor(plan) : HEURISTIC_TARGET);
 }
 
 export type VaeLatents = { latents: Float32Array; history: VaeEpochRecord[]; parameters: number };

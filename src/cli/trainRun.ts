@@ -1,3 +1,5 @@
+import { type GemmVariant, isGemmVariant } from '../kernels/gemm.ts';
+import { type VariantMode, VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,10 +31,23 @@ export interface DeviceChoice {
   readonly release: () => void;
 }
 
-export async function deviceFor(kind: 'gpu' | 'cpu'): Promise<DeviceChoice> {
+/** `gemm` is the --gemm flag (else $SIMPLECHROME_GEMM, else tune); `pinned`, a resumed run's recorded variants. */
+export async function deviceFor(
+  kind: 'gpu' | 'cpu',
+  gemm?: { readonly mode?: VariantMode; readonly pinned?: Readonly<Record<string, string>> },
+): Promise<DeviceChoice> {
   if (kind === 'cpu') return { device: { kind: 'cpu' }, name: 'CPU reference path', release: () => {} };
   const gpu = await acquireGpu();
-  return { device: { kind: 'gpu', gpu }, name: gpu.adapterName, release: () => gpu.destroy() };
+  const pinned = Object.fromEntries(Object.entries(gemm?.pinned ?? {}).filter((e): e is [string, GemmVariant] => isGemmVariant(e[1])));
+  const variants = new VariantPolicy(gpu, { mode: variantModeFrom(gemm?.mode), pinned, log: err });
+  return { device: { kind: 'gpu', gpu, variants }, name: gpu.adapterName, release: () => gpu.destroy() };
+}
+
+/** What metrics.json says of the device: its kind and adapter, and on the GPU how the GEMM variants were chosen and which ran. */
+function deviceRecord(kind: 'gpu' | 'cpu', choice: DeviceChoice): Record<string, unknown> {
+  const d = choice.device;
+  if (d.kind === 'cpu' || !d.variants) return { kind, adapter: choice.name };
+  return { kind, adapter: choice.name, gemm: { mode: d.variants.mode, variants: d.variants.used } };
 }
 
 /** Tests replace the progress printer (to interrupt a run) or the device (to share one GPU). */
@@ -146,13 +161,16 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     if (o.batch > labeled) err(`note: --batch ${o.batch} is more than the ${labeled} labeled training genes; each step uses all ${labeled}`);
     outDir ??= openOut(join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`), o);
     const out = outDir.target;
-    choice = overrides.device ?? (await deviceFor(o.device));
+    choice = overrides.device ?? (await deviceFor(o.device, { mode: o.gemm, pinned: resume?.info.gemmVariants?.() }));
+    const policy = choice.device.kind === 'gpu' ? choice.device.variants : undefined;
     err(`simplechrome: ${o.model} on ${ds.cell} (${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks), ${o.device.toUpperCase()}: ${choice.name}`);
     if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: npx tsx run.ts --resume ${out}`);
     const info: RunInfo = {
       runId: resume?.info.runId ?? randomUUID(),
       modelName: o.model,
       settings: { ...storeSettings(o, data.source.path), adapter: choice.name },
+      ...(policy ? { gemmVariants: () => policy.used } : {}),
+      ...(policy ? { gemmVariants: () => policy.used } : {}),
       normalization: data.normalization,
       data: {
         cell: ds.cell,
@@ -194,7 +212,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
       throw stopped(e, dir, cps);
     }
     try {
-      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, adapter: choice.name, loadSeconds: (tLoaded - t0) / 1000, t0 });
+      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, device: deviceRecord(o.device, choice), loadSeconds: (tLoaded - t0) / 1000, t0 });
       dir.finish();
       return { out, options: o, data, run, files };
     } catch (e) {
@@ -227,13 +245,13 @@ interface OutputContext {
   readonly info: RunInfo;
   readonly run: RunOutcome;
   readonly resume: ResumeSet | undefined;
-  readonly adapter: string;
+  readonly device: Record<string, unknown>;
   readonly loadSeconds: number;
   readonly t0: number;
 }
 
 /** metrics.json, predictions.csv and the plots; returns the names of every file the run leaves. */
-async function writeOutputs(out: string, { o, data, info, run, resume, adapter, loadSeconds, t0 }: OutputContext): Promise<string[]> {
+async function writeOutputs(out: string, { o, data, info, run, resume, device, loadSeconds, t0 }: OutputContext): Promise<string[]> {
   const ds = data.dataset;
   const settings = settingsOf(o);
   const r = run.result;
@@ -246,7 +264,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, adapter, 
     testGenes: run.split.test.length,
     config: { ...settings, normalize: o.normalize },
     batchUsed: Math.min(o.batch, run.labeledGenes),
-    device: { kind: o.device, adapter },
+    device,
     parameters: run.parameters,
     normalization: data.normalization,
     ...(run.neighbors ? { neighbors: run.neighbors } : {}),

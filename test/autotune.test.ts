@@ -1,0 +1,108 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GEMM_VARIANTS, heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { matmulKernel } from '../src/kernels/matmul.ts';
+import { conv1dBackwardWeightKernel } from '../src/kernels/conv1d.ts';
+import { VariantPolicy, adapterKey, gemmProblems, parseVariantMode, timeVariants, variantModeFrom } from '../src/plan/autotune.ts';
+import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
+import { Plan } from '../src/plan/plan.ts';
+import { singleKernelPlan } from '../src/plan/singleKernel.ts';
+import { getGpu } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sc-autotune-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Two GEMMs of different shapes and one repeated: the tuner must time each distinct one once. */
+function twoGemmPlan(): Plan {
+  const plan = new Plan();
+  plan.tensor('a', [37, 20]);
+  plan.tensor('b', [20, 9]);
+  plan.tensor('c', [37, 9]);
+  plan.tensor('c2', [37, 9]);
+  plan.call(matmulKernel({ M: 37, N: 9, K: 20 }), { a: 'a', b: 'b', c: 'c' });
+  plan.call(matmulKernel({ M: 37, N: 9, K: 20 }), { a: 'a', b: 'b', c: 'c2' });
+  plan.tensor('x', [2, 30, 5]);
+  plan.tensor('dy', [2, 30, 7]);
+  plan.tensor('dw', [3, 5, 7]);
+  plan.tensor('db', [7]);
+  plan.call(conv1dBackwardWeightKernel({ batch: 2, length: 30, inChannels: 5, outChannels: 7, kernelSize: 3, padding: 'same', bias: true }), {
+    x: 'x',
+    dy: 'dy',
+    dw: 'dw',
+    db: 'db',
+  });
+  return plan;
+}
+
+describe('the GEMM autotuner', () => {
+  it('finds each distinct GEMM of a plan once, keyed by its kernel and sizes', () => {
+    const problems = gemmProblems(twoGemmPlan());
+    expect(problems.map((p) => p.key)).toEqual([
+      'matmul|M37,N9,K20',
+      'conv1d.backwardWeight[same,k3,bias]|B2,L30,C5,Lo30,Co7,k3,s-1',
+    ]);
+    // The fused bias gradient is one more row of the weight gradient's GEMM.
+    expect(problems[1]?.shape).toEqual({ M: 16, N: 7, K: 60 });
+  });
+
+  it('times every variant that can run the shape, each giving a time', async () => {
+    const gpu = await getGpu();
+    const problem = gemmProblems(twoGemmPlan())[0];
+    if (!problem) throw new Error('no problem');
+    const timings = await timeVariants(gpu, problem);
+    expect(timings.map((t) => t.variant).sort()).toEqual([...GEMM_VARIANTS].sort());
+    for (const t of timings) expect(t.ms).toBeGreaterThan(0);
+  });
+
+  it('tunes once per adapter and problem, caches the winners on disk, and a second policy reads them without timing', async () => {
+    const gpu = await getGpu();
+    const cacheFile = join(dir, 'variants.json');
+    const logs: string[] = [];
+    const first = new VariantPolicy(gpu, { mode: 'tune', cacheFile, log: (l) => logs.push(l) });
+    const plan = twoGemmPlan();
+    const exec = await GpuExecutor.create(gpu, plan, await first.targetFor(plan));
+    exec.destroy();
+    expect(logs.filter((l) => l.startsWith('gemm: tuned'))).toHaveLength(2);
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { version: number; adapters: Record<string, Record<string, string>> };
+    expect(cache.version).toBe(1);
+    const mine = cache.adapters[adapterKey(gpu)];
+    expect(Object.keys(mine ?? {}).sort()).toEqual(Object.keys(first.used).sort());
+    expect(mine).toEqual(first.used);
+    for (const v of Object.values(first.used)) expect(GEMM_VARIANTS).toContain(v);
+
+    const again: string[] = [];
+    const second = new VariantPolicy(gpu, { mode: 'tune', cacheFile, log: (l) => again.push(l) });
+    await second.targetFor(twoGemmPlan());
+    expect(again).toEqual([]);
+    const t = await second.targetFor(twoGemmPlan());
+    for (const p of gemmProblems(twoGemmPlan())) expect(t.gemmVariant(p.key, p.shape)).toBe(first.used[p.key]);
+  });
+
+  it('a forced variant, the heuristic and pinned choices need no timing and write no cache', async () => {
+    const gpu = await getGpu();
+    const cacheFile = join(dir, 'never.json');
+    const plan = twoGemmPlan();
+    const problems = gemmProblems(plan);
+    const forced = await new VariantPolicy(gpu, { mode: 'register4x8', cacheFile }).targetFor(plan);
+    for (const p of problems) expect(forced.gemmVariant(p.key, p.shape)).toBe('register4x8');
+    const heuristic = await new VariantPolicy(gpu, { mode: 'heuristic', cacheFile }).targetFor(plan);
+    for (const p of problems) expect(heuristic.gemmVariant(p.key, p.shape)).toBe(heuristicGemmVariant(p.shape));
+    const key = (problems[0] as (typeof problems)[number]).key;
+    const pinned = new VariantPolicy(gpu, { mode: 'tune', cacheFile, pinned: { [key]: 'tiled64' } });
+    const t = await pinned.targetFor(singleKernelPlan(matmulKernel({ M: 37, N: 9, K: 20 })));
+    expect(t.gemmVariant(key, (problems[0] as (typeof problems)[number]).shape)).toBe('tiled64');
+    expect(existsSync(cacheFile)).toBe(false);
+  });
+
+  it('reads the mode from the flag, then $SIMPLECHROME_GEMM, and names what is allowed when it is wrong', () => {
+    expect(variantModeFrom(undefined, {})).toBe('tune');
+    expect(variantModeFrom(undefined, { SIMPLECHROME_GEMM: 'register8x8' })).toBe('register8x8');
+    expect(variantModeFrom('heuristic', { SIMPLECHROME_GEMM: 'register8x8' })).toBe('heuristic');
+    expect(() => variantModeFrom(undefined, { SIMPLECHROME_GEMM: 'fast' })).toThrow(
+      '$SIMPLECHROME_GEMM: GEMM variant must be tune, heuristic or one of register4x4, register8x4, register4x8, register8x8, tiled64, splitk4x4, reduce4x4; got "fast"',
+    );
+    expect(() => parseVariantMode('8x8', '--gemm')).toThrow('--gemm: GEMM variant must be tune, heuristic or one of');
+  });
+});
