@@ -1,7 +1,7 @@
 import { deepChromeModel } from '../models/deepchrome.ts';
 import { mlpModel } from '../models/mlp.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
-import type { Model } from '../train/classifierPlan.ts';
+import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in
 // a checkpoint's metadata. Every size is written out, defaults included, so a

@@ -1,36 +1,10 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
+import type { Activation, ActivationName } from '../core/activation.ts';
+
+export { ACTIVATION_CODES, type Activation, type ActivationName, activationCode } from '../core/activation.ts';
 
 // CPU twin of shaders/lib/activation_fn.wgsl and shaders/activation.wgsl.
 // Works in float32 or float64 storage (the finite-difference checks use 64).
-
-export type ActivationName = 'none' | 'relu' | 'leaky_relu' | 'tanh' | 'sigmoid' | 'softplus';
-
-export interface Activation {
-  readonly kind: ActivationName;
-  /** Negative slope of leaky_relu; ignored by the others. */
-  readonly alpha?: number;
-}
-
-/** The `kind` codes the WGSL switch uses. */
-export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
-  none: 0,
-  relu: 1,
-  leaky_relu: 2,
-  tanh: 3,
-  sigmoid: 4,
-  softplus: 5,
-};
-
-export function activationCode(act: Activation): { code: number; alpha: number } {
-  const code = ACTIVATION_CODES[act.kind];
-  if (code === undefined) throw new Error(`unknown activation "${String(act.kind)}"`);
-  const alpha = act.alpha ?? 0;
-  // The backward pass reads the sign of x off the output y, which needs alpha > 0.
-  if (act.kind === 'leaky_relu' && !(alpha > 0 && alpha < 1)) {
-    throw new Error(`leaky_relu alpha must be in (0, 1), got ${alpha}`);
-  }
-  return { code, alpha };
-}
 
 export function sigmoid(x: number): number {
   if (x >= 0) return 1 / (1 + Math.exp(-x));

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 
 // CPU twin of shaders/adam.wgsl, line for line (Math.expm1 stands in for the
 // shader's series).

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 
 // CPU twin of shaders/add.wgsl.
 export function add(n: number, a: FloatArray, b: FloatArray, c: FloatArray): void {

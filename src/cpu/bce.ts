@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 import { sigmoid } from './activation.ts';
 
 // CPU twin of shaders/bce.wgsl (Math.log1p stands in for log1p_f32).

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 import { type Activation, activate, activateGradFromOutput } from './activation.ts';
 
 // CPU twin of shaders/conv1d.wgsl: the same functions (window, weightAt,

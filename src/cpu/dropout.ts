@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 import { STREAM_DROPOUT, philoxBlock } from './philox.ts';
 
 // CPU twin of shaders/dropout.wgsl. Element i is kept when its Philox word

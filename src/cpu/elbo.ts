@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 import type { SigmaParam } from './reparam.ts';
 
 // CPU twin of shaders/elbo.wgsl: the VAE loss and every gradient in one pass.

@@ -1,4 +1,4 @@
-import type { HostArray } from '../kernels/kernel.ts';
+import type { HostArray } from '../core/tensor.ts';
 
 // CPU twin of shaders/gather.wgsl: the same index arithmetic, one loop
 // iteration per GPU invocation. Values are copied as they are (the GPU copies

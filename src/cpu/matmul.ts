@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 import { type Activation, activate, activateGradFromOutput } from './activation.ts';
 
 // CPU twin of shaders/matmul.wgsl. The GPU's variants only decide which

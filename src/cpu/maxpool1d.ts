@@ -1,4 +1,4 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
 
 // CPU twin of shaders/maxpool1d.wgsl: the same index arithmetic, one loop
 // iteration per GPU invocation.

@@ -1,4 +1,6 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
+
+export { requireSeed } from '../core/checks.ts';
 
 // CPU twin of shaders/lib/philox.wgsl: the Philox4x32-10 counter-based
 // generator (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as easy
@@ -234,9 +236,3 @@ export function philoxRows(counters: Uint32Array, keys: Uint32Array, out: Uint32
   }
 }
 
-/** Seeds are u32 keys; anything else is a caller's mistake, not something to wrap silently. */
-export function requireSeed(kernel: string, seed: number): void {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new Error(`${kernel}: seed must be an integer in [0, 2^32), got ${seed}`);
-  }
-}

@@ -1,4 +1,4 @@
-import type { FloatArray, HostArray } from '../kernels/kernel.ts';
+import type { FloatArray, HostArray } from '../core/tensor.ts';
 
 // CPU twin of shaders/reduce.wgsl. The GPU splits each sum into chunks,
 // lanes and a fixed tree; the twin adds the same terms in plain order in f64,

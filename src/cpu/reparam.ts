@@ -1,4 +1,7 @@
-import type { FloatArray } from '../kernels/kernel.ts';
+import type { FloatArray } from '../core/tensor.ts';
+import type { SigmaParam } from '../core/checks.ts';
+
+export { SIGMA_PARAMS, type SigmaParam, requireSigmaParam, sigmaSlotNames } from '../core/checks.ts';
 import { sigmoid, softplus } from './activation.ts';
 import { STREAM_NORMAL, normal4, philoxBlock } from './philox.ts';
 
@@ -6,21 +9,6 @@ import { STREAM_NORMAL, normal4, philoxBlock } from './philox.ts';
 // normal of element b·Z + j at (seed, step), and its backward pass.
 
 /** How the encoder's second head parameterises sigma. */
-export type SigmaParam = 'logvar' | 'softplus';
-
-export const SIGMA_PARAMS: readonly SigmaParam[] = ['logvar', 'softplus'];
-
-/** Slot names of sigma's parameter and its gradient: logvar/dLogvar or s/dS. */
-export function sigmaSlotNames(sigma: SigmaParam): { readonly param: string; readonly grad: string } {
-  return sigma === 'logvar' ? { param: 'logvar', grad: 'dLogvar' } : { param: 's', grad: 'dS' };
-}
-
-export function requireSigmaParam(kernel: string, sigma: string): void {
-  if (!(SIGMA_PARAMS as readonly string[]).includes(sigma)) {
-    throw new Error(`${kernel}: sigma must be 'logvar' or 'softplus', got '${sigma}'`);
-  }
-}
-
 /** sigma = exp(logvar / 2), or softplus(s). */
 export function sigmaOf(p: number, sigma: SigmaParam): number {
   return sigma === 'softplus' ? softplus(p) : Math.exp(0.5 * p);

@@ -1,4 +1,5 @@
-import { type Activation, activationBackward, activationCode, activationForward } from '../cpu/activation.ts';
+import { type Activation, activationCode } from '../core/activation.ts';
+import { activationBackward, activationForward } from '../cpu/activation.ts';
 import { type FloatArray, type Kernel, type Shape, elementCount, f32Slot, grid1d, uniformBlock } from './kernel.ts';
 
 const WG = 256;

@@ -1,4 +1,4 @@
-import { type Activation, activationCode } from '../cpu/activation.ts';
+import { type Activation, activationCode } from '../core/activation.ts';
 import { type ConvWindows, convBiasGrad, convGemm, convWeightGrad } from '../cpu/conv1d.ts';
 import { type GemmFrontend, type GemmShape, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
 import {

@@ -1,5 +1,5 @@
 import { dropThreshold, dropoutBackward, dropoutForward, keepScale, requireDropRate } from '../cpu/dropout.ts';
-import { requireSeed } from '../cpu/philox.ts';
+import { requireSeed } from '../core/checks.ts';
 import { type FloatArray, type Kernel, f32Slot, grid1d, requirePositiveInts, u32Slot, uniformBlock } from './kernel.ts';
 import { MAX_RANDOM_ELEMENTS } from './rng.ts';
 

@@ -1,5 +1,5 @@
 import { elbo } from '../cpu/elbo.ts';
-import { type SigmaParam, requireSigmaParam, sigmaSlotNames } from '../cpu/reparam.ts';
+import { type SigmaParam, requireSigmaParam, sigmaSlotNames } from '../core/checks.ts';
 import { type FloatArray, type GpuDispatch, type Kernel, f32Slot, grid1d, u32Slot, requirePositiveInts, uniformBlock } from './kernel.ts';
 
 const WG = 256;

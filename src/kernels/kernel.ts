@@ -7,13 +7,9 @@
 import type { GpuTarget } from './gemm.ts';
 
 export type { GpuTarget };
-export type DType = 'f32' | 'u32';
-export type Shape = readonly number[];
-
-/** CPU storage: f32 tensors may be held in float64 for finite-difference checks. */
-export type FloatArray = Float32Array | Float64Array;
-export type HostArray = FloatArray | Uint32Array;
-
+export type { DType, FloatArray, HostArray, Shape } from '../core/tensor.ts';
+export { elementCount, formatShape, requirePositiveInts, sameShape } from '../core/tensor.ts';
+import type { DType, FloatArray, HostArray, Shape } from '../core/tensor.ts';
 export interface TensorSpec {
   readonly shape: Shape;
   readonly dtype: DType;
@@ -60,29 +56,6 @@ export interface Kernel {
 export function scratchOf(kernel: Kernel, target: GpuTarget): Readonly<Record<string, TensorSpec>> {
   const s = kernel.scratch;
   return typeof s === 'function' ? s(target) : (s ?? {});
-}
-
-export function elementCount(shape: Shape): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-export function formatShape(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
-}
-
-export function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Validates the integer sizes a kernel factory receives, naming the kernel. */
-export function requirePositiveInts(kernel: string, sizes: Readonly<Record<string, number>>): void {
-  for (const [k, v] of Object.entries(sizes)) {
-    if (!Number.isInteger(v) || v < 1) {
-      throw new Error(`${kernel}: ${k} must be a positive integer, got ${v}`);
-    }
-  }
 }
 
 export function f32Slot(shape: Shape, access: Access): SlotSpec {

@@ -1,11 +1,5 @@
-import { requireSeed } from '../cpu/philox.ts';
-import {
-  type SigmaParam,
-  reparamBackward,
-  reparamForward,
-  requireSigmaParam,
-  sigmaSlotNames,
-} from '../cpu/reparam.ts';
+import { type SigmaParam, requireSeed, requireSigmaParam, sigmaSlotNames } from '../core/checks.ts';
+import { reparamBackward, reparamForward } from '../cpu/reparam.ts';
 import { type FloatArray, type Kernel, f32Slot, grid1d, requirePositiveInts, u32Slot, uniformBlock } from './kernel.ts';
 import { MAX_RANDOM_ELEMENTS } from './rng.ts';
 

@@ -1,4 +1,5 @@
-import { normalFill, philoxRows, requireSeed } from '../cpu/philox.ts';
+import { requireSeed } from '../core/checks.ts';
+import { normalFill, philoxRows } from '../cpu/philox.ts';
 import { type FloatArray, type Kernel, f32Slot, grid1d, requirePositiveInts, u32Slot, uniformBlock } from './kernel.ts';
 
 // Integer Box–Muller is ~2k integer operations per block of four normals,

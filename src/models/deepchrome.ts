@@ -5,7 +5,7 @@ import type { Layer } from '../nn/layer.ts';
 import { MaxPool1d } from '../nn/maxPool1d.ts';
 import { ParameterStore } from '../nn/parameters.ts';
 import { Reshape } from '../nn/reshape.ts';
-import type { Model } from '../train/classifierPlan.ts';
+import type { Model } from '../nn/model.ts';
 
 export interface DeepChromeConfig {
   readonly bins: number;

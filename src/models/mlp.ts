@@ -4,7 +4,7 @@ import { Dense } from '../nn/dense.ts';
 import type { Layer } from '../nn/layer.ts';
 import { ParameterStore } from '../nn/parameters.ts';
 import { Reshape } from '../nn/reshape.ts';
-import type { Model } from '../train/classifierPlan.ts';
+import type { Model } from '../nn/model.ts';
 
 export interface MlpConfig {
   /** Per-gene input, e.g. [bins, marks] (flattened) or [latent]. */

@@ -24,12 +24,8 @@ export type { OptimizerConfig };
 //   restore   best.params → params
 // The host reads `report` once per epoch.
 
-export interface Model {
-  readonly store: ParameterStore;
-  readonly layers: readonly Layer[];
-  /** Per-gene input shape, e.g. [bins, marks]; the last layer outputs [1]. */
-  readonly inputShape: Shape;
-}
+export type { Model } from '../nn/model.ts';
+import type { Model } from '../nn/model.ts';
 
 export interface ClassifierPlanConfig {
   /** Rows of the feature matrix kept on the device. */
