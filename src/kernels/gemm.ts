@@ -133,32 +133,20 @@ export function gemmDispatches(name: string, s: GemmShape, variant: GemmVariant,
     COLS8: false,
     ...extra,
   });
-  if (variant === 'tiled64') {
-    return [
-      {
-        shader: f.shader,
-        entryPoint: 'gemm_tiled',
-        defines: flags({ GEMM_TILED: true }),
-        constants: f.constants,
-        bindings: f.bindings,
-        uniforms: f.uniforms(s.K, 1),
-        workgroups: [requireGroups(name, `${s.N} columns`, Math.ceil(s.N / 64)), requireGroups(name, `${s.M} rows`, Math.ceil(s.M / 64)), 1],
-      },
-    ];
-  }
-  if (variant === 'reduce4x4') {
-    return [
-      {
-        shader: f.shader,
-        entryPoint: 'gemm_reduce',
-        defines: flags({ GEMM_REDUCE: true }),
-        constants: f.constants,
-        bindings: f.bindings,
-        uniforms: f.uniforms(s.K, 1),
-        workgroups: [requireGroups(name, `${s.N} columns`, Math.ceil(s.N / 4)), requireGroups(name, `${s.M} rows`, Math.ceil(s.M / 4)), 1],
-      },
-    ];
-  }
+  // The two one-dispatch cores that need no splits: a workgroup per tile of `side` x `side` outputs.
+  const whole = (entryPoint: string, flag: string, side: number): GpuDispatch[] => [
+    {
+      shader: f.shader,
+      entryPoint,
+      defines: flags({ [flag]: true }),
+      constants: f.constants,
+      bindings: f.bindings,
+      uniforms: f.uniforms(s.K, 1),
+      workgroups: [requireGroups(name, `${s.N} columns`, Math.ceil(s.N / side)), requireGroups(name, `${s.M} rows`, Math.ceil(s.M / side)), 1],
+    },
+  ];
+  if (variant === 'tiled64') return whole('gemm_tiled', 'GEMM_TILED', 64);
+  if (variant === 'reduce4x4') return whole('gemm_reduce', 'GEMM_REDUCE', 4);
   const block = registerBlock(variant) as RegisterBlock;
   const { splitLen, splits } = variant === 'splitk4x4' ? splitPlan(s) : { splitLen: s.K, splits: 1 };
   const split = splits > 1;
