@@ -22,10 +22,23 @@ struct Hyper {
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> hyper: Hyper;
+// VEC4 (n a multiple of 4): one invocation updates four parameters with vec4
+// loads, sharing the bias corrections, which cost more than the update itself.
+#if VEC4
+alias Lane = vec4f;
+@group(0) @binding(1) var<storage, read_write> params: array<vec4f>;
+@group(0) @binding(2) var<storage, read> grads: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;
+@group(0) @binding(4) var<storage, read_write> v: array<vec4f>;
+const LANES: u32 = 4u;
+#else
+alias Lane = f32;
 @group(0) @binding(1) var<storage, read_write> params: array<f32>;
 @group(0) @binding(2) var<storage, read> grads: array<f32>;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
+const LANES: u32 = 1u;
+#endif
 @group(0) @binding(5) var<storage, read> step: array<u32>;
 
 // 1 - beta^t = -expm1(t·ln beta). Near t·ln beta = 0 (beta2 = 0.999 at small
@@ -50,12 +63,12 @@ override STEP_OFFSET: u32 = 0u;
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let i = gid.x + gid.y * groups.x * WG;
-  if (i >= hyper.n) { return; }
+  if (i * LANES >= hyper.n) { return; }
   let t = f32(step[0] + STEP_OFFSET);
   let bias_correction1 = one_minus_pow(hyper.log_beta1, t);
   let bias_correction2 = one_minus_pow(hyper.log_beta2, t);
-  var p = params[i];
-  var g = grads[i];
+  var p: Lane = params[i];
+  var g: Lane = grads[i];
 #if DECOUPLED
   p = p * hyper.decay;
 #else

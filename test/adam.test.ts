@@ -52,7 +52,8 @@ function delta(after: ArrayLike<number>, before: ArrayLike<number>): number[] {
 
 describe('adam, GPU against CPU for one step', () => {
   for (const decoupled of [false, true]) {
-    for (const n of [1, 37, 129, 70_001]) {
+    // 128 and 70_000 take the four-at-a-time path (n a multiple of 4), the others the scalar one.
+    for (const n of [1, 37, 128, 129, 70_000, 70_001]) {
       it(`${decoupled ? 'AdamW' : 'Adam'} n=${n}`, async () => {
         const params = randomArray(n, n, -1, 1);
         const grads = randomArray(n, n + 1, -0.1, 0.1);

@@ -21,6 +21,7 @@ function requireInRange(kernel: string, what: string, value: number, ok: boolean
 export function adamKernel(o: AdamOptions): Kernel {
   const name = `${o.decoupled ? 'adamw' : 'adam'}[n=${o.n}]`;
   requirePositiveInts(name, { n: o.n });
+  const vec4 = o.n % 4 === 0;
   requireInRange(name, 'lr', o.lr, o.lr > 0, 'in (0, inf)');
   requireInRange(name, 'beta1', o.beta1, o.beta1 >= 0 && o.beta1 < 1, 'in [0, 1)');
   requireInRange(name, 'beta2', o.beta2, o.beta2 >= 0 && o.beta2 < 1, 'in [0, 1)');
@@ -50,11 +51,12 @@ export function adamKernel(o: AdamOptions): Kernel {
         t.step as Uint32Array,
         o.stepOffset ?? 0,
       ),
+    // Four parameters per invocation when they come in fours (the flat store's views are 64-aligned, so training always does).
     gpu: () => [
       {
         shader: 'adam',
         entryPoint: 'adam',
-        defines: { DECOUPLED: o.decoupled },
+        defines: { DECOUPLED: o.decoupled, VEC4: vec4 },
         constants: { WG, STEP_OFFSET: o.stepOffset ?? 0 },
         bindings: ['params', 'grads', 'm', 'v', 'step'],
         uniforms: uniformBlock([
@@ -70,7 +72,7 @@ export function adamKernel(o: AdamOptions): Kernel {
           ['f32', hyper.weightDecay],
           ['f32', hyper.decay],
         ]),
-        workgroups: grid1d(o.n, WG),
+        workgroups: grid1d(vec4 ? o.n / 4 : o.n, WG),
       },
     ],
   };
