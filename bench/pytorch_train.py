@@ -17,6 +17,8 @@ order on the device, runs every step (gather, forward, loss, backward, Adam) and
 reads the summed loss once, like bench/train.ts. On CUDA, timed with
 torch.cuda.synchronize() around each region (on the CPU every op has finished when
 it returns); median of --epochs epochs and --steps single steps after warm-up.
+The JSON also has each epoch's CPU time (all threads of the process), which a
+machine shared with other work inflates less than the wall clock.
 --threads sets torch's intra-op threads on the CPU (default: torch's own choice,
 printed). Debian's python3-torch (apt-get install python3-torch) is built for
 Debian's /usr/bin/python3, not for a pyenv or venv python3 earlier on PATH.
@@ -165,12 +167,13 @@ def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
     for _ in range(3):
         step_on(first)
     sync(device)
-    epoch_times, loss = [], float("nan")
+    epoch_times, epoch_cpu, loss = [], [], float("nan")
     for e in range(epochs):
         sync(device)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         l = epoch()
         epoch_times.append(time.perf_counter() - t0)
+        epoch_cpu.append(time.process_time() - c0)
         if e == 0:
             loss = l
     step_times = []
@@ -187,6 +190,7 @@ def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
         "parameters": params,
         "stepMs": statistics.median(step_times),
         "epochS": statistics.median(epoch_times),
+        "epochCpuS": statistics.median(epoch_cpu),
         "loss": loss,
     }
 

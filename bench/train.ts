@@ -48,6 +48,8 @@ interface EngineResult {
   readonly stepMs: number;
   readonly stepGpuMs: number | undefined;
   readonly epochS: number;
+  /** CPU seconds of this process (all threads: SwiftShader's too) per epoch, median; ours only. */
+  readonly epochCpuS?: number;
   /** The WebGPU calls of the first timed epoch (the same instrument for both engines). */
   readonly calls: CallCounts;
   /** Ours only: GpuExecutor.stats over the same epoch. */
@@ -81,6 +83,7 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
     await exec.finish();
     const dispatchesPerStep = statsDelta(exec.stats, before).dispatches;
     const epochTimes: number[] = [];
+    const epochCpu: number[] = [];
     let calls: CallCounts | undefined;
     let executor: ExecutorStats | undefined;
     let loss = Number.NaN;
@@ -88,8 +91,11 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
       const order = epochOrder(data.train, batch, random);
       before = snapshot();
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const c = await counted(() => t.epoch(order));
       epochTimes.push((performance.now() - t0) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      epochCpu.push((cpu.user + cpu.system) / 1e6);
       if (e === 0) {
         calls = c.counts;
         executor = statsDelta(exec.stats, before);
@@ -111,6 +117,7 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
         stepMs: median(wall),
         stepGpuMs: gpuTimes.length === steps ? median(gpuTimes) : undefined,
         epochS: median(epochTimes),
+        epochCpuS: median(epochCpu),
         calls: calls as CallCounts,
         ...(executor ? { executor } : {}),
         dispatchesPerStep,
@@ -271,6 +278,9 @@ function pytorchTable(rows: readonly Row[], pt: PytorchRun): string {
     'ours epoch s',
     'PyTorch epoch s',
     'epoch time: ours ÷ PyTorch',
+    'ours epoch CPU s',
+    'PyTorch epoch CPU s',
+    'epoch CPU time: ours ÷ PyTorch',
   ];
   const body = rows.map((r) => {
     const p = matchingRow(pt, r.model, r.batch, r.ours.parameters, r.steps);
@@ -285,6 +295,9 @@ function pytorchTable(rows: readonly Row[], pt: PytorchRun): string {
       sig(r.ours.epochS),
       sig(p.epochS),
       ratio(r.ours.epochS, p.epochS),
+      sig(r.ours.epochCpuS),
+      sig(p.epochCpuS),
+      ratio(r.ours.epochCpuS, p.epochCpuS),
     ];
   });
   return markdownTable(header, body);
@@ -434,7 +447,9 @@ async function main(): Promise<void> {
     console.log(
       `\n## Against PyTorch ${pt.torch}, eager, ${pt.device}\n\n` +
         `PyTorch: ${pt.epochs} timed epochs and ${pt.steps} timed steps (median) after 3 warm-up steps, same data, models and Adam; ` +
-        `ours as above. A time ratio above 1× means ours is slower.\n`,
+        `ours as above. A time ratio above 1× means ours is slower. ` +
+        'CPU time is all threads of each process over the epoch (ours: Node and SwiftShader; PyTorch: its intra-op threads); ' +
+        'it moves less than the wall clock when other work shares the cores.\n',
     );
     console.log(pytorchTable(rows, pt));
     console.log('');

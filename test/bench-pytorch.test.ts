@@ -16,7 +16,7 @@ const report = {
   steps: 20,
   load: [0.5, 0.6, 0.7],
   data: 'REAL E003_sample600',
-  rows: [{ model: 'mlp', batch: 64, steps: 4, parameters: 161281, stepMs: 8.1, epochS: 0.034, loss: 0.6 }],
+  rows: [{ model: 'mlp', batch: 64, steps: 4, parameters: 161281, stepMs: 8.1, epochS: 0.034, epochCpuS: 0.033, loss: 0.6 }],
 };
 
 describe('PyTorch peer of bench/train.ts', () => {

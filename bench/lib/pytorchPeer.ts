@@ -25,6 +25,8 @@ export interface PytorchRow {
   readonly parameters: number;
   readonly stepMs: number;
   readonly epochS: number;
+  /** CPU seconds of the python process per epoch, median. */
+  readonly epochCpuS: number;
   readonly loss: number;
 }
 
@@ -106,6 +108,7 @@ export function parsePytorchJson(text: string, python: string): PytorchRun {
     parameters: field<number>(r, 'parameters', 'number'),
     stepMs: field<number>(r, 'stepMs', 'number'),
     epochS: field<number>(r, 'epochS', 'number'),
+    epochCpuS: field<number>(r, 'epochCpuS', 'number'),
     loss: field<number>(r, 'loss', 'number'),
   }));
   return {
