@@ -17,8 +17,8 @@ order on the device, runs every step (gather, forward, loss, backward, Adam) and
 reads the summed loss once, like bench/train.ts. On CUDA, timed with
 torch.cuda.synchronize() around each region (on the CPU every op has finished when
 it returns); median of --epochs epochs and --steps single steps after warm-up.
-The JSON also has each epoch's CPU time (all threads of the process), which a
-machine shared with other work inflates less than the wall clock.
+The JSON also has each epoch's CPU time (all threads of the process): beside the
+wall clock it shows how long the process waited for cores other work held.
 --threads sets torch's intra-op threads on the CPU (default: torch's own choice,
 printed). Debian's python3-torch (apt-get install python3-torch) is built for
 Debian's /usr/bin/python3, not for a pyenv or venv python3 earlier on PATH.

@@ -449,7 +449,7 @@ async function main(): Promise<void> {
         `PyTorch: ${pt.epochs} timed epochs and ${pt.steps} timed steps (median) after 3 warm-up steps, same data, models and Adam; ` +
         `ours as above. A time ratio above 1× means ours is slower. ` +
         'CPU time is all threads of each process over the epoch (ours: Node and SwiftShader; PyTorch: its intra-op threads); ' +
-        'it moves less than the wall clock when other work shares the cores.\n',
+        'beside the wall clock it shows how much of an epoch each process waited for the cores.\n',
     );
     console.log(pytorchTable(rows, pt));
     console.log('');
