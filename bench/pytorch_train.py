@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""PyTorch (eager, CUDA) training throughput for the models bench/train.ts times.
+"""PyTorch (eager, on CUDA or the CPU) training throughput for the models bench/train.ts times.
 
     python3 bench/pytorch_train.py [--models vae,mlp,deepchrome] [--batches 64,256]
                                    [--epochs 5] [--steps 20]
-                                   [--data PREFIX | --genes N] [--device cuda] [--json FILE]
+                                   [--data PREFIX | --genes N] [--device cuda|cpu]
+                                   [--threads N] [--json FILE]
 
 The same three models as src/models (MLP 500-256-128-1; DeepChrome conv 5->50 k10,
 max-pool 5, dropout 0.5, 625, 125, 1; SimpleChrome's VAE: conv 5->32->64 k5 same with
@@ -13,8 +14,14 @@ shape (100 bins x 5 marks): the real E003 sample's training split with --data
 (log1p-max as the CLI), or --genes N random values in [-1, 1] (throughput does not
 depend on the values). The data lives on the device; an epoch draws one shuffled
 order on the device, runs every step (gather, forward, loss, backward, Adam) and
-reads the summed loss once, like bench/train.ts. Timed with torch.cuda.synchronize()
-around each region; median of --epochs epochs and --steps single steps after warm-up.
+reads the summed loss once, like bench/train.ts. On CUDA, timed with
+torch.cuda.synchronize() around each region (on the CPU every op has finished when
+it returns); median of --epochs epochs and --steps single steps after warm-up.
+The JSON also has each epoch's CPU time (all threads of the process): beside the
+wall clock it shows how long the process waited for cores other work held.
+--threads sets torch's intra-op threads on the CPU (default: torch's own choice,
+printed). Debian's python3-torch (apt-get install python3-torch) is built for
+Debian's /usr/bin/python3, not for a pyenv or venv python3 earlier on PATH.
 Prints genes/s (step: batch / step time; epoch: steps x batch / epoch time) in the
 same table layout as bench/train.ts.
 """
@@ -27,9 +34,17 @@ import os
 import statistics
 import time
 
-import numpy as np
-import torch
-from torch import nn
+import sys
+
+try:
+    import numpy as np
+    import torch
+    from torch import nn
+except ImportError as e:
+    sys.exit(
+        f"pytorch_train.py: {e} under {sys.executable}. On Debian: apt-get install python3-torch, "
+        "then run this with /usr/bin/python3 (Debian's torch is not visible to a pyenv or venv python3)."
+    )
 
 BINS, MARKS, LATENT, BETA, LR = 100, 5, 10, 5e-5, 1e-3
 
@@ -109,6 +124,17 @@ def build(kind):
     return Vae() if kind == "vae" else Classifier(kind)
 
 
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
+    except OSError:
+        pass
+    return f"cpu x {os.cpu_count()}"
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -141,12 +167,13 @@ def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
     for _ in range(3):
         step_on(first)
     sync(device)
-    epoch_times, loss = [], float("nan")
+    epoch_times, epoch_cpu, loss = [], [], float("nan")
     for e in range(epochs):
         sync(device)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         l = epoch()
         epoch_times.append(time.perf_counter() - t0)
+        epoch_cpu.append(time.process_time() - c0)
         if e == 0:
             loss = l
     step_times = []
@@ -163,6 +190,7 @@ def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
         "parameters": params,
         "stepMs": statistics.median(step_times),
         "epochS": statistics.median(epoch_times),
+        "epochCpuS": statistics.median(epoch_cpu),
         "loss": loss,
     }
 
@@ -183,7 +211,8 @@ def main():
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--data", help="prefix of the DeepChrome .{train,valid,test}.csv.gz files")
     src.add_argument("--genes", type=int, default=600, help="synthetic genes (default when --data is not given)")
-    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    ap.add_argument("--threads", type=int, help="CPU only: torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--json")
     a = ap.parse_args()
     models = [m.strip() for m in a.models.split(",") if m.strip()]
@@ -193,16 +222,23 @@ def main():
     batches = [int(b) for b in a.batches.split(",")]
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        ap.error("--device cuda: torch sees no CUDA device")
+        ap.error("--device cuda: torch sees no CUDA device (say --device cpu to time the CPU)")
+    if a.threads is not None:
+        if device.type != "cpu" or a.threads < 1:
+            ap.error("--threads: a positive count, with --device cpu only")
+        torch.set_num_threads(a.threads)
+    threads = torch.get_num_threads()
     x, y, description = load_real(a.data) if a.data else load_synthetic(a.genes)
     # Conv1d wants channels first: the data is stored that way once, on the device.
     X = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(device)
     Y = torch.from_numpy(y).to(device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({cpu_name()}, {threads} torch thread(s))"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print("# Training benchmark: PyTorch eager\n")
-    print(f"date {datetime.date.today().isoformat()} · torch {torch.__version__} · device {name}")
+    print(f"date {datetime.date.today().isoformat()} · torch {torch.__version__} · device {name} · load average {load} at start")
     print(f"data: {description}")
-    print(f"{a.epochs} timed epoch(s), {a.steps} timed step(s) after 3 warm-up steps; torch.cuda.synchronize() around each\n")
+    timing = "torch.cuda.synchronize() around each" if device.type == "cuda" else "host clock"
+    print(f"{a.epochs} timed epoch(s), {a.steps} timed step(s) after 3 warm-up steps; {timing}\n")
     rows = []
     for m in models:
         for b in batches:
@@ -225,7 +261,11 @@ def main():
         print(fmt(l))
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"bench": "pytorch_train", "torch": torch.__version__, "device": name, "data": description, "rows": rows}, f, indent=2)
+            json.dump(
+                {"bench": "pytorch_train", "torch": torch.__version__, "device": name, "deviceType": device.type, "threads": threads,
+                 "epochs": a.epochs, "steps": a.steps, "load": os.getloadavg(), "data": description, "rows": rows},
+                f, indent=2,
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 //
 //   npx tsx bench/train.ts [--models vae,mlp,deepchrome] [--batches 64,256]
 //                          [--epochs N] [--steps N] [--data PREFIX | --synthetic GENES]
-//                          [--no-tfjs] [--json FILE]
+//                          [--no-tfjs] [--pytorch cpu|cuda [--python PATH] [--pytorch-threads N]]
+//                          [--json FILE]
 //
 // Data: the real E003 sample (../shared/datasets/derived_deepchrome_format/
 // E003_sample600, its 200 training genes, log1p-max as the CLI) when present,
@@ -20,6 +21,9 @@
 // On a software adapter the defaults are batch 64 only, 1 epoch, 2 steps, to
 // keep the run to minutes; pass --batches 64,256 for both.
 // genes/s = genes trained per second (epoch: steps × batch / epoch time).
+// --pytorch runs bench/pytorch_train.py afterwards on the same data, models and
+// batches (at least 5 epochs and 20 steps: it is cheap) and prints our time ÷
+// PyTorch's per step and per epoch, refusing models whose sizes differ.
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -31,6 +35,7 @@ import { seededRandom } from '../src/util/random.ts';
 import { type BenchData, epochOrder, hasRealSample, realData, syntheticData } from './lib/benchData.ts';
 import { BENCH_MODELS, type BenchModel, buildOurTrainer, segmentDispatches, statsDelta } from './lib/ourTraining.ts';
 import { Flags, describeRun, markdownTable, median, ratio, runInfo, sig } from './lib/report.ts';
+import { PYTHON_CANDIDATES, type PytorchDevice, type PytorchRun, findPython, matchingRow, runPytorch } from './lib/pytorchPeer.ts';
 import { buildTfjsTrainer } from './lib/tfjsModels.ts';
 import { type TfjsWebgpu, startTfjsWebgpu } from './lib/tfjsWebgpu.ts';
 import { type CallCounts, counted, installCallCounters } from './lib/webgpuCalls.ts';
@@ -43,6 +48,8 @@ interface EngineResult {
   readonly stepMs: number;
   readonly stepGpuMs: number | undefined;
   readonly epochS: number;
+  /** CPU seconds of this process (all threads: SwiftShader's too) per epoch, median; ours only. */
+  readonly epochCpuS?: number;
   /** The WebGPU calls of the first timed epoch (the same instrument for both engines). */
   readonly calls: CallCounts;
   /** Ours only: GpuExecutor.stats over the same epoch. */
@@ -76,6 +83,7 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
     await exec.finish();
     const dispatchesPerStep = statsDelta(exec.stats, before).dispatches;
     const epochTimes: number[] = [];
+    const epochCpu: number[] = [];
     let calls: CallCounts | undefined;
     let executor: ExecutorStats | undefined;
     let loss = Number.NaN;
@@ -83,8 +91,11 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
       const order = epochOrder(data.train, batch, random);
       before = snapshot();
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const c = await counted(() => t.epoch(order));
       epochTimes.push((performance.now() - t0) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      epochCpu.push((cpu.user + cpu.system) / 1e6);
       if (e === 0) {
         calls = c.counts;
         executor = statsDelta(exec.stats, before);
@@ -106,6 +117,7 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
         stepMs: median(wall),
         stepGpuMs: gpuTimes.length === steps ? median(gpuTimes) : undefined,
         epochS: median(epochTimes),
+        epochCpuS: median(epochCpu),
         calls: calls as CallCounts,
         ...(executor ? { executor } : {}),
         dispatchesPerStep,
@@ -254,7 +266,44 @@ function countersTable(rows: readonly Row[]): string {
   return markdownTable(header, body);
 }
 
-function targets(rows: readonly Row[], software: boolean): string {
+function pytorchTable(rows: readonly Row[], pt: PytorchRun): string {
+  const header = [
+    'model',
+    'batch',
+    'steps/epoch',
+    'parameters',
+    'ours step ms',
+    'PyTorch step ms',
+    'step time: ours ÷ PyTorch',
+    'ours epoch s',
+    'PyTorch epoch s',
+    'epoch time: ours ÷ PyTorch',
+    'ours epoch CPU s',
+    'PyTorch epoch CPU s',
+    'epoch CPU time: ours ÷ PyTorch',
+  ];
+  const body = rows.map((r) => {
+    const p = matchingRow(pt, r.model, r.batch, r.ours.parameters, r.steps);
+    return [
+      r.model,
+      String(r.batch),
+      String(r.steps),
+      r.ours.parameters.toLocaleString('en-US'),
+      sig(r.ours.stepMs),
+      sig(p.stepMs),
+      ratio(r.ours.stepMs, p.stepMs),
+      sig(r.ours.epochS),
+      sig(p.epochS),
+      ratio(r.ours.epochS, p.epochS),
+      sig(r.ours.epochCpuS),
+      sig(p.epochCpuS),
+      ratio(r.ours.epochCpuS, p.epochCpuS),
+    ];
+  });
+  return markdownTable(header, body);
+}
+
+function targets(rows: readonly Row[], software: boolean, pt: PytorchRun | undefined, ptDevice: PytorchDevice | undefined): string {
   const lines: string[] = ['Issue targets (reported, not asserted):'];
   for (const r of rows.filter((x) => x.model === 'vae')) {
     lines.push(
@@ -267,11 +316,19 @@ function targets(rows: readonly Row[], software: boolean): string {
     const x = r.tfjs.epochS / r.ours.epochS;
     lines.push(`- ${r.model} batch ${r.batch}: epoch throughput ${sig(x)}× TF.js on the same adapter (target ≥ 3×: ${x >= 3 ? 'met' : 'NOT met'})`);
   }
-  lines.push(
-    software
-      ? '- Epoch vs PyTorch eager on CUDA: not measurable on this software adapter (see bench/device/ for the H200 runner).'
-      : '- Epoch vs PyTorch eager on CUDA: compare with bench/pytorch_train.py run on the same machine.',
-  );
+  if (pt && ptDevice === 'cuda') {
+    for (const r of rows) {
+      const p = matchingRow(pt, r.model, r.batch, r.ours.parameters, r.steps);
+      const x = r.ours.epochS / p.epochS;
+      lines.push(`- ${r.model} batch ${r.batch}: epoch time ${sig(x)}× PyTorch eager on CUDA (target ≤ 1×: ${x <= 1 ? 'met' : 'NOT met'})`);
+    }
+  } else {
+    lines.push(
+      software
+        ? '- Epoch vs PyTorch eager on CUDA: not measurable on this software adapter (see bench/device/ for the H200 runner).'
+        : '- Epoch vs PyTorch eager on CUDA: say --pytorch cuda (bench/pytorch_train.py on this machine).',
+    );
+  }
   return lines.join('\n');
 }
 
@@ -284,8 +341,22 @@ async function main(): Promise<void> {
     '--data': 'value',
     '--synthetic': 'value',
     '--no-tfjs': 'switch',
+    '--pytorch': 'value',
+    '--python': 'value',
+    '--pytorch-threads': 'value',
     '--json': 'value',
   });
+  const ptDeviceFlag = flags.string('--pytorch');
+  if (ptDeviceFlag !== undefined && ptDeviceFlag !== 'cpu' && ptDeviceFlag !== 'cuda') {
+    throw new Error(`bench/train.ts: --pytorch ${ptDeviceFlag}: give cpu or cuda`);
+  }
+  const ptDevice: PytorchDevice | undefined = ptDeviceFlag;
+  if (ptDevice === undefined && (flags.has('--python') || flags.has('--pytorch-threads'))) {
+    throw new Error('bench/train.ts: --python and --pytorch-threads go with --pytorch cpu|cuda');
+  }
+  // Found before the long part of the run, so a missing torch fails in seconds.
+  const python = ptDevice ? findPython(flags.has('--python') ? [flags.string('--python') as string] : PYTHON_CANDIDATES) : undefined;
+  const ptThreads = flags.has('--pytorch-threads') ? flags.int('--pytorch-threads', 1) : undefined;
   const gpu = await acquireGpu();
   const info = runInfo(gpu);
   const models = flags.list('--models', BENCH_MODELS, BENCH_MODELS) as BenchModel[];
@@ -347,6 +418,20 @@ async function main(): Promise<void> {
       );
     }
   }
+  let pt: PytorchRun | undefined;
+  if (ptDevice && python) {
+    console.log(`\nPyTorch (${python}, --device ${ptDevice}), after ours on the same data …`);
+    pt = runPytorch({
+      python,
+      device: ptDevice,
+      models,
+      batches,
+      data: data.real ? { prefix } : { genes: data.genes },
+      epochs: Math.max(epochs, 5),
+      steps: Math.max(steps, 20),
+      ...(ptThreads !== undefined ? { threads: ptThreads } : {}),
+    });
+  }
   const loadEnd = loadavg();
   console.log(`\n${describeRun(info, loadEnd)}`);
   console.log(`data: ${data.description}${dataNote}\n`);
@@ -358,12 +443,23 @@ async function main(): Promise<void> {
       'writeBuffer and mapped-at-creation bytes); the last column is our GpuExecutor.stats (plan submits; the loss read\'s copy is its host read). ' +
       'An epoch here is: upload the shuffled order, all steps, read the summed loss.\n',
   );
-  console.log(targets(rows, gpu.isSoftware));
+  if (pt) {
+    console.log(
+      `\n## Against PyTorch ${pt.torch}, eager, ${pt.device}\n\n` +
+        `PyTorch: ${pt.epochs} timed epochs and ${pt.steps} timed steps (median) after 3 warm-up steps, same data, models and Adam; ` +
+        `ours as above. A time ratio above 1× means ours is slower. ` +
+        'CPU time is all threads of each process over the epoch (ours: Node and SwiftShader; PyTorch: its intra-op threads); ' +
+        'beside the wall clock it shows how much of an epoch each process waited for the cores.\n',
+    );
+    console.log(pytorchTable(rows, pt));
+    console.log('');
+  }
+  console.log(targets(rows, gpu.isSoftware, pt, ptDevice));
   const json = flags.string('--json');
   if (json !== undefined) {
     writeFileSync(
       json,
-      `${JSON.stringify({ bench: 'train', info, loadAtEnd: loadEnd, data: data.description, epochs, steps, tfjs: tfjs ? { version: tfjs.version, adapter: tfjs.adapterName } : { error: tfjsError }, rows }, null, 2)}\n`,
+      `${JSON.stringify({ bench: 'train', info, loadAtEnd: loadEnd, data: data.description, epochs, steps, tfjs: tfjs ? { version: tfjs.version, adapter: tfjs.adapterName } : { error: tfjsError }, ...(pt ? { pytorch: pt } : {}), rows }, null, 2)}\n`,
     );
   }
   gpu.destroy();

@@ -335,7 +335,10 @@ async function main(): Promise<void> {
   );
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// Run as a script only under its own name: bundled into another program (the
+// device pack's run.mjs), import.meta.url is that program's, which is argv[1].
+const ownName = import.meta.url.endsWith('/generateSynthetic.ts');
+if (ownName && process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   main().catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : e);
     process.exit(1);
