@@ -29,6 +29,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
+import { VariantPolicy, variantModeFrom } from '../src/plan/autotune.ts';
 import { type ExecutorStats } from '../src/plan/gpuExecutor.ts';
 import { T } from '../src/train/classifierPlan.ts';
 import { seededRandom } from '../src/util/random.ts';
@@ -71,8 +72,8 @@ function genesPerSecond(genes: number, seconds: number): number {
   return genes / seconds;
 }
 
-async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: number, epochs: number, steps: number): Promise<{ r: EngineResult; planDispatches: number }> {
-  const t = await buildOurTrainer(gpu, model, data, batch, SEED);
+async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: number, epochs: number, steps: number, variants: VariantPolicy): Promise<{ r: EngineResult; planDispatches: number }> {
+  const t = await buildOurTrainer(gpu, model, data, batch, SEED, undefined, variants);
   try {
     const random = seededRandom(SEED);
     const { exec } = t;
@@ -358,6 +359,8 @@ async function main(): Promise<void> {
   const python = ptDevice ? findPython(flags.has('--python') ? [flags.string('--python') as string] : PYTHON_CANDIDATES) : undefined;
   const ptThreads = flags.has('--pytorch-threads') ? flags.int('--pytorch-threads', 1) : undefined;
   const gpu = await acquireGpu();
+  // GEMM variants as run.ts chooses them (tuned once per adapter, cached).
+  const variants = new VariantPolicy(gpu, { mode: variantModeFrom(undefined), log: (l) => console.error(l) });
   const info = runInfo(gpu);
   const models = flags.list('--models', BENCH_MODELS, BENCH_MODELS) as BenchModel[];
   const batches = flags.ints('--batches', gpu.isSoftware ? [64] : [64, 256]);
@@ -393,7 +396,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const model of models) {
     for (const batch of batches) {
-      const ours = await runOurs(gpu, model, data, batch, epochs, steps);
+      const ours = await runOurs(gpu, model, data, batch, epochs, steps, variants);
       if (ours.r.dispatchesPerStep !== ours.planDispatches) {
         throw new Error(`bench: ${model} ran ${ours.r.dispatchesPerStep} dispatches in a step, its plan has ${ours.planDispatches}`);
       }

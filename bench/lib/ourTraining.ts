@@ -1,4 +1,5 @@
 import { type GpuTarget, HEURISTIC_TARGET } from '../../src/kernels/gemm.ts';
+import type { VariantPolicy } from '../../src/plan/autotune.ts';
 import type { Gpu } from '../../src/gpu/device.ts';
 import { deepChromeModel } from '../../src/models/deepchrome.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
@@ -61,7 +62,16 @@ export interface ModelShape {
   readonly hidden?: readonly number[];
 }
 
-export async function buildOurTrainer(gpu: Gpu, model: BenchModel, data: BenchData, batch: number, seed: number, shape?: Partial<ModelShape>): Promise<OurTrainer> {
+/** `variants` chooses each GEMM's variant as run.ts does (tuned and cached); without it, the heuristic. */
+export async function buildOurTrainer(
+  gpu: Gpu,
+  model: BenchModel,
+  data: BenchData,
+  batch: number,
+  seed: number,
+  shape?: Partial<ModelShape>,
+  variants?: VariantPolicy,
+): Promise<OurTrainer> {
   const steps = Math.ceil(data.train.length / batch);
   const trainOrderLength = steps * batch;
   const bins = data.bins;
@@ -112,7 +122,7 @@ export async function buildOurTrainer(gpu: Gpu, model: BenchModel, data: BenchDa
   }
   // The VAE and classifier plans name their shared tensors alike; each is addressed through its own table.
   const names = model === 'vae' ? V : T;
-  const exec = await GpuExecutor.create(gpu, plan);
+  const exec = await GpuExecutor.create(gpu, plan, variants ? await variants.targetFor(plan) : HEURISTIC_TARGET);
   exec.write(names.features, data.features);
   for (const [name, values] of extraWrites) exec.write(name, values);
   exec.write(PARAMS, initial);
