@@ -112,7 +112,7 @@ async function runOurs(gpu: Gpu, model: BenchModel, data: BenchData, batch: numb
       if (r.gpuMs !== undefined) gpuTimes.push(r.gpuMs);
     }
     return {
-      planDispatches: segmentDispatches(t.plan, 'train'),
+      planDispatches: segmentDispatches(t.plan, 'train', t.target),
       r: {
         parameters: t.parameters,
         stepMs: median(wall),

@@ -27,6 +27,8 @@ export const VAE_LATENT = 10;
 export interface OurTrainer {
   readonly exec: GpuExecutor;
   readonly plan: Plan;
+  /** The GEMM variants the executor was built with, for counting its dispatches. */
+  readonly target: GpuTarget;
   readonly batch: number;
   readonly stepsPerEpoch: number;
   /** Trainable numbers (padding of the flat buffer excluded). */
@@ -122,7 +124,8 @@ export async function buildOurTrainer(
   }
   // The VAE and classifier plans name their shared tensors alike; each is addressed through its own table.
   const names = model === 'vae' ? V : T;
-  const exec = await GpuExecutor.create(gpu, plan, variants ? await variants.targetFor(plan) : HEURISTIC_TARGET);
+  const target = variants ? await variants.targetFor(plan) : HEURISTIC_TARGET;
+  const exec = await GpuExecutor.create(gpu, plan, target);
   exec.write(names.features, data.features);
   for (const [name, values] of extraWrites) exec.write(name, values);
   exec.write(PARAMS, initial);
@@ -132,6 +135,7 @@ export async function buildOurTrainer(
   return {
     exec,
     plan,
+    target,
     batch,
     stepsPerEpoch: steps,
     parameters,
