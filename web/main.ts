@@ -1,0 +1,270 @@
+import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
+import { type Progress, type RunOutcome, type RunSettings, runModel } from '../src/cli/runModel.ts';
+import { blobLines } from '../src/data/blobLines.ts';
+import type { Dataset, Split } from '../src/data/dataset.ts';
+import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
+import { applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
+import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
+import type { Gpu } from '../src/gpu/openDevice.ts';
+import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/charts.ts';
+import { renderSvg } from '../src/plots/render.ts';
+import type { EpochRecord } from '../src/train/trainClassifier.ts';
+
+// The page: the command line's readers, normalisation, plans and training
+// loop, on navigator.gpu, with the files the user drops or picks (or the
+// bundled E003 sample). Everything here is wiring and drawing.
+
+/** Models the page trains (vae-mlp-neighbors needs annotation files a page does not have). */
+const PAGE_MODELS: readonly ModelName[] = ['mlp', 'deepchrome', 'vae-mlp'];
+const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
+const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (el === null) throw new Error(`page: no element #${id}`);
+  return el as T;
+};
+
+interface PickedCell {
+  readonly cell: string;
+  readonly blobs: Map<string, Blob>;
+  readonly files: { readonly split: Split; readonly path: string }[];
+}
+
+let gpu: Promise<Gpu> | undefined;
+let picked: PickedCell | undefined;
+
+function showError(message: string): void {
+  const box = $('error');
+  box.textContent = message;
+  box.hidden = false;
+}
+
+function clearError(): void {
+  $('error').hidden = true;
+  $('error').textContent = '';
+}
+
+/** The DeepChrome split files among the given ones, in the command line's train, valid, test order. */
+function cellFromFiles(files: readonly File[]): PickedCell {
+  const bySplit = new Map<Split, File>();
+  let cell = '';
+  for (const f of files) {
+    const m = SPLIT_NAME.exec(f.name);
+    if (m === null) throw new Error(`${f.name}: cannot tell the split from the name; expected <cell>.{train,valid,test}.csv[.gz] or {train,valid,test}.csv[.gz]`);
+    const split = (m[2] as string).toLowerCase() as Split;
+    if (bySplit.has(split)) throw new Error(`two ${split} files: ${bySplit.get(split)?.name} and ${f.name}; give one cell at a time`);
+    bySplit.set(split, f);
+    cell ||= (m[1] as string).split(/[._]/)[0] || 'cell';
+  }
+  const missing = SPLITS.filter((s) => !bySplit.has(s));
+  if (missing.length > 0) throw new Error(`missing the ${missing.join(' and ')} file${missing.length > 1 ? 's' : ''}: a cell is its train, valid and test files`);
+  const blobs = new Map<string, Blob>();
+  const ordered = SPLITS.map((split) => {
+    const f = bySplit.get(split) as File;
+    blobs.set(f.name, f);
+    return { split, path: f.name };
+  });
+  return { cell, blobs, files: ordered };
+}
+
+async function bundledSample(): Promise<PickedCell> {
+  const index = (await (await fetch('sample/index.json')).json()) as { cell: string; files: string[] };
+  if (index.files.length === 0) throw new Error('this build of the page has no bundled sample (../shared/datasets was missing when it was built): drop your own files');
+  const files = await Promise.all(index.files.map(async (name) => new File([await (await fetch(`sample/${name}`)).blob()], name)));
+  return { ...cellFromFiles(files), cell: index.cell };
+}
+
+function choose(cell: PickedCell): void {
+  picked = cell;
+  $('data-status').textContent = `${cell.cell}: ${cell.files.map((f) => f.path).join(', ')}`;
+  $<HTMLButtonElement>('train').disabled = false;
+}
+
+function numberField(id: string): number {
+  const v = Number($<HTMLInputElement>(id).value);
+  if (!Number.isFinite(v) || v <= 0) throw new Error(`${id}: needs a positive number, got "${$<HTMLInputElement>(id).value}"`);
+  return v;
+}
+
+function settingsFromForm(): RunSettings {
+  const model = $<HTMLSelectElement>('model').value as ModelName;
+  if (!PAGE_MODELS.includes(model)) throw new Error(`model ${model} is not offered on the page`);
+  return {
+    model,
+    trainSize: undefined,
+    epochs: Math.round(numberField('epochs')),
+    vaeEpochs: Math.round(numberField('vae-epochs')),
+    batch: Math.round(numberField('batch')),
+    lr: numberField('lr'),
+    latent: DEFAULTS.latent,
+    beta: DEFAULTS.beta,
+    sigma: DEFAULTS.sigma,
+    neighbors: DEFAULTS.neighbors,
+    k: DEFAULTS.k,
+    seed: Math.round(numberField('seed')),
+    annotation: '',
+    expressionTable: '',
+  };
+}
+
+async function drawCurves(model: string, history: readonly EpochRecord[], bestEpoch?: number): Promise<void> {
+  const loss: LossPoint[] = [];
+  const auroc: LossPoint[] = [];
+  for (const h of history) {
+    loss.push({ epoch: h.epoch, series: 'train', loss: h.trainLoss }, { epoch: h.epoch, series: 'validation', loss: h.valid.loss });
+    auroc.push({ epoch: h.epoch, series: 'validation AUROC', loss: h.valid.auroc });
+  }
+  $('loss-chart').innerHTML = await renderSvg(lossChart(`${model}: loss per epoch`, loss, 'binary cross-entropy', bestEpoch));
+  $('auroc-chart').innerHTML = await renderSvg(lossChart(`${model}: validation AUROC per epoch`, auroc, 'AUROC', bestEpoch));
+}
+
+function download(name: string, data: BlobPart, type: string): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([data], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+interface Finished {
+  readonly ds: Dataset;
+  readonly settings: RunSettings;
+  readonly run: RunOutcome;
+  readonly normalization: NormalizationStats;
+  readonly adapter: string;
+}
+let finished: Finished | undefined;
+
+function metricsJson(f: Finished): string {
+  const r = f.run.result;
+  return `${JSON.stringify(
+    {
+      model: f.settings.model,
+      cell: f.ds.cell,
+      data: { source: f.ds.source, genes: f.ds.genes, bins: f.ds.bins, marks: f.ds.marks },
+      labeledTrainingGenes: f.run.labeledGenes,
+      validGenes: f.run.split.valid.length,
+      testGenes: f.run.split.test.length,
+      config: { ...f.settings, normalize: DEFAULTS.normalize },
+      device: { kind: 'gpu', adapter: f.adapter, where: 'browser (navigator.gpu)', gemm: 'heuristic' },
+      parameters: f.run.parameters,
+      normalization: f.normalization,
+      history: r.history,
+      bestEpoch: r.bestEpoch,
+      valid: r.valid,
+      test: r.test,
+    },
+    null,
+    1,
+  )}\n`;
+}
+
+function predictionsCsv(f: Finished): string {
+  const rows = ['gene_id,label,probability'];
+  f.run.split.test.forEach((g, i) => rows.push(`${f.ds.geneIds[g]},${f.ds.labels[g]},${f.run.result.testProbabilities[i]}`));
+  return `${rows.join('\n')}\n`;
+}
+
+async function train(): Promise<void> {
+  clearError();
+  if (picked === undefined) throw new Error('choose data first: drop files or use the bundled sample');
+  const settings = settingsFromForm();
+  const button = $<HTMLButtonElement>('train');
+  button.disabled = true;
+  $('results').hidden = true;
+  const bar = $<HTMLProgressElement>('progress');
+  const status = $('train-status');
+  try {
+    status.textContent = 'reading the files…';
+    const raw = await readDeepChromeSplits(picked.files, picked.cell, blobLines(picked.blobs));
+    // As on the command line: statistics from the training genes only.
+    const normalization = fitNormalization(raw, DEFAULTS.normalize);
+    const ds = applyNormalization(raw, normalization);
+    const device = await (gpu ??= acquireBrowserGpu());
+    const total = settings.epochs + (settings.model === 'vae-mlp' ? settings.vaeEpochs : 0);
+    let done = 0;
+    bar.max = total;
+    bar.value = 0;
+    const history: EpochRecord[] = [];
+    const progress: Progress = {
+      vaeEpoch: (r, epochs) => {
+        bar.value = ++done;
+        status.textContent = `VAE epoch ${r.epoch}/${epochs}: loss ${r.loss.toFixed(4)}`;
+      },
+      epoch: (model, r, epochs) => {
+        bar.value = ++done;
+        history.push(r);
+        status.textContent = `${model} epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}, validation AUROC ${r.valid.auroc.toFixed(4)}`;
+        void drawCurves(model, history);
+      },
+    };
+    status.textContent = `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
+    const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress);
+    finished = { ds, settings, run, normalization, adapter: device.adapterName };
+    const r = run.result;
+    await drawCurves(settings.model, r.history, r.bestEpoch);
+    const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
+    const n = testLabels.length;
+    $('roc-chart').innerHTML = await renderSvg(rocChart(`${settings.model}: ROC, ${n} test genes`, testLabels, r.testProbabilities, r.test.auroc));
+    $('pr-chart').innerHTML = await renderSvg(prChart(`${settings.model}: precision-recall, ${n} test genes`, testLabels, r.testProbabilities, r.test.aupr));
+    const results = $('results');
+    // Exact values for anyone comparing with the command line (String() round-trips a double).
+    results.dataset.validAuroc = String(r.valid.auroc);
+    results.dataset.testAuroc = String(r.test.auroc);
+    $('summary').textContent =
+      `best epoch ${r.bestEpoch}: validation AUROC ${r.valid.auroc.toFixed(4)}, test AUROC ${r.test.auroc.toFixed(4)}, ` +
+      `test AUPR ${r.test.aupr.toFixed(4)}, accuracy ${r.test.accuracy.toFixed(4)}`;
+    results.hidden = false;
+    status.textContent = `done: ${settings.model} on ${ds.cell}, ${r.history.length} epochs`;
+    document.body.dataset.state = 'trained';
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function guarded(what: () => Promise<void>): () => void {
+  return () => {
+    what().catch((e: unknown) => {
+      showError(e instanceof Error ? e.message : String(e));
+      document.body.dataset.state = 'error';
+    });
+  };
+}
+
+function wire(): void {
+  if ((navigator as Navigator & { gpu?: GPU }).gpu === undefined) {
+    const warn = $('no-webgpu');
+    warn.hidden = false;
+    $<HTMLButtonElement>('train').disabled = true;
+  }
+  $('use-sample').addEventListener('click', guarded(async () => {
+    clearError();
+    choose(await bundledSample());
+  }));
+  const input = $<HTMLInputElement>('files');
+  input.addEventListener('change', guarded(async () => {
+    clearError();
+    choose(cellFromFiles(Array.from(input.files ?? [])));
+  }));
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    guarded(async () => {
+      clearError();
+      choose(cellFromFiles(Array.from(e.dataTransfer?.files ?? [])));
+    })();
+  });
+  $('train').addEventListener('click', guarded(train));
+  $('download-metrics').addEventListener('click', () => finished && download('metrics.json', metricsJson(finished), 'application/json'));
+  $('download-predictions').addEventListener('click', () => finished && download('predictions.csv', predictionsCsv(finished), 'text/csv'));
+  document.body.dataset.state = 'ready';
+}
+
+wire();
