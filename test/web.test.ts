@@ -1,0 +1,103 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDeepChrome } from '../src/data/deepchrome.ts';
+import { SAMPLE_DIR, SAMPLE_FILES, buildWeb } from '../web/build.ts';
+import { type Served, serveDir } from '../web/serve.ts';
+
+// The page in a real browser: Debian's Chromium, headless, WebGPU on
+// SwiftShader, the same software adapter the command line falls back to. One
+// page load trains; its numbers must be the command line's to the last bit.
+
+const CHROMIUM = process.env.SIMPLECHROME_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--no-sandbox'];
+/** Set to write docs/web-screenshot.png (the README's picture) from the trained page. */
+const SCREENSHOT_ENV = 'SIMPLECHROME_WEB_SCREENSHOT';
+const ROOT = join(import.meta.dirname, '..');
+
+const run = promisify(execFile);
+let work: string;
+let served: Served;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  for (const f of SAMPLE_FILES) {
+    if (!existsSync(join(SAMPLE_DIR, f))) throw new Error(`${join(SAMPLE_DIR, f)} is missing: the page test needs the real E003 sample from ../shared/datasets`);
+  }
+  work = mkdtempSync(join(tmpdir(), 'simplechrome-web-'));
+  // esbuild's browser platform refuses node:* imports: a build that succeeds is
+  // the proof that nothing in the page's import graph needs Node.
+  const built = await buildWeb(join(work, 'site'));
+  expect(built.sampleBundled).toBe(true);
+  served = await serveDir(built.dir);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (bash scripts/setup.sh does)`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
+  await page.goto(served.url);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready');
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the web page in headless Chromium', () => {
+  it('bundles no Node built-ins and finds WebGPU', async () => {
+    const bundle = readFileSync(join(work, 'site', 'main.js'), 'utf8');
+    expect(bundle).not.toMatch(/["']node:/);
+    expect(await page.isHidden('#no-webgpu')).toBe(true);
+  });
+
+  it('trains mlp on the bundled E003 sample to the same AUROC as `tsx run.ts --gpu`', async () => {
+    await page.click('#use-sample');
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+    await page.selectOption('#model', 'mlp');
+    await page.fill('#epochs', '2');
+    await page.fill('#seed', '1');
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+    expect(await page.textContent('#error')).toBe('');
+    const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+    if (process.env[SCREENSHOT_ENV]) await page.screenshot({ path: join(ROOT, 'docs', 'web-screenshot.png'), fullPage: true });
+
+    const out = join(work, 'cli-run');
+    const prefix = join(SAMPLE_DIR, 'E003_sample600');
+    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
+    await run(tsx, ['run.ts', '--gpu', '--model', 'mlp', '--epochs', '2', '--seed', '1', '--gemm', 'heuristic', '--data', prefix, '--out', out, '--quiet'], {
+      cwd: ROOT,
+      timeout: 300_000,
+    });
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
+    expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
+    expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
+  }, 600_000);
+
+  it('shows a malformed file\'s error at the same file:line as the command line, and trains nothing', async () => {
+    const dir = join(work, 'bad');
+    mkdirSync(dir);
+    const rows = (gene: string, label: number, bad = false): string =>
+      Array.from({ length: 4 }, (_, b) => `${gene},${b + 1},1,2,${bad && b === 2 ? 'x' : 3},4,5,${label}`).join('\n');
+    writeFileSync(join(dir, 'train.csv'), `${rows('1', 0)}\n${rows('2', 1)}\n`);
+    writeFileSync(join(dir, 'valid.csv'), `${rows('3', 0)}\n${rows('4', 1, true)}\n`);
+    writeFileSync(join(dir, 'test.csv'), `${rows('5', 0)}\n${rows('6', 1)}\n`);
+    const cli = await readDeepChrome(dir).then(
+      () => undefined,
+      (e: unknown) => (e as Error).message,
+    );
+    expect(cli).toMatch(/valid\.csv:7: /);
+
+    await page.setInputFiles('#files', ['train.csv', 'valid.csv', 'test.csv'].map((f) => join(dir, f)));
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 60_000 });
+    expect(await page.textContent('#error')).toBe((cli as string).replace(`${dir}/`, ''));
+    expect(await page.isHidden('#results')).toBe(true);
+  });
+});
