@@ -12,7 +12,7 @@ import {
   mlpSpec,
   vaeSpec,
 } from '../checkpoint/modelSpec.ts';
-import type { ClassifierCheckpoint, RunCheckpoints, VaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
+import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
@@ -69,7 +69,7 @@ export interface Progress {
 
 /** Checkpoints to write as training goes, and checkpoints to continue from. */
 export interface RunHooks {
-  readonly checkpoints?: RunCheckpoints;
+  readonly checkpoints?: CheckpointWriter;
   /** Each gene's neighbours (vae-mlp-neighbors only): neighborSources.ts reads them from disk. */
   readonly neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>;
   readonly resume?: { readonly vae?: VaeCheckpoint; readonly classifier?: ClassifierCheckpoint };
