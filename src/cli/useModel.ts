@@ -23,6 +23,7 @@ import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { usesVae } from './resume.ts';
 import { neighborsFor } from './neighborSources.ts';
+import { predictionsCsv } from './predictionsCsv.ts';
 import { type Device, type RunSettings, executorFor, withNeighbors } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
 import { restoreSettings } from './storedSettings.ts';
@@ -183,9 +184,7 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const p = await predictProbabilities(m, ds, choice.device);
-    const lines = ['gene_id,label,probability'];
-    for (let g = 0; g < ds.genes; g++) lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(p[g] as number).toPrecision(6)}`);
-    await writeOutput(o.out, `${lines.join('\n')}\n`);
+    await writeOutput(o.out, predictionsCsv(ds, Uint32Array.from({ length: ds.genes }, (_, g) => g), p));
     if (!o.quiet) {
       const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
       err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
