@@ -79,6 +79,33 @@ describe('the web page in headless Chromium', () => {
     expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
   }, 600_000);
 
+  it('hands out a checkpoint that `tsx run.ts predict` reads, giving the page\'s probabilities', async () => {
+    const modelDir = join(work, 'page-model');
+    mkdirSync(modelDir);
+    const save = async (button: string, name: string): Promise<string> => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      expect(download.suggestedFilename()).toBe(name);
+      const path = join(modelDir, name);
+      await download.saveAs(path);
+      return path;
+    };
+    await save('#download-model', 'best.safetensors');
+    const pagePredictions = readFileSync(await save('#download-predictions', 'predictions.csv'), 'utf8');
+    const metrics = JSON.parse(readFileSync(await save('#download-metrics', 'metrics.json'), 'utf8')) as { model: string; test: { auroc: number } };
+    expect(metrics.model).toBe('mlp');
+
+    const predicted = join(work, 'predicted.csv');
+    await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['run.ts', 'predict', '--model', modelDir, '--data', join(SAMPLE_DIR, 'E003_sample600'), '--out', predicted, '--gpu', '--quiet'], {
+      cwd: ROOT,
+      timeout: 300_000,
+      env: { ...process.env, SIMPLECHROME_GEMM: 'heuristic' },
+    });
+    const byGene = new Map(readFileSync(predicted, 'utf8').trim().split('\n').slice(1).map((l) => [l.split(',')[0], l] as const));
+    const testRows = pagePredictions.trim().split('\n').slice(1);
+    expect(testRows.length).toBe(200);
+    for (const row of testRows) expect(byGene.get(row.split(',')[0])).toBe(row);
+  }, 600_000);
+
   it('shows a malformed file\'s error at the same file:line as the command line, and trains nothing', async () => {
     const dir = join(work, 'bad');
     mkdirSync(dir);

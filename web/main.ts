@@ -1,4 +1,8 @@
+import type { RunInfo } from '../src/checkpoint/checkpointFormat.ts';
+import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
+import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
+import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
 import { type Progress, type RunOutcome, type RunSettings, runModel } from '../src/cli/runModel.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
@@ -9,6 +13,7 @@ import type { Gpu } from '../src/gpu/openDevice.ts';
 import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/charts.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import type { EpochRecord } from '../src/train/trainClassifier.ts';
+import { jsSha256 } from '../src/util/sha256.ts';
 
 // The page: the command line's readers, normalisation, plans and training
 // loop, on navigator.gpu, with the files the user drops or picks (or the
@@ -133,6 +138,7 @@ interface Finished {
   readonly run: RunOutcome;
   readonly normalization: NormalizationStats;
   readonly adapter: string;
+  readonly checkpoints: MemoryCheckpoints;
 }
 let finished: Finished | undefined;
 
@@ -160,10 +166,15 @@ function metricsJson(f: Finished): string {
   )}\n`;
 }
 
-function predictionsCsv(f: Finished): string {
-  const rows = ['gene_id,label,probability'];
-  f.run.split.test.forEach((g, i) => rows.push(`${f.ds.geneIds[g]},${f.ds.labels[g]},${f.run.result.testProbabilities[i]}`));
-  return `${rows.join('\n')}\n`;
+/** What every checkpoint file carries, as the command line writes it, so `tsx run.ts predict` reads the page's files. */
+function runInfo(raw: Dataset, settings: RunSettings, normalization: NormalizationStats, adapter: string): RunInfo {
+  return {
+    runId: crypto.randomUUID(),
+    modelName: settings.model,
+    settings: { ...settings, trainSize: null, normalize: DEFAULTS.normalize, device: 'gpu', data: raw.source.join(','), adapter },
+    normalization,
+    data: { cell: raw.cell, path: raw.source.join(','), layout: 'deepchrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
+  };
 }
 
 async function train(): Promise<void> {
@@ -200,8 +211,10 @@ async function train(): Promise<void> {
       },
     };
     status.textContent = `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
-    const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress);
-    finished = { ds, settings, run, normalization, adapter: device.adapterName };
+    const checkpoints = new MemoryCheckpoints(runInfo(raw, settings, normalization, device.adapterName), jsSha256);
+    const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints });
+    finished = { ds, settings, run, normalization, adapter: device.adapterName, checkpoints };
+    $('download-vae').hidden = checkpoints.file('vae') === undefined;
     const r = run.result;
     await drawCurves(settings.model, r.history, r.bestEpoch);
     const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
@@ -263,7 +276,15 @@ function wire(): void {
   });
   $('train').addEventListener('click', guarded(train));
   $('download-metrics').addEventListener('click', () => finished && download('metrics.json', metricsJson(finished), 'application/json'));
-  $('download-predictions').addEventListener('click', () => finished && download('predictions.csv', predictionsCsv(finished), 'text/csv'));
+  $('download-predictions').addEventListener('click', () => {
+    if (finished) download('predictions.csv', predictionsCsv(finished.ds, finished.run.split.test, finished.run.result.testProbabilities), 'text/csv');
+  });
+  for (const [id, role] of [['download-model', 'best'], ['download-vae', 'vae']] as const) {
+    $(id).addEventListener('click', () => {
+      const f = finished?.checkpoints.file(role);
+      if (f) download(f.name, f.bytes as Uint8Array<ArrayBuffer>, 'application/octet-stream');
+    });
+  }
   document.body.dataset.state = 'ready';
 }
 
