@@ -49,6 +49,12 @@ export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & 
   readonly expressionTable: string;
 };
 
+/** The run settings among a command line's options, with the neighbour sources given. */
+export function pickRunSettings(o: CliOptions, sources: { readonly annotation: string; readonly expressionTable: string }): RunSettings {
+  const picked = Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, o[k]])) as Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]>;
+  return { ...picked, ...sources };
+}
+
 export interface RunOutcome {
   readonly result: TrainResult;
   readonly spec: ClassifierSpec;
