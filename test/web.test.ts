@@ -104,6 +104,16 @@ describe('the web page in headless Chromium', () => {
     const testRows = pagePredictions.trim().split('\n').slice(1);
     expect(testRows.length).toBe(200);
     for (const row of testRows) expect(byGene.get(row.split(',')[0])).toBe(row);
+
+    // And the page itself predicts with the checkpoint it is given, as `predict` does.
+    await page.setInputFiles('#model-files', join(modelDir, 'best.safetensors'));
+    await page.click('#predict');
+    await page.waitForFunction(() => document.body.dataset.state === 'predicted' || document.body.dataset.state === 'error', undefined, { timeout: 120_000 });
+    expect(await page.textContent('#error')).toBe('');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-predicted')]);
+    const pagePredicted = join(work, 'page-predicted.csv');
+    await download.saveAs(pagePredicted);
+    expect(readFileSync(pagePredicted, 'utf8')).toBe(readFileSync(predicted, 'utf8'));
   }, 600_000);
 
   it('shows a malformed file\'s error at the same file:line as the command line, and trains nothing', async () => {

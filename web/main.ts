@@ -1,15 +1,19 @@
-import type { RunInfo } from '../src/checkpoint/checkpointFormat.ts';
+import { type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
+import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
 import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
-import { type Progress, type RunOutcome, type RunSettings, runModel } from '../src/cli/runModel.ts';
+import { type TrainedModel, predictWith } from '../src/cli/predictWith.ts';
+import { restoreSettings } from '../src/cli/restoreSettings.ts';
+import { type Progress, type RunOutcome, type RunSettings, pickRunSettings, runModel } from '../src/cli/runModel.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
 import type { Gpu } from '../src/gpu/openDevice.ts';
+import { auroc } from '../src/metrics/auroc.ts';
 import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/charts.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import type { EpochRecord } from '../src/train/trainClassifier.ts';
@@ -236,6 +240,53 @@ async function train(): Promise<void> {
   }
 }
 
+/** One checkpoint file the user gave, decoded and verified as `predict` does. */
+async function decoded(files: readonly File[], name: string): Promise<{ file: File; bytes: Uint8Array } | undefined> {
+  const file = files.find((f) => f.name === name);
+  return file === undefined ? undefined : { file, bytes: new Uint8Array(await file.arrayBuffer()) };
+}
+
+/** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for vae-mlp. */
+async function loadedModel(files: readonly File[]): Promise<TrainedModel> {
+  const best = await decoded(files, 'best.safetensors');
+  if (best === undefined) throw new Error(`load best.safetensors (a run directory's, or the page's download); got ${files.map((f) => f.name).join(', ') || 'nothing'}`);
+  const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.file.name), best.file.name, 'best');
+  const modelName = classifier.info.modelName;
+  if (!PAGE_MODELS.includes(modelName as ModelName)) throw new Error(`${best.file.name}: a ${modelName} model needs files the page does not have; use \`npx tsx run.ts predict\``);
+  let vae: VaeCheckpoint | undefined;
+  if (modelName === 'vae-mlp') {
+    const v = await decoded(files, 'vae.safetensors');
+    if (v === undefined) throw new Error(`${best.file.name}: a vae-mlp model needs vae.safetensors from the same run; load both files`);
+    vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);
+    if (vae.info.runId !== classifier.info.runId) throw new Error('best.safetensors and vae.safetensors come from different runs');
+  }
+  const settings = pickRunSettings(restoreSettings(classifier.info.settings, best.file.name), { annotation: '', expressionTable: '' });
+  return { classifier, ...(vae ? { vae } : {}), modelName, settings, normalization: classifier.info.normalization };
+}
+
+let predicted: { readonly ds: Dataset; readonly probabilities: Float32Array } | undefined;
+
+async function predict(): Promise<void> {
+  clearError();
+  if (picked === undefined) throw new Error('choose data first: drop files or use the bundled sample');
+  const model = await loadedModel(Array.from($<HTMLInputElement>('model-files').files ?? []));
+  const raw = await readDeepChromeSplits(picked.files, picked.cell, blobLines(picked.blobs));
+  const c = model.classifier;
+  const want = model.vae ? model.vae.spec.bins : c?.spec.architecture === 'deepchrome' ? c.spec.bins : c?.spec.inputShape[0];
+  if (raw.bins !== want || raw.marks.length !== model.normalization.marks.length) {
+    throw new Error(`${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model takes ${want} × ${model.normalization.marks.length}`);
+  }
+  // With the training cell's statistics, as `predict` does.
+  const ds = applyNormalization(raw, model.normalization);
+  const device = await (gpu ??= acquireBrowserGpu());
+  const probabilities = await predictWith(model, ds, { kind: 'gpu', gpu: device });
+  predicted = { ds, probabilities };
+  $('predict-status').textContent =
+    `${model.modelName} trained on ${c?.info.data.cell} predicted ${ds.genes} genes of ${ds.cell}; AUROC against their labels ${auroc(ds.labels, probabilities).toFixed(4)}`;
+  $('download-predicted').hidden = false;
+  document.body.dataset.state = 'predicted';
+}
+
 function guarded(what: () => Promise<void>): () => void {
   return () => {
     what().catch((e: unknown) => {
@@ -275,6 +326,10 @@ function wire(): void {
     })();
   });
   $('train').addEventListener('click', guarded(train));
+  $('predict').addEventListener('click', guarded(predict));
+  $('download-predicted').addEventListener('click', () => {
+    if (predicted) download('predictions.csv', predictionsCsv(predicted.ds, Uint32Array.from({ length: predicted.ds.genes }, (_, g) => g), predicted.probabilities), 'text/csv');
+  });
   $('download-metrics').addEventListener('click', () => finished && download('metrics.json', metricsJson(finished), 'application/json'));
   $('download-predictions').addEventListener('click', () => {
     if (finished) download('predictions.csv', predictionsCsv(finished.ds, finished.run.split.test, finished.run.result.testProbabilities), 'text/csv');
