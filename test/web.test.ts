@@ -116,6 +116,26 @@ describe('the web page in headless Chromium', () => {
     expect(readFileSync(pagePredicted, 'utf8')).toBe(readFileSync(predicted, 'utf8'));
   }, 600_000);
 
+  it('reads the AttentiveChrome layout the user picks (gzip) and trains to the command line\'s AUROC', async () => {
+    const dir = join(SAMPLE_DIR, '..', 'raw_deepdiff_attentivechrome_sample');
+    await page.setInputFiles('#files', ['train', 'valid', 'test', 'expr'].map((s) => join(dir, `Cell2.${s}.csv.gz`)));
+    await page.waitForFunction(() => /AttentiveChrome layout/.test(document.getElementById('data-status')?.textContent ?? ''));
+    await page.fill('#epochs', '1');
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+    expect(await page.textContent('#error')).toBe('');
+    const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+
+    const out = join(work, 'cli-cell2');
+    await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['run.ts', '--gpu', '--model', 'mlp', '--epochs', '1', '--seed', '1', '--gemm', 'heuristic', '--data', join(dir, 'Cell2'), '--out', out, '--quiet'], {
+      cwd: ROOT,
+      timeout: 300_000,
+    });
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
+    expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
+    expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
+  }, 600_000);
+
   it('shows a malformed file\'s error at the same file:line as the command line, and trains nothing', async () => {
     const dir = join(work, 'bad');
     mkdirSync(dir);
@@ -136,5 +156,21 @@ describe('the web page in headless Chromium', () => {
     await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 60_000 });
     expect(await page.textContent('#error')).toBe((cli as string).replace(`${dir}/`, ''));
     expect(await page.isHidden('#results')).toBe(true);
+  });
+
+  it('says so, and how to turn it on, in a browser without WebGPU', async () => {
+    const context = await browser.newContext();
+    try {
+      // Hiding navigator.gpu is what a browser without WebGPU (or with it turned off) shows a page.
+      await context.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }));
+      const bare = await context.newPage();
+      await bare.goto(served.url);
+      await bare.waitForFunction(() => document.body.dataset.state === 'ready');
+      expect(await bare.isVisible('#no-webgpu')).toBe(true);
+      expect(await bare.textContent('#no-webgpu')).toMatch(/no WebGPU[\s\S]*--enable-unsafe-webgpu/);
+      expect(await bare.isDisabled('#train')).toBe(true);
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { restoreSettings } from '../src/cli/restoreSettings.ts';
 import { type Progress, type RunOutcome, type RunSettings, pickRunSettings, runModel } from '../src/cli/runModel.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
+import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
@@ -27,6 +28,7 @@ import { jsSha256 } from '../src/util/sha256.ts';
 const PAGE_MODELS: readonly ModelName[] = ['mlp', 'deepchrome', 'vae-mlp'];
 const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
 const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
+const EXPR_NAME = /^(.*?)[._-]?expr\.csv(\.gz)?$/i;
 
 const $ = <T extends HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -38,6 +40,15 @@ interface PickedCell {
   readonly cell: string;
   readonly blobs: Map<string, Blob>;
   readonly files: { readonly split: Split; readonly path: string }[];
+  /** The AttentiveChrome layout's expression file; absent for the DeepChrome layout. */
+  readonly expr?: string;
+}
+
+/** The chosen cell read by the command line's reader for its layout. */
+function readPicked(p: PickedCell): Promise<Dataset> {
+  const lines = blobLines(p.blobs);
+  if (p.expr !== undefined) return readAttentiveChromeSplits({ cell: p.cell, files: p.files, expr: p.expr }, {}, lines);
+  return readDeepChromeSplits(p.files, p.cell, lines);
 }
 
 let gpu: Promise<Gpu> | undefined;
@@ -54,13 +65,22 @@ function clearError(): void {
   $('error').textContent = '';
 }
 
-/** The DeepChrome split files among the given ones, in the command line's train, valid, test order. */
+/** The split files among the given ones, in the command line's train, valid, test order, and an
+ * AttentiveChrome expression file if one is among them. */
 function cellFromFiles(files: readonly File[]): PickedCell {
   const bySplit = new Map<Split, File>();
   let cell = '';
+  let expr: File | undefined;
   for (const f of files) {
+    if (EXPR_NAME.test(f.name)) {
+      if (expr !== undefined) throw new Error(`two expression files: ${expr.name} and ${f.name}; give one cell at a time`);
+      expr = f;
+      continue;
+    }
     const m = SPLIT_NAME.exec(f.name);
-    if (m === null) throw new Error(`${f.name}: cannot tell the split from the name; expected <cell>.{train,valid,test}.csv[.gz] or {train,valid,test}.csv[.gz]`);
+    if (m === null) {
+      throw new Error(`${f.name}: cannot tell the split from the name; expected <cell>.{train,valid,test}.csv[.gz] (with <cell>.expr.csv[.gz] for the AttentiveChrome layout) or {train,valid,test}.csv[.gz]`);
+    }
     const split = (m[2] as string).toLowerCase() as Split;
     if (bySplit.has(split)) throw new Error(`two ${split} files: ${bySplit.get(split)?.name} and ${f.name}; give one cell at a time`);
     bySplit.set(split, f);
@@ -74,7 +94,9 @@ function cellFromFiles(files: readonly File[]): PickedCell {
     blobs.set(f.name, f);
     return { split, path: f.name };
   });
-  return { cell, blobs, files: ordered };
+  if (expr === undefined) return { cell, blobs, files: ordered };
+  blobs.set(expr.name, expr);
+  return { cell, blobs, files: ordered, expr: expr.name };
 }
 
 async function bundledSample(): Promise<PickedCell> {
@@ -86,7 +108,8 @@ async function bundledSample(): Promise<PickedCell> {
 
 function choose(cell: PickedCell): void {
   picked = cell;
-  $('data-status').textContent = `${cell.cell}: ${cell.files.map((f) => f.path).join(', ')}`;
+  const layout = cell.expr === undefined ? 'DeepChrome layout' : `AttentiveChrome layout, labels from ${cell.expr}`;
+  $('data-status').textContent = `${cell.cell} (${layout}): ${cell.files.map((f) => f.path).join(', ')}`;
   $<HTMLButtonElement>('train').disabled = false;
 }
 
@@ -177,7 +200,7 @@ function runInfo(raw: Dataset, settings: RunSettings, normalization: Normalizati
     modelName: settings.model,
     settings: { ...settings, trainSize: null, normalize: DEFAULTS.normalize, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
-    data: { cell: raw.cell, path: raw.source.join(','), layout: 'deepchrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
+    data: { cell: raw.cell, path: raw.source.join(','), layout: picked?.expr === undefined ? 'deepchrome' : 'attentivechrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
   };
 }
 
@@ -192,7 +215,7 @@ async function train(): Promise<void> {
   const status = $('train-status');
   try {
     status.textContent = 'reading the files…';
-    const raw = await readDeepChromeSplits(picked.files, picked.cell, blobLines(picked.blobs));
+    const raw = await readPicked(picked);
     // As on the command line: statistics from the training genes only.
     const normalization = fitNormalization(raw, DEFAULTS.normalize);
     const ds = applyNormalization(raw, normalization);
@@ -270,7 +293,7 @@ async function predict(): Promise<void> {
   clearError();
   if (picked === undefined) throw new Error('choose data first: drop files or use the bundled sample');
   const model = await loadedModel(Array.from($<HTMLInputElement>('model-files').files ?? []));
-  const raw = await readDeepChromeSplits(picked.files, picked.cell, blobLines(picked.blobs));
+  const raw = await readPicked(picked);
   const c = model.classifier;
   const want = model.vae ? model.vae.spec.bins : c?.spec.architecture === 'deepchrome' ? c.spec.bins : c?.spec.inputShape[0];
   if (raw.bins !== want || raw.marks.length !== model.normalization.marks.length) {
