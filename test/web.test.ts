@@ -25,6 +25,14 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 
+/** `tsx run.ts --gpu` with the page's settings (mlp, seed 1, the heuristic GEMM variants the page uses); its metrics.json. */
+async function cliTraining(data: string, epochs: number, outName: string): Promise<{ valid: { auroc: number }; test: { auroc: number } }> {
+  const out = join(work, outName);
+  const args = ['run.ts', '--gpu', '--model', 'mlp', '--epochs', String(epochs), '--seed', '1', '--gemm', 'heuristic', '--data', data, '--out', out, '--quiet'];
+  await run(join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, timeout: 300_000 });
+  return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
+}
+
 beforeAll(async () => {
   for (const f of SAMPLE_FILES) {
     if (!existsSync(join(SAMPLE_DIR, f))) throw new Error(`${join(SAMPLE_DIR, f)} is missing: the page test needs the real E003 sample from ../shared/datasets`);
@@ -67,14 +75,7 @@ describe('the web page in headless Chromium', () => {
     const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
     if (process.env[SCREENSHOT_ENV]) await page.screenshot({ path: join(ROOT, 'docs', 'web-screenshot.png'), fullPage: true });
 
-    const out = join(work, 'cli-run');
-    const prefix = join(SAMPLE_DIR, 'E003_sample600');
-    const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-    await run(tsx, ['run.ts', '--gpu', '--model', 'mlp', '--epochs', '2', '--seed', '1', '--gemm', 'heuristic', '--data', prefix, '--out', out, '--quiet'], {
-      cwd: ROOT,
-      timeout: 300_000,
-    });
-    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
+    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 2, 'cli-run');
     expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
     expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
   }, 600_000);
@@ -126,12 +127,7 @@ describe('the web page in headless Chromium', () => {
     expect(await page.textContent('#error')).toBe('');
     const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
 
-    const out = join(work, 'cli-cell2');
-    await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['run.ts', '--gpu', '--model', 'mlp', '--epochs', '1', '--seed', '1', '--gemm', 'heuristic', '--data', join(dir, 'Cell2'), '--out', out, '--quiet'], {
-      cwd: ROOT,
-      timeout: 300_000,
-    });
-    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
+    const metrics = await cliTraining(join(dir, 'Cell2'), 1, 'cli-cell2');
     expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
     expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
   }, 600_000);
