@@ -33,6 +33,16 @@ async function cliTraining(data: string, epochs: number, outName: string): Promi
   return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
 }
 
+/** Trains the chosen model on the page's chosen data with seed 1; the exact AUROCs the page shows. */
+async function trainOnPage(epochs: number): Promise<Record<string, string | undefined>> {
+  await page.fill('#epochs', String(epochs));
+  await page.fill('#seed', '1');
+  await page.click('#train');
+  await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+  expect(await page.textContent('#error')).toBe('');
+  return page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+}
+
 beforeAll(async () => {
   for (const f of SAMPLE_FILES) {
     if (!existsSync(join(SAMPLE_DIR, f))) throw new Error(`${join(SAMPLE_DIR, f)} is missing: the page test needs the real E003 sample from ../shared/datasets`);
@@ -67,12 +77,7 @@ describe('the web page in headless Chromium', () => {
     await page.click('#use-sample');
     await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
     await page.selectOption('#model', 'mlp');
-    await page.fill('#epochs', '2');
-    await page.fill('#seed', '1');
-    await page.click('#train');
-    await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
-    expect(await page.textContent('#error')).toBe('');
-    const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+    const shown = await trainOnPage(2);
     if (process.env[SCREENSHOT_ENV]) await page.screenshot({ path: join(ROOT, 'docs', 'web-screenshot.png'), fullPage: true });
 
     const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 2, 'cli-run');
@@ -121,11 +126,7 @@ describe('the web page in headless Chromium', () => {
     const dir = join(SAMPLE_DIR, '..', 'raw_deepdiff_attentivechrome_sample');
     await page.setInputFiles('#files', ['train', 'valid', 'test', 'expr'].map((s) => join(dir, `Cell2.${s}.csv.gz`)));
     await page.waitForFunction(() => /AttentiveChrome layout/.test(document.getElementById('data-status')?.textContent ?? ''));
-    await page.fill('#epochs', '1');
-    await page.click('#train');
-    await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
-    expect(await page.textContent('#error')).toBe('');
-    const shown = await page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+    const shown = await trainOnPage(1);
 
     const metrics = await cliTraining(join(dir, 'Cell2'), 1, 'cli-cell2');
     expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
