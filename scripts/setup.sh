@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One-time set-up on Debian/Ubuntu, with or without a GPU: the Vulkan loader
 # and the SwiftShader software driver (used only when no hardware adapter is
-# found), Node.js when missing, and the npm dependencies.
+# found), Debian's Chromium (the browser the web page's test drives headless;
+# nothing downloads a browser at npm install time), Node.js when missing, and
+# the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 [ -e /usr/lib/chromium/vk_swiftshader_icd.json ] || need_apt+=(chromium-common)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need_apt+=(libvulkan1)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 

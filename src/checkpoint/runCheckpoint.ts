@@ -1,152 +1,22 @@
 import { basename, join } from 'node:path';
-import { type NormalizationStats, parseNormalization } from '../data/normalize.ts';
-import type { VaeModel } from '../models/vae.ts';
-import { ADAM_M, ADAM_V, PARAMS, type ParameterStore } from '../nn/parameters.ts';
-import type { Executor } from '../plan/executor.ts';
-import { type ClassifierPlan, type Model, T } from '../train/classifierPlan.ts';
-import type { EpochRecord } from '../train/trainClassifier.ts';
-import type { VaeEpochRecord } from '../train/trainVae.ts';
-import { V, type VaePlan } from '../train/vaePlan.ts';
 import {
-  type ClassifierSpec,
-  type VaeSpec,
-  buildClassifier,
-  buildVae,
-  checkClassifierSpec,
-  checkVaeSpec,
-} from './modelSpec.ts';
-import { CheckpointError, type NamedTensor, type SafetensorsFile, readSafetensors, writeSafetensors } from './safetensors.ts';
+  CheckpointWriter,
+  type ClassifierCheckpoint,
+  FILES,
+  type Role,
+  type RunInfo,
+  type VaeCheckpoint,
+  classifierCheckpointFrom,
+  vaeCheckpointFrom,
+} from './checkpointFormat.ts';
+import { type NamedTensor, readSafetensors, writeSafetensors } from './safetensors.ts';
 
-// The checkpoint files of one run directory, all safetensors:
-//   best.safetensors   the classifier at its best validation epoch: weights only
-//   last.safetensors   the classifier after its latest finished epoch, with what
-//                      resuming needs: weights, "adam.m.<name>", "adam.v.<name>",
-//                      "best.<name>" (the best epoch's weights, kept on the device)
-//   vae.safetensors    the VAE of the vae-* models after its latest finished
-//                      epoch: weights and Adam moments (encode and predict use the weights)
-// Every file's __metadata__ carries the run (settings, normalization, data
-// fingerprint, model sizes) so any one of them is enough to use the model.
+// The checkpoint files of one run directory (the format: checkpointFormat.ts).
 
-export const FORMAT = 'simplechrome-checkpoint-1';
-export const FILES = { best: 'best.safetensors', last: 'last.safetensors', vae: 'vae.safetensors' } as const;
-export type Role = keyof typeof FILES;
-
-export const WEIGHT_LAYOUT =
-  'float32, little-endian. Dense "<layer>.weight" is [in, out] (y = x·W + b; PyTorch Linear stores [out, in]: transpose). ' +
-  'Conv1d "<layer>.weight" is [kernel, in, out] over channels-last input [bins, channels] (PyTorch Conv1d: [out, in, kernel]). ' +
-  'Transposed conv "<layer>.weight" is [kernel, out, in]. Biases are [out].';
-
-export interface DataInfo {
-  readonly cell: string;
-  readonly path: string;
-  readonly layout: string;
-  readonly genes: number;
-  readonly bins: number;
-  readonly marks: readonly string[];
-  /** datasetFingerprint of the data as read, before normalization. */
-  readonly fingerprint: string;
-}
-
-/** What every file of one run shares. `settings` is the command line's, as JSON. */
-export interface RunInfo {
-  readonly runId: string;
-  readonly modelName: string;
-  readonly settings: Readonly<Record<string, unknown>>;
-  readonly normalization: NormalizationStats;
-  readonly data: DataInfo;
-  /** The GEMM variant of every kernel that ran on the GPU (problem key → variant), read
-   * when each file is written (the plans are built after the run starts); a resumed run
-   * pins them so it ends exactly as an uninterrupted one would. */
-  readonly gemmVariants?: () => Readonly<Record<string, string>>;
-}
-
-export interface ClassifierState {
-  /** Epochs finished. */
-  readonly epoch: number;
-  /** The GPU step counter (Adam's t; dropout masks are keyed on it). */
-  readonly step: number;
-  /** State of the host generator that shuffles each epoch, after this epoch's shuffle. */
-  readonly rng: number;
-  readonly bestEpoch: number;
-  readonly bestAuroc: number;
-  readonly history: readonly EpochRecord[];
-}
-
-export interface VaeState {
-  readonly epoch: number;
-  readonly step: number;
-  readonly rng: number;
-  readonly history: readonly VaeEpochRecord[];
-}
-
-export interface ClassifierCheckpoint {
-  readonly file: string;
-  readonly role: 'best' | 'last';
-  readonly info: RunInfo;
-  readonly spec: ClassifierSpec;
-  readonly model: Model;
-  readonly state: ClassifierState;
-  /** Flat buffers in the model's layout (padding zero). */
-  readonly params: Float32Array;
-  readonly adamM?: Float32Array;
-  readonly adamV?: Float32Array;
-  readonly best?: Float32Array;
-}
-
-export interface VaeCheckpoint {
-  readonly file: string;
-  readonly info: RunInfo;
-  readonly spec: VaeSpec;
-  readonly model: VaeModel;
-  readonly state: VaeState;
-  readonly params: Float32Array;
-  readonly adamM: Float32Array;
-  readonly adamV: Float32Array;
-}
-
-function toF32(a: ArrayLike<number>): Float32Array {
-  return a instanceof Float32Array ? a : Float32Array.from(a);
-}
-
-/** One named tensor per parameter, cut out of a flat buffer. */
-export function flatToTensors(store: ParameterStore, flat: ArrayLike<number>, prefix = ''): NamedTensor[] {
-  const f = toF32(flat);
-  return store.parameters.map((p) => ({ name: `${prefix}${p.name}`, shape: p.shape, data: f.slice(p.offset, p.offset + p.size) }));
-}
-
-/** The flat buffer from one named tensor per parameter; names the file, the tensor and both shapes when they differ. */
-export function tensorsToFlat(store: ParameterStore, file: SafetensorsFile, path: string, prefix = ''): Float32Array {
-  const out = new Float32Array(store.total);
-  for (const p of store.parameters) {
-    const name = `${prefix}${p.name}`;
-    const t = file.tensors.get(name);
-    if (!t) throw new CheckpointError(path, `no tensor "${name}" (the model has it)`);
-    if (t.dtype !== 'F32') throw new CheckpointError(path, `tensor "${name}" is ${t.dtype}, expected F32`);
-    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      throw new CheckpointError(path, `tensor "${name}" has shape [${t.shape.join(', ')}], the model expects [${p.shape.join(', ')}]`);
-    }
-    out.set(t.data, p.offset);
-  }
-  return out;
-}
-
-function commonMetadata(info: RunInfo, role: Role, spec: ClassifierSpec | VaeSpec): Record<string, string> {
-  return {
-    format: FORMAT,
-    role,
-    run_id: info.runId,
-    model_name: info.modelName,
-    model: JSON.stringify(spec),
-    settings: JSON.stringify(info.settings),
-    normalization: JSON.stringify(info.normalization),
-    data: JSON.stringify(info.data),
-    layout: WEIGHT_LAYOUT,
-    gemm_variants: JSON.stringify(info.gemmVariants?.() ?? {}),
-  };
-}
+export * from './checkpointFormat.ts';
 
 /** Writes the checkpoint files of one run directory as training goes. */
-export class RunCheckpoints {
+export class RunCheckpoints extends CheckpointWriter {
   /** The newest checkpoint this run can continue from, for messages when it stops. */
   latest: { readonly file: string; readonly phase: 'VAE' | 'classifier'; readonly epoch: number } | undefined;
 
@@ -155,8 +25,10 @@ export class RunCheckpoints {
 
   constructor(
     private directory: string,
-    readonly info: RunInfo,
-  ) {}
+    info: RunInfo,
+  ) {
+    super(info);
+  }
 
   get dir(): string {
     return this.directory;
@@ -172,166 +44,20 @@ export class RunCheckpoints {
     return join(this.directory, FILES[role]);
   }
 
-  /** After each VAE epoch: weights, moments and counters of the VAE. */
-  async saveVae(exec: Executor, vp: VaePlan, spec: VaeSpec, state: VaeState): Promise<void> {
-    const store = vp.model.store;
-    const [params, m, v, step] = [await exec.read(PARAMS), await exec.read(ADAM_M), await exec.read(ADAM_V), await exec.read(V.step)];
-    if ((step[0] as number) !== state.step) throw new Error(`vae checkpoint: step counter ${step[0]} on the device, ${state.step} expected`);
-    await writeSafetensors(
-      this.path('vae'),
-      [...flatToTensors(store, params), ...flatToTensors(store, m, 'adam.m.'), ...flatToTensors(store, v, 'adam.v.')],
-      {
-        ...commonMetadata(this.info, 'vae', spec),
-        epoch: String(state.epoch),
-        step: String(state.step),
-        rng_state: String(state.rng),
-        history: JSON.stringify(state.history),
-      },
-    );
-    this.latest = { file: this.path('vae'), phase: 'VAE', epoch: state.epoch };
-    this.onSaved?.();
+  protected put(role: Role, tensors: readonly NamedTensor[], metadata: Readonly<Record<string, string>>): Promise<void> {
+    return writeSafetensors(this.path(role), tensors, metadata);
   }
 
-  /** After each classifier epoch: last.safetensors, and best.safetensors when this epoch is the new best. */
-  async saveClassifier(exec: Executor, cp: ClassifierPlan, spec: ClassifierSpec, state: ClassifierState, improved: boolean): Promise<void> {
-    const store = cp.model.store;
-    const params = await exec.read(PARAMS);
-    const best = await exec.read(T.best);
-    const m = await exec.read(ADAM_M);
-    const v = await exec.read(ADAM_V);
-    const step = await exec.read(T.step);
-    if ((step[0] as number) !== state.step) throw new Error(`classifier checkpoint: step counter ${step[0]} on the device, ${state.step} expected`);
-    const meta = {
-      epoch: String(state.epoch),
-      step: String(state.step),
-      rng_state: String(state.rng),
-      best_epoch: String(state.bestEpoch),
-      best_valid_auroc: String(state.bestAuroc),
-      history: JSON.stringify(state.history),
-    };
-    // best first: a crash between the two writes leaves a last.safetensors
-    // whose best epoch is never newer than best.safetensors.
-    if (improved) await writeSafetensors(this.path('best'), flatToTensors(store, best), { ...commonMetadata(this.info, 'best', spec), ...meta });
-    await writeSafetensors(
-      this.path('last'),
-      [
-        ...flatToTensors(store, params),
-        ...flatToTensors(store, m, 'adam.m.'),
-        ...flatToTensors(store, v, 'adam.v.'),
-        ...flatToTensors(store, best, 'best.'),
-      ],
-      { ...commonMetadata(this.info, 'last', spec), ...meta },
-    );
-    this.latest = { file: this.path('last'), phase: 'classifier', epoch: state.epoch };
+  protected saved(role: 'vae' | 'last', phase: 'VAE' | 'classifier', epoch: number): void {
+    this.latest = { file: this.path(role), phase, epoch };
     this.onSaved?.();
-  }
-}
-
-/** Reads the metadata every file carries; `path` names the file in errors. */
-function readInfo(file: SafetensorsFile, path: string, role: Role): { info: RunInfo; spec: unknown } {
-  const fail = (what: string): never => {
-    throw new CheckpointError(path, what);
-  };
-  const meta = file.metadata;
-  if (meta.format !== FORMAT) fail(`format is ${JSON.stringify(meta.format)}, expected "${FORMAT}" (not a simplechrome checkpoint?)`);
-  if (meta.role !== role) fail(`holds a "${meta.role}" checkpoint, expected "${role}"`);
-  const json = (key: string): unknown => {
-    const text = meta[key];
-    if (text === undefined) return fail(`metadata has no "${key}"`);
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      return fail(`metadata "${key}" is not JSON (${(e as Error).message})`);
-    }
-  };
-  const settings = json('settings');
-  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) fail('metadata "settings" is not an object');
-  const data = json('data') as DataInfo;
-  if (typeof data !== 'object' || data === null || typeof data.fingerprint !== 'string' || typeof data.cell !== 'string') fail('metadata "data" is incomplete');
-  const normalization = parseNormalization(meta.normalization ?? '', `${path} (normalization)`);
-  if (typeof meta.run_id !== 'string' || typeof meta.model_name !== 'string') fail('metadata has no run_id or model_name');
-  // Older checkpoints (and CPU runs) have no GEMM variants: the resumed run then chooses afresh.
-  const variants = meta.gemm_variants === undefined ? {} : json('gemm_variants');
-  if (typeof variants !== 'object' || variants === null || Array.isArray(variants)) fail('metadata "gemm_variants" is not an object');
-  const gemmVariants = Object.fromEntries(Object.entries(variants as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-  return {
-    info: {
-      runId: meta.run_id as string,
-      modelName: meta.model_name as string,
-      settings: settings as Record<string, unknown>,
-      normalization,
-      data,
-      gemmVariants: () => gemmVariants,
-    },
-    spec: json('model'),
-  };
-}
-
-function counter(file: SafetensorsFile, path: string, key: string): number {
-  const v = file.metadata[key];
-  const n = Number(v);
-  if (v === undefined || !/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new CheckpointError(path, `metadata "${key}" is ${JSON.stringify(v)}, expected a non-negative integer`);
-  return n;
-}
-
-function history<T>(file: SafetensorsFile, path: string): T[] {
-  try {
-    const h = JSON.parse(file.metadata.history ?? '') as unknown;
-    if (!Array.isArray(h)) throw new Error('not a list');
-    return h as T[];
-  } catch (e) {
-    throw new CheckpointError(path, `metadata "history" is not a JSON list (${(e as Error).message})`);
   }
 }
 
 export async function readClassifierCheckpoint(path: string, role: 'best' | 'last'): Promise<ClassifierCheckpoint> {
-  const file = await readSafetensors(path);
-  const { info, spec: rawSpec } = readInfo(file, path, role);
-  const spec = checkClassifierSpec(rawSpec, (what) => {
-    throw new CheckpointError(path, what);
-  });
-  const model = buildClassifier(spec);
-  const bestAuroc = Number(file.metadata.best_valid_auroc);
-  const state: ClassifierState = {
-    epoch: counter(file, path, 'epoch'),
-    step: counter(file, path, 'step'),
-    rng: counter(file, path, 'rng_state'),
-    bestEpoch: counter(file, path, 'best_epoch'),
-    bestAuroc: Number.isNaN(bestAuroc) ? Number.NEGATIVE_INFINITY : bestAuroc,
-    history: history<EpochRecord>(file, path),
-  };
-  const store = model.store;
-  const base = { file: path, role, info, spec, model, state, params: tensorsToFlat(store, file, path) };
-  if (role === 'best') return base;
-  return {
-    ...base,
-    adamM: tensorsToFlat(store, file, path, 'adam.m.'),
-    adamV: tensorsToFlat(store, file, path, 'adam.v.'),
-    best: tensorsToFlat(store, file, path, 'best.'),
-  };
+  return classifierCheckpointFrom(await readSafetensors(path), path, role);
 }
 
 export async function readVaeCheckpoint(path: string): Promise<VaeCheckpoint> {
-  const file = await readSafetensors(path);
-  const { info, spec: rawSpec } = readInfo(file, path, 'vae');
-  const spec = checkVaeSpec(rawSpec, (what) => {
-    throw new CheckpointError(path, what);
-  });
-  const model = buildVae(spec);
-  const store = model.store;
-  return {
-    file: path,
-    info,
-    spec,
-    model,
-    state: {
-      epoch: counter(file, path, 'epoch'),
-      step: counter(file, path, 'step'),
-      rng: counter(file, path, 'rng_state'),
-      history: history<VaeEpochRecord>(file, path),
-    },
-    params: tensorsToFlat(store, file, path),
-    adamM: tensorsToFlat(store, file, path, 'adam.m.'),
-    adamV: tensorsToFlat(store, file, path, 'adam.v.'),
-  };
+  return vaeCheckpointFrom(await readSafetensors(path), path);
 }

@@ -1,5 +1,5 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
-import { type VariantMode, parseVariantMode } from '../plan/autotune.ts';
+import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default

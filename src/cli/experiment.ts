@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
+import { neighborsFor } from './neighborSources.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
 import type { CliOptions, ModelName } from './args.ts';
@@ -76,7 +77,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             let p = latentCache.get(key);
             if (!p) latentCache.set(key, (p = make()));
             return p;
-          });
+          }, { neighbors: neighborsFor });
           const row: Row = {
             model,
             size,

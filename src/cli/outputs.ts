@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { predictionsCsv } from './predictionsCsv.ts';
 
 // What a run leaves behind for plotting and reloading: metrics.json (the
 // whole record) and predictions.csv (one row per test gene). Both are written
@@ -16,9 +17,7 @@ export async function writeRunFiles(
 ): Promise<void> {
   await mkdir(out, { recursive: true });
   await writeFileAtomically(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  const lines = ['gene_id,label,probability'];
-  testGenes.forEach((g, i) => lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(probabilities[i] as number).toPrecision(6)}`));
-  await writeFileAtomically(join(out, 'predictions.csv'), `${lines.join('\n')}\n`);
+  await writeFileAtomically(join(out, 'predictions.csv'), predictionsCsv(ds, testGenes, probabilities));
 }
 
 /** A plain-text table with aligned columns. */

@@ -1,9 +1,7 @@
 import { HEURISTIC_TARGET } from '../kernels/gemm.ts';
 import type { VariantPolicy } from '../plan/autotune.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { readExpressionTable } from '../data/expressionTable.ts';
-import { readGeneAnnotation } from '../data/geneAnnotation.ts';
-import { type Neighbors, functionalNeighbors, spatialNeighbors } from '../data/neighbors.ts';
+import type { Neighbors } from '../data/neighbors.ts';
 import type { Gpu } from '../gpu/device.ts';
 import {
   type ClassifierSpec,
@@ -14,7 +12,7 @@ import {
   mlpSpec,
   vaeSpec,
 } from '../checkpoint/modelSpec.ts';
-import type { ClassifierCheckpoint, RunCheckpoints, VaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
+import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
@@ -51,6 +49,12 @@ export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & 
   readonly expressionTable: string;
 };
 
+/** The run settings among a command line's options, with the neighbour sources given. */
+export function pickRunSettings(o: CliOptions, sources: { readonly annotation: string; readonly expressionTable: string }): RunSettings {
+  const picked = Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, o[k]])) as Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]>;
+  return { ...picked, ...sources };
+}
+
 export interface RunOutcome {
   readonly result: TrainResult;
   readonly spec: ClassifierSpec;
@@ -71,7 +75,9 @@ export interface Progress {
 
 /** Checkpoints to write as training goes, and checkpoints to continue from. */
 export interface RunHooks {
-  readonly checkpoints?: RunCheckpoints;
+  readonly checkpoints?: CheckpointWriter;
+  /** Each gene's neighbours (vae-mlp-neighbors only): neighborSources.ts reads them from disk. */
+  readonly neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>;
   readonly resume?: { readonly vae?: VaeCheckpoint; readonly classifier?: ClassifierCheckpoint };
 }
 
@@ -133,11 +139,6 @@ export async function trainVaeLatents(
   }
 }
 
-export async function neighborsFor(ds: Dataset, s: RunSettings): Promise<Neighbors> {
-  if (s.neighbors === 'spatial') return spatialNeighbors(ds.geneIds, await readGeneAnnotation(s.annotation), s.k);
-  return functionalNeighbors(ds.geneIds, await readExpressionTable(s.expressionTable), { k: s.k, targetCell: ds.cell });
-}
-
 /** Each gene's latent followed by its neighbours' (zeros where a neighbour is padding). */
 export function withNeighbors(latents: Float32Array, Z: number, n: Neighbors): Float32Array {
   const genes = latents.length / Z;
@@ -191,7 +192,8 @@ export async function runModel(
     features = vae.latents;
     let width = s.latent;
     if (s.model === 'vae-mlp-neighbors') {
-      const n = await neighborsFor(ds, s);
+      if (!hooks.neighbors) throw new Error(`${s.model}: no source of neighbour genes was given`);
+      const n = await hooks.neighbors(ds, s);
       features = withNeighbors(vae.latents, s.latent, n);
       width = s.latent * (1 + n.width);
       neighborInfo = { kind: n.kind, k: n.k, unmatched: n.unmatched.length };

@@ -5,7 +5,7 @@ import { applyNormalization, fitNormalization, type NormalizationStats } from '.
 import type { CliOptions } from './args.ts';
 import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
-import { type Progress, RUN_SETTING_KEYS, type RunSettings } from './runModel.ts';
+import { type Progress, type RunSettings, pickRunSettings } from './runModel.ts';
 
 // What the train and experiment commands share: settings from flags, the
 // progress lines on stderr, and loading plus normalising the chosen data.
@@ -15,8 +15,7 @@ export const err = (line: string): void => {
 };
 
 export function settingsOf(o: CliOptions): RunSettings {
-  const picked = Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, o[k]])) as Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]>;
-  return { ...picked, annotation: DEFAULT_ANNOTATION, expressionTable: DEFAULT_EXPRESSION_TABLE };
+  return pickRunSettings(o, { annotation: DEFAULT_ANNOTATION, expressionTable: DEFAULT_EXPRESSION_TABLE });
 }
 
 export function progressPrinter(quiet: boolean): Progress {

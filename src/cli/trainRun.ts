@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { FILES, type RunInfo, RunCheckpoints } from '../checkpoint/runCheckpoint.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu } from '../gpu/device.ts';
+import { neighborsFor } from './neighborSources.ts';
 import { writeRunPlots } from '../plots/runPlots.ts';
 import { TrainingDivergedError } from '../train/trainClassifier.ts';
 import { WriteFailedError } from '../util/writeFailure.ts';
@@ -206,6 +207,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     try {
       run = await runModel(ds, settings, choice.device, overrides.progress ?? progressPrinter(o.quiet), undefined, {
         checkpoints: cps,
+        neighbors: neighborsFor,
         ...(resume ? { resume: { ...(resume.vae ? { vae: resume.vae } : {}), ...(resume.classifier ? { classifier: resume.classifier } : {}) } } : {}),
       });
     } catch (e) {

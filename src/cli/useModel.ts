@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
 import {
   type ClassifierCheckpoint,
   FILES,
@@ -10,19 +9,17 @@ import {
   readVaeCheckpoint,
 } from '../checkpoint/runCheckpoint.ts';
 import { encodeSafetensors, writeFileAtomically } from '../checkpoint/safetensors.ts';
-import { sigmoid } from '../cpu/activation.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { type NormalizationStats, applyNormalization } from '../data/normalize.ts';
 import { auroc } from '../metrics/auroc.ts';
-import { buildClassifierPlan } from '../train/classifierPlan.ts';
-import { initialise, predictLogits } from '../train/trainClassifier.ts';
-import { encodeAll, initialiseVae } from '../train/trainVae.ts';
-import { buildVaePlan } from '../train/vaePlan.ts';
 import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { usesVae } from './resume.ts';
-import { type Device, type RunSettings, executorFor, neighborsFor, withNeighbors } from './runModel.ts';
+import { neighborsFor } from './neighborSources.ts';
+import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
+import { predictionsCsv } from './predictionsCsv.ts';
+import type { Device, RunSettings } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
 import { restoreSettings } from './storedSettings.ts';
 import { deviceFor } from './trainRun.ts';
@@ -33,13 +30,8 @@ import { deviceFor } from './trainRun.ts';
 // and goes through the same plans training used: the VAE plan's encode
 // segment, the classifier plan's predict segment.
 
-export interface ModelDirectory {
+export interface ModelDirectory extends TrainedModel {
   readonly dir: string;
-  readonly classifier?: ClassifierCheckpoint;
-  readonly vae?: VaeCheckpoint;
-  readonly modelName: string;
-  readonly settings: RunSettings;
-  readonly normalization: NormalizationStats;
   readonly trainedOn: string;
 }
 
@@ -95,61 +87,9 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
   return applyNormalization(raw, m.normalization);
 }
 
-async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSettings, device: Device): Promise<Float32Array> {
-  const batch = Math.min(s.batch, ds.genes);
-  const vp = buildVaePlan(vae.model, {
-    genes: ds.genes,
-    batch,
-    encodeBatch: Math.min(256, ds.genes),
-    trainOrderLength: batch,
-    beta: s.beta,
-    sigma: s.sigma,
-    optimizer: { lr: s.lr },
-    seed: s.seed,
-  });
-  const exec = await executorFor(device, vp.plan);
-  try {
-    initialiseVae(exec, vp, ds.features, vae.params);
-    return await encodeAll(exec, vp);
-  } finally {
-    exec.destroy?.();
-  }
-}
-
-function inputBins(spec: ClassifierSpec): number | undefined {
-  if (spec.architecture === 'deepchrome') return spec.bins;
-  return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
-}
-
 /** Probabilities for every gene of `ds` (already normalised), in dataset order. */
-export async function predictProbabilities(m: ModelDirectory, ds: Dataset, device: Device): Promise<Float32Array> {
-  const c = m.classifier as ClassifierCheckpoint;
-  const s = m.settings;
-  let features = ds.features;
-  if (m.vae) {
-    features = await latentMeans(ds, m.vae, s, device);
-    if (m.modelName === 'vae-mlp-neighbors') features = withNeighbors(features, s.latent, await neighborsFor(ds, s));
-  }
-  const width = features.length / ds.genes;
-  const expected = c.model.inputShape.reduce((a, b) => a * b, 1);
-  if (width !== expected) throw new Error(`${c.file}: the classifier takes ${expected} features per gene, ${ds.cell} gives ${width}`);
-  const batch = Math.min(s.batch, ds.genes);
-  const cp = buildClassifierPlan(c.model, {
-    genes: ds.genes,
-    batch,
-    predictBatch: Math.min(256, ds.genes),
-    trainOrderLength: batch,
-    optimizer: { lr: s.lr },
-    seed: s.seed,
-  });
-  const exec = await executorFor(device, cp.plan);
-  try {
-    const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
-    initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
-    return Float32Array.from(await predictLogits(exec, cp, all), sigmoid);
-  } finally {
-    exec.destroy?.();
-  }
+export function predictProbabilities(m: ModelDirectory, ds: Dataset, device: Device): Promise<Float32Array> {
+  return predictWith(m, ds, device, neighborsFor);
 }
 
 async function writeOutput(out: string | undefined, text: string): Promise<void> {
@@ -182,9 +122,7 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const p = await predictProbabilities(m, ds, choice.device);
-    const lines = ['gene_id,label,probability'];
-    for (let g = 0; g < ds.genes; g++) lines.push(`${ds.geneIds[g]},${ds.labels[g]},${(p[g] as number).toPrecision(6)}`);
-    await writeOutput(o.out, `${lines.join('\n')}\n`);
+    await writeOutput(o.out, predictionsCsv(ds, Uint32Array.from({ length: ds.genes }, (_, g) => g), p));
     if (!o.quiet) {
       const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
       err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);

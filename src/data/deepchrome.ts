@@ -5,9 +5,8 @@
 // whatever the first gene has (100 in DeepChrome); every gene must match it.
 
 import { basename, join } from 'node:path';
-import { DataError, MARKS, repeatsNote, type Dataset, type Split } from './dataset.ts';
-import { GeneRowTable } from './geneRows.ts';
-import { FieldKey, type LineCursor, quote } from './lineCursor.ts';
+import { DataError, type Dataset } from './dataset.ts';
+import { readDeepChromeSplits } from './deepchromeRows.ts';
 import { readLines } from './lineReader.ts';
 import {
   cellNameFrom,
@@ -36,15 +35,12 @@ export interface DeepChromeOptions {
   readonly cell?: string;
 }
 
-/** Bytes of the shortest realistic row, "1,1,0,0,0,0,0,0\n" + a few digits of gene id: rows ≤ bytes / this. */
-const MIN_ROW_BYTES = 20;
-
-export const DEEPCHROME_COLUMNS: readonly string[] = ['GeneID', 'BinID', ...MARKS, 'label'];
-
 export interface ResolvedSplits {
   readonly cell: string;
   readonly files: readonly SplitFile[];
 }
+
+export { DEEPCHROME_COLUMNS } from './deepchromeRows.ts';
 
 export async function readDeepChrome(source: DeepChromeSource, opts: DeepChromeOptions = {}): Promise<Dataset> {
   const resolved = await resolveDeepChrome(source);
@@ -52,54 +48,8 @@ export async function readDeepChrome(source: DeepChromeSource, opts: DeepChromeO
 }
 
 /** Reads the given split files (in the given order) into one Dataset. */
-export async function readDeepChromeFiles(files: readonly SplitFile[], cell: string): Promise<Dataset> {
-  const table = new GeneRowTable(MARKS.length);
-  for (const f of files) await readDeepChromeFile(f.path, f.split, table);
-  const r = table.result();
-  return {
-    cell,
-    genes: table.genes,
-    bins: r.bins,
-    marks: MARKS,
-    features: r.features,
-    labels: r.labels,
-    split: r.split,
-    geneIds: table.geneIds,
-    source: files.map((f) => f.path),
-
-    ...(table.droppedRepeats.length > 0 ? { notes: repeatsNote(table.droppedRepeats) } : {}),
-  };
-}
-
-async function readDeepChromeFile(path: string, split: Split, table: GeneRowTable): Promise<void> {
-  table.startFile(path, split);
-  const key = new FieldKey();
-  const id = (): string => key.text();
-  await readLines(path, (cur: LineCursor) => {
-    cur.columns = 8;
-    cur.columnNames = DEEPCHROME_COLUMNS;
-    if (cur.lineNo === 1 && looksLikeHeader(cur.lineText())) {
-      cur.fail(`this looks like a header line (${quote(cur.lineText())}); DeepChrome files have none, every line is gene,bin,5 counts,label: remove it`);
-    }
-    const changed = cur.keyField(key);
-    const bin = cur.integer();
-    const o = table.row(cur, changed, id, bin);
-    const f = table.features;
-    f[o] = cur.count();
-    f[o + 1] = cur.count();
-    f[o + 2] = cur.count();
-    f[o + 3] = cur.count();
-    f[o + 4] = cur.count();
-    table.label(cur, cur.label());
-    cur.finish();
-  }, { onOpen: (bytes) => table.reserve(Math.ceil(bytes / MIN_ROW_BYTES)) });
-  table.endFile();
-}
-
-/** A first line whose bin or count columns hold words, not numbers. */
-function looksLikeHeader(line: string): boolean {
-  const fields = line.split(',').slice(1);
-  return fields.length > 0 && fields.every((f) => !/^\s*[+-]?[\d.]/.test(f)) && fields.some((f) => /[A-Za-z]/.test(f));
+export function readDeepChromeFiles(files: readonly SplitFile[], cell: string): Promise<Dataset> {
+  return readDeepChromeSplits(files, cell, readLines);
 }
 
 /** Finds the split files of a DeepChrome source (see DeepChromeSource). */

@@ -18,15 +18,27 @@ const FAST_DIGITS = 15;
 const POW10: readonly number[] = Array.from({ length: FAST_DIGITS + 1 }, (_, i) => 10 ** i);
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NOT_FINITE = /^[+-]?(nan|inf|infinity)$/i;
+/** Bytes per String.fromCharCode call: far below any engine's argument limit. */
+const LATIN1_SLICE = 8192;
+
+/** Bytes [start, end) as Latin-1 text: one character per byte, whatever the byte
+ * (plain Uint8Array, so the same parser runs on a page's Blob chunks). */
+export function latin1(buf: Uint8Array, start: number, end: number): string {
+  let s = '';
+  for (let i = start; i < end; i += LATIN1_SLICE) {
+    s += String.fromCharCode.apply(null, buf.subarray(i, Math.min(end, i + LATIN1_SLICE)) as unknown as number[]);
+  }
+  return s;
+}
 
 /** The last seen value of a key field (a gene id), kept as bytes so that
  * the many rows of one gene are recognised without making a string each. */
 export class FieldKey {
-  private bytes: Buffer = Buffer.alloc(64);
+  private bytes: Uint8Array = new Uint8Array(64);
   private length = -1;
   private str: string | undefined;
 
-  matches(buf: Buffer, start: number, end: number): boolean {
+  matches(buf: Uint8Array, start: number, end: number): boolean {
     const n = end - start;
     if (n !== this.length) return false;
     const b = this.bytes;
@@ -34,16 +46,16 @@ export class FieldKey {
     return true;
   }
 
-  set(buf: Buffer, start: number, end: number): void {
+  set(buf: Uint8Array, start: number, end: number): void {
     const n = end - start;
-    if (n > this.bytes.length) this.bytes = Buffer.alloc(Math.max(n, this.bytes.length * 2));
-    buf.copy(this.bytes, 0, start, end);
+    if (n > this.bytes.length) this.bytes = new Uint8Array(Math.max(n, this.bytes.length * 2));
+    this.bytes.set(buf.subarray(start, end));
     this.length = n;
     this.str = undefined;
   }
 
   text(): string {
-    const s = this.str ?? this.bytes.toString('latin1', 0, this.length);
+    const s = this.str ?? latin1(this.bytes, 0, this.length);
     this.str = s;
     return s;
   }
@@ -58,7 +70,7 @@ export class LineCursor {
   columnNames: readonly string[] = [];
   /** A failing line with tabs and no commas is reported as a tab-separated file (comma-separated layouts). */
   diagnoseTabs = true;
-  private buf: Buffer = Buffer.alloc(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
   private end = 0;
   private start = 0;
@@ -67,7 +79,7 @@ export class LineCursor {
 
   constructor(readonly file: string) {}
 
-  reset(buf: Buffer, start: number, end: number): void {
+  reset(buf: Uint8Array, start: number, end: number): void {
     this.buf = buf;
     this.start = start;
     this.pos = start;
@@ -91,7 +103,7 @@ export class LineCursor {
 
   /** The whole current line (for sniffing headers and for messages). */
   lineText(): string {
-    return this.buf.toString('latin1', this.start, this.end);
+    return latin1(this.buf, this.start, this.end);
   }
 
   /** Field values of the current line as strings (headers only; slow). */
@@ -167,7 +179,7 @@ export class LineCursor {
   /** The field as a string. */
   text(): string {
     const e = this.fieldEnd();
-    const s = this.buf.toString('latin1', this.fieldStart, e);
+    const s = latin1(this.buf, this.fieldStart, e);
     this.advance(e);
     return s;
   }
@@ -198,13 +210,13 @@ export class LineCursor {
     let u = e - 1;
     while (u >= s && buf[u] !== UNDERSCORE) u--;
     if (u < s || u === e - 1 || u === s) {
-      this.fail(`${this.column(this.field)}: expected GENE_bin (e.g. ENSG00000130749_ZC3H4_1), found ${quote(buf.toString('latin1', s, e))}`);
+      this.fail(`${this.column(this.field)}: expected GENE_bin (e.g. ENSG00000130749_ZC3H4_1), found ${quote(latin1(buf, s, e))}`);
     }
     let bin = 0;
     for (let i = u + 1; i < e; i++) {
       const d = (buf[i] as number) - 48;
       if (d < 0 || d > 9 || i - u > 9) {
-        this.fail(`${this.column(this.field)}: bin number after the last "_" is not a positive integer in ${quote(buf.toString('latin1', s, e))}`);
+        this.fail(`${this.column(this.field)}: bin number after the last "_" is not a positive integer in ${quote(latin1(buf, s, e))}`);
       }
       bin = bin * 10 + d;
     }
@@ -235,7 +247,7 @@ export class LineCursor {
       const c = this.buf[i] as number;
       if (c < 0x21 || c > 0x7e) {
         const what = c === 0x20 ? 'a space' : c === TAB ? 'a tab' : `the byte 0x${c.toString(16).padStart(2, '0')}, which is not printable ASCII`;
-        this.fail(`${this.column(this.field)}: gene id ${quote(this.buf.toString('latin1', s, e))} contains ${what} (character ${i - s + 1})`);
+        this.fail(`${this.column(this.field)}: gene id ${quote(latin1(this.buf, s, e))} contains ${what} (character ${i - s + 1})`);
       }
     }
     key.set(this.buf, s, e);
@@ -261,7 +273,7 @@ export class LineCursor {
 
   private fieldText(): string {
     const e = Math.min(this.pos - 1, this.end);
-    return this.buf.toString('latin1', this.fieldStart, e);
+    return latin1(this.buf, this.fieldStart, e);
   }
 
   /** Moves past the field ending at `i` (a comma or the end of the line). */
@@ -277,7 +289,7 @@ export class LineCursor {
   private slowNumber(): number {
     const end = this.fieldEnd();
     const [from, to] = this.trimmed(this.fieldStart, end);
-    const s = this.buf.toString('latin1', from, to);
+    const s = latin1(this.buf, from, to);
     this.advance(end);
     if (DECIMAL.test(s)) {
       const v = Number(s);

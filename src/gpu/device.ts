@@ -1,36 +1,20 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { GpuUnavailableError, openDevice, type Gpu } from './openDevice.ts';
 
-// Getting a WebGPU device, the same way in a browser and in Node. In Node we
-// load Dawn through the `webgpu` package; when the machine has no hardware
-// Vulkan/Metal/D3D12 adapter we fall back to SwiftShader, the software Vulkan
-// driver that Debian ships in chromium-common, and say so.
+export { GpuUnavailableError, type Gpu } from './openDevice.ts';
+
+// Getting a WebGPU device in Node: Dawn through the `webgpu` package; when the
+// machine has no hardware Vulkan/Metal/D3D12 adapter we fall back to
+// SwiftShader, the software Vulkan driver that Debian ships in chromium-common,
+// and say so. (A page gets its device from navigator.gpu: browserGpu.ts.)
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
-
-export interface Gpu {
-  readonly device: GPUDevice;
-  readonly adapter: GPUAdapter;
-  /** Human-readable adapter name, e.g. "NVIDIA H200 (vulkan)" or "SwiftShader Device (vulkan, software)". */
-  readonly adapterName: string;
-  readonly isSoftware: boolean;
-  readonly hasTimestamps: boolean;
-  /** Resolves when the device is lost (or destroyed); `lostReason` is set from then on. */
-  readonly lost: Promise<GPUDeviceLostInfo>;
-  lostReason: string | undefined;
-  /** Errors raised outside any error scope; `checked` throws on the next call when this is non-empty. */
-  readonly uncapturedErrors: string[];
-  destroy(): void;
-}
 
 export interface GpuOptions {
   /** 'software' forces SwiftShader even when hardware exists (tests that must match CI). */
   readonly adapter?: 'auto' | 'software';
   readonly log?: (line: string) => void;
-}
-
-export class GpuUnavailableError extends Error {
-  override name = 'GpuUnavailableError';
 }
 
 const INSTALL_HINT =
@@ -94,28 +78,8 @@ async function dawnGpu(): Promise<GpuFactory> {
   return instance;
 }
 
-function describe(adapter: GPUAdapter, software: boolean): string {
-  const info = adapter.info;
-  const name = info.description || info.device || info.architecture || info.vendor || 'unknown adapter';
-  const backend = software ? 'software' : info.vendor || 'hardware';
-  return `${name} (${backend})`;
-}
-
-function isSoftwareAdapter(adapter: GPUAdapter): boolean {
-  const info = adapter.info;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return text.includes('swiftshader') || text.includes('llvmpipe') || text.includes('lavapipe') ||
-    (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-}
-
 async function findAdapter(opts: GpuOptions): Promise<{ adapter: GPUAdapter; fellBack: boolean }> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const browserGpu = (globalThis as { navigator?: { gpu?: GpuFactory } }).navigator?.gpu;
-  if (browserGpu && typeof process === 'undefined') {
-    const adapter = await browserGpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new GpuUnavailableError('navigator.gpu returned no adapter: WebGPU is not usable in this browser.');
-    return { adapter, fellBack: false };
-  }
   const forced = opts.adapter === 'software';
   if (!forced && mayHaveHardwareAdapter()) {
     const adapter = await (await dawnGpu()).requestAdapter({ powerPreference: 'high-performance' });
@@ -135,47 +99,7 @@ async function findAdapter(opts: GpuOptions): Promise<{ adapter: GPUAdapter; fel
   return { adapter, fellBack: true };
 }
 
-/** Raises every limit the kernels can use to what the adapter offers. */
-function requiredLimits(adapter: GPUAdapter): Record<string, number> {
-  const a = adapter.limits;
-  return {
-    maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
-    maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
-    maxBufferSize: a.maxBufferSize,
-    maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
-    maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
-    maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
-    maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
-  };
-}
-
 export async function acquireGpu(opts: GpuOptions = {}): Promise<Gpu> {
   const { adapter, fellBack } = await findAdapter(opts);
-  const hasTimestamps = adapter.features.has('timestamp-query');
-  const device = await adapter.requestDevice({
-    label: 'simplechrome',
-    requiredLimits: requiredLimits(adapter),
-    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
-  });
-  const software = fellBack || isSoftwareAdapter(adapter);
-  const gpu: Gpu = {
-    device,
-    adapter,
-    adapterName: describe(adapter, software),
-    isSoftware: software,
-    hasTimestamps,
-    lost: device.lost,
-    lostReason: undefined,
-    uncapturedErrors: [],
-    destroy: () => device.destroy(),
-  };
-  // Everything the engine does runs inside error scopes; this catches what
-  // slips past them (e.g. a caller using the device directly) so it still fails loudly.
-  device.addEventListener('uncapturederror', (ev) => {
-    gpu.uncapturedErrors.push((ev as GPUUncapturedErrorEvent).error.message);
-  });
-  void device.lost.then((info) => {
-    gpu.lostReason = `${info.reason}: ${info.message}`;
-  });
-  return gpu;
+  return openDevice(adapter, fellBack);
 }

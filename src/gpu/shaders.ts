@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { wgsl } from 'wgsl-preprocessor/wgsl-preprocessor.js';
+import { readShaderFile, shaderLocation } from './shaderFiles.ts';
 
 // Kernel families live one per file in shaders/. Variants (transposes,
 // fused epilogues) are selected with wgsl-preprocessor's #if/#elif/#else,
 // written in the .wgsl file as `#if NAME`; numbers that only size things are
 // WGSL override constants, set at pipeline creation.
 
-const SHADER_DIR = fileURLToPath(new URL('../../shaders/', import.meta.url));
 const sources = new Map<string, string>();
 // WGSL has no includes; shared helpers (activations, the RNG) are pasted in
 // with `#include "name"` (shaders/name.wgsl) before preprocessing.
@@ -16,11 +14,8 @@ const INCLUDE = /^#include[ \t]+"([A-Za-z0-9_/]+)"[ \t]*$/gm;
 export function shaderSource(shader: string): string {
   let src = sources.get(shader);
   if (src === undefined) {
-    try {
-      src = readFileSync(`${SHADER_DIR}${shader}.wgsl`, 'utf8');
-    } catch {
-      throw new Error(`shader "${shader}": no file ${SHADER_DIR}${shader}.wgsl`);
-    }
+    src = readShaderFile(shader);
+    if (src === undefined) throw new Error(`shader "${shader}": no file ${shaderLocation(shader)}`);
     src = src.replace(INCLUDE, (_line, file: string) => shaderSource(file));
     sources.set(shader, src);
   }

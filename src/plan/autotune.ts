@@ -17,6 +17,7 @@ import { uniformArray } from '../util/random.ts';
 import { GpuExecutor } from './gpuExecutor.ts';
 import type { Plan } from './plan.ts';
 import { singleKernelPlan } from './singleKernel.ts';
+import type { VariantMode } from './variantMode.ts';
 
 // Which GEMM variant runs is decided per device by measurement: the first plan
 // built on an adapter times every variant of each GEMM it holds (the kernel
@@ -25,24 +26,9 @@ import { singleKernelPlan } from './singleKernel.ts';
 // later run starts at once. A forced variant (for tests, benches and bug
 // reports) or the deterministic heuristic replace the timing.
 
-/** 'tune': measure (or read the cache); 'heuristic': no timing; a variant: that one everywhere. */
-export type VariantMode = 'tune' | 'heuristic' | GemmVariant;
-
-export const VARIANT_ENV = 'SIMPLECHROME_GEMM';
 export const VARIANT_CACHE_ENV = 'SIMPLECHROME_CACHE_DIR';
 
-export function parseVariantMode(value: string, where: string): VariantMode {
-  if (value === 'tune' || value === 'heuristic' || isGemmVariant(value)) return value;
-  throw new Error(`${where}: GEMM variant must be tune, heuristic or one of ${GEMM_VARIANTS.join(', ')}; got ${JSON.stringify(value)}`);
-}
-
-/** The mode asked for: the flag if given, else $SIMPLECHROME_GEMM, else tune. */
-export function variantModeFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): VariantMode {
-  if (flag !== undefined) return parseVariantMode(flag, '--gemm');
-  const fromEnv = env[VARIANT_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') return parseVariantMode(fromEnv, `$${VARIANT_ENV}`);
-  return 'tune';
-}
+export { VARIANT_ENV, type VariantMode, parseVariantMode, variantModeFrom } from './variantMode.ts';
 
 export function defaultVariantCacheFile(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env[VARIANT_CACHE_ENV] || join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'simplechrome');

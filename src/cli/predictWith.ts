@@ -1,0 +1,88 @@
+import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
+import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
+import { sigmoid } from '../cpu/activation.ts';
+import type { Dataset } from '../data/dataset.ts';
+import type { Neighbors } from '../data/neighbors.ts';
+import type { NormalizationStats } from '../data/normalize.ts';
+import { buildClassifierPlan } from '../train/classifierPlan.ts';
+import { initialise, predictLogits } from '../train/trainClassifier.ts';
+import { encodeAll, initialiseVae } from '../train/trainVae.ts';
+import { buildVaePlan } from '../train/vaePlan.ts';
+import { type Device, type RunSettings, executorFor, withNeighbors } from './runModel.ts';
+
+// A trained model's probabilities for a cell: what `predict` computes, apart
+// from reading the model from disk, so that a page predicts the same way.
+
+/** A trained classifier (and its VAE for the vae-* models), as read from its checkpoints. */
+export interface TrainedModel {
+  readonly classifier?: ClassifierCheckpoint;
+  readonly vae?: VaeCheckpoint;
+  readonly modelName: string;
+  readonly settings: RunSettings;
+  readonly normalization: NormalizationStats;
+}
+
+export async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSettings, device: Device): Promise<Float32Array> {
+  const batch = Math.min(s.batch, ds.genes);
+  const vp = buildVaePlan(vae.model, {
+    genes: ds.genes,
+    batch,
+    encodeBatch: Math.min(256, ds.genes),
+    trainOrderLength: batch,
+    beta: s.beta,
+    sigma: s.sigma,
+    optimizer: { lr: s.lr },
+    seed: s.seed,
+  });
+  const exec = await executorFor(device, vp.plan);
+  try {
+    initialiseVae(exec, vp, ds.features, vae.params);
+    return await encodeAll(exec, vp);
+  } finally {
+    exec.destroy?.();
+  }
+}
+
+export function inputBins(spec: ClassifierSpec): number | undefined {
+  if (spec.architecture === 'deepchrome') return spec.bins;
+  return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
+}
+
+/** Probabilities for every gene of `ds` (already normalised), in dataset order; `neighbors` serves vae-mlp-neighbors. */
+export async function predictWith(
+  m: TrainedModel,
+  ds: Dataset,
+  device: Device,
+  neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>,
+): Promise<Float32Array> {
+  const c = m.classifier as ClassifierCheckpoint;
+  const s = m.settings;
+  let features = ds.features;
+  if (m.vae) {
+    features = await latentMeans(ds, m.vae, s, device);
+    if (m.modelName === 'vae-mlp-neighbors') {
+      if (!neighbors) throw new Error(`${m.modelName}: no source of neighbour genes was given`);
+      features = withNeighbors(features, s.latent, await neighbors(ds, s));
+    }
+  }
+  const width = features.length / ds.genes;
+  const expected = c.model.inputShape.reduce((a, b) => a * b, 1);
+  if (width !== expected) throw new Error(`${c.file}: the classifier takes ${expected} features per gene, ${ds.cell} gives ${width}`);
+  const batch = Math.min(s.batch, ds.genes);
+  const cp = buildClassifierPlan(c.model, {
+    genes: ds.genes,
+    batch,
+    predictBatch: Math.min(256, ds.genes),
+    trainOrderLength: batch,
+    optimizer: { lr: s.lr },
+    seed: s.seed,
+  });
+  const exec = await executorFor(device, cp.plan);
+  try {
+    const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
+    initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
+    return Float32Array.from(await predictLogits(exec, cp, all), sigmoid);
+  } finally {
+    exec.destroy?.();
+  }
+}

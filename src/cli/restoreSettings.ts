@@ -1,0 +1,56 @@
+import { type CliOptions, parseArgs, UsageError } from './args.ts';
+import type { RunSettings } from './runModel.ts';
+
+// Reading a checkpoint's stored command line back into options, free of Node
+// built-ins so that a page reads a checkpoint as the command line does.
+
+export type StoredSettings = Omit<RunSettings, 'trainSize'> & {
+  /** null for all training genes (JSON has no undefined). */
+  readonly trainSize: number | null;
+  readonly normalize: CliOptions['normalize'];
+  readonly device: CliOptions['device'];
+  /** Absolute path of the data the run read. */
+  readonly data: string;
+};
+
+/** The flag each resumable setting comes from. */
+export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
+  model: '--model',
+  trainSize: '--train-size',
+  epochs: '--epochs',
+  vaeEpochs: '--vae-epochs',
+  batch: '--batch',
+  lr: '--lr',
+  latent: '--latent',
+  beta: '--beta',
+  sigma: '--sigma',
+  neighbors: '--neighbors',
+  k: '--k',
+  seed: '--seed',
+  normalize: '--normalize',
+  device: '--gpu/--cpu',
+  data: '--data',
+  out: '--out',
+};
+
+/** Parses stored settings back into options; `file` names the checkpoint in errors. */
+export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
+  const s = raw as Partial<Record<keyof StoredSettings, unknown>>;
+  const argv: string[] = [];
+  // Every stored setting that is a plain `--flag=value`; trainSize and device are spelled differently below.
+  const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
+  for (const [key, flag] of flags) {
+    const v = s[key];
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
+    argv.push(`${flag}=${String(v)}`);
+  }
+  argv.push(`--train-size=${s.trainSize === null || s.trainSize === undefined ? 'all' : String(s.trainSize)}`);
+  if (s.device !== 'gpu' && s.device !== 'cpu') throw new Error(`${file}: stored settings have device ${JSON.stringify(s.device)}`);
+  argv.push(`--${s.device}`);
+  try {
+    return { ...parseArgs(argv), explicit: [] };
+  } catch (e) {
+    if (e instanceof UsageError) throw new Error(`${file}: stored settings are invalid: ${e.message}`);
+    throw e;
+  }
+}
