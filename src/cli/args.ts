@@ -1,12 +1,14 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
+import { MODEL_NAMES, type ModelName } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/autotune.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
 // silently taken.
 
-export const MODELS = ['mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors'] as const;
-export type ModelName = (typeof MODELS)[number];
+/** The registry's names (src/models/registry.ts): the only models --model and --models accept. */
+export const MODELS = MODEL_NAMES;
+export type { ModelName };
 
 export class UsageError extends Error {
   override name = 'UsageError';

@@ -1,4 +1,5 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
+import { usesNeighbors, usesVae } from '../models/registry.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // Which flags apply to which command. A flag that the chosen command would
@@ -27,7 +28,6 @@ const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> =
   seed: 'it runs seeds 1..N of --seeds',
 };
 
-const isVae = (m: ModelName): boolean => m === 'vae-mlp' || m === 'vae-mlp-neighbors';
 const flagOf = (key: keyof CliOptions): string => FLAG[key] ?? `--${key}`;
 
 /** Throws a UsageError for the first flag the command line gave that its command does not use. */
@@ -62,12 +62,12 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)`);
     }
   }
-  if (!models.some(isVae)) {
+  if (!models.some(usesVae)) {
     for (const key of given(VAE_SETTINGS)) {
       throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
     }
   }
-  if (!models.includes('vae-mlp-neighbors')) {
+  if (!models.some(usesNeighbors)) {
     for (const key of given(NEIGHBOR_SETTINGS)) {
       throw new UsageError(`${flagOf(key)} applies to the vae-mlp-neighbors model only; ${what} uses no neighbours`);
     }

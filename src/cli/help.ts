@@ -1,3 +1,8 @@
+import { LOGREG_L2_GRID } from '../models/logreg.ts';
+import { MODEL_NAMES, MODEL_REGISTRY } from '../models/registry.ts';
+
+const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
+
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
 usage: tsx run.ts [options]                       train one model (checkpoints, metrics, plots in --out)
@@ -26,7 +31,10 @@ data
                         statistics from the training genes only)
 
 model and training
-  --model NAME          mlp | deepchrome | vae-mlp | vae-mlp-neighbors  (default deepchrome)
+  --model NAME          ${MODEL_NAMES.join(' | ')}  (default deepchrome)
+${MODEL_LINES}
+                        logreg tries the L2 penalties ${LOGREG_L2_GRID.join(', ')} (on the weights, not the bias)
+                        and keeps the one with the best validation AUROC (metrics.json records all)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
   --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
   --vae-epochs N        VAE epochs for the vae-* models (default 30)
@@ -75,7 +83,7 @@ using a trained model (DIR is a run's --out directory)
 
 experiment (SimpleChrome's small-data comparison)
   --experiment small-data   models × training sizes × seeds; writes small-data.md and .csv to --out
-  --models A,B,...          default mlp,deepchrome,vae-mlp,vae-mlp-neighbors
+  --models A,B,...          default ${MODEL_NAMES.join(',')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
 

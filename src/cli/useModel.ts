@@ -21,6 +21,7 @@ import { encodeAll, initialiseVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
+import { MODEL_NAMES, type ModelName, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
 import { type Device, type RunSettings, executorFor, neighborsFor, withNeighbors } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
@@ -37,7 +38,7 @@ export interface ModelDirectory {
   readonly dir: string;
   readonly classifier?: ClassifierCheckpoint;
   readonly vae?: VaeCheckpoint;
-  readonly modelName: string;
+  readonly modelName: ModelName;
   readonly settings: RunSettings;
   readonly normalization: NormalizationStats;
   readonly trainedOn: string;
@@ -56,7 +57,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     if (!existsSync(vaePath)) {
       throw new Error(
         need === 'vae' && !usesVae(info.modelName)
-          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a vae-mlp or vae-mlp-neighbors run`
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${MODEL_NAMES.filter(registryUsesVae).join(' or ')} run`
           : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
       );
     }
@@ -128,7 +129,7 @@ export async function predictProbabilities(m: ModelDirectory, ds: Dataset, devic
   let features = ds.features;
   if (m.vae) {
     features = await latentMeans(ds, m.vae, s, device);
-    if (m.modelName === 'vae-mlp-neighbors') features = withNeighbors(features, s.latent, await neighborsFor(ds, s));
+    if (usesNeighbors(m.modelName)) features = withNeighbors(features, s.latent, await neighborsFor(ds, s));
   }
   const width = features.length / ds.genes;
   const expected = c.model.inputShape.reduce((a, b) => a * b, 1);
