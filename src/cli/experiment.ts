@@ -17,10 +17,12 @@ import {
   pairedCsv,
   pairedMarkdown,
   pairedRows,
+  parseCsvLine,
   perCellCsv,
   perCellTable,
   summaryTable,
 } from './experimentReport.ts';
+import { finishedRuns } from './experimentResume.ts';
 import { onInterrupt } from './interrupt.ts';
 import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
@@ -46,14 +48,14 @@ interface CellResult {
 
 export async function runExperiment(o: CliOptions): Promise<number> {
   const open = (path: string): OutDirectory => {
-    const dir = OutDirectory.open(path, { overwrite: o.overwrite, resume: false });
+    const dir = OutDirectory.open(path, { overwrite: o.overwrite, resume: o.resume !== undefined });
     for (const note of dir.notes) process.stderr.write(`${note}\n`);
     return dir;
   };
   let out = o.out !== undefined ? open(o.out) : undefined;
   const unregister = onInterrupt(() => {
     const removed = out?.abandon();
-    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}`;
+    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: npx tsx run.ts --resume ${out.target}`;
     return removed;
   });
   let gpu: Gpu | undefined;
@@ -63,11 +65,18 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     if (folder) err(`experiment: ${o.data} holds ${folder.length} cells (${folder.map((c) => c.cell).join(', ')}); each is run in turn`);
     gpu = o.device === 'gpu' ? await acquireGpu() : undefined;
     const device: Device = gpu ? { kind: 'gpu', gpu, variants: new VariantPolicy(gpu, { mode: variantModeFrom(o.gemm), log: err }) } : { kind: 'cpu' };
-    const rows: ExperimentRow[] = [];
+    // A resumed experiment keeps the runs it finished and skips them.
+    const rows: ExperimentRow[] = o.resume !== undefined ? finishedRuns(o.resume) : [];
+    const done = new Set(rows.map(runKey));
+    if (o.resume !== undefined) {
+      err(`experiment: resuming ${o.resume}: ${rows.length} finished runs kept`);
+      // Rewritten without any line the stop cut short, so the next rows start on a line of their own.
+      await writeFileAtomically(join(o.resume, CSV_FILE), `${[CSV_HEADER, ...rows.map(csvLine)].join('\n')}\n`);
+    }
     const cells: CellResult[] = [];
     const progress = progressPrinter(o.quiet);
     const perCell = o.seeds * o.sizes.length * o.models.length;
-    let expected = cellPaths.length * perCell;
+    let expected = cellPaths.length * perCell - rows.length;
     let finished = 0;
     let runSeconds = 0;
     for (const path of cellPaths) {
@@ -75,7 +84,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       const ds = data.dataset;
       out ??= open(join('runs', `small-data-${folder && o.data ? basename(resolve(o.data)) : ds.cell}`));
       const dir = out;
-      if (cells.length === 0) {
+      if (cells.length === 0 && o.resume === undefined) {
         await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify(experimentSettings(o, folder), null, 2)}\n`);
         // Each run is appended as it finishes, so a long experiment that is stopped keeps what it measured.
         await writeFile(join(dir.dir, CSV_FILE), `${CSV_HEADER}\n`);
@@ -94,6 +103,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       for (let seed = 1; seed <= o.seeds; seed++) {
         for (const size of sizes) {
           for (const model of o.models) {
+            if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
             const settings = { ...settingsOf(o), model, seed, trainSize: size === 'all' ? undefined : size };
@@ -117,8 +127,10 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               epochs: run.result.history.length,
               seconds,
             };
-            rows.push(row);
-            await appendFile(join(dir.dir, CSV_FILE), `${csvLine(row)}\n`);
+            // The tables are computed from the values as the CSV holds them, so a resumed experiment (which reads them back) makes the same tables.
+            const line = csvLine(row);
+            rows.push(parseCsvLine(line, 'experiment row'));
+            await appendFile(join(dir.dir, CSV_FILE), `${line}\n`);
             // The first finished run is what a replaced directory is swapped in for.
             dir.saved();
             finished++;
@@ -177,6 +189,8 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     gpu?.destroy();
   }
 }
+
+const runKey = (r: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>): string => `${r.cell}|${r.model}|${r.size}|${r.seed}`;
 
 /** What experiment.json keeps beside the results: every setting that decides them. */
 function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {

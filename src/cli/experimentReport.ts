@@ -32,6 +32,31 @@ export function csvLine(r: ExperimentRow): string {
   return [r.cell, r.model, r.size, r.seed, r.labeled, f4(r.validAuroc), f4(r.validAupr), f4(r.testAuroc), f4(r.testAupr), r.bestEpoch, r.epochs, r.seconds.toFixed(1)].join(',');
 }
 
+/** A line of the CSV back into a row; `where` names it in errors. */
+export function parseCsvLine(line: string, where: string): ExperimentRow {
+  const c = line.split(',');
+  if (c.length !== CSV_HEADER.split(',').length) throw new Error(`${where} has ${c.length} columns: ${line}`);
+  const num = (j: number): number => {
+    const n = Number(c[j]);
+    if (c[j] === '' || !Number.isFinite(n)) throw new Error(`${where} column ${j + 1} is not a number: ${line}`);
+    return n;
+  };
+  return {
+    cell: c[0] as string,
+    model: c[1] as string,
+    size: c[2] === 'all' ? 'all' : num(2),
+    seed: num(3),
+    labeled: num(4),
+    validAuroc: num(5),
+    validAupr: num(6),
+    testAuroc: num(7),
+    testAupr: num(8),
+    bestEpoch: num(9),
+    epochs: num(10),
+    seconds: num(11),
+  };
+}
+
 export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
