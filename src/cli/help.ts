@@ -82,7 +82,13 @@ using a trained model (DIR is a run's --out directory)
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 
 experiment (SimpleChrome's small-data comparison)
-  --experiment small-data   models × training sizes × seeds; writes small-data.md and .csv to --out
+  --experiment small-data   models × training sizes × seeds; writes to --out small-data.csv (every run),
+                            small-data.md (tables), paired.csv (each model minus each baseline, logreg,
+                            mlp, deepchrome, seed by seed: mean, sd, 95% t-interval, wins),
+                            auroc-vs-labeled.svg and experiment.json (its settings). --data may name a
+                            folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
+                            DeepChrome's published AUROC beside ours. A stopped experiment continues with
+                            --resume DIR: finished runs are kept and skipped
   --models A,B,...          default ${MODEL_NAMES.join(',')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
