@@ -1,39 +1,19 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { finishedRuns } from '../src/cli/experimentResume.ts';
 import { CSV_HEADER } from '../src/cli/experimentReport.ts';
-import { runMain, snapshot } from './cliHelpers.ts';
+import { interruptWhen, runMain, snapshot } from './cliHelpers.ts';
 
 // An interrupted experiment continues where it stopped: the runs it finished
 // are kept as they were and skipped, the others run, and the tables come out
 // as an uninterrupted experiment's would (on the CPU, bit for bit but the seconds).
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'sc-exp-resume-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const ARGS = ['--cpu', '--experiment', 'small-data', '--models', 'logreg,mlp', '--sizes', '100,all', '--seeds', '2', '--epochs', '2'];
-
-/** Starts run.ts and sends SIGINT once stderr matches `when`. */
-function interruptWhen(argv: readonly string[], when: RegExp): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 const withoutSeconds = (csv: string): string[] => csv.trim().split('\n').map((l) => l.replace(/,[\d.]+$/, ''));
 
@@ -44,7 +24,7 @@ describe('an interrupted experiment', () => {
     expect(full.code, full.stderr).toBe(0);
 
     const out = join(root, 'stopped');
-    const stopped = await interruptWhen([...ARGS, '--quiet', '--out', out], /experiment: 3 of 8 runs done/);
+    const stopped = await interruptWhen([...ARGS, '--quiet', '--out', out], /experiment: 3 of 8 runs done/, 'SIGINT');
     expect(stopped.code).toBe(130);
     expect(stopped.stderr).toContain(`continue with: npx tsx run.ts --resume ${out}`);
     const kept = readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n');

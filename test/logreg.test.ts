@@ -2,10 +2,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE, DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
 import { type RunSettings, runModel } from '../src/cli/runModel.ts';
-import { loadCell } from '../src/data/loadCell.ts';
-import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
 import { LOGREG_L2_GRID, logregModel } from '../src/models/logreg.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS, type Parameter } from '../src/nn/parameters.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';
@@ -13,37 +10,17 @@ import { Plan } from '../src/plan/plan.ts';
 import { appendOptimizerStep, decayRanges } from '../src/train/optimizerStep.ts';
 import { runMain } from './cliHelpers.ts';
 import { getGpu } from './helpers.ts';
+import { settings as base, e003, quiet } from './realSample.ts';
 
 // The logistic-regression baseline: one dense layer on the flattened window,
 // its L2 penalty on the weights only, chosen by validation AUROC.
 
-const quiet = { epoch: () => {}, vaeEpoch: () => {} };
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function e003() {
-  const loaded = await loadCell(DEFAULT_REAL_SAMPLE, { cache: false });
-  return applyNormalization(loaded.dataset, fitNormalization(loaded.dataset, 'log1p-max'));
-}
-
-const settings: RunSettings = {
-  model: 'logreg',
-  trainSize: undefined,
-  epochs: 15,
-  vaeEpochs: 1,
-  batch: 64,
-  lr: 1e-3,
-  latent: 10,
-  beta: 5e-5,
-  sigma: 'logvar',
-  neighbors: 'spatial',
-  k: 2,
-  seed: 3,
-  annotation: DEFAULT_ANNOTATION,
-  expressionTable: DEFAULT_EXPRESSION_TABLE,
-};
+const settings: RunSettings = { ...base, model: 'logreg', epochs: 15, seed: 3 };
 
 describe('the L2 penalty of logreg', () => {
   it('acts on the weights and leaves the bias alone (coupled: λ·w joins the gradient)', () => {
