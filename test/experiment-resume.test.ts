@@ -36,6 +36,19 @@ describe('an interrupted experiment', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain(`--resume ${out}: an experiment continues with the settings in ${join(out, 'experiment.json')}; --epochs cannot change them`);
 
+    // Data that is not what the finished runs read is refused, and nothing in the directory changes.
+    const settingsFile = join(out, 'experiment.json');
+    const original = readFileSync(settingsFile, 'utf8');
+    const stored = JSON.parse(original) as { fingerprints: Record<string, string> };
+    expect(Object.keys(stored.fingerprints)).toEqual(['E003']);
+    writeFileSync(settingsFile, JSON.stringify({ ...stored, fingerprints: { E003: '0'.repeat(64) } }));
+    const forged = snapshot(out);
+    const changed = await runMain(['--resume', out, '--quiet']);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(new RegExp(`--resume ${out}: the data of E003 at .*E003_sample600 is not the data this experiment ran on \\(fingerprints differ\\); start a new experiment`));
+    expect(snapshot(out)).toEqual(forged);
+    writeFileSync(settingsFile, original);
+
     const resumed = await runMain(['--resume', out, '--quiet']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`experiment: resuming ${out}: ${kept.length - 1} finished runs kept`);

@@ -175,7 +175,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
-  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume continues one training run; it cannot be combined with --experiment');
+  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
   return o;
 }
 

@@ -22,7 +22,7 @@ import {
   perCellTable,
   summaryTable,
 } from './experimentReport.ts';
-import { finishedRuns } from './experimentResume.ts';
+import { finishedRuns, storedFingerprints } from './experimentResume.ts';
 import { onInterrupt } from './interrupt.ts';
 import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
@@ -68,12 +68,12 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     // A resumed experiment keeps the runs it finished and skips them.
     const rows: ExperimentRow[] = o.resume !== undefined ? finishedRuns(o.resume) : [];
     const done = new Set(rows.map(runKey));
-    if (o.resume !== undefined) {
-      err(`experiment: resuming ${o.resume}: ${rows.length} finished runs kept`);
-      // Rewritten without any line the stop cut short, so the next rows start on a line of their own.
-      await writeFileAtomically(join(o.resume, CSV_FILE), `${[CSV_HEADER, ...rows.map(csvLine)].join('\n')}\n`);
-    }
+    if (o.resume !== undefined) err(`experiment: resuming ${o.resume}: ${rows.length} finished runs kept`);
+    // A resumed CSV is rewritten without any line the stop cut short (so the next rows start on a line of their
+    // own), just before its first new row: a resume refused before then leaves the directory as it was.
+    let csvClean = o.resume === undefined;
     const cells: CellResult[] = [];
+    const fingerprints: Record<string, string> = o.resume !== undefined ? storedFingerprints(o.resume) : {};
     const progress = progressPrinter(o.quiet);
     const perCell = o.seeds * o.sizes.length * o.models.length;
     let expected = cellPaths.length * perCell - rows.length;
@@ -85,9 +85,17 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       out ??= open(join('runs', `small-data-${folder && o.data ? basename(resolve(o.data)) : ds.cell}`));
       const dir = out;
       if (cells.length === 0 && o.resume === undefined) {
-        await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify(experimentSettings(o, folder), null, 2)}\n`);
         // Each run is appended as it finishes, so a long experiment that is stopped keeps what it measured.
         await writeFile(join(dir.dir, CSV_FILE), `${CSV_HEADER}\n`);
+      }
+      // A resumed experiment must read the data its finished runs read, or the tables would mix two data sets.
+      const before = fingerprints[ds.cell];
+      if (before !== undefined && before !== data.fingerprint) {
+        throw new Error(`--resume ${o.resume}: the data of ${ds.cell} at ${data.source.path} is not the data this experiment ran on (fingerprints differ); start a new experiment`);
+      }
+      if (before === undefined) {
+        fingerprints[ds.cell] = data.fingerprint;
+        await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify({ ...experimentSettings(o, folder), fingerprints }, null, 2)}\n`);
       }
       const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
       const sizes = o.sizes.filter((s) => {
@@ -130,6 +138,10 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             // The tables are computed from the values as the CSV holds them, so a resumed experiment (which reads them back) makes the same tables.
             const line = csvLine(row);
             rows.push(parseCsvLine(line, 'experiment row'));
+            if (!csvClean) {
+              await writeFileAtomically(join(dir.dir, CSV_FILE), `${[CSV_HEADER, ...rows.slice(0, -1).map(csvLine)].join('\n')}\n`);
+              csvClean = true;
+            }
             await appendFile(join(dir.dir, CSV_FILE), `${line}\n`);
             // The first finished run is what a replaced directory is swapped in for.
             dir.saved();

@@ -64,6 +64,14 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   return { ...o, out: dir, resume: dir, quiet: given.quiet, explicit: [] };
 }
 
+/** The data fingerprint of each cell the experiment has loaded, as experiment.json keeps them. */
+export function storedFingerprints(dir: string): Record<string, string> {
+  const s = JSON.parse(readFileSync(join(dir, SETTINGS_FILE), 'utf8')) as { fingerprints?: unknown };
+  const f = s.fingerprints;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) return {};
+  return Object.fromEntries(Object.entries(f).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
 /** The runs a stopped experiment finished, from its CSV; a last line cut short by the stop is dropped. */
 export function finishedRuns(dir: string): ExperimentRow[] {
   const file = join(dir, CSV_FILE);
