@@ -71,6 +71,6 @@ describe('a folder of cells', () => {
     expect(settings).toMatchObject({ cells: ['E003', 'E123'], models: ['logreg', 'mlp'], sizes: [100, 'all'], seeds: 2, epochs: 1, device: 'cpu' });
     const svg = readFileSync(join(out, 'auroc-vs-labeled.svg'), 'utf8');
     expect(svg).toMatch(/^<svg/);
-    for (const label of ['logreg', 'mlp', 'labeled training genes']) expect(svg).toContain(label);
+    for (const label of ['logreg', 'mlp', 'labeled training genes', "Y-axis titled 'test AUROC (mean ± sd)'"]) expect(svg).toContain(label);
   });
 });
