@@ -74,3 +74,27 @@ describe('a folder of cells', () => {
     for (const label of ['logreg', 'mlp', 'labeled training genes', "Y-axis titled 'test AUROC (mean ± sd)'"]) expect(svg).toContain(label);
   });
 });
+
+describe('both kinds of neighbours in one experiment', () => {
+  it('runs vae-mlp-neighbors once per kind, each its own row in every table', async () => {
+    const out = join(root, 'kinds');
+    const r = await runMain(['--cpu', '--experiment', 'small-data', '--models', 'logreg,vae-mlp-neighbors', '--neighbors', 'spatial,functional', '--sizes', 'all', '--seeds', '1', '--epochs', '1', '--vae-epochs', '1', '--quiet', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const csv = readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n');
+    expect(csv.slice(1).map((l) => l.split(',')[1])).toEqual(['logreg', 'vae-mlp-neighbors:spatial', 'vae-mlp-neighbors:functional']);
+    const paired = readFileSync(join(out, 'paired.csv'), 'utf8');
+    expect(paired).toContain('E003,all,vae-mlp-neighbors:spatial,logreg,1,');
+    expect(paired).toContain('E003,all,vae-mlp-neighbors:functional,logreg,1,');
+    expect(readFileSync(join(out, 'small-data.md'), 'utf8')).toContain('spatial and functional neighbours k=2');
+    expect(JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8'))).toMatchObject({ neighbors: 'spatial,functional' });
+  });
+
+  it('a training run takes one kind, and a kind named twice is refused', async () => {
+    const one = await runMain(['--cpu', '--model', 'vae-mlp-neighbors', '--neighbors', 'spatial,functional']);
+    expect(one.code).toBe(2);
+    expect(one.stderr).toBe('simplechrome: --neighbors spatial,functional: a training run uses one kind of neighbours; --experiment small-data runs vae-mlp-neighbors with each\n');
+    const twice = await runMain(['--cpu', '--experiment', 'small-data', '--neighbors', 'spatial,spatial']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toBe('simplechrome: --neighbors names a kind twice: spatial,spatial\n');
+  });
+});

@@ -29,6 +29,8 @@ export interface CliOptions {
   readonly beta: number;
   readonly sigma: 'logvar' | 'softplus';
   readonly neighbors: 'spatial' | 'functional';
+  /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
+  readonly neighborKinds: readonly ('spatial' | 'functional')[];
   readonly k: number;
   readonly seed: number;
   readonly seeds: number;
@@ -62,6 +64,7 @@ export const DEFAULTS: CliOptions = {
   beta: 5e-5,
   sigma: 'logvar',
   neighbors: 'spatial',
+  neighborKinds: ['spatial'],
   k: 2,
   seed: 1,
   seeds: 3,
@@ -147,7 +150,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
-      case '--neighbors': set('neighbors', oneOf(flag, value(), ['spatial', 'functional'] as const)); break;
+      case '--neighbors': {
+        const kinds = value().split(',').map((k) => oneOf(flag, k, ['spatial', 'functional'] as const));
+        if (new Set(kinds).size !== kinds.length) throw new UsageError(`--neighbors names a kind twice: ${kinds.join(',')}`);
+        set('neighbors', kinds[0] as 'spatial' | 'functional');
+        o.neighborKinds = kinds;
+        break;
+      }
       case '--k': set('k', positiveInt(flag, value())); break;
       case '--seed': {
         const v = value();

@@ -7,7 +7,8 @@ import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
-import type { CliOptions } from './args.ts';
+import type { CliOptions, ModelName } from './args.ts';
+import { usesNeighbors } from '../models/registry.ts';
 import {
   CSV_HEADER,
   type ExperimentRow,
@@ -75,7 +76,9 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const cells: CellResult[] = [];
     const fingerprints: Record<string, string> = o.resume !== undefined ? storedFingerprints(o.resume) : {};
     const progress = progressPrinter(o.quiet);
-    const perCell = o.seeds * o.sizes.length * o.models.length;
+    const runs = armsOf(o);
+    const labels = runs.map((a) => a.label);
+    const perCell = o.seeds * o.sizes.length * runs.length;
     let expected = cellPaths.length * perCell - rows.length;
     let finished = 0;
     let runSeconds = 0;
@@ -105,16 +108,16 @@ export async function runExperiment(o: CliOptions): Promise<number> {
         }
         return true;
       });
-      expected -= (o.sizes.length - sizes.length) * o.seeds * o.models.length;
+      expected -= (o.sizes.length - sizes.length) * o.seeds * runs.length;
       cells.push({ cell: ds.cell, data, sizes, trainGenes });
       const latentCache = new Map<string, Promise<VaeLatents>>();
       for (let seed = 1; seed <= o.seeds; seed++) {
         for (const size of sizes) {
-          for (const model of o.models) {
+          for (const { label: model, ...arm } of runs) {
             if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
-            const settings = { ...settingsOf(o), model, seed, trainSize: size === 'all' ? undefined : size };
+            const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size };
             const run = await runModel(ds, settings, device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) latentCache.set(key, (p = make()));
@@ -156,19 +159,19 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const dir = out as OutDirectory;
     const names = cells.map((c) => c.cell);
     const allSizes = o.sizes.filter((s) => cells.some((c) => c.sizes.includes(s)));
-    const paired = pairedRows(rows, names, o.models, allSizes);
+    const paired = pairedRows(rows, names, labels, allSizes);
     const first = cells[0] as CellResult;
     const lines = [
       `# Small-data experiment: ${names.join(', ')}${first.data.source.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
       '',
       `Test AUROC, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
       `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighbors} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
+      `epochs ${o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
       `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
     ];
     let stdout = '';
     for (const c of cells) {
-      const s = summaryTable(rows, c.cell, o.models, c.sizes, c.trainGenes);
+      const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
       lines.push('', `## ${c.cell} (${c.data.dataset.genes} genes, ${c.data.dataset.bins} bins)`, '', ...markdownTable(s.header, s.body));
       const p = pairedMarkdown(paired, c.cell);
       if (p.length > 0) lines.push('', `Paired test-AUROC difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
@@ -176,7 +179,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     }
     const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
     if (folder) {
-      const t = perCellTable(rows, names, o.models, allSizes);
+      const t = perCellTable(rows, names, labels, allSizes);
       lines.push('', '## Per cell', '', "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split).", '', ...markdownTable(t.header, t.body));
       await writeFileAtomically(join(dir.dir, PER_CELL_FILE), perCellCsv(t));
       files.push(PER_CELL_FILE);
@@ -186,7 +189,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const figure = aurocBySizeChart(
       `Test AUROC by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
       `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
-      figurePoints(rows, o.models, allSizes),
+      figurePoints(rows, labels, allSizes),
     );
     await writeFileAtomically(join(dir.dir, FIGURE_FILE), await renderSvg(figure));
     await writeFileAtomically(join(dir.dir, MD_FILE), `${lines.join('\n')}\n`);
@@ -200,6 +203,22 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     unregister();
     gpu?.destroy();
   }
+}
+
+/** One arm of the experiment: a model, and for vae-mlp-neighbors its kind of neighbours. With several kinds
+ * (--neighbors spatial,functional) each is its own arm, named model:kind in the tables. */
+interface Arm {
+  readonly label: string;
+  readonly model: ModelName;
+  readonly neighbors: 'spatial' | 'functional';
+}
+
+function armsOf(o: CliOptions): Arm[] {
+  return o.models.flatMap((model): Arm[] =>
+    usesNeighbors(model) && o.neighborKinds.length > 1
+      ? o.neighborKinds.map((neighbors) => ({ label: `${model}:${neighbors}`, model, neighbors }))
+      : [{ label: model, model, neighbors: o.neighbors }],
+  );
 }
 
 const runKey = (r: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>): string => `${r.cell}|${r.model}|${r.size}|${r.seed}`;
@@ -218,5 +237,7 @@ function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Rec
     device: o.device,
     ...(o.gemm !== undefined ? { gemm: o.gemm } : {}),
     ...run,
+    // Every kind, so a resumed experiment runs the same arms.
+    neighbors: o.neighborKinds.join(','),
   };
 }

@@ -53,6 +53,9 @@ export function checkFlagsApply(o: CliOptions): void {
   const experiment = o.command === 'experiment';
   const models: readonly ModelName[] = experiment ? o.models : [o.model];
   const what = experiment ? '--experiment small-data' : `--model ${o.model}`;
+  if (!experiment && o.neighborKinds.length > 1) {
+    throw new UsageError(`--neighbors ${o.neighborKinds.join(',')}: a training run uses one kind of neighbours; --experiment small-data runs vae-mlp-neighbors with each`);
+  }
   if (experiment) {
     for (const key of given(Object.keys(SINGLE_RUN_SETTINGS) as (keyof CliOptions)[])) {
       throw new UsageError(`${flagOf(key)} does not apply to --experiment small-data: ${SINGLE_RUN_SETTINGS[key]}`);

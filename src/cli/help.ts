@@ -43,7 +43,9 @@ ${MODEL_LINES}
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5)
   --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
-  --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial)
+  --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial); the experiment
+                        also takes spatial,functional: vae-mlp-neighbors then runs with each, as
+                        vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables
   --k N                 neighbours: k on each side (spatial) or the k best (functional); default 2
   --seed N              seeds initialisation, shuffling, dropout and sampling (default 1)
 
