@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SHARED_DATASETS } from '../src/cli/dataSource.ts';
 import { cellsInFolder } from '../src/data/cellFolder.ts';
 import { DEEPCHROME_PUBLISHED_AUROC } from '../src/data/publishedAuroc.ts';
+import { epochsFor } from '../src/cli/experiment.ts';
 import { runMain } from './cliHelpers.ts';
 
 // The experiment on a folder of cells in the DeepChrome layout (as the zenodo
@@ -96,5 +97,25 @@ describe('both kinds of neighbours in one experiment', () => {
     const twice = await runMain(['--cpu', '--experiment', 'small-data', '--neighbors', 'spatial,spatial']);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toBe('simplechrome: --neighbors names a kind twice: spatial,spatial\n');
+  });
+});
+
+describe('training long enough at every size', () => {
+  it('--min-steps gives small sizes more epochs, up to --max-epochs, and the CSV records the epochs each run used', async () => {
+    expect(epochsFor({ epochs: 30, minSteps: 2000, maxEpochs: 100, batch: 64 }, 100)).toBe(100);
+    expect(epochsFor({ epochs: 30, minSteps: 2000, maxEpochs: 100, batch: 64 }, 6601)).toBe(30);
+    expect(epochsFor({ epochs: 30, minSteps: 2000, maxEpochs: 100, batch: 64 }, 3000)).toBe(43);
+    expect(epochsFor({ epochs: 10, minSteps: 0, maxEpochs: 100, batch: 64 }, 100)).toBe(10);
+    const out = join(root, 'steps');
+    const r = await runMain(['--cpu', '--experiment', 'small-data', '--models', 'logreg', '--sizes', '100,all', '--seeds', '1', '--epochs', '1', '--min-steps', '20', '--max-epochs', '8', '--quiet', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    // 100 genes at batch 64: 2 steps an epoch, 10 epochs wanted, 8 allowed; 200 genes: 4 steps, 5 epochs.
+    const epochs = readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[10]);
+    expect(epochs).toEqual(['8', '5']);
+    expect(JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8'))).toMatchObject({ minSteps: 20, maxEpochs: 8 });
+    const single = await runMain(['--cpu', '--min-steps', '2000']);
+    expect(single.stderr).toBe('simplechrome: --min-steps belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)\n');
+    const below = await runMain(['--cpu', '--experiment', 'small-data', '--epochs', '30', '--max-epochs', '20']);
+    expect(below.stderr).toBe('simplechrome: --max-epochs 20 is below --epochs 30: --epochs is the least each classifier trains\n');
   });
 });

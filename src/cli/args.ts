@@ -34,6 +34,10 @@ export interface CliOptions {
   readonly k: number;
   readonly seed: number;
   readonly seeds: number;
+  /** Experiment: each classifier trains at least this many optimizer steps (more epochs than --epochs where a size needs them); 0: off. */
+  readonly minSteps: number;
+  /** Experiment: the most epochs --min-steps may ask for. */
+  readonly maxEpochs: number;
   readonly normalize: NormalizationScheme;
   readonly out: string | undefined;
   readonly experiment: 'small-data' | undefined;
@@ -68,6 +72,8 @@ export const DEFAULTS: CliOptions = {
   k: 2,
   seed: 1,
   seeds: 3,
+  minSteps: 0,
+  maxEpochs: 100,
   normalize: 'log1p-max',
   out: undefined,
   experiment: undefined,
@@ -165,6 +171,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--seeds': set('seeds', positiveInt(flag, value())); break;
+      case '--min-steps': set('minSteps', positiveInt(flag, value())); break;
+      case '--max-epochs': set('maxEpochs', positiveInt(flag, value())); break;
       case '--normalize': set('normalize', oneOf(flag, value(), NORMALIZATION_SCHEMES)); break;
       case '--out': set('out', value()); break;
       case '--resume': set('resume', value()); break;
@@ -184,6 +192,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
+  if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
   if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
   return o;
 }

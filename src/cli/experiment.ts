@@ -7,6 +7,7 @@ import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
+import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import type { CliOptions, ModelName } from './args.ts';
 import { usesNeighbors } from '../models/registry.ts';
 import {
@@ -117,7 +118,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
-            const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size };
+            const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
             const run = await runModel(ds, settings, device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) latentCache.set(key, (p = make()));
@@ -166,7 +167,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       '',
       `Test AUROC, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
       `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
+      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
       `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
     ];
     let stdout = '';
@@ -205,6 +206,12 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   }
 }
 
+/** Classifier epochs for `labeled` genes: --epochs, or more where --min-steps needs them (those at most --max-epochs). */
+export function epochsFor(o: Pick<CliOptions, 'epochs' | 'minSteps' | 'maxEpochs' | 'batch'>, labeled: number): number {
+  const steps = stepsPerEpoch(labeled, Math.min(o.batch, labeled));
+  return Math.max(o.epochs, Math.min(o.maxEpochs, Math.ceil(o.minSteps / steps)));
+}
+
 /** One arm of the experiment: a model, and for vae-mlp-neighbors its kind of neighbours. With several kinds
  * (--neighbors spatial,functional) each is its own arm, named model:kind in the tables. */
 interface Arm {
@@ -233,6 +240,8 @@ function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Rec
     models: o.models,
     sizes: o.sizes,
     seeds: o.seeds,
+    minSteps: o.minSteps,
+    maxEpochs: o.maxEpochs,
     normalize: o.normalize,
     device: o.device,
     ...(o.gemm !== undefined ? { gemm: o.gemm } : {}),

@@ -39,6 +39,7 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
     return v.join(',');
   };
   argv.push(`--models=${list('models')}`, `--sizes=${list('sizes')}`, `--seeds=${String(s.seeds)}`);
+  if (typeof s.minSteps === 'number' && s.minSteps > 0) argv.push(`--min-steps=${s.minSteps}`, `--max-epochs=${String(s.maxEpochs)}`);
   for (const [key, flag] of Object.entries(FLAG_OF)) {
     if (['model', 'trainSize', 'seed', 'device', 'data', 'out'].includes(key)) continue;
     const v = s[key];

@@ -10,6 +10,8 @@ import { FLAG_OF } from './storedSettings.ts';
 const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   ...FLAG_OF,
   seeds: '--seeds',
+  minSteps: '--min-steps',
+  maxEpochs: '--max-epochs',
   models: '--models',
   sizes: '--sizes',
   quiet: '--quiet',
@@ -20,7 +22,7 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
 
 const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
 const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
-const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds'];
+const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs'];
 /** One training run's choices that the experiment makes itself, with what it takes instead. */
 const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   model: 'it trains every model of --models',

@@ -94,6 +94,9 @@ experiment (SimpleChrome's small-data comparison)
   --models A,B,...          default ${MODEL_NAMES.join(',')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
+  --min-steps N             each classifier trains at least N optimizer steps: small sizes get more
+                            epochs than --epochs, at most --max-epochs (default 100); the CSV records
+                            the epochs each run used. The issue's protocol: --epochs 30 --min-steps 2000
 
 build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs/BIGWIG.md)
   build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell
