@@ -25,7 +25,7 @@ describe('flags are parsed strictly', () => {
     [['--epochs', '0'], '--epochs needs a positive integer, got "0"'],
     [['--epochs', '2.5'], '--epochs needs a positive integer, got "2.5"'],
     [['--lr', 'fast'], '--lr needs a positive number, got "fast"'],
-    [['--model', 'resnet'], '--model must be one of mlp, deepchrome, vae-mlp, vae-mlp-neighbors; got "resnet"'],
+    [['--model', 'resnet'], '--model must be one of logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors; got "resnet"'],
     [['--train-size', '-5'], '--train-size needs a positive integer, got "-5"'],
     [['--neighbors', 'random'], '--neighbors must be one of spatial, functional; got "random"'],
     [['--seed', '99999999999'], '--seed needs an integer in [0, 4294967295], got "99999999999"'],
@@ -119,7 +119,7 @@ describe('run.ts end to end', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('experiment: size 1000 skipped: E003 has only 200 training genes');
     const csv = readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('model,size,seed,labeled_genes,valid_auroc,test_auroc,test_aupr');
+    expect(csv[0]).toBe('cell,model,size,seed,labeled_genes,valid_auroc,valid_aupr,test_auroc,test_aupr,best_epoch,epochs,seconds');
     expect(csv).toHaveLength(1 + 2 * 2);
     const md = readFileSync(join(out, 'small-data.md'), 'utf8');
     expect(md).toMatch(/\| mlp \| 0\.\d{3} ± 0\.\d{3} \| 0\.\d{3} ± 0\.\d{3} \|/);

@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
 
@@ -45,4 +47,25 @@ export function snapshot(dir: string): Record<string, string> {
   };
   walk('');
   return out;
+}
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+
+/** Starts run.ts and sends `signal` once stderr matches `when`; resolves with the exit code and stderr. */
+export function interruptWhen(argv: readonly string[], when: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    // Node with tsx's loader, not the tsx command: that one relays a signal to the process it starts and kills it
+    // when it does not answer within ~60 ms, which a CPU step of this size can outlast (see runInSlices.ts).
+    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    });
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
 }

@@ -1,41 +1,20 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
 import type { Progress } from '../src/cli/runModel.ts';
 import { trainToDirectory } from '../src/cli/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
+import { interruptWhen } from './cliHelpers.ts';
 
 // Ctrl-C (SIGINT) and SIGTERM: the run says that it can be resumed and how,
 // removes the temporary file it was writing and its lock, and exits with
 // 128 + the signal number. Stopped before its first checkpoint, it removes
 // the --out it created and says that nothing was kept.
 
-const REPO = fileURLToPath(new URL('../', import.meta.url));
 const quiet: Progress = { epoch: () => {}, vaeEpoch: () => {} };
-
-/** Starts run.ts and sends `signal` once stderr matches `when`; resolves with the exit code and stderr. */
-function interruptWhen(argv: readonly string[], when: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    // Node with tsx's loader, not the tsx command: that one relays a signal to the process it starts and kills it
-    // when it does not answer within ~60 ms, which a CPU step of this size can outlast (see runInSlices.ts).
-    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', ...argv], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (!sent && when.test(stderr)) {
-        sent = true;
-        child.kill(signal);
-      }
-    });
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
-}
 
 describe('an interrupted run', () => {
   let data: string;

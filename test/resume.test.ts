@@ -125,7 +125,7 @@ describe('resuming DeepChrome on the CPU', () => {
     await expect(resume('--seeds', '2')).rejects.toBeInstanceOf(UsageError);
     await expect(resume('--seeds', '2')).rejects.toThrow(`--resume ${reference}: cannot be combined with --seeds`);
     expect(() => parseArgs(['--resume', reference, '--experiment', 'small-data'])).toThrow(
-      '--resume continues one training run; it cannot be combined with --experiment',
+      '--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment',
     );
     const empty = tmp('empty');
     await expect(trainToDirectory(parseArgs(['--resume', empty]))).rejects.toThrow(

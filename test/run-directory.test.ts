@@ -125,10 +125,10 @@ describe('--out never loses an earlier run', () => {
       runMain(['--cpu', '--experiment', 'small-data', '--models', 'mlp', '--sizes', 'all', '--seeds', '1', '--epochs', '1', '--quiet', '--data', data, '--out', out, ...extra]);
     expect((await experiment()).code).toBe(0);
     const kept = snapshot(out);
-    expect(Object.keys(kept).sort()).toEqual(['small-data.csv', 'small-data.md']);
+    expect(Object.keys(kept).sort()).toEqual(['auroc-vs-labeled.svg', 'experiment.json', 'paired.csv', 'small-data.csv', 'small-data.md']);
     const again = await experiment();
     expect(again.code).toBe(2);
-    expect(again.stderr).toContain(`--out ${out} already holds a run (small-data.csv, small-data.md); nothing was changed`);
+    expect(again.stderr).toContain(`--out ${out} already holds a run (auroc-vs-labeled.svg, experiment.json, paired.csv, small-data.csv, small-data.md); nothing was changed`);
     expect(snapshot(out)).toEqual(kept);
     const diverged = await experiment('--overwrite', '--lr', '1e30');
     expect(diverged.code).toBe(1);

@@ -1,36 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE, DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
-import { type RunSettings, runModel } from '../src/cli/runModel.ts';
-import { loadCell } from '../src/data/loadCell.ts';
-import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
+import { runModel } from '../src/cli/runModel.ts';
 import { getGpu } from './helpers.ts';
+import { e003, quiet, settings } from './realSample.ts';
 
 // A short training run on the real E003 sample (../shared/datasets) on both
 // executors: it must learn, and the two must end at the same place.
-
-const quiet = { epoch: () => {}, vaeEpoch: () => {} };
-
-async function e003() {
-  const loaded = await loadCell(DEFAULT_REAL_SAMPLE, { cache: false });
-  return applyNormalization(loaded.dataset, fitNormalization(loaded.dataset, 'log1p-max'));
-}
-
-const settings: RunSettings = {
-  model: 'mlp',
-  trainSize: undefined,
-  epochs: 3,
-  vaeEpochs: 1,
-  batch: 64,
-  lr: 1e-3,
-  latent: 10,
-  beta: 5e-5,
-  sigma: 'logvar',
-  neighbors: 'spatial',
-  k: 2,
-  seed: 7,
-  annotation: DEFAULT_ANNOTATION,
-  expressionTable: DEFAULT_EXPRESSION_TABLE,
-};
 
 describe('training on the real E003 sample', () => {
   it('lifts validation AUROC well above 0.5 on both executors, which agree on test AUROC', async () => {

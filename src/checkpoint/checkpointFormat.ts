@@ -1,4 +1,5 @@
 import { type NormalizationStats, parseNormalization } from '../data/normalize.ts';
+import { MODEL_NAMES, type ModelName, isModelName } from '../models/registry.ts';
 import type { VaeModel } from '../models/vae.ts';
 import { ADAM_M, ADAM_V, PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
@@ -13,6 +14,7 @@ import {
   buildVae,
   checkClassifierSpec,
   checkVaeSpec,
+  classifierSpecFor,
 } from './modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
 
@@ -51,7 +53,7 @@ export interface DataInfo {
 /** What every file of one run shares. `settings` is the command line's, as JSON. */
 export interface RunInfo {
   readonly runId: string;
-  readonly modelName: string;
+  readonly modelName: ModelName;
   readonly settings: Readonly<Record<string, unknown>>;
   readonly normalization: NormalizationStats;
   readonly data: DataInfo;
@@ -233,6 +235,8 @@ function readInfo(file: SafetensorsFile, path: string, role: Role): { info: RunI
   if (typeof data !== 'object' || data === null || typeof data.fingerprint !== 'string' || typeof data.cell !== 'string') fail('metadata "data" is incomplete');
   const normalization = parseNormalization(meta.normalization ?? '', `${path} (normalization)`);
   if (typeof meta.run_id !== 'string' || typeof meta.model_name !== 'string') fail('metadata has no run_id or model_name');
+  // A name this version does not know is refused rather than built as some other model.
+  if (!isModelName(meta.model_name as string)) fail(`model_name ${JSON.stringify(meta.model_name)} is not a model this version knows (${MODEL_NAMES.join(', ')})`);
   // Older checkpoints (and CPU runs) have no GEMM variants: the resumed run then chooses afresh.
   const variants = meta.gemm_variants === undefined ? {} : json('gemm_variants');
   if (typeof variants !== 'object' || variants === null || Array.isArray(variants)) fail('metadata "gemm_variants" is not an object');
@@ -240,7 +244,7 @@ function readInfo(file: SafetensorsFile, path: string, role: Role): { info: RunI
   return {
     info: {
       runId: meta.run_id as string,
-      modelName: meta.model_name as string,
+      modelName: meta.model_name as ModelName,
       settings: settings as Record<string, unknown>,
       normalization,
       data,
@@ -273,6 +277,9 @@ export function classifierCheckpointFrom(file: SafetensorsFile, path: string, ro
   const spec = checkClassifierSpec(rawSpec, (what) => {
     throw new CheckpointError(path, what);
   });
+  // The classifier's architecture must be the one its model name trains: a file whose two disagree was not written by a run.
+  const expected = classifierSpecFor(info.modelName, { bins: 1, marks: 1, latentWidth: 1 }).architecture;
+  if (spec.architecture !== expected) throw new CheckpointError(path, `model_name ${info.modelName} trains a ${expected} classifier, the file holds a ${spec.architecture}`);
   const model = buildClassifier(spec);
   const bestAuroc = Number(file.metadata.best_valid_auroc);
   const state: ClassifierState = {

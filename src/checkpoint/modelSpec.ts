@@ -1,5 +1,7 @@
 import { deepChromeModel } from '../models/deepchrome.ts';
+import { logregModel } from '../models/logreg.ts';
 import { mlpModel } from '../models/mlp.ts';
+import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
 import type { Model } from '../nn/model.ts';
 
@@ -8,6 +10,12 @@ import type { Model } from '../nn/model.ts';
 // checkpoint does not depend on what the defaults are when it is read.
 
 export type ClassifierSpec =
+  | {
+      readonly architecture: 'logreg';
+      readonly inputShape: readonly number[];
+      /** The L2 penalty on the weights this model was trained with (chosen by validation AUROC; the layout does not depend on it). */
+      readonly l2: number;
+    }
   | { readonly architecture: 'mlp'; readonly inputShape: readonly number[]; readonly hidden: readonly number[] }
   | {
       readonly architecture: 'deepchrome';
@@ -42,9 +50,49 @@ export function vaeSpec(bins: number, marks: number, latent: number): VaeSpec {
   return { architecture: 'vae', bins, marks, latent, channels: [32, 64], kernelSize: 5, leak: 0.5 };
 }
 
+export function logregSpec(inputShape: readonly number[], l2: number): ClassifierSpec {
+  return { architecture: 'logreg', inputShape: [...inputShape], l2 };
+}
+
+/** A spec whose architecture no case below handles fails to compile here, and one read from a file fails at run time. */
+function unknownArchitecture(spec: never): never {
+  throw new Error(`model: unknown architecture ${JSON.stringify((spec as { architecture?: unknown }).architecture)}`);
+}
+
 export function buildClassifier(spec: ClassifierSpec): Model {
-  if (spec.architecture === 'mlp') return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
-  return deepChromeModel(spec);
+  switch (spec.architecture) {
+    case 'logreg': return logregModel(spec.inputShape);
+    case 'mlp': return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
+    case 'deepchrome': return deepChromeModel(spec);
+    default: return unknownArchitecture(spec);
+  }
+}
+
+/** What the classifier of each model reads per gene: the window [bins, marks], or a latent vector of `width`. */
+export interface ClassifierInput {
+  readonly bins: number;
+  readonly marks: number;
+  /** Features per gene of the latent input (vae-* models). */
+  readonly latentWidth?: number;
+}
+
+/** The classifier each registered model trains; `l2` is logreg's penalty. Exhaustive over the registry's names. */
+export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 = 0): ClassifierSpec {
+  const latent = (): readonly number[] => {
+    if (input.latentWidth === undefined) throw new Error(`${model}: its classifier reads latents, and no latent width was given`);
+    return [input.latentWidth];
+  };
+  switch (model) {
+    case 'logreg': return logregSpec([input.bins, input.marks], l2);
+    case 'mlp': return mlpSpec([input.bins, input.marks]);
+    case 'deepchrome': return deepChromeSpec(input.bins, input.marks);
+    case 'vae-mlp':
+    case 'vae-mlp-neighbors': return mlpSpec(latent());
+    default: {
+      const never: never = model;
+      throw new Error(`model: unknown model ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 export function buildVae(spec: VaeSpec): VaeModel {
@@ -57,6 +105,10 @@ const positiveInt = (v: unknown): v is number => Number.isSafeInteger(v) && (v a
 /** Checks a parsed JSON value is a classifier spec; `fail` gets what is wrong. */
 export function checkClassifierSpec(v: unknown, fail: (what: string) => never): ClassifierSpec {
   const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  if (o.architecture === 'logreg') {
+    if (!positiveInts(o.inputShape) || typeof o.l2 !== 'number' || !Number.isFinite(o.l2) || o.l2 < 0) fail(`model: bad logreg spec ${JSON.stringify(v)}`);
+    return o as unknown as ClassifierSpec;
+  }
   if (o.architecture === 'mlp') {
     if (!positiveInts(o.inputShape) || !positiveInts(o.hidden)) fail(`model: bad mlp sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
@@ -66,7 +118,7 @@ export function checkClassifierSpec(v: unknown, fail: (what: string) => never): 
     if (!positiveInts(o.hidden) || typeof o.dropout !== 'number' || o.dropout < 0 || o.dropout >= 1) fail(`model: bad deepchrome sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
   }
-  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not mlp or deepchrome`);
+  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp or deepchrome`);
 }
 
 export function checkVaeSpec(v: unknown, fail: (what: string) => never): VaeSpec {

@@ -1,12 +1,14 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
+import { MODEL_NAMES, type ModelName } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
 // silently taken.
 
-export const MODELS = ['mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors'] as const;
-export type ModelName = (typeof MODELS)[number];
+/** The registry's names (src/models/registry.ts): the only models --model and --models accept. */
+export const MODELS = MODEL_NAMES;
+export type { ModelName };
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -27,9 +29,15 @@ export interface CliOptions {
   readonly beta: number;
   readonly sigma: 'logvar' | 'softplus';
   readonly neighbors: 'spatial' | 'functional';
+  /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
+  readonly neighborKinds: readonly ('spatial' | 'functional')[];
   readonly k: number;
   readonly seed: number;
   readonly seeds: number;
+  /** Experiment: each classifier trains at least this many optimizer steps (more epochs than --epochs where a size needs them); 0: off. */
+  readonly minSteps: number;
+  /** Experiment: the most epochs --min-steps may ask for. */
+  readonly maxEpochs: number;
   readonly normalize: NormalizationScheme;
   readonly out: string | undefined;
   readonly experiment: 'small-data' | undefined;
@@ -60,9 +68,12 @@ export const DEFAULTS: CliOptions = {
   beta: 5e-5,
   sigma: 'logvar',
   neighbors: 'spatial',
+  neighborKinds: ['spatial'],
   k: 2,
   seed: 1,
   seeds: 3,
+  minSteps: 0,
+  maxEpochs: 100,
   normalize: 'log1p-max',
   out: undefined,
   experiment: undefined,
@@ -145,7 +156,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
-      case '--neighbors': set('neighbors', oneOf(flag, value(), ['spatial', 'functional'] as const)); break;
+      case '--neighbors': {
+        const kinds = value().split(',').map((k) => oneOf(flag, k, ['spatial', 'functional'] as const));
+        if (new Set(kinds).size !== kinds.length) throw new UsageError(`--neighbors names a kind twice: ${kinds.join(',')}`);
+        set('neighbors', kinds[0] as 'spatial' | 'functional');
+        o.neighborKinds = kinds;
+        break;
+      }
       case '--k': set('k', positiveInt(flag, value())); break;
       case '--seed': {
         const v = value();
@@ -154,6 +171,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       }
       case '--seeds': set('seeds', positiveInt(flag, value())); break;
+      case '--min-steps': set('minSteps', positiveInt(flag, value())); break;
+      case '--max-epochs': set('maxEpochs', positiveInt(flag, value())); break;
       case '--normalize': set('normalize', oneOf(flag, value(), NORMALIZATION_SCHEMES)); break;
       case '--out': set('out', value()); break;
       case '--resume': set('resume', value()); break;
@@ -173,7 +192,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
-  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume continues one training run; it cannot be combined with --experiment');
+  if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
+  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
   return o;
 }
 

@@ -1,4 +1,5 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
+import { usesNeighbors, usesVae } from '../models/registry.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // Which flags apply to which command. A flag that the chosen command would
@@ -9,6 +10,8 @@ import { FLAG_OF } from './storedSettings.ts';
 const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   ...FLAG_OF,
   seeds: '--seeds',
+  minSteps: '--min-steps',
+  maxEpochs: '--max-epochs',
   models: '--models',
   sizes: '--sizes',
   quiet: '--quiet',
@@ -19,7 +22,7 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
 
 const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
 const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
-const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds'];
+const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs'];
 /** One training run's choices that the experiment makes itself, with what it takes instead. */
 const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   model: 'it trains every model of --models',
@@ -27,7 +30,6 @@ const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> =
   seed: 'it runs seeds 1..N of --seeds',
 };
 
-const isVae = (m: ModelName): boolean => m === 'vae-mlp' || m === 'vae-mlp-neighbors';
 const flagOf = (key: keyof CliOptions): string => FLAG[key] ?? `--${key}`;
 
 /** Throws a UsageError for the first flag the command line gave that its command does not use. */
@@ -53,6 +55,9 @@ export function checkFlagsApply(o: CliOptions): void {
   const experiment = o.command === 'experiment';
   const models: readonly ModelName[] = experiment ? o.models : [o.model];
   const what = experiment ? '--experiment small-data' : `--model ${o.model}`;
+  if (!experiment && o.neighborKinds.length > 1) {
+    throw new UsageError(`--neighbors ${o.neighborKinds.join(',')}: a training run uses one kind of neighbours; --experiment small-data runs vae-mlp-neighbors with each`);
+  }
   if (experiment) {
     for (const key of given(Object.keys(SINGLE_RUN_SETTINGS) as (keyof CliOptions)[])) {
       throw new UsageError(`${flagOf(key)} does not apply to --experiment small-data: ${SINGLE_RUN_SETTINGS[key]}`);
@@ -62,12 +67,12 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)`);
     }
   }
-  if (!models.some(isVae)) {
+  if (!models.some(usesVae)) {
     for (const key of given(VAE_SETTINGS)) {
       throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
     }
   }
-  if (!models.includes('vae-mlp-neighbors')) {
+  if (!models.some(usesNeighbors)) {
     for (const key of given(NEIGHBOR_SETTINGS)) {
       throw new UsageError(`${flagOf(key)} applies to the vae-mlp-neighbors model only; ${what} uses no neighbours`);
     }

@@ -1,3 +1,8 @@
+import { LOGREG_L2_GRID } from '../models/logreg.ts';
+import { MODEL_NAMES, MODEL_REGISTRY } from '../models/registry.ts';
+
+const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
+
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
 usage: tsx run.ts [options]                       train one model (checkpoints, metrics, plots in --out)
@@ -26,7 +31,10 @@ data
                         statistics from the training genes only)
 
 model and training
-  --model NAME          mlp | deepchrome | vae-mlp | vae-mlp-neighbors  (default deepchrome)
+  --model NAME          ${MODEL_NAMES.join(' | ')}  (default deepchrome)
+${MODEL_LINES}
+                        logreg tries the L2 penalties ${LOGREG_L2_GRID.join(', ')} (on the weights, not the bias)
+                        and keeps the one with the best validation AUROC (metrics.json records all)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
   --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
   --vae-epochs N        VAE epochs for the vae-* models (default 30)
@@ -35,7 +43,9 @@ model and training
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5)
   --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
-  --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial)
+  --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial); the experiment
+                        also takes spatial,functional: vae-mlp-neighbors then runs with each, as
+                        vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables
   --k N                 neighbours: k on each side (spatial) or the k best (functional); default 2
   --seed N              seeds initialisation, shuffling, dropout and sampling (default 1)
 
@@ -74,10 +84,19 @@ using a trained model (DIR is a run's --out directory)
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 
 experiment (SimpleChrome's small-data comparison)
-  --experiment small-data   models × training sizes × seeds; writes small-data.md and .csv to --out
-  --models A,B,...          default mlp,deepchrome,vae-mlp,vae-mlp-neighbors
+  --experiment small-data   models × training sizes × seeds; writes to --out small-data.csv (every run),
+                            small-data.md (tables), paired.csv (each model minus each baseline, logreg,
+                            mlp, deepchrome, seed by seed: mean, sd, 95% t-interval, wins),
+                            auroc-vs-labeled.svg and experiment.json (its settings). --data may name a
+                            folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
+                            DeepChrome's published AUROC beside ours. A stopped experiment continues with
+                            --resume DIR: finished runs are kept and skipped
+  --models A,B,...          default ${MODEL_NAMES.join(',')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
+  --min-steps N             each classifier trains at least N optimizer steps: small sizes get more
+                            epochs than --epochs, at most --max-epochs (default 100); the CSV records
+                            the epochs each run used. The issue's protocol: --epochs 30 --min-steps 2000
 
 build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs/BIGWIG.md)
   build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell

@@ -8,6 +8,7 @@ import { selfCheckCases } from '../selfCheckCases.ts';
 import { type CliOptions, parseArgs, parseUseArgs, USE_COMMANDS, UsageError } from './args.ts';
 import { BUILD_USAGE, buildDataset } from './buildDataset.ts';
 import { runExperiment } from './experiment.ts';
+import { isExperimentDirectory, resumedExperimentOptions } from './experimentResume.ts';
 import { checkFlagsApply } from './flagScope.ts';
 import { HELP } from './help.ts';
 import { table } from './outputs.ts';
@@ -75,6 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`--data ${o.data}: no such file or directory`);
     }
     if (o.command === 'experiment') return await runExperiment(o);
+    if (o.resume !== undefined && isExperimentDirectory(o.resume)) return await runExperiment(resumedExperimentOptions(o, o.resume));
     return await train(o);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,3 +1,4 @@
+import { type ModelName, usesNeighbors } from '../models/registry.ts';
 import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
 import { sigmoid } from '../cpu/activation.ts';
@@ -17,7 +18,7 @@ import { type Device, type RunSettings, executorFor, withNeighbors } from './run
 export interface TrainedModel {
   readonly classifier?: ClassifierCheckpoint;
   readonly vae?: VaeCheckpoint;
-  readonly modelName: string;
+  readonly modelName: ModelName;
   readonly settings: RunSettings;
   readonly normalization: NormalizationStats;
 }
@@ -60,7 +61,7 @@ export async function predictWith(
   let features = ds.features;
   if (m.vae) {
     features = await latentMeans(ds, m.vae, s, device);
-    if (m.modelName === 'vae-mlp-neighbors') {
+    if (usesNeighbors(m.modelName)) {
       if (!neighbors) throw new Error(`${m.modelName}: no source of neighbour genes was given`);
       features = withNeighbors(features, s.latent, await neighbors(ds, s));
     }

@@ -8,6 +8,7 @@ import {
   readClassifierCheckpoint,
   readVaeCheckpoint,
 } from '../checkpoint/runCheckpoint.ts';
+import { modelInfo, usesVae as registryUsesVae } from '../models/registry.ts';
 
 // What a run directory holds to continue from: last.safetensors (the
 // classifier phase), vae.safetensors (the VAE of the vae-* models), or both.
@@ -21,10 +22,9 @@ export interface ResumeSet {
   readonly classifier?: ClassifierCheckpoint;
 }
 
-const VAE_MODELS: readonly string[] = ['vae-mlp', 'vae-mlp-neighbors'];
-
-export function usesVae(model: string): boolean {
-  return VAE_MODELS.includes(model);
+/** Whether a checkpoint's model name trains a VAE; a name the registry does not know is an error, never a guess. */
+export function usesVae(model: string, where = 'checkpoint'): boolean {
+  return registryUsesVae(modelInfo(model, where).name);
 }
 
 export async function loadResumeSet(dir: string): Promise<ResumeSet> {

@@ -4,15 +4,17 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { Gpu } from '../gpu/device.ts';
 import {
+  type ClassifierInput,
   type ClassifierSpec,
   type VaeSpec,
   buildClassifier,
   buildVae,
-  deepChromeSpec,
-  mlpSpec,
+  classifierSpecFor,
   vaeSpec,
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
+import { LOGREG_L2_GRID } from '../models/logreg.ts';
+import { usesNeighbors, usesVae } from '../models/registry.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
@@ -65,6 +67,8 @@ export interface RunOutcome {
   readonly parameters: number;
   readonly split: SplitIndices;
   readonly neighbors?: { readonly kind: string; readonly k: number; readonly unmatched: number };
+  /** logreg: the penalties tried and the one kept. */
+  readonly penalty?: PenaltySearch;
   readonly seconds: { readonly vae: number; readonly classifier: number };
 }
 
@@ -175,13 +179,13 @@ export async function runModel(
   requireBothClasses(`${ds.cell} test genes`, split.test, ds.labels);
 
   let features = ds.features;
-  let spec: ClassifierSpec;
   let latents: Float32Array | undefined;
   let vaeHistory: VaeEpochRecord[] | undefined;
   let vaeParameters = 0;
   let neighborInfo: RunOutcome['neighbors'];
+  let latentWidth: number | undefined;
   const t0 = performance.now();
-  if (s.model === 'vae-mlp' || s.model === 'vae-mlp-neighbors') {
+  if (usesVae(s.model)) {
     const unlabeled = Uint32Array.from([...all.train, ...all.valid]).sort();
     const make = () => trainVaeLatents(ds, unlabeled, s, device, progress, hooks);
     const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
@@ -190,37 +194,105 @@ export async function runModel(
     vaeParameters = vae.parameters;
     latents = vae.latents;
     features = vae.latents;
-    let width = s.latent;
-    if (s.model === 'vae-mlp-neighbors') {
+    latentWidth = s.latent;
+    if (usesNeighbors(s.model)) {
       if (!hooks.neighbors) throw new Error(`${s.model}: no source of neighbour genes was given`);
       const n = await hooks.neighbors(ds, s);
       features = withNeighbors(vae.latents, s.latent, n);
-      width = s.latent * (1 + n.width);
+      latentWidth = s.latent * (1 + n.width);
       neighborInfo = { kind: n.kind, k: n.k, unmatched: n.unmatched.length };
     }
-    spec = mlpSpec([width]);
-  } else if (s.model === 'mlp') {
-    spec = mlpSpec([ds.bins, ds.marks.length]);
-  } else {
-    spec = deepChromeSpec(ds.bins, ds.marks.length);
   }
-  const model = buildClassifier(spec);
+  const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
   const t1 = performance.now();
+  const data = { features, labels: ds.labels, split };
+  const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label);
 
+  let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
+  let penalty: PenaltySearch | undefined;
+  if (s.model === 'logreg') {
+    ({ trained, penalty } = await searchPenalty(input, hooks, train));
+  } else {
+    trained = await train(classifierSpecFor(s.model, input), hooks, s.model);
+  }
+  return {
+    result: trained.result,
+    spec: trained.spec,
+    ...(latents ? { latents } : {}),
+    vaeHistory,
+    labeledGenes: split.train.length,
+    parameters: trained.parameters + vaeParameters,
+    split,
+    ...(neighborInfo ? { neighbors: neighborInfo } : {}),
+    ...(penalty ? { penalty } : {}),
+    seconds: { vae: (t1 - t0) / 1000, classifier: (performance.now() - t1) / 1000 },
+  };
+}
+
+/** logreg's L2 penalty, chosen from LOGREG_L2_GRID by the validation AUROC of each candidate's best epoch. */
+export interface PenaltySearch {
+  readonly grid: readonly number[];
+  /** Validation AUROC of each candidate, in grid order (empty for a resumed run, which keeps its penalty). */
+  readonly validAuroc: readonly number[];
+  readonly chosen: number;
+}
+
+type Trained = { result: TrainResult; spec: ClassifierSpec; parameters: number };
+
+/** Trains logreg at every penalty of the grid and keeps the best by validation AUROC (ties: the stronger penalty,
+ * the simpler model). Checkpoints are written for the chosen penalty only: with checkpoint hooks it is trained
+ * once more with them, which gives the same model (same seed, same data). A resumed run keeps the penalty its
+ * checkpoint was trained with. */
+async function searchPenalty(
+  input: ClassifierInput,
+  hooks: RunHooks,
+  train: (spec: ClassifierSpec, hooks: RunHooks, label: string) => Promise<Trained>,
+): Promise<{ trained: Trained; penalty: PenaltySearch }> {
+  const from = hooks.resume?.classifier;
+  if (from) {
+    if (from.spec.architecture !== 'logreg') throw new Error(`${from.file}: holds a ${from.spec.architecture} classifier, not logreg`);
+    const chosen = from.spec.l2;
+    return { trained: await train(classifierSpecFor('logreg', input, chosen), hooks, 'logreg'), penalty: { grid: LOGREG_L2_GRID, validAuroc: [], chosen } };
+  }
+  const validAuroc: number[] = [];
+  let best: Trained | undefined;
+  for (const l2 of LOGREG_L2_GRID) {
+    const t = await train(classifierSpecFor('logreg', input, l2), {}, `logreg l2=${l2}`);
+    validAuroc.push(t.result.valid.auroc);
+    if (!best || t.result.valid.auroc >= best.result.valid.auroc) best = t;
+  }
+  const chosen = best as Trained;
+  const l2 = chosen.spec.architecture === 'logreg' ? chosen.spec.l2 : 0;
+  const trained = hooks.checkpoints ? await train(chosen.spec, hooks, 'logreg') : chosen;
+  return { trained, penalty: { grid: LOGREG_L2_GRID, validAuroc, chosen: l2 } };
+}
+
+/** Builds the classifier of `spec`, trains it (from scratch, or from hooks.resume) and scores it. */
+async function trainClassifierSpec(
+  spec: ClassifierSpec,
+  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices },
+  s: RunSettings,
+  device: Device,
+  progress: Progress,
+  hooks: RunHooks,
+  label: string,
+): Promise<Trained> {
+  const model = buildClassifier(spec);
+  const { split } = data;
   const batch = Math.min(s.batch, split.train.length);
   const cp = buildClassifierPlan(model, {
-    genes: ds.genes,
+    genes: data.labels.length,
     batch,
-    predictBatch: Math.min(256, ds.genes),
+    predictBatch: Math.min(256, data.labels.length),
     trainOrderLength: stepsPerEpoch(split.train.length, batch) * batch,
-    optimizer: { lr: s.lr },
+    // logreg's penalty: coupled L2 on the weights (mean BCE + λ/2·‖w‖²), the bias free.
+    optimizer: spec.architecture === 'logreg' && spec.l2 > 0 ? { lr: s.lr, weightDecay: spec.l2, decayBiases: false } : { lr: s.lr },
     seed: s.seed,
   });
   const exec = await executorFor(device, cp.plan);
   const from = hooks.resume?.classifier;
   const checkpoints = hooks.checkpoints;
   try {
-    const data = { features, labels: ds.labels, split };
     if (from) {
       sameSpec(spec, from.spec, from.file);
       const { params, adamM, adamV, best } = from;
@@ -232,21 +304,11 @@ export async function runModel(
     const result = await trainClassifier(exec, cp, data, {
       epochs: s.epochs,
       seed: s.seed,
-      onEpoch: (r) => progress.epoch(s.model, r, s.epochs),
+      onEpoch: (r) => progress.epoch(label, r, s.epochs),
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) } : {}),
     });
-    return {
-      result,
-      spec,
-      ...(latents ? { latents } : {}),
-      vaeHistory,
-      labeledGenes: split.train.length,
-      parameters: model.store.count + vaeParameters,
-      split,
-      ...(neighborInfo ? { neighbors: neighborInfo } : {}),
-      seconds: { vae: (t1 - t0) / 1000, classifier: (performance.now() - t1) / 1000 },
-    };
+    return { result, spec, parameters: model.store.count };
   } finally {
     exec.destroy?.();
   }

@@ -270,6 +270,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     parameters: run.parameters,
     normalization: data.normalization,
     ...(run.neighbors ? { neighbors: run.neighbors } : {}),
+    ...(run.penalty ? { l2Penalty: run.penalty } : {}),
     ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
     history: r.history,
     bestEpoch: r.bestEpoch,

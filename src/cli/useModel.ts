@@ -15,6 +15,7 @@ import { type NormalizationStats, applyNormalization } from '../data/normalize.t
 import { auroc } from '../metrics/auroc.ts';
 import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
+import { MODEL_NAMES, type ModelName, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
@@ -48,7 +49,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     if (!existsSync(vaePath)) {
       throw new Error(
         need === 'vae' && !usesVae(info.modelName)
-          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a vae-mlp or vae-mlp-neighbors run`
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${MODEL_NAMES.filter(registryUsesVae).join(' or ')} run`
           : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
       );
     }

@@ -10,6 +10,23 @@ export interface OptimizerConfig {
   readonly eps?: number;
   readonly weightDecay?: number;
   readonly decoupled?: boolean;
+  /** false: weightDecay acts on the weights only, not on the biases (an L2 penalty as statistics
+   * defines it). Default true: one dispatch applies it to every parameter. */
+  readonly decayBiases?: boolean;
+}
+
+/** Contiguous stretches of the flat buffer (aligned, padding included) and whether weight decay applies to each. */
+export function decayRanges(store: ParameterStore, decayBiases: boolean): { offset: number; size: number; decay: boolean }[] {
+  const ranges: { offset: number; size: number; decay: boolean }[] = [];
+  const list = store.parameters;
+  list.forEach((p, i) => {
+    const end = list[i + 1]?.offset ?? store.total;
+    const decay = decayBiases || !p.name.endsWith('.bias');
+    const last = ranges[ranges.length - 1];
+    if (last && last.decay === decay) last.size = end - last.offset;
+    else ranges.push({ offset: p.offset, size: end - p.offset, decay });
+  });
+  return ranges.length > 0 ? ranges : [{ offset: 0, size: store.total, decay: true }];
 }
 
 /** Appends the end of a training step: one Adam dispatch over the flat buffers
@@ -17,18 +34,26 @@ export interface OptimizerConfig {
  * counter (the key of the next step's random draws) and advances the minibatch
  * cursor. Defaults are PyTorch's. */
 export function appendOptimizerStep(plan: Plan, store: ParameterStore, o: OptimizerConfig, step: string, cursor: string): void {
-  plan.call(
+  const weightDecay = o.weightDecay ?? 0;
+  const adam = (n: number, decay: number) =>
     adamKernel({
-      n: store.total,
+      n,
       lr: o.lr,
       beta1: o.beta1 ?? 0.9,
       beta2: o.beta2 ?? 0.999,
       eps: o.eps ?? 1e-8,
-      weightDecay: o.weightDecay ?? 0,
+      weightDecay: decay,
       decoupled: o.decoupled ?? false,
       stepOffset: 1,
-    }),
-    { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step },
-  );
+    });
+  if (weightDecay === 0 || (o.decayBiases ?? true)) {
+    plan.call(adam(store.total, weightDecay), { params: PARAMS, grads: GRADS, m: ADAM_M, v: ADAM_V, step });
+  } else {
+    // One Adam dispatch per stretch of weights or of biases: views of the four flat buffers.
+    for (const r of decayRanges(store, false)) {
+      const at = (root: string) => plan.view(`${root}@${r.offset}`, root, r.offset, [r.size]);
+      plan.call(adam(r.size, r.decay ? weightDecay : 0), { params: at(PARAMS), grads: at(GRADS), m: at(ADAM_M), v: at(ADAM_V), step });
+    }
+  }
   plan.call(counterIncrementKernel(true), { step, cursor });
 }

@@ -1,0 +1,151 @@
+import { DEEPCHROME_PUBLISHED_AUROC } from '../data/publishedAuroc.ts';
+import type { SizePoint } from '../plots/experimentChart.ts';
+import { type PairedRow, pairedTable } from '../stats/paired.ts';
+
+// The experiment's tables, from its finished runs: the CSV of every run, the
+// summary (mean ± sd of test AUROC per model and size), the paired
+// differences against the baselines, the per-cell table beside DeepChrome's
+// published AUROC, and the points of the figure.
+
+/** The models every other model is compared with, seed by seed. */
+export const BASELINES = ['logreg', 'mlp', 'deepchrome'] as const;
+
+export interface ExperimentRow {
+  readonly cell: string;
+  readonly model: string;
+  readonly size: number | 'all';
+  readonly seed: number;
+  readonly labeled: number;
+  readonly validAuroc: number;
+  readonly validAupr: number;
+  readonly testAuroc: number;
+  readonly testAupr: number;
+  readonly bestEpoch: number;
+  readonly epochs: number;
+  readonly seconds: number;
+}
+
+export const CSV_HEADER = 'cell,model,size,seed,labeled_genes,valid_auroc,valid_aupr,test_auroc,test_aupr,best_epoch,epochs,seconds';
+
+export function csvLine(r: ExperimentRow): string {
+  const f4 = (x: number) => x.toFixed(4);
+  return [r.cell, r.model, r.size, r.seed, r.labeled, f4(r.validAuroc), f4(r.validAupr), f4(r.testAuroc), f4(r.testAupr), r.bestEpoch, r.epochs, r.seconds.toFixed(1)].join(',');
+}
+
+/** A line of the CSV back into a row; `where` names it in errors. */
+export function parseCsvLine(line: string, where: string): ExperimentRow {
+  const c = line.split(',');
+  if (c.length !== CSV_HEADER.split(',').length) throw new Error(`${where} has ${c.length} columns: ${line}`);
+  const num = (j: number): number => {
+    const n = Number(c[j]);
+    if (c[j] === '' || !Number.isFinite(n)) throw new Error(`${where} column ${j + 1} is not a number: ${line}`);
+    return n;
+  };
+  return {
+    cell: c[0] as string,
+    model: c[1] as string,
+    size: c[2] === 'all' ? 'all' : num(2),
+    seed: num(3),
+    labeled: num(4),
+    validAuroc: num(5),
+    validAupr: num(6),
+    testAuroc: num(7),
+    testAupr: num(8),
+    bestEpoch: num(9),
+    epochs: num(10),
+    seconds: num(11),
+  };
+}
+
+export function meanSd(xs: readonly number[]): { mean: number; sd: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, sd };
+}
+
+const f3 = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '–');
+const signed = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(3)}` : '–');
+const sizeLabel = (s: number | 'all', trainGenes?: number): string => (s === 'all' ? (trainGenes === undefined ? 'all' : `all (${trainGenes})`) : `${s}`);
+const markdown = (header: readonly string[], rows: readonly (readonly string[])[]): string[] => [
+  `| ${header.join(' | ')} |`,
+  `|${header.map(() => '---').join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+];
+
+/** Test AUROC, mean ± sd over seeds, one row per model and one column per size, for one cell. */
+export function summaryTable(rows: readonly ExperimentRow[], cell: string, models: readonly string[], sizes: readonly (number | 'all')[], trainGenes: number): { header: string[]; body: string[][] } {
+  const header = ['model', ...sizes.map((s) => sizeLabel(s, trainGenes))];
+  const body = models.map((m) => [
+    m,
+    ...sizes.map((s) => {
+      const xs = rows.filter((r) => r.cell === cell && r.model === m && r.size === s).map((r) => r.testAuroc);
+      if (xs.length === 0) return '–';
+      const { mean, sd } = meanSd(xs);
+      return `${mean.toFixed(3)} ± ${sd.toFixed(3)}`;
+    }),
+  ]);
+  return { header, body };
+}
+
+export function pairedRows(rows: readonly ExperimentRow[], cells: readonly string[], models: readonly string[], sizes: readonly (number | 'all')[]): PairedRow[] {
+  return pairedTable(rows, cells, sizes, models, BASELINES);
+}
+
+export const PAIRED_CSV_HEADER = 'cell,size,model,baseline,seeds,mean_difference,sd,ci95_low,ci95_high,wins';
+
+export function pairedCsv(paired: readonly PairedRow[]): string {
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : '');
+  return [PAIRED_CSV_HEADER, ...paired.map((p) => [p.cell, p.size, p.model, p.baseline, p.n, f(p.mean), f(p.sd), f(p.low), f(p.high), p.wins].join(','))].join('\n') + '\n';
+}
+
+export function pairedMarkdown(paired: readonly PairedRow[], cell: string): string[] {
+  const mine = paired.filter((p) => p.cell === cell);
+  if (mine.length === 0) return [];
+  return markdown(
+    ['size', 'model', 'baseline', 'mean difference', 'sd', '95% interval', 'wins'],
+    mine.map((p) => [sizeLabel(p.size), p.model, p.baseline, signed(p.mean), f3(p.sd), Number.isFinite(p.low) ? `[${signed(p.low)}, ${signed(p.high)}]` : '–', `${p.wins}/${p.n}`]),
+  );
+}
+
+/** Per cell: DeepChrome's published test AUROC beside each model's mean test AUROC at the largest size that ran. */
+export function perCellTable(rows: readonly ExperimentRow[], cells: readonly string[], models: readonly string[], sizes: readonly (number | 'all')[]): { header: string[]; body: string[][] } {
+  const largest = (cell: string): number | 'all' | undefined => {
+    const ran = sizes.filter((s) => rows.some((r) => r.cell === cell && r.size === s));
+    return ran.includes('all') ? 'all' : (ran as number[]).sort((a, b) => b - a)[0];
+  };
+  const header = ['cell', 'size', 'DeepChrome (published)', ...models];
+  const body = cells.map((cell) => {
+    const size = largest(cell);
+    const published = DEEPCHROME_PUBLISHED_AUROC[cell];
+    return [
+      cell,
+      size === undefined ? '–' : sizeLabel(size),
+      published === undefined ? '–' : published.toFixed(2),
+      ...models.map((m) => {
+        const xs = rows.filter((r) => r.cell === cell && r.model === m && r.size === size).map((r) => r.testAuroc);
+        return xs.length === 0 ? '–' : meanSd(xs).mean.toFixed(3);
+      }),
+    ];
+  });
+  return { header, body };
+}
+
+export function perCellCsv(table: { header: string[]; body: string[][] }): string {
+  return [table.header.join(','), ...table.body.map((r) => r.map((c) => (c === '–' ? '' : c.replace(/ \(\d+\)$/, ''))).join(','))].join('\n') + '\n';
+}
+
+/** The figure's points: each model's mean ± sd test AUROC at each size, over every run (all cells, all seeds). */
+export function figurePoints(rows: readonly ExperimentRow[], models: readonly string[], sizes: readonly (number | 'all')[]): SizePoint[] {
+  const points: SizePoint[] = [];
+  for (const model of models) {
+    for (const size of sizes) {
+      const runs = rows.filter((r) => r.model === model && r.size === size);
+      if (runs.length === 0) continue;
+      const { mean, sd } = meanSd(runs.map((r) => r.testAuroc));
+      points.push({ model, labeled: meanSd(runs.map((r) => r.labeled)).mean, mean, sd, runs: runs.length });
+    }
+  }
+  return points;
+}
+
+export { markdown as markdownTable };

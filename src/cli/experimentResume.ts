@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CliOptions, UsageError, parseArgs } from './args.ts';
+import { CSV_HEADER, type ExperimentRow, parseCsvLine } from './experimentReport.ts';
+import { EXPERIMENT_FILES } from './runDirectory.ts';
+import { FLAG_OF } from './storedSettings.ts';
+
+// An interrupted experiment continues where it stopped: `--resume DIR` on a
+// directory with experiment.json takes the settings stored there, keeps every
+// run small-data.csv already holds and runs only the others. Its settings are
+// read back through parseArgs, so they pass the checks a typed command does.
+
+const [CSV_FILE, , , , SETTINGS_FILE] = EXPERIMENT_FILES;
+
+export function isExperimentDirectory(dir: string): boolean {
+  return existsSync(join(dir, SETTINGS_FILE));
+}
+
+/** Flags a resumed experiment may take from the command line; all else comes from experiment.json. */
+const FREE = new Set<keyof CliOptions>(['resume', 'quiet']);
+
+/** The stored experiment's options, to continue it in `dir`; `given` is the command line (--resume DIR [--quiet]). */
+export function resumedExperimentOptions(given: CliOptions, dir: string): CliOptions {
+  const file = join(dir, SETTINGS_FILE);
+  const extra = given.explicit.find((k) => !FREE.has(k));
+  if (extra !== undefined) {
+    throw new UsageError(`--resume ${dir}: an experiment continues with the settings in ${file}; ${FLAG_OF[extra] ?? `--${extra}`} cannot change them`);
+  }
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
+  }
+  const argv = ['--experiment', String(s.experiment)];
+  const list = (key: string): string => {
+    const v = s[key];
+    if (!Array.isArray(v) || v.length === 0) throw new Error(`${file}: "${key}" is not a list (${JSON.stringify(v)})`);
+    return v.join(',');
+  };
+  argv.push(`--models=${list('models')}`, `--sizes=${list('sizes')}`, `--seeds=${String(s.seeds)}`);
+  if (typeof s.minSteps === 'number' && s.minSteps > 0) argv.push(`--min-steps=${s.minSteps}`, `--max-epochs=${String(s.maxEpochs)}`);
+  for (const [key, flag] of Object.entries(FLAG_OF)) {
+    if (['model', 'trainSize', 'seed', 'device', 'data', 'out'].includes(key)) continue;
+    const v = s[key];
+    if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
+    argv.push(`${flag}=${String(v)}`);
+  }
+  if (s.device !== 'gpu' && s.device !== 'cpu') throw new Error(`${file}: stored settings have device ${JSON.stringify(s.device)}`);
+  argv.push(`--${s.device}`);
+  if (typeof s.gemm === 'string') argv.push(`--gemm=${s.gemm}`);
+  if (typeof s.data === 'string') {
+    if (!existsSync(s.data) && !existsSync(`${s.data}.train.csv.gz`) && !existsSync(`${s.data}.train.csv`)) {
+      throw new UsageError(`--resume ${dir}: the data this experiment ran on is no longer at ${s.data}`);
+    }
+    argv.push(`--data=${s.data}`);
+  }
+  let o: CliOptions;
+  try {
+    o = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) throw new Error(`${file}: stored settings are invalid: ${e.message}`);
+    throw e;
+  }
+  return { ...o, out: dir, resume: dir, quiet: given.quiet, explicit: [] };
+}
+
+/** The data fingerprint of each cell the experiment has loaded, as experiment.json keeps them. */
+export function storedFingerprints(dir: string): Record<string, string> {
+  const s = JSON.parse(readFileSync(join(dir, SETTINGS_FILE), 'utf8')) as { fingerprints?: unknown };
+  const f = s.fingerprints;
+  if (typeof f !== 'object' || f === null || Array.isArray(f)) return {};
+  return Object.fromEntries(Object.entries(f).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The runs a stopped experiment finished, from its CSV; a last line cut short by the stop is dropped. */
+export function finishedRuns(dir: string): ExperimentRow[] {
+  const file = join(dir, CSV_FILE);
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\n');
+  if (lines[0] !== CSV_HEADER) throw new Error(`${file}: its header is not ${CSV_HEADER}; it was not written by this version`);
+  // Only lines that end in a newline were finished.
+  return lines.slice(1, -1).filter((l) => l !== '').map((line, i) => parseCsvLine(line, `${file}: line ${i + 2}`));
+}

@@ -1,0 +1,39 @@
+// The one list of models the command line can train. Argument parsing, the
+// help text, flag checks, the experiment, resume and predict all ask this
+// list; what each model's classifier is built from is decided by the
+// exhaustive switch in src/checkpoint/modelSpec.ts (classifierSpecFor), so a
+// new name here does not compile until it says what it builds.
+
+export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors'] as const;
+export type ModelName = (typeof MODEL_NAMES)[number];
+
+/** What the classifier of a model reads for each gene. */
+export type ModelInput = 'window' | 'latent' | 'latent+neighbors';
+
+export interface ModelInfo {
+  readonly name: ModelName;
+  readonly input: ModelInput;
+  /** One line for --help. */
+  readonly summary: string;
+}
+
+export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly name: K } } = {
+  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, L2 penalty chosen by validation AUROC' },
+  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window' },
+  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)' },
+  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)" },
+  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)" },
+};
+
+export function isModelName(name: string): name is ModelName {
+  return (MODEL_NAMES as readonly string[]).includes(name);
+}
+
+/** The registry's entry for `name`; an unknown name is an error naming the known ones, never another model. */
+export function modelInfo(name: string, where = 'model'): ModelInfo {
+  if (!isModelName(name)) throw new Error(`${where}: unknown model ${JSON.stringify(name)}; known models are ${MODEL_NAMES.join(', ')}`);
+  return MODEL_REGISTRY[name];
+}
+
+export const usesVae = (name: ModelName): boolean => MODEL_REGISTRY[name].input !== 'window';
+export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'latent+neighbors';
