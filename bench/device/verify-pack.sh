@@ -32,6 +32,11 @@ SAMPLE=../shared/datasets/derived_deepchrome_format/E003_sample600
 [ -f "$SAMPLE.train.csv.gz" ] || { echo "verify-pack.sh: the real E003 sample is not at $SAMPLE (see ../shared/datasets/README.md)" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/simplechrome-verify-pack.XXXXXX")
+# Both sides must run the same GEMM variants to give the same bits: they share
+# one fresh autotuner cache, which the pack's first run fills and every later
+# run (the pack's and the repository's) reads.
+export SIMPLECHROME_CACHE_DIR="$WORK/gemm-cache"
+unset SIMPLECHROME_GEMM
 if [ "$KEEP" = 1 ]; then echo "scratch folder (kept): $WORK"; else trap 'rm -rf "$WORK"' EXIT; fi
 t_start=$(date +%s)
 
