@@ -26,19 +26,15 @@ override WG: u32 = 256u;
 // loads, sharing the bias corrections, which cost more than the update itself.
 #if VEC4
 alias Lane = vec4f;
-@group(0) @binding(1) var<storage, read_write> params: array<vec4f>;
-@group(0) @binding(2) var<storage, read> grads: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> m: array<vec4f>;
-@group(0) @binding(4) var<storage, read_write> v: array<vec4f>;
 const LANES: u32 = 4u;
 #else
 alias Lane = f32;
-@group(0) @binding(1) var<storage, read_write> params: array<f32>;
-@group(0) @binding(2) var<storage, read> grads: array<f32>;
-@group(0) @binding(3) var<storage, read_write> m: array<f32>;
-@group(0) @binding(4) var<storage, read_write> v: array<f32>;
 const LANES: u32 = 1u;
 #endif
+@group(0) @binding(1) var<storage, read_write> params: array<Lane>;
+@group(0) @binding(2) var<storage, read> grads: array<Lane>;
+@group(0) @binding(3) var<storage, read_write> m: array<Lane>;
+@group(0) @binding(4) var<storage, read_write> v: array<Lane>;
 @group(0) @binding(5) var<storage, read> step: array<u32>;
 
 // 1 - beta^t = -expm1(t·ln beta). Near t·ln beta = 0 (beta2 = 0.999 at small
