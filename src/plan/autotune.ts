@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { shaderSource } from '../gpu/shaders.ts';
 import {
@@ -12,7 +14,7 @@ import {
   heuristicGemmVariant,
   isGemmVariant,
 } from '../kernels/gemm.ts';
-import { type Kernel, scratchOf } from '../kernels/kernel.ts';
+import type { Kernel } from '../kernels/kernel.ts';
 import { uniformArray } from '../util/random.ts';
 import { GpuExecutor } from './gpuExecutor.ts';
 import type { Plan } from './plan.ts';
@@ -58,14 +60,12 @@ function readCache(file: string): CacheFile {
   return { version: 1, adapters: {} };
 }
 
-function writeCache(file: string, adapter: string, choices: Readonly<Record<string, GemmVariant>>): void {
-  // Merge with what another process may have written meanwhile; write a temporary file and rename it over.
+async function writeCache(file: string, adapter: string, choices: Readonly<Record<string, GemmVariant>>): Promise<void> {
+  // Merge with what another process may have written meanwhile; the project's atomic writer leaves no temporary behind.
   const current = readCache(file);
   const merged: CacheFile = { version: 1, adapters: { ...current.adapters, [adapter]: { ...current.adapters[adapter], ...choices } } };
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(merged, null, 1)}\n`);
-  renameSync(tmp, file);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomically(file, `${JSON.stringify(merged, null, 1)}\n`);
 }
 
 interface Problem {
@@ -84,8 +84,8 @@ export function gemmProblems(plan: Plan): Problem[] {
         return heuristicGemmVariant(shape);
       },
     };
+    // Scratch follows the variant gpu() asks for, so gpu() alone names every problem.
     call.kernel.gpu(recorder);
-    scratchOf(call.kernel, recorder);
   }
   return [...found.values()];
 }
@@ -197,7 +197,7 @@ export class VariantPolicy {
             ')',
         );
       }
-      if (todo.length > 0 && this.cacheFile !== null) writeCache(this.cacheFile, this.adapter, fresh);
+      if (todo.length > 0 && this.cacheFile !== null) await writeCache(this.cacheFile, this.adapter, fresh);
     }
     return {
       gemmVariant: (key, shape) => {
