@@ -31,7 +31,7 @@ import { GEMM_VARIANTS, type GemmVariant, type GpuTarget, heuristicGemmVariant }
 import { VariantPolicy, gemmProblems } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { maxRelError } from '../src/plan/singleKernel.ts';
-import { type Inputs, type KernelCase, SQUARE_SIZES, kernelCases } from './lib/kernelCases.ts';
+import { type Inputs, type KernelCase, type OurSide, SQUARE_SIZES, kernelCases } from './lib/kernelCases.ts';
 import { Flags, describeRun, markdownTable, median, ratio, runInfo, sig } from './lib/report.ts';
 import { type TfjsWebgpu, startTfjsWebgpu } from './lib/tfjsWebgpu.ts';
 
@@ -68,13 +68,12 @@ function perOp(xs: readonly number[], repeat: number): number {
 
 async function timeOurs(
   gpu: Gpu,
-  c: KernelCase,
+  side: OurSide,
   reps: number,
   targetMs: number,
   target: GpuTarget,
   cutoffMs = Number.POSITIVE_INFINITY,
 ): Promise<{ exec: GpuExecutor; repeat: number; timing: Timing; output: Float32Array; inputs: Inputs; cut: boolean }> {
-  const side = c.ours();
   const exec = await GpuExecutor.create(gpu, side.plan, target);
   for (const [name, data] of Object.entries(side.inputs)) exec.write(name, data);
   await exec.run(1);
@@ -119,22 +118,19 @@ interface VariantResult {
   readonly relError: number;
 }
 
-/** Every variant of a one-GEMM case, forced in turn; `pick` is what the autotuner chose. */
-async function timeVariantsOf(gpu: Gpu, c: KernelCase, reps: number, targetMs: number, reference: Float32Array): Promise<VariantResult[]> {
-  const problems = gemmProblems(c.ours().plan);
-  if (problems.length !== 1) return [];
-  const key = (problems[0] as (typeof problems)[number]).key;
+/** Every variant of the case's one GEMM (`key`), forced in turn, on the same plan and inputs. */
+async function timeVariantsOf(gpu: Gpu, side: OurSide, key: string, reps: number, targetMs: number, reference: Float32Array): Promise<VariantResult[]> {
   const out: VariantResult[] = [];
   let best = Number.POSITIVE_INFINITY;
   for (const variant of GEMM_VARIANTS) {
     const target: GpuTarget = { gemmVariant: (k, shape) => (k === key ? variant : heuristicGemmVariant(shape)) };
     try {
-      c.ours().plan.calls.forEach((call) => call.kernel.gpu(target));
+      side.plan.calls.forEach((call) => call.kernel.gpu(target));
     } catch {
       out.push({ variant, ms: undefined, cut: false, relError: Number.NaN });
       continue;
     }
-    const r = await timeOurs(gpu, c, reps, targetMs, target, 4 * best);
+    const r = await timeOurs(gpu, side, reps, targetMs, target, 4 * best);
     r.exec.destroy();
     const ms = gpu.hasTimestamps ? r.timing.gpuMs : r.timing.wallMs;
     if (!r.cut && ms !== undefined) best = Math.min(best, ms);
@@ -277,11 +273,14 @@ async function main(): Promise<void> {
 
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const target = await policy.targetFor(c.ours().plan);
-    const problems = gemmProblems(c.ours().plan);
-    const pick = problems.length === 1 ? target.gemmVariant((problems[0] as (typeof problems)[number]).key, (problems[0] as (typeof problems)[number]).shape) : undefined;
-    const ours = await timeOurs(gpu, c, reps, targetMs, target);
-    const variants = flags.has('--no-variants') ? [] : await timeVariantsOf(gpu, c, reps, targetMs, ours.output);
+    // One plan and one set of inputs per case, shared by the tuner, the pick's timing and every variant's.
+    const side = c.ours();
+    const target = await policy.targetFor(side.plan);
+    const problems = gemmProblems(side.plan);
+    const gemm = problems.length === 1 ? problems[0] : undefined;
+    const pick = gemm ? target.gemmVariant(gemm.key, gemm.shape) : undefined;
+    const ours = await timeOurs(gpu, side, reps, targetMs, target);
+    const variants = gemm && !flags.has('--no-variants') ? await timeVariantsOf(gpu, side, gemm.key, reps, targetMs, ours.output) : [];
     let result: CaseResult = {
       group: c.group,
       name: c.name,
