@@ -25,7 +25,8 @@ import {
   perCellTable,
   summaryTable,
 } from './experimentReport.ts';
-import { finishedRuns, storedFingerprints } from './experimentResume.ts';
+import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
+import { type VaeCurveRow, vaeCurveRows, vaeCurvesChart, vaeCurvesCsv, vaeCurvesMarkdown, withCurve } from './vaeCurves.ts';
 import { onInterrupt } from './interrupt.ts';
 import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
@@ -38,7 +39,7 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // compared with the baselines seed by seed (paired). The VAE is trained once
 // per cell and seed (it uses no labels) and shared by the VAE-based models.
 
-const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, FIGURE_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, FIGURE_FILE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
 
 const duration = (s: number): string => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
@@ -77,6 +78,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     let csvClean = o.resume === undefined;
     const cells: CellResult[] = [];
     const fingerprints: Record<string, string> = o.resume !== undefined ? storedFingerprints(o.resume) : {};
+    let vaeCurves: VaeCurveRow[] = o.resume !== undefined ? storedVaeCurves(o.resume) : [];
     const progress = progressPrinter(o.quiet);
     const runs = armsOf(o);
     const labels = runs.map((a) => a.label);
@@ -126,6 +128,11 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               return p;
             }, { neighbors: neighborsFor });
             const seconds = (performance.now() - t0) / 1000;
+            // Each VAE's curve is kept once, when the first run that uses it has trained it.
+            if (run.vaeHistory && !vaeCurves.some((r) => r.cell === ds.cell && r.seed === seed)) {
+              vaeCurves = withCurve(vaeCurves, vaeCurveRows(ds.cell, seed, run.vaeHistory));
+              await writeFileAtomically(join(dir.dir, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
+            }
             const row: ExperimentRow = {
               cell: ds.cell,
               model,
@@ -180,6 +187,12 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
     }
     const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
+    const vaeTable = vaeCurvesMarkdown(vaeCurves);
+    if (vaeTable.length > 0) {
+      lines.push('', '## The VAEs', '', `Each VAE trained ${o.vaeEpochs} epochs on its cell's unlabeled train and valid genes; its curve per epoch is in ${VAE_CURVES_FILE} and ${VAE_FIGURE_FILE}.`, '', ...vaeTable);
+      await writeFileAtomically(join(dir.dir, VAE_FIGURE_FILE), await renderSvg(vaeCurvesChart(vaeCurves)));
+      files.push(VAE_CURVES_FILE, VAE_FIGURE_FILE);
+    }
     if (folder) {
       const t = perCellTable(rows, names, labels, allSizes);
       lines.push('', '## Per cell', '', "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split).", '', ...markdownTable(t.header, t.body));

@@ -4,13 +4,14 @@ import { type CliOptions, UsageError, parseArgs } from './args.ts';
 import { CSV_HEADER, type ExperimentRow, parseCsvLine } from './experimentReport.ts';
 import { EXPERIMENT_FILES } from './runDirectory.ts';
 import { FLAG_OF } from './storedSettings.ts';
+import { type VaeCurveRow, parseVaeCurves } from './vaeCurves.ts';
 
 // An interrupted experiment continues where it stopped: `--resume DIR` on a
 // directory with experiment.json takes the settings stored there, keeps every
 // run small-data.csv already holds and runs only the others. Its settings are
 // read back through parseArgs, so they pass the checks a typed command does.
 
-const [CSV_FILE, , , , SETTINGS_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, , , , SETTINGS_FILE, , VAE_CURVES_FILE] = EXPERIMENT_FILES;
 
 export function isExperimentDirectory(dir: string): boolean {
   return existsSync(join(dir, SETTINGS_FILE));
@@ -71,6 +72,12 @@ export function storedFingerprints(dir: string): Record<string, string> {
   const f = s.fingerprints;
   if (typeof f !== 'object' || f === null || Array.isArray(f)) return {};
   return Object.fromEntries(Object.entries(f).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The VAE curves a stopped experiment kept (none before its first VAE finished). */
+export function storedVaeCurves(dir: string): VaeCurveRow[] {
+  const file = join(dir, VAE_CURVES_FILE);
+  return existsSync(file) ? parseVaeCurves(readFileSync(file, 'utf8'), file) : [];
 }
 
 /** The runs a stopped experiment finished, from its CSV; a last line cut short by the stop is dropped. */
