@@ -10,7 +10,7 @@ import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import type { CliOptions, ModelName } from './args.ts';
-import { usesNeighbors } from '../models/registry.ts';
+import { usesNeighbors, usesVae } from '../models/registry.ts';
 import {
   CSV_HEADER,
   type ExperimentRow,
@@ -25,6 +25,7 @@ import {
   perCellTable,
   summaryTable,
 } from './experimentReport.ts';
+import { ExperimentClock, duration } from './experimentClock.ts';
 import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesChart, vaeCurvesCsv, vaeCurvesMarkdown, withCurve } from './vaeCurves.ts';
 import { onInterrupt } from './interrupt.ts';
@@ -41,7 +42,6 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 
 const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, FIGURE_FILE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
 
-const duration = (s: number): string => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
 interface CellResult {
   readonly cell: string;
@@ -85,7 +85,8 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const perCell = o.seeds * o.sizes.length * runs.length;
     let expected = cellPaths.length * perCell - rows.length;
     let finished = 0;
-    let runSeconds = 0;
+    const vaeArms = runs.filter((a) => usesVae(a.model));
+    const clock = new ExperimentClock(vaeArms.length > 0 ? cellPaths.length * o.seeds : 0);
     for (const path of cellPaths) {
       const data = await loadData({ ...o, data: path });
       const ds = data.dataset;
@@ -116,15 +117,22 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       cells.push({ cell: ds.cell, data, sizes, trainGenes });
       const latentCache = new Map<string, Promise<VaeLatents>>();
       for (let seed = 1; seed <= o.seeds; seed++) {
+        if (vaeArms.length > 0 && vaeArms.every((a) => sizes.every((size) => done.has(runKey({ cell: ds.cell, model: a.label, size, seed }))))) clock.vaeNotNeeded();
+      }
+      for (let seed = 1; seed <= o.seeds; seed++) {
         for (const size of sizes) {
           for (const { label: model, ...arm } of runs) {
             if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
             const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
+            let trainedVae = false;
             const run = await runModel(ds, settings, device, progress, (key, make) => {
               let p = latentCache.get(key);
-              if (!p) latentCache.set(key, (p = make()));
+              if (!p) {
+                trainedVae = true;
+                latentCache.set(key, (p = make()));
+              }
               return p;
             }, { neighbors: neighborsFor });
             const seconds = (performance.now() - t0) / 1000;
@@ -158,9 +166,9 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             // The first finished run is what a replaced directory is swapped in for.
             dir.saved();
             finished++;
-            runSeconds += seconds;
+            clock.record(seconds, trainedVae ? run.seconds.vae : undefined);
             const left = expected - finished;
-            if (left > 0) err(`experiment: ${finished} of ${expected} runs done in ${duration(runSeconds)}; about ${duration((runSeconds / finished) * left)} left`);
+            if (left > 0) err(`experiment: ${finished} of ${expected} runs done in ${duration(clock.elapsed)}; ${clock.left(left)}`);
           }
         }
       }
