@@ -1,0 +1,57 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../src/cli/args.ts';
+import { epochsFor } from '../src/cli/experiment.ts';
+import { checkFlagsApply } from '../src/cli/flagScope.ts';
+import { MODEL_NAMES } from '../src/models/registry.ts';
+
+// scripts/reproduce-results.sh is the one command behind the README's results.
+// It runs for hours, so the test runs its dry run and checks that each
+// command it would run is one the command line accepts, at the protocol of
+// issue 11.
+
+const commands = (env: Record<string, string> = {}): string[][] =>
+  execFileSync('bash', ['scripts/reproduce-results.sh'], { env: { ...process.env, DRY_RUN: '1', ...env }, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').slice(3));
+
+describe('scripts/reproduce-results.sh', () => {
+  it('runs E116 and the samples at the full protocol, with every model of the registry', () => {
+    const [e116, samples] = commands().map((argv) => {
+      const o = parseArgs(argv);
+      checkFlagsApply(o);
+      return o;
+    });
+    if (!e116 || !samples) throw new Error('expected two experiments');
+    for (const o of [e116, samples]) {
+      expect(o.command).toBe('experiment');
+      expect(o.device).toBe('gpu');
+      expect(o.seeds).toBe(5);
+      expect(o.models).toEqual(MODEL_NAMES);
+      expect(o.neighborKinds).toEqual(['spatial', 'functional']);
+      // At least 2,000 optimizer steps or 30 epochs, up to 100.
+      expect([epochsFor(o, 100), epochsFor(o, 1000), epochsFor(o, 12634)]).toEqual([100, 100, 30]);
+    }
+    expect(e116.data).toBe('../shared/datasets/gcmerge_E116');
+    expect(e116.sizes).toEqual([100, 1000, 'all']);
+    expect(e116.vaeEpochs).toBeGreaterThanOrEqual(25);
+    expect(samples.sizes).toEqual([100, 'all']);
+    expect(samples.vaeEpochs).toBeGreaterThanOrEqual(100);
+  });
+
+  it('takes fewer seeds, the CPU and a list of models from the environment', () => {
+    const o = parseArgs(commands({ SEEDS: '2', DEVICE: '--cpu', MODELS: 'logreg,vae-mlp' })[0] ?? []);
+    expect([o.seeds, o.device, o.models]).toEqual([2, 'cpu', ['logreg', 'vae-mlp']]);
+  });
+
+  it('refuses to start without the real data, naming what is missing', () => {
+    let message = '';
+    try {
+      execFileSync('bash', ['scripts/reproduce-results.sh'], { env: { ...process.env, DATA: '/nonexistent' }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      message = String((e as { stderr: string }).stderr);
+    }
+    expect(message).toContain('reproduce-results: missing /nonexistent/gcmerge_E116 (the real data; see datasets/README.md)');
+  });
+});
