@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -78,6 +78,24 @@ describe('the GEMM autotuner', () => {
     expect(again).toEqual([]);
     const t = await second.targetFor(twoGemmPlan());
     for (const p of gemmProblems(twoGemmPlan())) expect(t.gemmVariant(p.key, p.shape)).toBe(first.used[p.key]);
+  });
+
+  it('a cache that cannot be written is said, and the tuned choices are used all the same', async () => {
+    const gpu = await getGpu();
+    // A file where the cache's directory should be: mkdir fails whatever the user (root included) may write.
+    const blocker = join(dir, 'not-a-directory');
+    writeFileSync(blocker, 'a file of the user, kept as it is\n');
+    const cacheFile = join(blocker, 'simplechrome', 'variants.json');
+    const logs: string[] = [];
+    const policy = new VariantPolicy(gpu, { mode: 'tune', cacheFile, log: (l) => logs.push(l) });
+    const plan = twoGemmPlan();
+    const target = await policy.targetFor(plan);
+    expect(logs.filter((l) => l.startsWith('gemm: tuned'))).toHaveLength(2);
+    const warning = logs.find((l) => l.startsWith('gemm: could not keep'));
+    expect(warning).toContain(`gemm: could not keep the tuned variants in ${cacheFile} (`);
+    expect(warning).toContain('this run uses them, the next run on this adapter tunes again (set SIMPLECHROME_CACHE_DIR to a writable directory to keep them)');
+    for (const p of gemmProblems(plan)) expect(GEMM_VARIANTS).toContain(target.gemmVariant(p.key, p.shape));
+    expect(readFileSync(blocker, 'utf8')).toBe('a file of the user, kept as it is\n');
   });
 
   it('a forced variant, the heuristic and pinned choices need no timing and write no cache', async () => {

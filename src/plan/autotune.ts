@@ -197,7 +197,17 @@ export class VariantPolicy {
             ')',
         );
       }
-      if (todo.length > 0 && this.cacheFile !== null) await writeCache(this.cacheFile, this.adapter, fresh);
+      if (todo.length > 0 && this.cacheFile !== null) {
+        // The cache only saves the next run the timing: a home that cannot be written (read-only on a cluster
+        // node, full) must not stop a run whose choices are already made.
+        try {
+          await writeCache(this.cacheFile, this.adapter, fresh);
+        } catch (e) {
+          this.options.log?.(
+            `gemm: could not keep the tuned variants in ${this.cacheFile} (${(e as Error).message}); this run uses them, the next run on this adapter tunes again (set ${VARIANT_CACHE_ENV} to a writable directory to keep them)`,
+          );
+        }
+      }
     }
     return {
       gemmVariant: (key, shape) => {
