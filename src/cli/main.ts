@@ -11,6 +11,7 @@ import { runExperiment } from './experiment.ts';
 import { isExperimentDirectory, resumedExperimentOptions } from './experimentResume.ts';
 import { checkFlagsApply } from './flagScope.ts';
 import { HELP } from './help.ts';
+import { isClassScores } from '../train/target.ts';
 import { table } from './outputs.ts';
 import { err } from './session.ts';
 import { trainToDirectory } from './trainRun.ts';
@@ -21,11 +22,22 @@ async function train(o: CliOptions): Promise<number> {
   const ds = data.dataset;
   const r = run.result;
   const f = (x: number) => x.toFixed(4);
+  const first = [options.model, ds.cell, String(run.labeledGenes), String(r.bestEpoch)];
+  const { valid, test } = r;
   process.stdout.write(
-    `${table(
-      ['model', 'cell', 'labeled genes', 'best epoch', 'valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'],
-      [[options.model, ds.cell, String(run.labeledGenes), String(r.bestEpoch), f(r.valid.auroc), f(r.test.auroc), f(r.test.aupr), f(r.test.accuracy)]],
-    )}\n`,
+    `${
+      isClassScores(valid) && isClassScores(test)
+        ? table(
+            ['model', 'cell', 'labeled genes', 'best epoch', 'valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'],
+            [[...first, f(valid.auroc), f(test.auroc), f(test.aupr), f(test.accuracy)]],
+          )
+        : !isClassScores(valid) && !isClassScores(test)
+          ? table(
+              ['model', 'cell', 'labeled genes', 'best epoch', 'valid Pearson', 'test Pearson', 'test Spearman', 'test MSE'],
+              [[...first, f(valid.pearson), f(test.pearson), f(test.spearman), f(test.mse)]],
+            )
+          : ''
+    }\n`,
   );
   process.stdout.write(
     `${data.source.synthetic ? 'SYNTHETIC data: these numbers mean nothing. ' : ''}wrote ${join(out, 'metrics.json')} and ${join(out, 'predictions.csv')}; ` +
