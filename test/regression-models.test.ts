@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_TABLE } from '../src/cli/dataSource.ts';
 import { neighborsFor } from '../src/cli/neighborSources.ts';
 import { runModel } from '../src/cli/runModel.ts';
+import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
+import { DEFAULTS } from '../src/cli/args.ts';
 import { buildClassifier, classifierSpecFor } from '../src/checkpoint/modelSpec.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { expressionTargets } from '../src/data/expressionTargets.ts';
@@ -131,6 +133,19 @@ describe('expression targets', () => {
   it('a run asked for expression without the values read says so', async () => {
     await expect(runModel(await e003(), { ...settings, target: 'expression' }, { kind: 'cpu' }, quiet)).rejects.toThrow(
       'E003: --target expression, but no expression values were read for this dataset',
+    );
+  });
+});
+
+describe('the target in stored settings', () => {
+  it('round-trips, and settings stored before --target existed read back as class', () => {
+    const stored = storeSettings({ ...DEFAULTS, target: 'expression' }, '/data/E003');
+    expect(stored.target).toBe('expression');
+    expect(restoreSettings(stored, 'last.safetensors').target).toBe('expression');
+    const { target: _target, ...old } = stored;
+    expect(restoreSettings(old, 'last.safetensors').target).toBe('class');
+    expect(() => restoreSettings({ ...stored, target: 'rpkm' }, 'last.safetensors')).toThrow(
+      'last.safetensors: stored settings are invalid: --target must be one of class, expression; got "rpkm"',
     );
   });
 });
