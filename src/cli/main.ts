@@ -24,21 +24,13 @@ async function train(o: CliOptions): Promise<number> {
   const f = (x: number) => x.toFixed(4);
   const first = [options.model, ds.cell, String(run.labeledGenes), String(r.bestEpoch)];
   const { valid, test } = r;
-  process.stdout.write(
-    `${
-      isClassScores(valid) && isClassScores(test)
-        ? table(
-            ['model', 'cell', 'labeled genes', 'best epoch', 'valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'],
-            [[...first, f(valid.auroc), f(test.auroc), f(test.aupr), f(test.accuracy)]],
-          )
-        : !isClassScores(valid) && !isClassScores(test)
-          ? table(
-              ['model', 'cell', 'labeled genes', 'best epoch', 'valid Pearson', 'test Pearson', 'test Spearman', 'test MSE'],
-              [[...first, f(valid.pearson), f(test.pearson), f(test.spearman), f(test.mse)]],
-            )
-          : ''
-    }\n`,
-  );
+  const [header, scores] =
+    isClassScores(valid) && isClassScores(test)
+      ? [['valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'], [valid.auroc, test.auroc, test.aupr, test.accuracy]]
+      : !isClassScores(valid) && !isClassScores(test)
+        ? [['valid Pearson', 'test Pearson', 'test Spearman', 'test MSE'], [valid.pearson, test.pearson, test.spearman, test.mse]]
+        : [[], []];
+  process.stdout.write(`${table(['model', 'cell', 'labeled genes', 'best epoch', ...header], [[...first, ...scores.map(f)]])}\n`);
   process.stdout.write(
     `${data.source.synthetic ? 'SYNTHETIC data: these numbers mean nothing. ' : ''}wrote ${join(out, 'metrics.json')} and ${join(out, 'predictions.csv')}; ` +
       `model in ${join(out, 'best.safetensors')}, plots ${join(out, '*.svg')}\n`,
