@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { meanSquaredErrorKernel } from '../src/kernels/mse.ts';
 import { sumAllTiling } from '../src/kernels/reduce.ts';
-import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
-import { Plan } from '../src/plan/plan.ts';
-import { AWKWARD, finiteDifferenceError, getGpu, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
+import { AWKWARD, finiteDifferenceError, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
 
 /** The loss in float64, straight from the definition. */
 function referenceLoss(z: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -56,27 +54,6 @@ describe('mean squared error accumulate', () => {
     });
   }
 
-  it('sums the per-step losses of many repetitions in one submit', async () => {
-    const batch = 6400;
-    const plan = new Plan();
-    plan.tensor('z', [batch]);
-    plan.tensor('y', [batch]);
-    plan.tensor('epoch_loss', [1]);
-    plan.tensor('dz', [batch]);
-    plan.call(meanSquaredErrorKernel({ batch, accumulate: true }), { outputs: 'z', targets: 'y', loss: 'epoch_loss', doutputs: 'dz' });
-    const gpu = await GpuExecutor.create(await getGpu(), plan);
-    try {
-      const outputs = randomArray(batch, 3, 0, 4);
-      const targets = targetsFor(batch, 4);
-      gpu.write('z', outputs);
-      gpu.write('y', targets);
-      gpu.write('epoch_loss', [0]);
-      await gpu.run(5);
-      expect(maxRelError(await gpu.read('epoch_loss'), [5 * referenceLoss(outputs, targets)])).toBeLessThanOrEqual(1e-5);
-    } finally {
-      gpu.destroy();
-    }
-  });
 });
 
 describe('mean squared error gradient against float64 finite differences', () => {
@@ -93,22 +70,4 @@ describe('mean squared error gradient against float64 finite differences', () =>
   }
 });
 
-describe('mean squared error rejects bad parameters', () => {
-  it('batch', () => {
-    expect(() => meanSquaredErrorKernel({ batch: 0 })).toThrow('mean_squared_error: batch must be a positive integer, got 0');
-    expect(() => meanSquaredErrorKernel({ batch: 2.5, accumulate: true })).toThrow(
-      'mean_squared_error[accumulate]: batch must be a positive integer, got 2.5',
-    );
-  });
-
-  it('a plan rejects a wrong-shaped tensor, naming it and both shapes', () => {
-    const plan = new Plan();
-    plan.tensor('z', [64, 1]);
-    plan.tensor('y', [64]);
-    plan.tensor('loss', [1]);
-    plan.tensor('dz', [64]);
-    expect(() => plan.call(meanSquaredErrorKernel({ batch: 64 }), { outputs: 'z', targets: 'y', loss: 'loss', doutputs: 'dz' })).toThrow(
-      'mean_squared_error: tensor "z" (slot "outputs") has shape [64, 1], the kernel expects [64]',
-    );
-  });
-});
+// Bad parameters and repeated accumulation, shared with BCE: test/batch-loss.test.ts.
