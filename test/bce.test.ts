@@ -72,7 +72,6 @@ describe('BCE with logits accumulate', () => {
       expect(maxRelError(r.gpu.dlogits as Float32Array, r.cpu.dlogits as Float32Array)).toBeLessThanOrEqual(1e-4);
     });
   }
-
 });
 
 describe('BCE gradient against float64 finite differences', () => {

@@ -53,7 +53,6 @@ describe('mean squared error accumulate', () => {
       expect(maxRelError(r.gpu.loss as Float32Array, [2.5 + referenceLoss(outputs, targets)])).toBeLessThanOrEqual(1e-5);
     });
   }
-
 });
 
 describe('mean squared error gradient against float64 finite differences', () => {
