@@ -7,6 +7,7 @@ import { elboKernel } from './kernels/elbo.ts';
 import { gatherRowsKernel } from './kernels/gather.ts';
 import { matmulKernel } from './kernels/matmul.ts';
 import { maxPool1dForwardKernel } from './kernels/maxpool1d.ts';
+import { meanSquaredErrorKernel } from './kernels/mse.ts';
 import { reparamForwardKernel } from './kernels/reparam.ts';
 import { sumRowsKernel } from './kernels/reduce.ts';
 import { normalKernel } from './kernels/rng.ts';
@@ -42,6 +43,7 @@ export function selfCheckCases(): SelfCheckCase[] {
     { kernel: maxPool1dForwardKernel({ batch: 2, length: 91, channels: 50, pool: 5 }), inputs: { x: uniform(2 * 91 * 50, 16) }, tolerance: 0 },
     { kernel: sumRowsKernel({ rows: 6400, cols: 37 }), inputs: { x: uniform(6400 * 37, 17) }, tolerance: 1e-4 },
     { kernel: bceWithLogitsKernel({ batch: 129 }), inputs: { logits: uniform(129, 18, -30, 30), targets: uniform(129, 19, 0, 1).map(Math.round) }, tolerance: 1e-4 },
+    { kernel: meanSquaredErrorKernel({ batch: 129 }), inputs: { outputs: uniform(129, 30, -1, 6), targets: uniform(129, 31, 0, 5) }, tolerance: 1e-4 },
     { kernel: gatherRowsKernel({ rows: 37, rowSize: 500, batch: 64, indexLength: 37 }), inputs: { source: uniform(37 * 500, 20), order: Array.from({ length: 37 }, (_, i) => (i * 5) % 37), cursor: [3] }, tolerance: 0 },
     { kernel: normalKernel({ n: 1001, seed: 42 }), inputs: { step: [7] }, tolerance: 0 },
     { kernel: dropoutForwardKernel({ n: 1001, p: 0.5, seed: 42 }), inputs: { x: uniform(1001, 21), step: [7] }, tolerance: 0 },

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bceWithLogitsKernel } from '../src/kernels/bce.ts';
 import { sumAllTiling } from '../src/kernels/reduce.ts';
-import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
-import { Plan } from '../src/plan/plan.ts';
-import { finiteDifferenceError, getGpu, maxRelError, randomArray, rng, runBoth, runCpu64 } from './helpers.ts';
+import { finiteDifferenceError, maxRelError, randomArray, rng, runBoth, runCpu64 } from './helpers.ts';
 
 function randomTargets(n: number, seed: number): Float32Array {
   const r = rng(seed);
@@ -74,28 +72,6 @@ describe('BCE with logits accumulate', () => {
       expect(maxRelError(r.gpu.dlogits as Float32Array, r.cpu.dlogits as Float32Array)).toBeLessThanOrEqual(1e-4);
     });
   }
-
-  it('sums the per-step losses of many repetitions in one submit', async () => {
-    const batch = 6400;
-    const plan = new Plan();
-    plan.tensor('z', [batch]);
-    plan.tensor('y', [batch]);
-    plan.tensor('epoch_loss', [1]);
-    plan.tensor('dz', [batch]);
-    plan.call(bceWithLogitsKernel({ batch, accumulate: true }), { logits: 'z', targets: 'y', loss: 'epoch_loss', dlogits: 'dz' });
-    const gpu = await GpuExecutor.create(await getGpu(), plan);
-    try {
-      const logits = randomArray(batch, 3, -4, 4);
-      const targets = randomTargets(batch, 4);
-      gpu.write('z', logits);
-      gpu.write('y', targets);
-      gpu.write('epoch_loss', [0]);
-      await gpu.run(5);
-      expect(maxRelError(await gpu.read('epoch_loss'), [5 * referenceLoss(logits, targets)])).toBeLessThanOrEqual(1e-4);
-    } finally {
-      gpu.destroy();
-    }
-  });
 });
 
 describe('BCE gradient against float64 finite differences', () => {
@@ -113,22 +89,4 @@ describe('BCE gradient against float64 finite differences', () => {
   }
 });
 
-describe('BCE with logits rejects bad parameters', () => {
-  it('batch', () => {
-    expect(() => bceWithLogitsKernel({ batch: 0 })).toThrow('bce_with_logits: batch must be a positive integer, got 0');
-    expect(() => bceWithLogitsKernel({ batch: 2.5, accumulate: true })).toThrow(
-      'bce_with_logits[accumulate]: batch must be a positive integer, got 2.5',
-    );
-  });
-
-  it('a plan rejects a wrong-shaped tensor, naming it and both shapes', () => {
-    const plan = new Plan();
-    plan.tensor('z', [64, 1]);
-    plan.tensor('y', [64]);
-    plan.tensor('loss', [1]);
-    plan.tensor('dz', [64]);
-    expect(() => plan.call(bceWithLogitsKernel({ batch: 64 }), { logits: 'z', targets: 'y', loss: 'loss', dlogits: 'dz' })).toThrow(
-      'bce_with_logits: tensor "z" (slot "logits") has shape [64, 1], the kernel expects [64]',
-    );
-  });
-});
+// Bad parameters and repeated accumulation, shared with MSE: test/batch-loss.test.ts.

@@ -102,7 +102,7 @@ describe('the VAE plots', () => {
       bestEpoch: 1,
       test: { auroc: 0.9, aupr: 0.9, accuracy: 0.9, loss: 0.3 },
       testLabels: labels,
-      testProbabilities: labels.map((l, i) => 0.3 * l + i / 100),
+      testPredictions: labels.map((l, i) => 0.3 * l + i / 100),
       vaeHistory,
       latents: { values: latents, width: Z, labels },
     });

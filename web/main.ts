@@ -3,6 +3,7 @@ import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
+import { classScores } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
 import { type TrainedModel, predictWith } from '../src/cli/predictWith.ts';
 import { restoreSettings } from '../src/cli/restoreSettings.ts';
@@ -124,6 +125,8 @@ function settingsFromForm(): RunSettings {
   if (!PAGE_MODELS.includes(model)) throw new Error(`model ${model} is not offered on the page`);
   return {
     model,
+    // The page trains classifiers only.
+    target: 'class',
     trainSize: undefined,
     epochs: Math.round(numberField('epochs')),
     vaeEpochs: Math.round(numberField('vae-epochs')),
@@ -145,7 +148,7 @@ async function drawCurves(model: string, history: readonly EpochRecord[], bestEp
   const auroc: LossPoint[] = [];
   for (const h of history) {
     loss.push({ epoch: h.epoch, series: 'train', loss: h.trainLoss }, { epoch: h.epoch, series: 'validation', loss: h.valid.loss });
-    auroc.push({ epoch: h.epoch, series: 'validation AUROC', loss: h.valid.auroc });
+    auroc.push({ epoch: h.epoch, series: 'validation AUROC', loss: classScores(h.valid, 'the page').auroc });
   }
   $('loss-chart').innerHTML = await renderSvg(lossChart(`${model}: loss per epoch`, loss, 'binary cross-entropy', bestEpoch));
   $('auroc-chart').innerHTML = await renderSvg(lossChart(`${model}: validation AUROC per epoch`, auroc, 'AUROC', bestEpoch));
@@ -233,7 +236,7 @@ async function train(): Promise<void> {
       epoch: (model, r, epochs) => {
         bar.value = ++done;
         history.push(r);
-        status.textContent = `${model} epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}, validation AUROC ${r.valid.auroc.toFixed(4)}`;
+        status.textContent = `${model} epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}, validation AUROC ${classScores(r.valid, 'the page').auroc.toFixed(4)}`;
         void drawCurves(model, history);
       },
     };
@@ -246,15 +249,15 @@ async function train(): Promise<void> {
     await drawCurves(settings.model, r.history, r.bestEpoch);
     const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
     const n = testLabels.length;
-    $('roc-chart').innerHTML = await renderSvg(rocChart(`${settings.model}: ROC, ${n} test genes`, testLabels, r.testProbabilities, r.test.auroc));
-    $('pr-chart').innerHTML = await renderSvg(prChart(`${settings.model}: precision-recall, ${n} test genes`, testLabels, r.testProbabilities, r.test.aupr));
+    $('roc-chart').innerHTML = await renderSvg(rocChart(`${settings.model}: ROC, ${n} test genes`, testLabels, r.testPredictions, classScores(r.test, 'the page').auroc));
+    $('pr-chart').innerHTML = await renderSvg(prChart(`${settings.model}: precision-recall, ${n} test genes`, testLabels, r.testPredictions, classScores(r.test, 'the page').aupr));
     const results = $('results');
     // Exact values for anyone comparing with the command line (String() round-trips a double).
-    results.dataset.validAuroc = String(r.valid.auroc);
-    results.dataset.testAuroc = String(r.test.auroc);
+    results.dataset.validAuroc = String(classScores(r.valid, 'the page').auroc);
+    results.dataset.testAuroc = String(classScores(r.test, 'the page').auroc);
     $('summary').textContent =
-      `best epoch ${r.bestEpoch}: validation AUROC ${r.valid.auroc.toFixed(4)}, test AUROC ${r.test.auroc.toFixed(4)}, ` +
-      `test AUPR ${r.test.aupr.toFixed(4)}, accuracy ${r.test.accuracy.toFixed(4)}`;
+      `best epoch ${r.bestEpoch}: validation AUROC ${classScores(r.valid, 'the page').auroc.toFixed(4)}, test AUROC ${classScores(r.test, 'the page').auroc.toFixed(4)}, ` +
+      `test AUPR ${classScores(r.test, 'the page').aupr.toFixed(4)}, accuracy ${classScores(r.test, 'the page').accuracy.toFixed(4)}`;
     results.hidden = false;
     status.textContent = `done: ${settings.model} on ${ds.cell}, ${r.history.length} epochs`;
     document.body.dataset.state = 'trained';
@@ -355,7 +358,7 @@ function wire(): void {
   });
   $('download-metrics').addEventListener('click', () => finished && download('metrics.json', metricsJson(finished), 'application/json'));
   $('download-predictions').addEventListener('click', () => {
-    if (finished) download('predictions.csv', predictionsCsv(finished.ds, finished.run.split.test, finished.run.result.testProbabilities), 'text/csv');
+    if (finished) download('predictions.csv', predictionsCsv(finished.ds, finished.run.split.test, finished.run.result.testPredictions), 'text/csv');
   });
   for (const [id, role] of [['download-model', 'best'], ['download-vae', 'vae']] as const) {
     $(id).addEventListener('click', () => {

@@ -71,6 +71,7 @@ export interface ClassifierState {
   /** State of the host generator that shuffles each epoch, after this epoch's shuffle. */
   readonly rng: number;
   readonly bestEpoch: number;
+  /** The best epoch's validation AUROC, or its validation Pearson for --target expression (the metadata key stays best_valid_auroc). */
   readonly bestAuroc: number;
   readonly history: readonly EpochRecord[];
 }

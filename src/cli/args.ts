@@ -1,6 +1,7 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
 import { MODEL_NAMES, type ModelName } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
+import { TARGETS, type Target } from '../train/target.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -19,6 +20,8 @@ export interface CliOptions {
   readonly device: 'gpu' | 'cpu';
   readonly data: string | undefined;
   readonly model: ModelName;
+  /** What the models predict: the high/low class (BCE), or log10(RPKM + 1) (MSE); see src/train/target.ts. */
+  readonly target: Target;
   /** Labeled training genes; undefined = all. */
   readonly trainSize: number | undefined;
   readonly epochs: number;
@@ -59,6 +62,7 @@ export const DEFAULTS: CliOptions = {
   device: 'gpu',
   data: undefined,
   model: 'deepchrome',
+  target: 'class',
   trainSize: undefined,
   epochs: 10,
   vaeEpochs: 30,
@@ -136,6 +140,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--quiet': set('quiet', true); break;
       case '--data': set('data', value()); break;
       case '--model': set('model', oneOf(flag, value(), MODELS)); break;
+      case '--target': set('target', oneOf(flag, value(), TARGETS)); break;
       case '--models': set('models', value().split(',').map((m) => oneOf(flag, m, MODELS))); break;
       case '--train-size': {
         const v = value();

@@ -9,11 +9,13 @@ import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
+import { type Scores, isClassScores } from '../train/target.ts';
 import type { CliOptions, ModelName } from './args.ts';
 import { usesNeighbors, usesVae } from '../models/registry.ts';
 import {
-  CSV_HEADER,
   type ExperimentRow,
+  METRICS,
+  csvHeaderFor,
   csvLine,
   figurePoints,
   markdownTable,
@@ -39,8 +41,13 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // folder. At a given seed every model sees the same labeled genes, so each is
 // compared with the baselines seed by seed (paired). The VAE is trained once
 // per cell and seed (it uses no labels) and shared by the VAE-based models.
+// With --target expression the same runs are scored by test Pearson (and
+// Spearman), in a CSV whose header names those columns.
 
-const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, FIGURE_FILE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, AUROC_FIGURE, PEARSON_FIGURE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
+
+/** A run's two scores in the row's columns: AUROC and AUPR, or Pearson and Spearman. */
+const scorePair = (s: Scores): [number, number] => (isClassScores(s) ? [s.auroc, s.aupr] : [s.pearson, s.spearman]);
 
 
 interface CellResult {
@@ -63,6 +70,9 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     return removed;
   });
   let gpu: Gpu | undefined;
+  const CSV_HEADER = csvHeaderFor(o.target);
+  const metric = METRICS[o.target].main;
+  const FIGURE_FILE = o.target === 'class' ? AUROC_FIGURE : PEARSON_FIGURE;
   try {
     const folder: CellEntry[] | undefined = o.data !== undefined ? cellsInFolder(o.data) : undefined;
     const cellPaths: (string | undefined)[] = folder ? folder.map((c) => c.path) : [o.data];
@@ -70,7 +80,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     gpu = o.device === 'gpu' ? await acquireGpu() : undefined;
     const device: Device = gpu ? { kind: 'gpu', gpu, variants: new VariantPolicy(gpu, { mode: variantModeFrom(o.gemm), log: err }) } : { kind: 'cpu' };
     // A resumed experiment keeps the runs it finished and skips them.
-    const rows: ExperimentRow[] = o.resume !== undefined ? finishedRuns(o.resume) : [];
+    const rows: ExperimentRow[] = o.resume !== undefined ? finishedRuns(o.resume, o.target) : [];
     const done = new Set(rows.map(runKey));
     if (o.resume !== undefined) err(`experiment: resuming ${o.resume}: ${rows.length} finished runs kept`);
     // A resumed CSV is rewritten without any line the stop cut short (so the next rows start on a line of their
@@ -141,16 +151,18 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               vaeCurves = withCurve(vaeCurves, vaeCurveRows(ds.cell, seed, run.vaeHistory));
               await writeFileAtomically(join(dir.dir, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
             }
+            const [validAuroc, validAupr] = scorePair(run.result.valid);
+            const [testAuroc, testAupr] = scorePair(run.result.test);
             const row: ExperimentRow = {
               cell: ds.cell,
               model,
               size,
               seed,
               labeled: run.labeledGenes,
-              validAuroc: run.result.valid.auroc,
-              validAupr: run.result.valid.aupr,
-              testAuroc: run.result.test.auroc,
-              testAupr: run.result.test.aupr,
+              validAuroc,
+              validAupr,
+              testAuroc,
+              testAupr,
               bestEpoch: run.result.bestEpoch,
               epochs: run.result.history.length,
               seconds,
@@ -181,9 +193,9 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const lines = [
       `# Small-data experiment: ${names.join(', ')}${first.data.source.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
       '',
-      `Test AUROC, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
+      `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
       `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
+      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
       `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
     ];
     let stdout = '';
@@ -191,7 +203,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
       lines.push('', `## ${c.cell} (${c.data.dataset.genes} genes, ${c.data.dataset.bins} bins)`, '', ...markdownTable(s.header, s.body));
       const p = pairedMarkdown(paired, c.cell);
-      if (p.length > 0) lines.push('', `Paired test-AUROC difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
+      if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
       stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
     }
     const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
@@ -202,22 +214,27 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       files.push(VAE_CURVES_FILE, VAE_FIGURE_FILE);
     }
     if (folder) {
-      const t = perCellTable(rows, names, labels, allSizes);
-      lines.push('', '## Per cell', '', "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split).", '', ...markdownTable(t.header, t.body));
+      const t = perCellTable(rows, names, labels, allSizes, o.target === 'class');
+      const intro =
+        o.target === 'class'
+          ? "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split)."
+          : `Mean test ${metric} at the largest size that ran.`;
+      lines.push('', '## Per cell', '', intro, '', ...markdownTable(t.header, t.body));
       await writeFileAtomically(join(dir.dir, PER_CELL_FILE), perCellCsv(t));
       files.push(PER_CELL_FILE);
       stdout += `per cell\n${table(t.header, t.body)}\n`;
     }
     await writeFileAtomically(join(dir.dir, PAIRED_FILE), pairedCsv(paired));
     const figure = aurocBySizeChart(
-      `Test AUROC by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
+      `Test ${metric} by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
       `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
       figurePoints(rows, labels, allSizes),
+      metric,
     );
     await writeFileAtomically(join(dir.dir, FIGURE_FILE), await renderSvg(figure));
     await writeFileAtomically(join(dir.dir, MD_FILE), `${lines.join('\n')}\n`);
     dir.finish();
-    process.stdout.write(`${stdout}(test AUROC, mean ± sd over ${o.seeds} seeds)\nwrote ${files.map((f) => join(dir.target, f)).join(', ')}\n`);
+    process.stdout.write(`${stdout}(test ${metric}, mean ± sd over ${o.seeds} seeds)\nwrote ${files.map((f) => join(dir.target, f)).join(', ')}\n`);
     return 0;
   } catch (e) {
     out?.abandon();

@@ -1,15 +1,25 @@
 import { DEEPCHROME_PUBLISHED_AUROC } from '../data/publishedAuroc.ts';
 import type { SizePoint } from '../plots/experimentChart.ts';
 import { type PairedRow, pairedTable } from '../stats/paired.ts';
+import type { Target } from '../train/target.ts';
 
 // The experiment's tables, from its finished runs: the CSV of every run, the
 // summary (mean ± sd of test AUROC per model and size), the paired
 // differences against the baselines, the per-cell table beside DeepChrome's
-// published AUROC, and the points of the figure.
+// published AUROC, and the points of the figure. With --target expression the
+// same tables hold Pearson (and Spearman where AUPR stood): see METRICS.
 
 /** The models every other model is compared with, seed by seed. */
 export const BASELINES = ['logreg', 'mlp', 'deepchrome'] as const;
 
+/** What the experiment's score columns hold for each target. */
+export const METRICS: Readonly<Record<Target, { readonly main: string; readonly second: string }>> = {
+  class: { main: 'AUROC', second: 'AUPR' },
+  expression: { main: 'Pearson', second: 'Spearman' },
+};
+
+/** One run's row. For --target expression, validAuroc/testAuroc hold Pearson's r and validAupr/testAupr
+ * Spearman's ρ (the CSV header says so): the tables and paired statistics read them the same way. */
 export interface ExperimentRow {
   readonly cell: string;
   readonly model: string;
@@ -26,6 +36,9 @@ export interface ExperimentRow {
 }
 
 export const CSV_HEADER = 'cell,model,size,seed,labeled_genes,valid_auroc,valid_aupr,test_auroc,test_aupr,best_epoch,epochs,seconds';
+/** The classification header is unchanged, so experiments written before --target still resume. */
+export const EXPRESSION_CSV_HEADER = 'cell,model,size,seed,labeled_genes,valid_pearson,valid_spearman,test_pearson,test_spearman,best_epoch,epochs,seconds';
+export const csvHeaderFor = (target: Target): string => (target === 'class' ? CSV_HEADER : EXPRESSION_CSV_HEADER);
 
 export function csvLine(r: ExperimentRow): string {
   const f4 = (x: number) => x.toFixed(4);
@@ -41,16 +54,18 @@ export function parseCsvLine(line: string, where: string): ExperimentRow {
     if (c[j] === '' || !Number.isFinite(n)) throw new Error(`${where} column ${j + 1} is not a number: ${line}`);
     return n;
   };
+  // A constant prediction has no correlation: its Pearson and Spearman are written as NaN.
+  const score = (j: number): number => (c[j] === 'NaN' ? Number.NaN : num(j));
   return {
     cell: c[0] as string,
     model: c[1] as string,
     size: c[2] === 'all' ? 'all' : num(2),
     seed: num(3),
     labeled: num(4),
-    validAuroc: num(5),
-    validAupr: num(6),
-    testAuroc: num(7),
-    testAupr: num(8),
+    validAuroc: score(5),
+    validAupr: score(6),
+    testAuroc: score(7),
+    testAupr: score(8),
     bestEpoch: num(9),
     epochs: num(10),
     seconds: num(11),
@@ -107,20 +122,27 @@ export function pairedMarkdown(paired: readonly PairedRow[], cell: string): stri
   );
 }
 
-/** Per cell: DeepChrome's published test AUROC beside each model's mean test AUROC at the largest size that ran. */
-export function perCellTable(rows: readonly ExperimentRow[], cells: readonly string[], models: readonly string[], sizes: readonly (number | 'all')[]): { header: string[]; body: string[][] } {
+/** Per cell: DeepChrome's published test AUROC (unless `published` is false: a regression run has no such anchor)
+ * beside each model's mean test score at the largest size that ran. */
+export function perCellTable(
+  rows: readonly ExperimentRow[],
+  cells: readonly string[],
+  models: readonly string[],
+  sizes: readonly (number | 'all')[],
+  published = true,
+): { header: string[]; body: string[][] } {
   const largest = (cell: string): number | 'all' | undefined => {
     const ran = sizes.filter((s) => rows.some((r) => r.cell === cell && r.size === s));
     return ran.includes('all') ? 'all' : (ran as number[]).sort((a, b) => b - a)[0];
   };
-  const header = ['cell', 'size', 'DeepChrome (published)', ...models];
+  const header = ['cell', 'size', ...(published ? ['DeepChrome (published)'] : []), ...models];
   const body = cells.map((cell) => {
     const size = largest(cell);
-    const published = DEEPCHROME_PUBLISHED_AUROC[cell];
+    const anchor = DEEPCHROME_PUBLISHED_AUROC[cell];
     return [
       cell,
       size === undefined ? '–' : sizeLabel(size),
-      published === undefined ? '–' : published.toFixed(2),
+      ...(published ? [anchor === undefined ? '–' : anchor.toFixed(2)] : []),
       ...models.map((m) => {
         const xs = rows.filter((r) => r.cell === cell && r.model === m && r.size === size).map((r) => r.testAuroc);
         return xs.length === 0 ? '–' : meanSd(xs).mean.toFixed(3);

@@ -1,17 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CliOptions, UsageError, parseArgs } from './args.ts';
-import { CSV_HEADER, type ExperimentRow, parseCsvLine } from './experimentReport.ts';
+import type { Target } from '../train/target.ts';
+import { type ExperimentRow, csvHeaderFor, parseCsvLine } from './experimentReport.ts';
 import { EXPERIMENT_FILES } from './runDirectory.ts';
 import { FLAG_OF } from './storedSettings.ts';
 import { type VaeCurveRow, parseVaeCurves } from './vaeCurves.ts';
+import { storedSetting } from './restoreSettings.ts';
 
 // An interrupted experiment continues where it stopped: `--resume DIR` on a
 // directory with experiment.json takes the settings stored there, keeps every
 // run small-data.csv already holds and runs only the others. Its settings are
 // read back through parseArgs, so they pass the checks a typed command does.
 
-const [CSV_FILE, , , , SETTINGS_FILE, , VAE_CURVES_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, , , , SETTINGS_FILE, , , VAE_CURVES_FILE] = EXPERIMENT_FILES;
 
 export function isExperimentDirectory(dir: string): boolean {
   return existsSync(join(dir, SETTINGS_FILE));
@@ -43,7 +45,7 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   if (typeof s.minSteps === 'number' && s.minSteps > 0) argv.push(`--min-steps=${s.minSteps}`, `--max-epochs=${String(s.maxEpochs)}`);
   for (const [key, flag] of Object.entries(FLAG_OF)) {
     if (['model', 'trainSize', 'seed', 'device', 'data', 'out'].includes(key)) continue;
-    const v = s[key];
+    const v = storedSetting(s, key);
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }
@@ -81,12 +83,13 @@ export function storedVaeCurves(dir: string): VaeCurveRow[] {
 }
 
 /** The runs a stopped experiment finished, from its CSV; a last line cut short by the stop is dropped. */
-export function finishedRuns(dir: string): ExperimentRow[] {
+export function finishedRuns(dir: string, target: Target = 'class'): ExperimentRow[] {
   const file = join(dir, CSV_FILE);
   if (!existsSync(file)) return [];
   const text = readFileSync(file, 'utf8');
   const lines = text.split('\n');
-  if (lines[0] !== CSV_HEADER) throw new Error(`${file}: its header is not ${CSV_HEADER}; it was not written by this version`);
+  const header = csvHeaderFor(target);
+  if (lines[0] !== header) throw new Error(`${file}: its header is not ${header}; it was not written by this version`);
   // Only lines that end in a newline were finished.
   return lines.slice(1, -1).filter((l) => l !== '').map((line, i) => parseCsvLine(line, `${file}: line ${i + 2}`));
 }

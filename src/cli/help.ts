@@ -35,6 +35,12 @@ model and training
 ${MODEL_LINES}
                         logreg tries the L2 penalties ${LOGREG_L2_GRID.join(', ')} (on the weights, not the bias)
                         and keeps the one with the best validation AUROC (metrics.json records all)
+  --target KIND         class | expression (default class): the high/low label (binary cross-entropy,
+                        scored by AUROC), or log10(RPKM + 1) itself (every model above, same body, one
+                        identity output, mean squared error; scored by Pearson and Spearman, best
+                        epoch and logreg's penalty by validation Pearson). Expression comes from the
+                        GC-MERGE genes table's log10_rpkm_plus1, else from the cell's column of the
+                        RPKM table in ../shared/datasets/labels_rpkm_shallowchrome (docs/USING.md)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
   --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
   --vae-epochs N        VAE epochs for the vae-* models (default 30)
@@ -54,7 +60,9 @@ output
                         metrics.json, predictions.csv (test genes), best.safetensors (the model at its
                         best validation epoch), last.safetensors (the latest epoch, with optimizer state,
                         rewritten after every epoch), vae.safetensors (vae-* models), and the plots
-                        loss.svg, roc.svg, pr.svg (+ vae-loss.svg, latent.svg for vae-* models)
+                        loss.svg, roc.svg, pr.svg (+ vae-loss.svg, latent.svg for vae-* models);
+                        with --target expression: predictions.csv is gene_id,observed,predicted
+                        log10(RPKM + 1) and scatter.svg (observed vs predicted) replaces roc and pr
                         A new or empty DIR only: one that holds a run is refused (continue it with
                         --resume DIR, or replace it with --overwrite); files that are not a run's are
                         never touched. One run at a time per DIR (a lock file names the process).
@@ -80,6 +88,7 @@ resume
 using a trained model (DIR is a run's --out directory)
   predict               probability of high expression for every gene of --data, normalised with the
                         statistics of the training cell: gene_id,label,probability to --out or stdout
+                        (a --target expression model: gene_id,predicted_log10_rpkm_plus1)
   encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 
@@ -87,7 +96,9 @@ experiment (SimpleChrome's small-data comparison)
   --experiment small-data   models × training sizes × seeds; writes to --out small-data.csv (every run),
                             small-data.md (tables), paired.csv (each model minus each baseline, logreg,
                             mlp, deepchrome, seed by seed: mean, sd, 95% t-interval, wins),
-                            auroc-vs-labeled.svg and experiment.json (its settings). --data may name a
+                            auroc-vs-labeled.svg and experiment.json (its settings); with --target
+                            expression the columns, tables and pearson-vs-labeled.svg use test Pearson
+                            (and Spearman where AUPR stands). --data may name a
                             folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
                             DeepChrome's published AUROC beside ours. A stopped experiment continues with
                             --resume DIR: finished runs are kept and skipped

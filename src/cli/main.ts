@@ -11,6 +11,7 @@ import { runExperiment } from './experiment.ts';
 import { isExperimentDirectory, resumedExperimentOptions } from './experimentResume.ts';
 import { checkFlagsApply } from './flagScope.ts';
 import { HELP } from './help.ts';
+import { isClassScores } from '../train/target.ts';
 import { table } from './outputs.ts';
 import { err } from './session.ts';
 import { trainToDirectory } from './trainRun.ts';
@@ -21,12 +22,15 @@ async function train(o: CliOptions): Promise<number> {
   const ds = data.dataset;
   const r = run.result;
   const f = (x: number) => x.toFixed(4);
-  process.stdout.write(
-    `${table(
-      ['model', 'cell', 'labeled genes', 'best epoch', 'valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'],
-      [[options.model, ds.cell, String(run.labeledGenes), String(r.bestEpoch), f(r.valid.auroc), f(r.test.auroc), f(r.test.aupr), f(r.test.accuracy)]],
-    )}\n`,
-  );
+  const first = [options.model, ds.cell, String(run.labeledGenes), String(r.bestEpoch)];
+  const { valid, test } = r;
+  const [header, scores] =
+    isClassScores(valid) && isClassScores(test)
+      ? [['valid AUROC', 'test AUROC', 'test AUPR', 'test accuracy'], [valid.auroc, test.auroc, test.aupr, test.accuracy]]
+      : !isClassScores(valid) && !isClassScores(test)
+        ? [['valid Pearson', 'test Pearson', 'test Spearman', 'test MSE'], [valid.pearson, test.pearson, test.spearman, test.mse]]
+        : [[], []];
+  process.stdout.write(`${table(['model', 'cell', 'labeled genes', 'best epoch', ...header], [[...first, ...scores.map(f)]])}\n`);
   process.stdout.write(
     `${data.source.synthetic ? 'SYNTHETIC data: these numbers mean nothing. ' : ''}wrote ${join(out, 'metrics.json')} and ${join(out, 'predictions.csv')}; ` +
       `model in ${join(out, 'best.safetensors')}, plots ${join(out, '*.svg')}\n`,

@@ -1,23 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { predictionsCsv } from './predictionsCsv.ts';
 
 // What a run leaves behind for plotting and reloading: metrics.json (the
 // whole record) and predictions.csv (one row per test gene). Both are written
 // to a temporary name, flushed and renamed, so a crash never leaves half a file.
 
-export async function writeRunFiles(
-  out: string,
-  metrics: unknown,
-  ds: Dataset,
-  testGenes: Uint32Array,
-  probabilities: Float32Array,
-): Promise<void> {
+/** `predictions` is predictions.csv's text (predictionsCsv.ts). */
+export async function writeRunFiles(out: string, metrics: unknown, predictions: string): Promise<void> {
   await mkdir(out, { recursive: true });
   await writeFileAtomically(join(out, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
-  await writeFileAtomically(join(out, 'predictions.csv'), predictionsCsv(ds, testGenes, probabilities));
+  await writeFileAtomically(join(out, 'predictions.csv'), predictions);
 }
 
 /** A plain-text table with aligned columns. */

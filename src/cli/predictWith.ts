@@ -1,17 +1,18 @@
 import { type ModelName, usesNeighbors } from '../models/registry.ts';
 import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
-import { sigmoid } from '../cpu/activation.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
 import { buildClassifierPlan } from '../train/classifierPlan.ts';
 import { initialise, predictLogits } from '../train/trainClassifier.ts';
+import { predictionsOf } from '../train/target.ts';
 import { encodeAll, initialiseVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import { type Device, type RunSettings, executorFor, withNeighbors } from './runModel.ts';
 
-// A trained model's probabilities for a cell: what `predict` computes, apart
+// A trained model's probabilities (or, trained for --target expression, its
+// predicted log10(RPKM + 1)) for a cell: what `predict` computes, apart
 // from reading the model from disk, so that a page predicts the same way.
 
 /** A trained classifier (and its VAE for the vae-* models), as read from its checkpoints. */
@@ -77,12 +78,13 @@ export async function predictWith(
     trainOrderLength: batch,
     optimizer: { lr: s.lr },
     seed: s.seed,
+    target: s.target,
   });
   const exec = await executorFor(device, cp.plan);
   try {
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
-    return Float32Array.from(await predictLogits(exec, cp, all), sigmoid);
+    return predictionsOf(s.target, await predictLogits(exec, cp, all));
   } finally {
     exec.destroy?.();
   }

@@ -16,6 +16,7 @@ export type StoredSettings = Omit<RunSettings, 'trainSize'> & {
 /** The flag each resumable setting comes from. */
 export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   model: '--model',
+  target: '--target',
   trainSize: '--train-size',
   epochs: '--epochs',
   vaeEpochs: '--vae-epochs',
@@ -33,6 +34,11 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   out: '--out',
 };
 
+/** A stored setting by key; checkpoints and experiments from before --target existed trained classifiers. */
+export function storedSetting(s: Readonly<Record<string, unknown>>, key: string): unknown {
+  return key === 'target' && s.target === undefined ? 'class' : s[key];
+}
+
 /** Parses stored settings back into options; `file` names the checkpoint in errors. */
 export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
   const s = raw as Partial<Record<keyof StoredSettings, unknown>>;
@@ -40,7 +46,7 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
   // Every stored setting that is a plain `--flag=value`; trainSize and device are spelled differently below.
   const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
-    const v = s[key];
+    const v = storedSetting(s, key);
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }

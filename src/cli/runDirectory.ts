@@ -21,7 +21,7 @@ import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
 
 export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
-export const EXPERIMENT_FILES = ['small-data.csv', 'small-data.md', 'paired.csv', 'per-cell.csv', 'experiment.json', 'auroc-vs-labeled.svg', 'vae-curves.csv', 'vae-curves.svg'] as const;
+export const EXPERIMENT_FILES = ['small-data.csv', 'small-data.md', 'paired.csv', 'per-cell.csv', 'experiment.json', 'auroc-vs-labeled.svg', 'pearson-vs-labeled.svg', 'vae-curves.csv', 'vae-curves.svg'] as const;
 
 /** Every file name a training run or an experiment writes into its directory. */
 export const RUN_FILE_NAMES: readonly string[] = [

@@ -20,7 +20,7 @@ import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
 import { buildClassifierPlan } from '../train/classifierPlan.ts';
-import { labeledSubset, requireBothClasses, splitIndices } from '../train/prepare.ts';
+import { labeledSubset, observedValues, requireScorable, splitIndices } from '../train/prepare.ts';
 import {
   type EpochRecord,
   type SplitIndices,
@@ -31,6 +31,7 @@ import {
   trainClassifier,
 } from '../train/trainClassifier.ts';
 import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
+import { selectionScore } from '../train/target.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import type { CliOptions } from './args.ts';
 
@@ -43,7 +44,7 @@ import type { CliOptions } from './args.ts';
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
 
 /** The command-line options that decide what one training run does. */
-export const RUN_SETTING_KEYS = ['model', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed'] as const;
+export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed'] as const;
 
 export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
   /** Sources for neighbour genes (vae-mlp-neighbors only). */
@@ -174,9 +175,8 @@ export async function runModel(
     );
   }
   const split: SplitIndices = { ...all, train: labeledSubset(all.train, s.trainSize, s.seed) };
-  requireBothClasses(`${ds.cell} labeled training genes`, split.train, ds.labels);
-  requireBothClasses(`${ds.cell} validation genes`, split.valid, ds.labels);
-  requireBothClasses(`${ds.cell} test genes`, split.test, ds.labels);
+  const observed = observedValues(ds, s.target);
+  requireScorable(ds, s.target, split, observed);
 
   let features = ds.features;
   let latents: Float32Array | undefined;
@@ -205,7 +205,7 @@ export async function runModel(
   }
   const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
   const t1 = performance.now();
-  const data = { features, labels: ds.labels, split };
+  const data = { features, labels: observed, split };
   const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label);
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
@@ -229,10 +229,11 @@ export async function runModel(
   };
 }
 
-/** logreg's L2 penalty, chosen from LOGREG_L2_GRID by the validation AUROC of each candidate's best epoch. */
+/** logreg's L2 penalty, chosen from LOGREG_L2_GRID by the validation score (AUROC, or Pearson for the
+ * expression target: target.ts selectionScore) of each candidate's best epoch. */
 export interface PenaltySearch {
   readonly grid: readonly number[];
-  /** Validation AUROC of each candidate, in grid order (empty for a resumed run, which keeps its penalty). */
+  /** Validation AUROC (or Pearson) of each candidate, in grid order (empty for a resumed run, which keeps its penalty). */
   readonly validAuroc: readonly number[];
   readonly chosen: number;
 }
@@ -258,8 +259,8 @@ async function searchPenalty(
   let best: Trained | undefined;
   for (const l2 of LOGREG_L2_GRID) {
     const t = await train(classifierSpecFor('logreg', input, l2), {}, `logreg l2=${l2}`);
-    validAuroc.push(t.result.valid.auroc);
-    if (!best || t.result.valid.auroc >= best.result.valid.auroc) best = t;
+    validAuroc.push(selectionScore(t.result.valid));
+    if (!best || selectionScore(t.result.valid) >= selectionScore(best.result.valid)) best = t;
   }
   const chosen = best as Trained;
   const l2 = chosen.spec.architecture === 'logreg' ? chosen.spec.l2 : 0;
@@ -288,6 +289,7 @@ async function trainClassifierSpec(
     // logreg's penalty: coupled L2 on the weights (mean BCE + λ/2·‖w‖²), the bias free.
     optimizer: spec.architecture === 'logreg' && spec.l2 > 0 ? { lr: s.lr, weightDecay: spec.l2, decayBiases: false } : { lr: s.lr },
     seed: s.seed,
+    target: s.target,
   });
   const exec = await executorFor(device, cp.plan);
   const from = hooks.resume?.classifier;

@@ -1,7 +1,9 @@
 import { datasetFingerprint } from '../checkpoint/fingerprint.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { expressionTargets } from '../data/expressionTargets.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../data/normalize.ts';
+import { describeSelection } from '../train/target.ts';
 import type { CliOptions } from './args.ts';
 import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
@@ -32,7 +34,7 @@ export function progressPrinter(quiet: boolean): Progress {
       if (!quiet) {
         err(
           `  ${model} epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
-            `valid AUROC ${r.valid.auroc.toFixed(4)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
+            `valid ${describeSelection(r.valid)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
         );
       }
     },
@@ -61,8 +63,10 @@ export async function loadData(o: CliOptions, stats?: NormalizationStats): Promi
   const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
   for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
   const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
+  const dataset = applyNormalization(loaded.dataset, normalization);
   return {
-    dataset: applyNormalization(loaded.dataset, normalization),
+    dataset:
+      o.target === 'expression' ? { ...dataset, expression: await expressionTargets(loaded.dataset, loaded.layout, DEFAULT_EXPRESSION_TABLE) } : dataset,
     normalization,
     source: {
       path: choice.path,

@@ -13,6 +13,8 @@ import { WriteFailedError } from '../util/writeFailure.ts';
 import { type CliOptions, UsageError } from './args.ts';
 import { onInterrupt } from './interrupt.ts';
 import { writeRunFiles } from './outputs.ts';
+import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
+import { observedValues } from '../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
 import { OutDirectory } from './runDirectory.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from './runModel.ts';
@@ -259,6 +261,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
   const r = run.result;
   const metrics = {
     model: o.model,
+    target: o.target,
     cell: ds.cell,
     data: { ...data.source, genes: ds.genes, bins: ds.bins, marks: ds.marks, fingerprint: data.fingerprint },
     labeledTrainingGenes: run.labeledGenes,
@@ -289,7 +292,8 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     },
     synthetic: data.source.synthetic,
   };
-  const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
+  const observed = observedValues(ds, o.target);
+  const testLabels = Array.from(run.split.test, (g) => observed[g] as number);
   const plots = await writeRunPlots(out, {
     model: o.model,
     cell: ds.cell,
@@ -297,10 +301,14 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     bestEpoch: r.bestEpoch,
     test: r.test,
     testLabels,
-    testProbabilities: r.testProbabilities,
+    testPredictions: r.testPredictions,
     ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
     ...(run.latents ? { latents: { values: run.latents, width: settings.latent, labels: ds.labels } } : {}),
   });
-  await writeRunFiles(out, { ...metrics, plots }, ds, run.split.test, r.testProbabilities);
+  const predictions =
+    o.target === 'class'
+      ? predictionsCsv(ds, run.split.test, r.testPredictions)
+      : expressionPredictionsCsv(ds, run.split.test, r.testPredictions, observed);
+  await writeRunFiles(out, { ...metrics, plots }, predictions);
   return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots];
 }

@@ -19,7 +19,7 @@ import { MODEL_NAMES, type ModelName, usesNeighbors, usesVae as registryUsesVae 
 import { usesVae } from './resume.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
-import { predictionsCsv } from './predictionsCsv.ts';
+import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
 import type { Device, RunSettings } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
 import { restoreSettings } from './storedSettings.ts';
@@ -123,7 +123,14 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const p = await predictProbabilities(m, ds, choice.device);
-    await writeOutput(o.out, predictionsCsv(ds, Uint32Array.from({ length: ds.genes }, (_, g) => g), p));
+    const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
+    if (m.settings.target === 'expression') {
+      // The new cell's own expression is not read: predict makes no claim about what it was.
+      await writeOutput(o.out, expressionPredictionsCsv(ds, all, p));
+      if (!o.quiet) err(`predict: ${ds.genes} genes, predicted log10(RPKM + 1)${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+      return 0;
+    }
+    await writeOutput(o.out, predictionsCsv(ds, all, p));
     if (!o.quiet) {
       const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
       err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);

@@ -19,6 +19,8 @@ export interface Dataset {
   readonly features: Float32Array;
   /** 0 or 1 per gene. */
   readonly labels: Uint8Array;
+  /** log10(RPKM + 1) per gene, present when the run's target is expression (expressionTargets.ts; never cached). */
+  readonly expression?: Float32Array;
   /** SPLIT_CODES per gene. */
   readonly split: Uint8Array;
   /** Gene identifiers as the source names them (e.g. "130749" or "ENSG00000130749"). */

@@ -99,20 +99,24 @@ export function prChart(title: string, labels: ArrayLike<number>, scores: ArrayL
   } as ChartSpec;
 }
 
+/** Indices 0..n-1, or a seeded ascending sample of `max` of them when n is larger: a dot chart's SVG stays small. */
+export function seededSubsample(n: number, max: number): number[] {
+  const keep = Array.from({ length: n }, (_, g) => g);
+  if (n <= max) return keep;
+  const random = seededRandom(0x91a7);
+  for (let i = keep.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [keep[i], keep[j]] = [keep[j] as number, keep[i] as number];
+  }
+  return keep.slice(0, max).sort((a, b) => a - b);
+}
+
 /** Latent means projected to their first two principal components, one dot per gene coloured by label.
  * More than `maxPoints` genes are subsampled (seeded) to keep the SVG small. */
 export function latentChart(title: string, latents: Float32Array, width: number, labels: ArrayLike<number>, maxPoints = 3000): ChartSpec {
   const genes = latents.length / width;
   const { points, explained } = pca(latents, width, 2);
-  let keep = Array.from({ length: genes }, (_, g) => g);
-  if (genes > maxPoints) {
-    const random = seededRandom(0x91a7);
-    for (let i = keep.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [keep[i], keep[j]] = [keep[j] as number, keep[i] as number];
-    }
-    keep = keep.slice(0, maxPoints).sort((a, b) => a - b);
-  }
+  const keep = seededSubsample(genes, maxPoints);
   const rows = keep.map((g) => ({
     pc1: points[2 * g] as number,
     pc2: points[2 * g + 1] as number,

@@ -1,6 +1,6 @@
 import type { ChartSpec } from './render.ts';
 
-// The experiment's figure: test AUROC against the number of labeled genes,
+// The experiment's figure: test AUROC (or Pearson, for --target expression) against the number of labeled genes,
 // one line per model, each point the mean over the runs at that size with a
 // bar of ± one sd.
 
@@ -13,7 +13,7 @@ export interface SizePoint {
   readonly runs: number;
 }
 
-export function aurocBySizeChart(title: string, subtitle: string, points: readonly SizePoint[]): ChartSpec {
+export function aurocBySizeChart(title: string, subtitle: string, points: readonly SizePoint[], metric = 'AUROC'): ChartSpec {
   const values = points.map((p) => ({ ...p, low: p.mean - p.sd, high: p.mean + p.sd }));
   // Domains from the bars, not the means, so no bar is cut off; the log axis gets room on both sides.
   const lows = values.map((v) => v.low);
@@ -23,7 +23,7 @@ export function aurocBySizeChart(title: string, subtitle: string, points: readon
   const yDomain = values.length > 0 ? [Math.min(...lows) - pad, Math.max(...highs) + pad] : [0, 1];
   const xDomain = values.length > 0 ? [Math.min(...sizes) / 1.4, Math.max(...sizes) * 1.4] : [1, 10];
   const x = { field: 'labeled', type: 'quantitative', title: 'labeled training genes', scale: { type: 'log', domain: xDomain, nice: false } } as const;
-  const yTitle = 'test AUROC (mean ± sd)';
+  const yTitle = `test ${metric} (mean ± sd)`;
   const color = { field: 'model', type: 'nominal', title: 'model', sort: null } as const;
   return {
     title: { text: title, subtitle },

@@ -1,14 +1,17 @@
 import { join } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import type { EpochRecord, Scores } from '../train/trainClassifier.ts';
+import { isClassScores } from '../train/target.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
 import { type LossPoint, latentChart, lossChart, prChart, rocChart } from './charts.ts';
 import { renderSvg } from './render.ts';
+import { observedPredictedChart } from './scatterChart.ts';
 
 // The SVG files every training run leaves in its directory:
 //   loss.svg      classifier training and validation loss per epoch
 //   roc.svg       ROC curve on the test genes
 //   pr.svg        precision-recall curve on the test genes
+//   scatter.svg   --target expression, instead of roc and pr: observed against predicted on the test genes
 //   vae-loss.svg  VAE loss per epoch (vae-* models)
 //   latent.svg    VAE latent means in 2-D (PCA), coloured by label (vae-* models)
 
@@ -18,9 +21,9 @@ export interface RunPlotInput {
   readonly history: readonly EpochRecord[];
   readonly bestEpoch: number;
   readonly test: Scores;
-  /** Test labels and probabilities, in the same order. */
+  /** Per test gene, in the same order: its label and probability, or its observed and predicted log10(RPKM + 1). */
   readonly testLabels: ArrayLike<number>;
-  readonly testProbabilities: ArrayLike<number>;
+  readonly testPredictions: ArrayLike<number>;
   readonly vaeHistory?: readonly VaeEpochRecord[];
   /** Latent means [genes, width] and every gene's label. */
   readonly latents?: { readonly values: Float32Array; readonly width: number; readonly labels: ArrayLike<number> };
@@ -30,6 +33,7 @@ export const PLOT_FILES = {
   loss: 'loss.svg',
   roc: 'roc.svg',
   pr: 'pr.svg',
+  scatter: 'scatter.svg',
   vaeLoss: 'vae-loss.svg',
   latent: 'latent.svg',
 } as const;
@@ -43,11 +47,17 @@ export async function writeRunPlots(out: string, r: RunPlotInput): Promise<strin
     loss.push({ epoch: h.epoch, series: 'validation', loss: h.valid.loss });
   }
   const n = r.testLabels.length;
-  const charts: [string, Promise<string>][] = [
-    [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'binary cross-entropy', r.bestEpoch))],
-    [PLOT_FILES.roc, renderSvg(rocChart(`${what}: ROC, ${n} test genes`, r.testLabels, r.testProbabilities, r.test.auroc))],
-    [PLOT_FILES.pr, renderSvg(prChart(`${what}: precision-recall, ${n} test genes`, r.testLabels, r.testProbabilities, r.test.aupr))],
-  ];
+  const t = r.test;
+  const charts: [string, Promise<string>][] = isClassScores(t)
+    ? [
+        [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'binary cross-entropy', r.bestEpoch))],
+        [PLOT_FILES.roc, renderSvg(rocChart(`${what}: ROC, ${n} test genes`, r.testLabels, r.testPredictions, t.auroc))],
+        [PLOT_FILES.pr, renderSvg(prChart(`${what}: precision-recall, ${n} test genes`, r.testLabels, r.testPredictions, t.aupr))],
+      ]
+    : [
+        [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'mean squared error', r.bestEpoch))],
+        [PLOT_FILES.scatter, renderSvg(observedPredictedChart(`${what}: test genes, observed vs predicted`, r.testLabels, r.testPredictions, t))],
+      ];
   if (r.vaeHistory && r.vaeHistory.length > 0) {
     const vae: LossPoint[] = [];
     for (const h of r.vaeHistory) {

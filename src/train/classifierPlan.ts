@@ -1,7 +1,6 @@
 import type { Shape } from '../kernels/kernel.ts';
 import { elementCount } from '../kernels/kernel.ts';
 import { activationForwardKernel } from '../kernels/activation.ts';
-import { bceWithLogitsKernel } from '../kernels/bce.ts';
 import { counterIncrementKernel } from '../kernels/counter.ts';
 import { gatherRowsKernel, gatherValuesKernel } from '../kernels/gather.ts';
 import { storeRowsKernel } from '../kernels/storeRows.ts';
@@ -9,13 +8,15 @@ import { type BuildContext, type Layer, backwardAll, checkChain, forwardAll } fr
 import { PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import { Plan, VIEW_ALIGN_ELEMENTS } from '../plan/plan.ts';
 import { type OptimizerConfig, appendOptimizerStep } from './optimizerStep.ts';
+import { type Target, lossKernelFor } from './target.ts';
 
 export type { OptimizerConfig };
 
 // The whole life of a binary classifier as one static plan over one set of
 // buffers. Segments:
 //   train     one optimisation step: gather a minibatch through the shuffled
-//             order, forward, BCE (summed into report.loss, whose running value
+//             order, forward, the target's loss (BCE, or MSE for
+//             --target expression; summed into report.loss, whose running value
 //             is also stored per step in train.stepLosses), backward, Adam;
 //             the step counter and the minibatch cursor advance on the GPU,
 //             so an epoch is run(stepsPerEpoch, 'train') — one submit.
@@ -36,6 +37,8 @@ export interface ClassifierPlanConfig {
   readonly trainOrderLength: number;
   readonly optimizer: OptimizerConfig;
   readonly seed: number;
+  /** What the one output per gene is trained as (target.ts); default 'class'. */
+  readonly target?: Target;
 }
 
 export const T = {
@@ -67,7 +70,7 @@ export interface ClassifierPlan {
 export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig): ClassifierPlan {
   checkChain(model.layers);
   const last = model.layers[model.layers.length - 1];
-  if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one logit per gene');
+  if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one value (a logit, or the expression) per gene');
   const { genes, batch, predictBatch } = config;
   const F = elementCount(model.inputShape);
   const plan = new Plan();
@@ -110,11 +113,12 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   });
   const logits = forwardAll(train, model.layers, x);
   const dlogits = plan.tensor('train/dlogits', [batch]);
-  plan.call(bceWithLogitsKernel({ batch, accumulate: true }), {
-    logits: plan.view('train/logits.flat', logits, 0, [batch]),
+  const loss = lossKernelFor(config.target ?? 'class', { batch, accumulate: true });
+  plan.call(loss.kernel, {
+    [loss.output]: plan.view('train/logits.flat', logits, 0, [batch]),
     targets: y,
     loss: T.reportLoss,
-    dlogits,
+    [loss.gradient]: dlogits,
   });
   // The running loss after this step, at row train.cursor: a NaN can then be
   // traced to its step without a host read per step.

@@ -1,5 +1,6 @@
 import { type Dataset, SPLIT_CODES } from '../data/dataset.ts';
 import { seededRandom, shuffleInPlace } from '../util/random.ts';
+import type { Target } from './target.ts';
 import type { SplitIndices } from './trainClassifier.ts';
 
 // Which genes each run trains, selects and tests on. The small-data
@@ -16,6 +17,28 @@ export function labeledSubset(train: Uint32Array, size: number | undefined, seed
   if (size === undefined || size >= train.length) return train;
   const perm = shuffleInPlace(Uint32Array.from(train), seededRandom(seed ^ 0x1abe1));
   return perm.subarray(0, size).sort();
+}
+
+/** Regression needs spread among each split's targets: with one value for every gene, Pearson is undefined. */
+export function requireSpread(what: string, genes: Uint32Array, values: ArrayLike<number>): void {
+  const first = values[genes[0] as number];
+  for (const g of genes) if (values[g] !== first) return;
+  throw new Error(`${what}: all ${genes.length} genes have log10(RPKM + 1) = ${first}; need differing expression`);
+}
+
+/** The values a run of `target` trains towards: the labels, or log10(RPKM + 1) (read when --target expression loads the data). */
+export function observedValues(ds: Dataset, target: Target): ArrayLike<number> {
+  if (target === 'class') return ds.labels;
+  if (!ds.expression) throw new Error(`${ds.cell}: --target expression, but no expression values were read for this dataset`);
+  return ds.expression;
+}
+
+/** Every split must hold both classes, or spread in expression, for its scores to mean anything. */
+export function requireScorable(ds: Dataset, target: Target, split: SplitIndices, observed: ArrayLike<number>): void {
+  const check = target === 'class' ? requireBothClasses : requireSpread;
+  check(`${ds.cell} labeled training genes`, split.train, observed);
+  check(`${ds.cell} validation genes`, split.valid, observed);
+  check(`${ds.cell} test genes`, split.test, observed);
 }
 
 /** Both classes must appear among the labeled genes, or no metric or early stopping means anything. */

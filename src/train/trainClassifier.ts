@@ -1,17 +1,15 @@
-import { sigmoid } from '../cpu/activation.ts';
-import { accuracy } from '../metrics/accuracy.ts';
-import { aupr } from '../metrics/aupr.ts';
-import { auroc } from '../metrics/auroc.ts';
 import type { Executor } from '../plan/executor.ts';
 import { epochOrder, seededRandom } from '../util/random.ts';
 import { type ClassifierPlan, T } from './classifierPlan.ts';
 import { runInSlices } from './runInSlices.ts';
+import { type Scores, type Target, predictionsOf, scoresFor, selectionScore } from './target.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
 
 // The epoch loop around a classifier plan. Per epoch the host uploads one
 // shuffled order (and a few counters), submits the training steps, submits the
 // validation pass and reads `report` once. The best epoch by validation
-// AUROC (DeepChrome's criterion) is kept on the device and restored for test.
+// AUROC (DeepChrome's criterion), or by validation Pearson for the expression
+// target, is kept on the device and restored for test.
 
 export interface SplitIndices {
   readonly train: Uint32Array;
@@ -22,17 +20,12 @@ export interface SplitIndices {
 export interface ClassifierData {
   /** [genes, features] row-major, already normalised. */
   readonly features: Float32Array;
-  /** 0/1 per gene. */
+  /** Per gene, what the plan's target trains towards: 0/1, or log10(RPKM + 1). */
   readonly labels: ArrayLike<number>;
   readonly split: SplitIndices;
 }
 
-export interface Scores {
-  readonly auroc: number;
-  readonly aupr: number;
-  readonly accuracy: number;
-  readonly loss: number;
-}
+export type { Scores };
 
 export interface EpochRecord {
   readonly epoch: number;
@@ -47,8 +40,9 @@ export interface TrainResult {
   readonly bestEpoch: number;
   readonly valid: Scores;
   readonly test: Scores;
-  /** Test-gene probabilities, in split.test order. */
-  readonly testProbabilities: Float32Array;
+  readonly target: Target;
+  /** Per test gene, in split.test order: its probability, or its predicted log10(RPKM + 1). */
+  readonly testPredictions: Float32Array;
 }
 
 /** Where a checkpointed run left off; the device tensors (parameters, Adam's
@@ -59,6 +53,7 @@ export interface ClassifierResumePoint {
   /** State of the shuffling generator after the last finished epoch. */
   readonly rng: number;
   readonly bestEpoch: number;
+  /** The best epoch's selection score (target.ts): validation AUROC, or validation Pearson. */
   readonly bestAuroc: number;
   readonly history: readonly EpochRecord[];
 }
@@ -132,20 +127,6 @@ export function stepsPerEpoch(trainGenes: number, batch: number): number {
 }
 
 
-function bceLoss(labels: ArrayLike<number>, logits: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const z = logits[i] as number;
-    s += Math.max(z, 0) - z * (labels[i] as number) + Math.log1p(Math.exp(-Math.abs(z)));
-  }
-  return s / labels.length;
-}
-
-export function scoresOf(labels: ArrayLike<number>, logits: ArrayLike<number>): Scores {
-  const p = Array.from(logits, sigmoid);
-  return { auroc: auroc(labels, logits), aupr: aupr(labels, logits), accuracy: accuracy(labels, p), loss: bceLoss(labels, logits) };
-}
-
 /** Uploads the data and the initial parameters; zeroes the optimizer state. */
 export function initialise(exec: Executor, cp: ClassifierPlan, data: ClassifierData, initialParams: Float32Array): void {
   const genes = cp.config.genes;
@@ -208,6 +189,7 @@ export async function trainClassifier(
   if (steps * batch !== cp.config.trainOrderLength) {
     throw new Error(`classifier: plan built for a training order of ${cp.config.trainOrderLength}, data needs ${steps * batch}`);
   }
+  const target = cp.config.target ?? 'class';
   const random = seededRandom(config.seed ^ 0x5eed);
   const validLabels = Array.from(valid, (g) => data.labels[g] as number);
   const history: EpochRecord[] = [...(config.resume?.history ?? [])];
@@ -234,14 +216,16 @@ export async function trainClassifier(
     const record: EpochRecord = {
       epoch,
       trainLoss,
-      valid: scoresOf(validLabels, logits),
+      valid: scoresFor(target, validLabels, logits),
       seconds,
       genesPerSecond: (steps * batch) / seconds,
     };
     history.push(record);
-    const improved = record.valid.auroc > best.auroc;
+    // A first epoch is kept even at -Infinity (a constant prediction has no Pearson): there must be a best.
+    const score = selectionScore(record.valid);
+    const improved = score > best.auroc || best.epoch === 0;
     if (improved) {
-      best = { epoch, auroc: record.valid.auroc };
+      best = { epoch, auroc: score };
       await exec.run(1, 'snapshot');
     }
     await config.afterEpoch?.({
@@ -263,8 +247,9 @@ export async function trainClassifier(
   return {
     history,
     bestEpoch: best.epoch,
-    valid: scoresOf(validLabels, validLogits),
-    test: scoresOf(testLabels, testLogits),
-    testProbabilities: Float32Array.from(testLogits, sigmoid),
+    valid: scoresFor(target, validLabels, validLogits),
+    test: scoresFor(target, testLabels, testLogits),
+    target,
+    testPredictions: predictionsOf(target, testLogits),
   };
 }
