@@ -53,5 +53,5 @@ describe('VAE curves', () => {
     expect(md).toContain('## The VAEs');
     expect(md).toContain('| E003 | 2 | 1 |');
     expect(readFileSync(join(out, 'vae-curves.svg'), 'utf8')).toContain('E003 seed 2');
-  });
+  }, 300_000);
 });
