@@ -6,30 +6,16 @@ import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
-import { aurocBySizeChart } from '../plots/experimentChart.ts';
-import { renderSvg } from '../plots/render.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import type { CliOptions, ModelName } from './args.ts';
 import { usesNeighbors } from '../models/registry.ts';
-import {
-  CSV_HEADER,
-  type ExperimentRow,
-  csvLine,
-  figurePoints,
-  markdownTable,
-  pairedCsv,
-  pairedMarkdown,
-  pairedRows,
-  parseCsvLine,
-  perCellCsv,
-  perCellTable,
-  summaryTable,
-} from './experimentReport.ts';
+import { CSV_HEADER, type ExperimentRow, csvLine, parseCsvLine } from './experimentReport.ts';
+import { writeExperimentReport } from './experimentFiles.ts';
 import { finishedRuns, storedFingerprints } from './experimentResume.ts';
 import { onInterrupt } from './interrupt.ts';
-import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
-import { type Device, type VaeLatents, runModel } from './runModel.ts';
+import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel } from './runModel.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 
 // SimpleChrome's claim, tested: test AUROC of each model when only N training
@@ -38,7 +24,7 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // compared with the baselines seed by seed (paired). The VAE is trained once
 // per cell and seed (it uses no labels) and shared by the VAE-based models.
 
-const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, FIGURE_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, , , , SETTINGS_FILE] = EXPERIMENT_FILES;
 
 const duration = (s: number): string => (s < 90 ? `${s.toFixed(0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
@@ -102,44 +88,24 @@ export async function runExperiment(o: CliOptions): Promise<number> {
         fingerprints[ds.cell] = data.fingerprint;
         await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify({ ...experimentSettings(o, folder), fingerprints }, null, 2)}\n`);
       }
-      const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
-      const sizes = o.sizes.filter((s) => {
-        if (s !== 'all' && s > trainGenes) {
-          err(`experiment: size ${s} skipped: ${ds.cell} has only ${trainGenes} training genes`);
-          return false;
-        }
-        return true;
-      });
+      const { trainGenes, sizes } = sizesOn(o, ds);
       expected -= (o.sizes.length - sizes.length) * o.seeds * runs.length;
       cells.push({ cell: ds.cell, data, sizes, trainGenes });
       const latentCache = new Map<string, Promise<VaeLatents>>();
       for (let seed = 1; seed <= o.seeds; seed++) {
         for (const size of sizes) {
-          for (const { label: model, ...arm } of runs) {
+          for (const arm of runs) {
+            const model = arm.label;
             if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
-            const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
-            const run = await runModel(ds, settings, device, progress, (key, make) => {
+            const run = await runModel(ds, armSettings(o, arm, seed, size, trainGenes), device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) latentCache.set(key, (p = make()));
               return p;
             }, { neighbors: neighborsFor });
             const seconds = (performance.now() - t0) / 1000;
-            const row: ExperimentRow = {
-              cell: ds.cell,
-              model,
-              size,
-              seed,
-              labeled: run.labeledGenes,
-              validAuroc: run.result.valid.auroc,
-              validAupr: run.result.valid.aupr,
-              testAuroc: run.result.test.auroc,
-              testAupr: run.result.test.aupr,
-              bestEpoch: run.result.bestEpoch,
-              epochs: run.result.history.length,
-              seconds,
-            };
+            const row = experimentRow({ cell: ds.cell, model, size, seed }, run, seconds);
             // The tables are computed from the values as the CSV holds them, so a resumed experiment (which reads them back) makes the same tables.
             const line = csvLine(row);
             rows.push(parseCsvLine(line, 'experiment row'));
@@ -159,44 +125,19 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       }
     }
     const dir = out as OutDirectory;
-    const names = cells.map((c) => c.cell);
-    const allSizes = o.sizes.filter((s) => cells.some((c) => c.sizes.includes(s)));
-    const paired = pairedRows(rows, names, labels, allSizes);
     const first = cells[0] as CellResult;
-    const lines = [
-      `# Small-data experiment: ${names.join(', ')}${first.data.source.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
-      '',
-      `Test AUROC, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
-      `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
-      `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
-    ];
-    let stdout = '';
-    for (const c of cells) {
-      const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
-      lines.push('', `## ${c.cell} (${c.data.dataset.genes} genes, ${c.data.dataset.bins} bins)`, '', ...markdownTable(s.header, s.body));
-      const p = pairedMarkdown(paired, c.cell);
-      if (p.length > 0) lines.push('', `Paired test-AUROC difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
-      stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
-    }
-    const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
-    if (folder) {
-      const t = perCellTable(rows, names, labels, allSizes);
-      lines.push('', '## Per cell', '', "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split).", '', ...markdownTable(t.header, t.body));
-      await writeFileAtomically(join(dir.dir, PER_CELL_FILE), perCellCsv(t));
-      files.push(PER_CELL_FILE);
-      stdout += `per cell\n${table(t.header, t.body)}\n`;
-    }
-    await writeFileAtomically(join(dir.dir, PAIRED_FILE), pairedCsv(paired));
-    const figure = aurocBySizeChart(
-      `Test AUROC by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
-      `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
-      figurePoints(rows, labels, allSizes),
-    );
-    await writeFileAtomically(join(dir.dir, FIGURE_FILE), await renderSvg(figure));
-    await writeFileAtomically(join(dir.dir, MD_FILE), `${lines.join('\n')}\n`);
+    const report = await writeExperimentReport(dir.dir, {
+      o,
+      rows,
+      cells: cells.map((c) => ({ cell: c.cell, genes: c.data.dataset.genes, bins: c.data.dataset.bins, trainGenes: c.trainGenes, sizes: c.sizes })),
+      labels,
+      dataLabel: folder ? String(o.data) : first.data.source.path,
+      folder: folder !== undefined,
+      synthetic: first.data.source.synthetic,
+      deviceName: gpu ? gpu.adapterName : 'CPU',
+    });
     dir.finish();
-    process.stdout.write(`${stdout}(test AUROC, mean ± sd over ${o.seeds} seeds)\nwrote ${files.map((f) => join(dir.target, f)).join(', ')}\n`);
+    process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(dir.target, f)).join(', ')}\n`);
     return 0;
   } catch (e) {
     out?.abandon();
@@ -213,15 +154,40 @@ export function epochsFor(o: Pick<CliOptions, 'epochs' | 'minSteps' | 'maxEpochs
   return Math.max(o.epochs, Math.min(o.maxEpochs, Math.ceil(o.minSteps / steps)));
 }
 
+/** The sizes of --sizes that `ds` can run (a size above its training genes is skipped with a note). */
+export function sizesOn(o: Pick<CliOptions, 'sizes'>, ds: Dataset): { trainGenes: number; sizes: (number | 'all')[] } {
+  const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
+  const sizes = o.sizes.filter((s) => {
+    if (s !== 'all' && s > trainGenes) {
+      err(`experiment: size ${s} skipped: ${ds.cell} has only ${trainGenes} training genes`);
+      return false;
+    }
+    return true;
+  });
+  return { trainGenes, sizes };
+}
+
+/** The settings of one run of the grid: one arm at one size and seed. */
+export function armSettings(o: CliOptions, arm: Arm, seed: number, size: number | 'all', trainGenes: number): RunSettings {
+  const { label: _label, ...choice } = arm;
+  return { ...settingsOf(o), ...choice, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
+}
+
+/** A finished run as the CSV records it. */
+export function experimentRow(at: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>, run: RunOutcome, seconds: number): ExperimentRow {
+  const r = run.result;
+  return { ...at, labeled: run.labeledGenes, validAuroc: r.valid.auroc, validAupr: r.valid.aupr, testAuroc: r.test.auroc, testAupr: r.test.aupr, bestEpoch: r.bestEpoch, epochs: r.history.length, seconds };
+}
+
 /** One arm of the experiment: a model, and for vae-mlp-neighbors its kind of neighbours. With several kinds
  * (--neighbors spatial,functional) each is its own arm, named model:kind in the tables. */
-interface Arm {
+export interface Arm {
   readonly label: string;
   readonly model: ModelName;
   readonly neighbors: 'spatial' | 'functional';
 }
 
-function armsOf(o: CliOptions): Arm[] {
+export function armsOf(o: CliOptions): Arm[] {
   return o.models.flatMap((model): Arm[] =>
     usesNeighbors(model) && o.neighborKinds.length > 1
       ? o.neighborKinds.map((neighbors) => ({ label: `${model}:${neighbors}`, model, neighbors }))
@@ -232,7 +198,7 @@ function armsOf(o: CliOptions): Arm[] {
 const runKey = (r: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>): string => `${r.cell}|${r.model}|${r.size}|${r.seed}`;
 
 /** What experiment.json keeps beside the results: every setting that decides them. */
-function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {
+export function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {
   const { model: _model, seed: _seed, trainSize: _size, ...run } = settingsOf(o);
   return {
     experiment: o.experiment,
