@@ -48,7 +48,7 @@ describe('the grid as a plan', () => {
     expect(same.stderr).toContain(`plan: ${plan} already holds this plan; left as it is`);
     const other = await runMain(args.map((a) => (a === '3' ? '4' : a)));
     expect(other.code).toBe(2);
-    expect(other.stderr).toBe(`simplechrome: --plan ${plan} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)\n`);
+    expect(other.stderr.split('\n').at(-2)).toBe(`simplechrome: --plan ${plan} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)\n`);
     expect(readFileSync(plan, 'utf8')).toBe(before);
   });
 
@@ -66,7 +66,7 @@ describe('job, slurm and collect', () => {
       [['job', '--index', '0'], 'simplechrome: job needs --plan FILE (written by --experiment small-data ... --plan FILE) (usage: tsx run.ts job --plan FILE [--index N | --offset K with $SLURM_ARRAY_TASK_ID] [--quiet])\n'],
       [['job', '--plan', plan, '--epochs', '3'], 'simplechrome: job: --epochs does not apply (usage: tsx run.ts job --plan FILE [--index N | --offset K with $SLURM_ARRAY_TASK_ID] [--quiet])\n'],
       [['job', '--plan', plan, '--index', '36'], 'simplechrome: job: index 36 is not in the plan (entries 0-35)\n'],
-      [['job', '--plan', plan, '--index', '-1'], 'simplechrome: job --index needs a value\n'],
+      [['job', '--plan', plan, '--index', '-1'], 'simplechrome: --index needs an integer >= 0, got "-1"\n'],
       [['job', '--plan', plan, '--index', '1', '--offset', '2'], 'simplechrome: job: --index N names the entry; --offset applies to $SLURM_ARRAY_TASK_ID only: give one\n'],
       [['job', '--plan', join(root, 'none.json'), '--index', '0'], `simplechrome: --plan ${join(root, 'none.json')}: no such file (write one with --experiment small-data ... --plan ${join(root, 'none.json')})\n`],
       [['slurm', '--plan', plan, '--partition', 'gpu; rm -rf /'], 'simplechrome: --partition "gpu; rm -rf /": only letters, digits and _ . : , = + - / are allowed\n'],

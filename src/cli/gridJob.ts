@@ -78,6 +78,8 @@ export async function runJob(j: JobOptions): Promise<number> {
     return `job: ${what} stopped; run it again to continue from its last checkpoint in ${dir}`;
   });
   let choice: DeviceChoice | undefined;
+  // Until its entry.json is known to be this plan's, the directory may be another plan's: nothing is written there.
+  let owned = false;
   try {
     const entryFile = join(dir, ENTRY_FILE);
     const mine = `${JSON.stringify({ planId: plan.planId, ...entry }, null, 2)}\n`;
@@ -85,6 +87,7 @@ export async function runJob(j: JobOptions): Promise<number> {
       throw new Error(`${dir} holds an entry of another plan (see ${entryFile}); this plan is ${plan.planId}: give the plan another --out`);
     }
     await writeFileAtomically(entryFile, mine);
+    owned = true;
     const o = { ...planOptions(plan, j.plan), quiet: j.quiet };
     const cell = plan.cells.find((c) => c.cell === entry.cell);
     if (!cell) throw new Error(`${j.plan}: entry ${entry.index} names cell ${entry.cell}, which the plan does not list`);
@@ -106,7 +109,7 @@ export async function runJob(j: JobOptions): Promise<number> {
     return 0;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    await writeFileAtomically(join(dir, FAILED_FILE), `${JSON.stringify({ message, at: new Date().toISOString() }, null, 2)}\n`).catch(() => {});
+    if (owned) await writeFileAtomically(join(dir, FAILED_FILE), `${JSON.stringify({ message, at: new Date().toISOString() }, null, 2)}\n`).catch(() => {});
     throw e;
   } finally {
     unregister();
