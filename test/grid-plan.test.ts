@@ -48,7 +48,7 @@ describe('the grid as a plan', () => {
     expect(same.stderr).toContain(`plan: ${plan} already holds this plan; left as it is`);
     const other = await runMain(args.map((a) => (a === '3' ? '4' : a)));
     expect(other.code).toBe(2);
-    expect(other.stderr.split('\n').at(-2)).toBe(`simplechrome: --plan ${plan} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)\n`);
+    expect(other.stderr.split('\n').at(-2)).toBe(`simplechrome: --plan ${plan} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
     expect(readFileSync(plan, 'utf8')).toBe(before);
   });
 
