@@ -4,6 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readVaeCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
+import { readSafetensors } from '../src/checkpoint/safetensors.ts';
+import { DEFAULTS } from '../src/cli/args.ts';
+import { latentMeans } from '../src/cli/predictWith.ts';
+import { loadData, settingsOf } from '../src/cli/session.ts';
 import { sampleCellFolder } from './cellFolder.ts';
 import { runMain } from './cliHelpers.ts';
 import { type SlurmCluster, startSlurm } from './slurmCluster.ts';
@@ -101,6 +106,12 @@ describe('the experiment grid on Slurm', () => {
     const logs = readdirSync(join(out, 'logs')).sort();
     expect(logs).toEqual([...[0, 1].map((t) => `sc-vae-${jobs['sc-vae']}_${t}.log`), ...[0, 1, 2, 3].map((t) => `sc-runs-${jobs['sc-runs']}_${t}.log`)].sort());
     expect(readFileSync(join(out, 'logs', `sc-runs-${jobs['sc-runs']}_1.log`), 'utf8')).toContain('job: entry 3 (vae-mlp on E003, 100 labeled genes, seed 1)');
+    // The latents the VAE entry wrote for its runs are what its saved VAE encodes, bit for bit.
+    const vaeDir = join(out, 'entries', '00000-vae-E003-seed1');
+    const data = await loadData({ ...DEFAULTS, data: join(folder, 'E003'), quiet: true });
+    const encoded = await latentMeans(data.dataset, await readVaeCheckpoint(join(vaeDir, 'vae.safetensors')), { ...settingsOf(DEFAULTS), seed: 1 }, { kind: 'cpu' });
+    const stored = (await readSafetensors(join(vaeDir, 'latents.safetensors'))).tensors.get('latent_mean');
+    expect(stored?.data).toEqual(encoded);
     // Submitting a finished plan submits nothing.
     const again = await runMain(['slurm', '--plan', plan, '--submit']);
     expect(again.stdout).toContain('every entry of');
