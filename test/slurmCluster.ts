@@ -53,6 +53,7 @@ export interface SlurmCluster {
 export async function startSlurm(): Promise<SlurmCluster> {
   const missing = [...DAEMONS, ...CLIENTS].filter((c) => which(c) === undefined);
   if (missing.length > 0) throw new Error(`Slurm is not installed here (${missing.join(', ')} not found): run bash scripts/setup.sh, which installs slurm-wlm and munge`);
+  if (process.getuid?.() !== 0) throw new Error('the Slurm tests start slurmd, which must run as root to start jobs (the configuration in test/slurm/ says SlurmUser=root); run them as root');
   // munged refuses a socket whose directories are not open to every user (clients connect as themselves).
   const dir = mkdtempSync(join(tmpdir(), 'sc-slurmd-'));
   chmodSync(dir, 0o755);
