@@ -2,8 +2,9 @@
 # One-time set-up on Debian/Ubuntu, with or without a GPU: the Vulkan loader
 # and the SwiftShader software driver (used only when no hardware adapter is
 # found), Debian's Chromium (the browser the web page's test drives headless;
-# nothing downloads a browser at npm install time), Node.js when missing, and
-# the npm dependencies.
+# nothing downloads a browser at npm install time), Slurm and MUNGE (the
+# cluster tests start a single-node Slurm on localhost; nothing is configured
+# system-wide), Node.js when missing, and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,8 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1' || need_apt+=(libvulkan1)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
+[ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && command -v sbatch >/dev/null 2>&1 || need_apt+=(slurm-wlm)
+[ -x /usr/sbin/munged ] || need_apt+=(munge)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then

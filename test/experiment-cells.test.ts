@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHARED_DATASETS } from '../src/cli/dataSource.ts';
 import { cellsInFolder } from '../src/data/cellFolder.ts';
 import { DEEPCHROME_PUBLISHED_AUROC } from '../src/data/publishedAuroc.ts';
 import { epochsFor } from '../src/cli/experiment.ts';
+import { sampleCellFolder } from './cellFolder.ts';
 import { runMain } from './cliHelpers.ts';
 
 // The experiment on a folder of cells in the DeepChrome layout (as the zenodo
@@ -14,23 +14,9 @@ import { runMain } from './cliHelpers.ts';
 const root = mkdtempSync(join(tmpdir(), 'sc-cells-'));
 let folder = '';
 beforeAll(() => {
-  folder = cellFolder();
+  folder = sampleCellFolder(root);
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-function cellFolder(): string {
-  const folder = join(root, 'roadmap');
-  for (const cell of ['E003', 'E123']) {
-    const dir = join(folder, cell, 'classification');
-    mkdirSync(dir, { recursive: true });
-    for (const split of ['train', 'valid', 'test']) {
-      const sample = join(SHARED_DATASETS, 'derived_deepchrome_format', `${cell}_sample600.${split}.csv.gz`);
-      if (!existsSync(sample)) throw new Error(`missing real data ${sample} (see ../shared/datasets/README.md)`);
-      symlinkSync(sample, join(dir, `${split}.csv.gz`));
-    }
-  }
-  return folder;
-}
 
 describe('a folder of cells', () => {
   it('is found by its cell folders, and a cell or a file is not mistaken for one', () => {

@@ -51,6 +51,8 @@ export interface CliOptions {
   readonly resume: string | undefined;
   /** --overwrite: replace the run that --out holds (see runDirectory.ts). */
   readonly overwrite: boolean;
+  /** --plan FILE: the experiment writes its grid there for a cluster (gridPlan.ts) instead of running it. */
+  readonly plan: string | undefined;
   /** --gemm: how GEMM variants are chosen on the GPU (undefined: $SIMPLECHROME_GEMM, else tune). */
   readonly gemm: VariantMode | undefined;
   /** The options the command line set explicitly (a resumed run refuses those that contradict its checkpoint). */
@@ -86,6 +88,7 @@ export const DEFAULTS: CliOptions = {
   quiet: false,
   resume: undefined,
   overwrite: false,
+  plan: undefined,
   gemm: undefined,
   explicit: [],
 };
@@ -182,6 +185,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--out': set('out', value()); break;
       case '--resume': set('resume', value()); break;
       case '--overwrite': set('overwrite', true); break;
+      case '--plan': set('plan', value()); break;
       case '--gemm': {
         const v = value();
         try {

@@ -6,34 +6,19 @@ import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
-import { aurocBySizeChart } from '../plots/experimentChart.ts';
-import { renderSvg } from '../plots/render.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import { type Scores, isClassScores } from '../train/target.ts';
 import type { CliOptions, ModelName } from './args.ts';
 import { usesNeighbors, usesVae } from '../models/registry.ts';
-import {
-  type ExperimentRow,
-  METRICS,
-  csvHeaderFor,
-  csvLine,
-  figurePoints,
-  markdownTable,
-  pairedCsv,
-  pairedMarkdown,
-  pairedRows,
-  parseCsvLine,
-  perCellCsv,
-  perCellTable,
-  summaryTable,
-} from './experimentReport.ts';
+import { type ExperimentRow, csvHeaderFor, csvLine, parseCsvLine } from './experimentReport.ts';
 import { ExperimentClock, duration } from './experimentClock.ts';
+import { writeExperimentReport } from './experimentFiles.ts';
 import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
-import { type VaeCurveRow, vaeCurveRows, vaeCurvesChart, vaeCurvesCsv, vaeCurvesMarkdown, withCurve } from './vaeCurves.ts';
+import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCurves.ts';
 import { onInterrupt } from './interrupt.ts';
-import { table } from './outputs.ts';
 import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
-import { type Device, type VaeLatents, runModel } from './runModel.ts';
+import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel } from './runModel.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 
 // SimpleChrome's claim, tested: test AUROC of each model when only N training
@@ -44,7 +29,7 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // With --target expression the same runs are scored by test Pearson (and
 // Spearman), in a CSV whose header names those columns.
 
-const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, AUROC_FIGURE, PEARSON_FIGURE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
+const [CSV_FILE, , , , SETTINGS_FILE, , , VAE_CURVES_FILE] = EXPERIMENT_FILES;
 
 /** A run's two scores in the row's columns: AUROC and AUPR, or Pearson and Spearman. */
 const scorePair = (s: Scores): [number, number] => (isClassScores(s) ? [s.auroc, s.aupr] : [s.pearson, s.spearman]);
@@ -71,8 +56,6 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   });
   let gpu: Gpu | undefined;
   const CSV_HEADER = csvHeaderFor(o.target);
-  const metric = METRICS[o.target].main;
-  const FIGURE_FILE = o.target === 'class' ? AUROC_FIGURE : PEARSON_FIGURE;
   try {
     const folder: CellEntry[] | undefined = o.data !== undefined ? cellsInFolder(o.data) : undefined;
     const cellPaths: (string | undefined)[] = folder ? folder.map((c) => c.path) : [o.data];
@@ -115,14 +98,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
         fingerprints[ds.cell] = data.fingerprint;
         await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify({ ...experimentSettings(o, folder), fingerprints }, null, 2)}\n`);
       }
-      const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
-      const sizes = o.sizes.filter((s) => {
-        if (s !== 'all' && s > trainGenes) {
-          err(`experiment: size ${s} skipped: ${ds.cell} has only ${trainGenes} training genes`);
-          return false;
-        }
-        return true;
-      });
+      const { trainGenes, sizes } = sizesOn(o, ds);
       expected -= (o.sizes.length - sizes.length) * o.seeds * runs.length;
       cells.push({ cell: ds.cell, data, sizes, trainGenes });
       const latentCache = new Map<string, Promise<VaeLatents>>();
@@ -131,13 +107,13 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       }
       for (let seed = 1; seed <= o.seeds; seed++) {
         for (const size of sizes) {
-          for (const { label: model, ...arm } of runs) {
+          for (const arm of runs) {
+            const model = arm.label;
             if (done.has(runKey({ cell: ds.cell, model, size, seed }))) continue;
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
-            const settings = { ...settingsOf(o), ...arm, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
             let trainedVae = false;
-            const run = await runModel(ds, settings, device, progress, (key, make) => {
+            const run = await runModel(ds, armSettings(o, arm, seed, size, trainGenes), device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) {
                 trainedVae = true;
@@ -151,22 +127,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               vaeCurves = withCurve(vaeCurves, vaeCurveRows(ds.cell, seed, run.vaeHistory));
               await writeFileAtomically(join(dir.dir, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
             }
-            const [validAuroc, validAupr] = scorePair(run.result.valid);
-            const [testAuroc, testAupr] = scorePair(run.result.test);
-            const row: ExperimentRow = {
-              cell: ds.cell,
-              model,
-              size,
-              seed,
-              labeled: run.labeledGenes,
-              validAuroc,
-              validAupr,
-              testAuroc,
-              testAupr,
-              bestEpoch: run.result.bestEpoch,
-              epochs: run.result.history.length,
-              seconds,
-            };
+            const row = experimentRow({ cell: ds.cell, model, size, seed }, run, seconds);
             // The tables are computed from the values as the CSV holds them, so a resumed experiment (which reads them back) makes the same tables.
             const line = csvLine(row);
             rows.push(parseCsvLine(line, 'experiment row'));
@@ -186,55 +147,20 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       }
     }
     const dir = out as OutDirectory;
-    const names = cells.map((c) => c.cell);
-    const allSizes = o.sizes.filter((s) => cells.some((c) => c.sizes.includes(s)));
-    const paired = pairedRows(rows, names, labels, allSizes);
     const first = cells[0] as CellResult;
-    const lines = [
-      `# Small-data experiment: ${names.join(', ')}${first.data.source.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
-      '',
-      `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
-      `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
-      `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
-    ];
-    let stdout = '';
-    for (const c of cells) {
-      const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
-      lines.push('', `## ${c.cell} (${c.data.dataset.genes} genes, ${c.data.dataset.bins} bins)`, '', ...markdownTable(s.header, s.body));
-      const p = pairedMarkdown(paired, c.cell);
-      if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
-      stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
-    }
-    const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
-    const vaeTable = vaeCurvesMarkdown(vaeCurves);
-    if (vaeTable.length > 0) {
-      lines.push('', '## The VAEs', '', `Each VAE trained ${o.vaeEpochs} epochs on its cell's unlabeled train and valid genes; its curve per epoch is in ${VAE_CURVES_FILE} and ${VAE_FIGURE_FILE}.`, '', ...vaeTable);
-      await writeFileAtomically(join(dir.dir, VAE_FIGURE_FILE), await renderSvg(vaeCurvesChart(vaeCurves)));
-      files.push(VAE_CURVES_FILE, VAE_FIGURE_FILE);
-    }
-    if (folder) {
-      const t = perCellTable(rows, names, labels, allSizes, o.target === 'class');
-      const intro =
-        o.target === 'class'
-          ? "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split)."
-          : `Mean test ${metric} at the largest size that ran.`;
-      lines.push('', '## Per cell', '', intro, '', ...markdownTable(t.header, t.body));
-      await writeFileAtomically(join(dir.dir, PER_CELL_FILE), perCellCsv(t));
-      files.push(PER_CELL_FILE);
-      stdout += `per cell\n${table(t.header, t.body)}\n`;
-    }
-    await writeFileAtomically(join(dir.dir, PAIRED_FILE), pairedCsv(paired));
-    const figure = aurocBySizeChart(
-      `Test ${metric} by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
-      `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
-      figurePoints(rows, labels, allSizes),
-      metric,
-    );
-    await writeFileAtomically(join(dir.dir, FIGURE_FILE), await renderSvg(figure));
-    await writeFileAtomically(join(dir.dir, MD_FILE), `${lines.join('\n')}\n`);
+    const report = await writeExperimentReport(dir.dir, {
+      o,
+      rows,
+      cells: cells.map((c) => ({ cell: c.cell, genes: c.data.dataset.genes, bins: c.data.dataset.bins, trainGenes: c.trainGenes, sizes: c.sizes })),
+      labels,
+      dataLabel: folder ? String(o.data) : first.data.source.path,
+      folder: folder !== undefined,
+      synthetic: first.data.source.synthetic,
+      deviceName: gpu ? gpu.adapterName : 'CPU',
+      vaeCurves,
+    });
     dir.finish();
-    process.stdout.write(`${stdout}(test ${metric}, mean ± sd over ${o.seeds} seeds)\nwrote ${files.map((f) => join(dir.target, f)).join(', ')}\n`);
+    process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(dir.target, f)).join(', ')}\n`);
     return 0;
   } catch (e) {
     out?.abandon();
@@ -251,15 +177,42 @@ export function epochsFor(o: Pick<CliOptions, 'epochs' | 'minSteps' | 'maxEpochs
   return Math.max(o.epochs, Math.min(o.maxEpochs, Math.ceil(o.minSteps / steps)));
 }
 
+/** The sizes of --sizes that `ds` can run (a size above its training genes is skipped with a note). */
+export function sizesOn(o: Pick<CliOptions, 'sizes'>, ds: Dataset): { trainGenes: number; sizes: (number | 'all')[] } {
+  const trainGenes = ds.split.filter((c) => c === SPLIT_CODES.train).length;
+  const sizes = o.sizes.filter((s) => {
+    if (s !== 'all' && s > trainGenes) {
+      err(`experiment: size ${s} skipped: ${ds.cell} has only ${trainGenes} training genes`);
+      return false;
+    }
+    return true;
+  });
+  return { trainGenes, sizes };
+}
+
+/** The settings of one run of the grid: one arm at one size and seed. */
+export function armSettings(o: CliOptions, arm: Arm, seed: number, size: number | 'all', trainGenes: number): RunSettings {
+  const { label: _label, ...choice } = arm;
+  return { ...settingsOf(o), ...choice, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
+}
+
+/** A finished run as the CSV records it. */
+export function experimentRow(at: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>, run: RunOutcome, seconds: number): ExperimentRow {
+  const r = run.result;
+  const [validAuroc, validAupr] = scorePair(r.valid);
+  const [testAuroc, testAupr] = scorePair(r.test);
+  return { ...at, labeled: run.labeledGenes, validAuroc, validAupr, testAuroc, testAupr, bestEpoch: r.bestEpoch, epochs: r.history.length, seconds };
+}
+
 /** One arm of the experiment: a model, and for vae-mlp-neighbors its kind of neighbours. With several kinds
  * (--neighbors spatial,functional) each is its own arm, named model:kind in the tables. */
-interface Arm {
+export interface Arm {
   readonly label: string;
   readonly model: ModelName;
   readonly neighbors: 'spatial' | 'functional';
 }
 
-function armsOf(o: CliOptions): Arm[] {
+export function armsOf(o: CliOptions): Arm[] {
   return o.models.flatMap((model): Arm[] =>
     usesNeighbors(model) && o.neighborKinds.length > 1
       ? o.neighborKinds.map((neighbors) => ({ label: `${model}:${neighbors}`, model, neighbors }))
@@ -270,7 +223,7 @@ function armsOf(o: CliOptions): Arm[] {
 const runKey = (r: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>): string => `${r.cell}|${r.model}|${r.size}|${r.seed}`;
 
 /** What experiment.json keeps beside the results: every setting that decides them. */
-function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {
+export function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {
   const { model: _model, seed: _seed, trainSize: _size, ...run } = settingsOf(o);
   return {
     experiment: o.experiment,

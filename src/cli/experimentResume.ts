@@ -35,6 +35,15 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   } catch (e) {
     throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
   }
+  if (typeof s.data === 'string' && !existsSync(s.data) && !existsSync(`${s.data}.train.csv.gz`) && !existsSync(`${s.data}.train.csv`)) {
+    throw new UsageError(`--resume ${dir}: the data this experiment ran on is no longer at ${s.data}`);
+  }
+  const o = experimentOptionsFrom(s, file);
+  return { ...o, out: dir, resume: dir, quiet: given.quiet, explicit: [] };
+}
+
+/** The options of an experiment from its stored settings (experiment.json, or a plan's copy); `file` names them in errors. */
+export function experimentOptionsFrom(s: Readonly<Record<string, unknown>>, file: string): CliOptions {
   const argv = ['--experiment', String(s.experiment)];
   const list = (key: string): string => {
     const v = s[key];
@@ -52,20 +61,13 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   if (s.device !== 'gpu' && s.device !== 'cpu') throw new Error(`${file}: stored settings have device ${JSON.stringify(s.device)}`);
   argv.push(`--${s.device}`);
   if (typeof s.gemm === 'string') argv.push(`--gemm=${s.gemm}`);
-  if (typeof s.data === 'string') {
-    if (!existsSync(s.data) && !existsSync(`${s.data}.train.csv.gz`) && !existsSync(`${s.data}.train.csv`)) {
-      throw new UsageError(`--resume ${dir}: the data this experiment ran on is no longer at ${s.data}`);
-    }
-    argv.push(`--data=${s.data}`);
-  }
-  let o: CliOptions;
+  if (typeof s.data === 'string') argv.push(`--data=${s.data}`);
   try {
-    o = parseArgs(argv);
+    return { ...parseArgs(argv), explicit: [] };
   } catch (e) {
     if (e instanceof UsageError) throw new Error(`${file}: stored settings are invalid: ${e.message}`);
     throw e;
   }
-  return { ...o, out: dir, resume: dir, quiet: given.quiet, explicit: [] };
 }
 
 /** The data fingerprint of each cell the experiment has loaded, as experiment.json keeps them. */

@@ -18,11 +18,12 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   resume: '--resume',
   overwrite: '--overwrite',
   gemm: '--gemm',
+  plan: '--plan',
 };
 
 const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
 const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
-const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs'];
+const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs', 'plan'];
 /** One training run's choices that the experiment makes itself, with what it takes instead. */
 const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   model: 'it trains every model of --models',
@@ -50,6 +51,7 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`--gemm does not apply to --resume ${o.resume}: a resumed run keeps the GEMM variants it recorded, so it ends exactly as an uninterrupted run`);
     }
     if (o.overwrite) throw new UsageError(`--overwrite replaces the run in --out; --resume ${o.resume} continues one: give one of them`);
+    if (o.plan !== undefined) throw new UsageError(`--plan writes a new experiment's grid for a cluster; --resume ${o.resume} continues one on this machine: give one of them`);
     return;
   }
   const experiment = o.command === 'experiment';
@@ -57,6 +59,9 @@ export function checkFlagsApply(o: CliOptions): void {
   const what = experiment ? '--experiment small-data' : `--model ${o.model}`;
   if (!experiment && o.neighborKinds.length > 1) {
     throw new UsageError(`--neighbors ${o.neighborKinds.join(',')}: a training run uses one kind of neighbours; --experiment small-data runs vae-mlp-neighbors with each`);
+  }
+  if (experiment && o.plan !== undefined && o.overwrite) {
+    throw new UsageError('--overwrite does not apply to --plan: a plan file is never replaced, and each entry of the plan writes only into its own directory');
   }
   if (experiment) {
     for (const key of given(Object.keys(SINGLE_RUN_SETTINGS) as (keyof CliOptions)[])) {

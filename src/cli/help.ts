@@ -11,6 +11,10 @@ usage: tsx run.ts [options]                       train one model (checkpoints, 
        tsx run.ts encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
        tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
        tsx run.ts --experiment small-data [options]
+       tsx run.ts --experiment small-data [options] --plan FILE    the grid as a plan, for a cluster
+       tsx run.ts slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
+       tsx run.ts job --plan FILE [--index N]                     one entry of the plan
+       tsx run.ts collect --plan FILE                             the plan's finished entries → the tables
        tsx run.ts --self-check
 
 device
@@ -108,6 +112,21 @@ experiment (SimpleChrome's small-data comparison)
   --min-steps N             each classifier trains at least N optimizer steps: small sizes get more
                             epochs than --epochs, at most --max-epochs (default 100); the CSV records
                             the epochs each run used. The issue's protocol: --epochs 30 --min-steps 2000
+
+the experiment on a cluster (docs/CLUSTER.md; the plan's root, --out, must be on a shared filesystem)
+  --plan FILE               with --experiment small-data: write every run of the grid to FILE (a stable
+                            index each; one VAE entry per cell and seed, which the vae-* runs wait for)
+                            instead of running it; each entry writes only into <--out>/entries/<index>-...
+  job --plan FILE           run one entry: --index N, or $SLURM_ARRAY_TASK_ID plus --offset K; a finished
+                            entry is skipped, an interrupted one continues from its last checkpoint
+  slurm --plan FILE         write <--out>/slurm/*.sbatch (a VAE array, and a run array that starts after it,
+                            afterok) and submit.sh over the entries not finished yet; --submit also submits.
+                            --partition P --account A --time T --gres G (e.g. gpu:1) --mem M
+                            --cpus-per-task N: passed to sbatch; --max-running N: tasks of one array at once
+                            (default 100); --max-array-size N: the cluster's MaxArraySize (default 1001)
+  collect --plan FILE       merge the finished entries into small-data.csv, .md, paired.csv, per-cell.csv,
+                            the figure and experiment.json in <--out>, as one machine would write them,
+                            and list the entries missing or failed (exit 1 while any is)
 
 build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs/BIGWIG.md)
   build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell

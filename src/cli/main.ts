@@ -10,6 +10,11 @@ import { BUILD_USAGE, buildDataset } from './buildDataset.ts';
 import { runExperiment } from './experiment.ts';
 import { isExperimentDirectory, resumedExperimentOptions } from './experimentResume.ts';
 import { checkFlagsApply } from './flagScope.ts';
+import { GRID_COMMANDS, parseGridArgs } from './gridArgs.ts';
+import { collectGrid } from './gridCollect.ts';
+import { runJob } from './gridJob.ts';
+import { writeGridPlan } from './gridPlan.ts';
+import { writeSlurmScripts } from './slurmScripts.ts';
 import { HELP } from './help.ts';
 import { isClassScores } from '../train/target.ts';
 import { table } from './outputs.ts';
@@ -62,6 +67,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return await buildDataset(argv.slice(1));
     }
+    if ((GRID_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      const g = parseGridArgs(argv);
+      return g.command === 'job' ? await runJob(g) : g.command === 'slurm' ? await writeSlurmScripts(g) : await collectGrid(g);
+    }
     if ((USE_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(HELP);
@@ -79,7 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (o.data !== undefined && !existsSync(o.data) && !existsSync(`${o.data}.train.csv.gz`) && !existsSync(`${o.data}.train.csv`)) {
       throw new UsageError(`--data ${o.data}: no such file or directory`);
     }
-    if (o.command === 'experiment') return await runExperiment(o);
+    if (o.command === 'experiment') return o.plan !== undefined ? await writeGridPlan(o, o.plan) : await runExperiment(o);
     if (o.resume !== undefined && isExperimentDirectory(o.resume)) return await runExperiment(resumedExperimentOptions(o, o.resume));
     return await train(o);
   } catch (e) {

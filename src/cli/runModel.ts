@@ -144,6 +144,11 @@ export async function trainVaeLatents(
   }
 }
 
+/** The genes the VAE trains on: every train and valid gene, labeled or not (never test). */
+export function vaeTrainingGenes(all: SplitIndices): Uint32Array {
+  return Uint32Array.from([...all.train, ...all.valid]).sort();
+}
+
 /** Each gene's latent followed by its neighbours' (zeros where a neighbour is padding). */
 export function withNeighbors(latents: Float32Array, Z: number, n: Neighbors): Float32Array {
   const genes = latents.length / Z;
@@ -186,7 +191,7 @@ export async function runModel(
   let latentWidth: number | undefined;
   const t0 = performance.now();
   if (usesVae(s.model)) {
-    const unlabeled = Uint32Array.from([...all.train, ...all.valid]).sort();
+    const unlabeled = vaeTrainingGenes(all);
     const make = () => trainVaeLatents(ds, unlabeled, s, device, progress, hooks);
     const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
     const vae = cachedLatents ? await cachedLatents(key, make) : await make();

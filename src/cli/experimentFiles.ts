@@ -1,0 +1,118 @@
+import { join } from 'node:path';
+import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { aurocBySizeChart } from '../plots/experimentChart.ts';
+import { renderSvg } from '../plots/render.ts';
+import type { CliOptions } from './args.ts';
+import {
+  type ExperimentRow,
+  METRICS,
+  csvHeaderFor,
+  csvLine,
+  figurePoints,
+  markdownTable,
+  pairedCsv,
+  pairedMarkdown,
+  pairedRows,
+  perCellCsv,
+  perCellTable,
+  summaryTable,
+} from './experimentReport.ts';
+import { table } from './outputs.ts';
+import { EXPERIMENT_FILES } from './runDirectory.ts';
+import type { Target } from '../train/target.ts';
+import { type VaeCurveRow, vaeCurvesChart, vaeCurvesMarkdown } from './vaeCurves.ts';
+
+// The files an experiment leaves once its runs are done: small-data.md, the
+// paired differences, the per-cell table, the figure, the VAE curves' table and
+// figure, and experiment.json.
+// The single-machine experiment and `collect` (which gathers the entries a
+// cluster ran) both write them here, so the two give the same files.
+
+const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, AUROC_FIGURE, PEARSON_FIGURE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
+
+/** One cell of the experiment, as its tables describe it. */
+export interface ReportCell {
+  readonly cell: string;
+  readonly genes: number;
+  readonly bins: number;
+  readonly trainGenes: number;
+  /** The sizes that ran on this cell (those above its training genes are skipped). */
+  readonly sizes: readonly (number | 'all')[];
+}
+
+export interface ReportInput {
+  readonly o: CliOptions;
+  readonly rows: readonly ExperimentRow[];
+  readonly cells: readonly ReportCell[];
+  /** The arms' labels (model, or model:kind), in table order. */
+  readonly labels: readonly string[];
+  /** What the Data line names: the folder of cells, or the one cell's path. */
+  readonly dataLabel: string;
+  readonly folder: boolean;
+  readonly synthetic: boolean;
+  readonly deviceName: string;
+  /** experiment.json to write, as the experiment stores it (settings and the data fingerprints); the
+   * single-machine experiment writes its own as each cell loads. */
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** Each VAE's loss per epoch (vae-curves.csv, which the caller writes); none when no model used one. */
+  readonly vaeCurves: readonly VaeCurveRow[];
+}
+
+export const settingsText = (settings: Readonly<Record<string, unknown>>): string => `${JSON.stringify(settings, null, 2)}\n`;
+
+export const csvText = (rows: readonly ExperimentRow[], target: Target): string => `${[csvHeaderFor(target), ...rows.map(csvLine)].join('\n')}\n`;
+
+/** Writes every table, the figure and experiment.json into `dir` (the CSV is the caller's); returns what stdout shows and the file names. */
+export async function writeExperimentReport(dir: string, r: ReportInput): Promise<{ stdout: string; files: string[] }> {
+  const { o, rows, cells, labels } = r;
+  const names = cells.map((c) => c.cell);
+  const allSizes = o.sizes.filter((s) => cells.some((c) => c.sizes.includes(s)));
+  const paired = pairedRows(rows, names, labels, allSizes);
+  const metric = METRICS[o.target].main;
+  const FIGURE_FILE = o.target === 'class' ? AUROC_FIGURE : PEARSON_FIGURE;
+  const lines = [
+    `# Small-data experiment: ${names.join(', ')}${r.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
+    '',
+    `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
+    `Data: ${r.folder ? `${r.dataLabel} (${names.length} cells)` : r.dataLabel}; normalization ${o.normalize};`,
+    `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${r.deviceName}.`,
+    `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
+  ];
+  let stdout = '';
+  for (const c of cells) {
+    const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
+    lines.push('', `## ${c.cell} (${c.genes} genes, ${c.bins} bins)`, '', ...markdownTable(s.header, s.body));
+    const p = pairedMarkdown(paired, c.cell);
+    if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
+    stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
+  }
+  const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];
+  const vaeTable = vaeCurvesMarkdown(r.vaeCurves);
+  if (vaeTable.length > 0) {
+    lines.push('', '## The VAEs', '', `Each VAE trained ${o.vaeEpochs} epochs on its cell's unlabeled train and valid genes; its curve per epoch is in ${VAE_CURVES_FILE} and ${VAE_FIGURE_FILE}.`, '', ...vaeTable);
+    await writeFileAtomically(join(dir, VAE_FIGURE_FILE), await renderSvg(vaeCurvesChart(r.vaeCurves)));
+    files.push(VAE_CURVES_FILE, VAE_FIGURE_FILE);
+  }
+  if (r.folder) {
+    const t = perCellTable(rows, names, labels, allSizes, o.target === 'class');
+    const intro =
+      o.target === 'class'
+        ? "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split)."
+        : `Mean test ${metric} at the largest size that ran.`;
+    lines.push('', '## Per cell', '', intro, '', ...markdownTable(t.header, t.body));
+    await writeFileAtomically(join(dir, PER_CELL_FILE), perCellCsv(t));
+    files.push(PER_CELL_FILE);
+    stdout += `per cell\n${table(t.header, t.body)}\n`;
+  }
+  await writeFileAtomically(join(dir, PAIRED_FILE), pairedCsv(paired));
+  const figure = aurocBySizeChart(
+    `Test ${metric} by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
+    `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
+    figurePoints(rows, labels, allSizes),
+    metric,
+  );
+  await writeFileAtomically(join(dir, FIGURE_FILE), await renderSvg(figure));
+  if (r.settings) await writeFileAtomically(join(dir, SETTINGS_FILE), settingsText(r.settings));
+  await writeFileAtomically(join(dir, MD_FILE), `${lines.join('\n')}\n`);
+  return { stdout: `${stdout}(test ${metric}, mean ± sd over ${o.seeds} seeds)\n`, files };
+}
