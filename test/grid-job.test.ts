@@ -66,7 +66,8 @@ describe('job', () => {
     const c = await runMain(['collect', '--plan', plan]);
     expect(c.code, c.stderr).toBe(0);
     expect(withoutSeconds(join(out, 'small-data.csv'))).toEqual(withoutSeconds(join(one, 'small-data.csv')));
-    for (const f of ['small-data.md', 'paired.csv', 'experiment.json', 'auroc-vs-labeled.svg']) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(one, f), 'utf8'));
-    expect(c.stdout).toBe(ref.stdout.replace(/wrote .*\n$/, `wrote ${['small-data.md', 'small-data.csv', 'paired.csv', 'experiment.json', 'auroc-vs-labeled.svg'].map((f) => join(out, f)).join(', ')}\n`));
+    const files = ['small-data.md', 'paired.csv', 'experiment.json', 'auroc-vs-labeled.svg', 'vae-curves.csv', 'vae-curves.svg'];
+    for (const f of files) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(one, f), 'utf8'));
+    expect(c.stdout).toBe(ref.stdout.replace(/wrote .*\n$/, `wrote ${['small-data.md', 'small-data.csv', 'paired.csv', 'experiment.json', 'auroc-vs-labeled.svg', 'vae-curves.csv', 'vae-curves.svg'].map((f) => join(out, f)).join(', ')}\n`));
   }, 300_000);
 });
