@@ -16,7 +16,7 @@ import { writeExperimentReport } from './experimentFiles.ts';
 import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCurves.ts';
 import { onInterrupt } from './interrupt.ts';
-import { EXPERIMENT_FILES, OutDirectory } from './runDirectory.ts';
+import { EXPERIMENT_FILE, OutDirectory } from './runDirectory.ts';
 import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel } from './runModel.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
@@ -29,7 +29,7 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // With --target expression the same runs are scored by test Pearson (and
 // Spearman), in a CSV whose header names those columns.
 
-const [CSV_FILE, , , , SETTINGS_FILE, , , VAE_CURVES_FILE] = EXPERIMENT_FILES;
+const { csv: CSV_FILE, settings: SETTINGS_FILE, vaeCurves: VAE_CURVES_FILE } = EXPERIMENT_FILE;
 
 /** A run's two scores in the row's columns: AUROC and AUPR, or Pearson and Spearman. */
 const scorePair = (s: Scores): [number, number] => (isClassScores(s) ? [s.auroc, s.aupr] : [s.pearson, s.spearman]);

@@ -18,7 +18,7 @@ import {
   summaryTable,
 } from './experimentReport.ts';
 import { table } from './outputs.ts';
-import { EXPERIMENT_FILES } from './runDirectory.ts';
+import { EXPERIMENT_FILE } from './runDirectory.ts';
 import type { Target } from '../train/target.ts';
 import { type VaeCurveRow, vaeCurvesChart, vaeCurvesMarkdown } from './vaeCurves.ts';
 
@@ -28,7 +28,17 @@ import { type VaeCurveRow, vaeCurvesChart, vaeCurvesMarkdown } from './vaeCurves
 // The single-machine experiment and `collect` (which gathers the entries a
 // cluster ran) both write them here, so the two give the same files.
 
-const [CSV_FILE, MD_FILE, PAIRED_FILE, PER_CELL_FILE, SETTINGS_FILE, AUROC_FIGURE, PEARSON_FIGURE, VAE_CURVES_FILE, VAE_FIGURE_FILE] = EXPERIMENT_FILES;
+const {
+  csv: CSV_FILE,
+  markdown: MD_FILE,
+  paired: PAIRED_FILE,
+  perCell: PER_CELL_FILE,
+  settings: SETTINGS_FILE,
+  aurocFigure: AUROC_FIGURE,
+  pearsonFigure: PEARSON_FIGURE,
+  vaeCurves: VAE_CURVES_FILE,
+  vaeFigure: VAE_FIGURE_FILE,
+} = EXPERIMENT_FILE;
 
 /** One cell of the experiment, as its tables describe it. */
 export interface ReportCell {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type CliOptions, UsageError, parseArgs } from './args.ts';
 import type { Target } from '../train/target.ts';
 import { type ExperimentRow, csvHeaderFor, parseCsvLine } from './experimentReport.ts';
-import { EXPERIMENT_FILES } from './runDirectory.ts';
+import { EXPERIMENT_FILE } from './runDirectory.ts';
 import { FLAG_OF } from './storedSettings.ts';
 import { type VaeCurveRow, parseVaeCurves } from './vaeCurves.ts';
 import { storedSetting } from './restoreSettings.ts';
@@ -13,7 +13,7 @@ import { storedSetting } from './restoreSettings.ts';
 // run small-data.csv already holds and runs only the others. Its settings are
 // read back through parseArgs, so they pass the checks a typed command does.
 
-const [CSV_FILE, , , , SETTINGS_FILE, , , VAE_CURVES_FILE] = EXPERIMENT_FILES;
+const { csv: CSV_FILE, settings: SETTINGS_FILE, vaeCurves: VAE_CURVES_FILE } = EXPERIMENT_FILE;
 
 export function isExperimentDirectory(dir: string): boolean {
   return existsSync(join(dir, SETTINGS_FILE));

@@ -7,7 +7,7 @@ import { type ExperimentRow, parseCsvLine } from './experimentReport.ts';
 import type { CollectOptions } from './gridArgs.ts';
 import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
 import { entryFailure, entryResult, readLatents } from './gridJob.ts';
-import { EXPERIMENT_FILES } from './runDirectory.ts';
+import { EXPERIMENT_FILE } from './runDirectory.ts';
 import { err } from './session.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from './vaeCurves.ts';
 
@@ -17,7 +17,7 @@ import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from './vaeCurves.ts';
 // that are missing, unfinished or failed. Rows keep the plan's order, which
 // is the order one machine runs them in, so the tables come out the same.
 
-const [CSV_FILE, , , , , , , VAE_CURVES_FILE] = EXPERIMENT_FILES;
+const { csv: CSV_FILE, vaeCurves: VAE_CURVES_FILE } = EXPERIMENT_FILE;
 
 export async function collectGrid(c: CollectOptions): Promise<number> {
   const plan = readGridPlan(c.plan);

@@ -21,7 +21,19 @@ import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
 
 export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
-export const EXPERIMENT_FILES = ['small-data.csv', 'small-data.md', 'paired.csv', 'per-cell.csv', 'experiment.json', 'auroc-vs-labeled.svg', 'pearson-vs-labeled.svg', 'vae-curves.csv', 'vae-curves.svg'] as const;
+/** The files an experiment writes, by what they hold. */
+export const EXPERIMENT_FILE = {
+  csv: 'small-data.csv',
+  markdown: 'small-data.md',
+  paired: 'paired.csv',
+  perCell: 'per-cell.csv',
+  settings: 'experiment.json',
+  aurocFigure: 'auroc-vs-labeled.svg',
+  pearsonFigure: 'pearson-vs-labeled.svg',
+  vaeCurves: 'vae-curves.csv',
+  vaeFigure: 'vae-curves.svg',
+} as const;
+export const EXPERIMENT_FILES: readonly string[] = Object.values(EXPERIMENT_FILE);
 
 /** Every file name a training run or an experiment writes into its directory. */
 export const RUN_FILE_NAMES: readonly string[] = [
