@@ -48,7 +48,7 @@ describe('the model registry', () => {
 
   it('builds for every model the classifier its entry says, and nothing for a forged name or architecture', () => {
     const input = { bins: 100, marks: 5, latentWidth: 30 };
-    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp' };
+    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp', 'vae-joint': 'vae-joint' };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);
       expect(spec.architecture).toBe(expected[m]);

@@ -24,6 +24,7 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   latent: '--latent',
   beta: '--beta',
   sigma: '--sigma',
+  jointWeight: '--joint-weight',
   neighbors: '--neighbors',
   k: '--k',
   seed: '--seed',
@@ -41,6 +42,8 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
   const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
     const v = s[key];
+    // Checkpoints written before vae-joint existed hold no --joint-weight; it did not act on them.
+    if (v === undefined && key === 'jointWeight') continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }
