@@ -19,6 +19,7 @@ import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as r
 import { usesVae } from './resume.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
+import { inWords } from './outputs.ts';
 import { predictionsCsv } from './predictionsCsv.ts';
 import type { Device, RunSettings } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
@@ -49,7 +50,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     if (!existsSync(vaePath)) {
       throw new Error(
         need === 'vae' && !usesVae(info.modelName)
-          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${MODEL_NAMES.filter(registryUsesVae).join(' or ')} run`
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${inWords(MODEL_NAMES.filter(registryUsesVae), 'or')} run`
           : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
       );
     }
