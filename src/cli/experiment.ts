@@ -10,7 +10,7 @@ import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import type { CliOptions, ModelName } from './args.ts';
-import { usesNeighbors } from '../models/registry.ts';
+import { trainsJointly, usesNeighbors } from '../models/registry.ts';
 import {
   CSV_HEADER,
   type ExperimentRow,
@@ -168,7 +168,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       '',
       `Test AUROC, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
       `Data: ${folder ? `${o.data} (${names.length} cells)` : first.data.source.path}; normalization ${o.normalize};`,
-      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
+      `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation AUROC), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight}` : ''}; device ${gpu ? gpu.adapterName : 'CPU'}.`,
       `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
     ];
     let stdout = '';

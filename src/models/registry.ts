@@ -27,7 +27,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
   'vae-joint': {
     name: 'vae-joint',
     input: 'window+vae',
-    summary: "semi-supervised: vae-mlp's VAE and MLP fine-tuned together, BCE on labeled genes + --joint-weight × ELBO on train+valid genes",
+    summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
   },
 };
 
