@@ -1,8 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/cli/args.ts';
+import { DEFAULTS, parseArgs } from '../src/cli/args.ts';
+import { resumedExperimentOptions } from '../src/cli/experimentResume.ts';
+import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
 import { latentMeans } from '../src/cli/predictWith.ts';
 import { readModelDirectory } from '../src/cli/useModel.ts';
@@ -115,6 +117,20 @@ describe('vae-joint in the small-data experiment and its flags', () => {
     const paired = readFileSync(join(out, 'paired.csv'), 'utf8');
     expect(paired).toMatch(/E003,40,vae-joint,logreg,/);
     expect(r.stdout).toContain('vae-joint');
+  });
+
+  it('reads settings stored before --joint-weight existed with its default, in a checkpoint and in an experiment', () => {
+    const stored = { ...storeSettings(parseArgs(['--cpu', '--model', 'vae-mlp']), DEFAULT_REAL_SAMPLE) } as Record<string, unknown>;
+    expect(stored.jointWeight).toBe(DEFAULTS.jointWeight);
+    delete stored.jointWeight;
+    expect(restoreSettings(stored, 'old.safetensors').jointWeight).toBe(DEFAULTS.jointWeight);
+    expect(() => restoreSettings({ ...stored, jointWeight: 'heavy' }, 'bad.safetensors')).toThrow('bad.safetensors: stored settings are invalid: --joint-weight needs a number >= 0, got "heavy"');
+    const dir = tmp('oldexp');
+    const { model: _m, seed: _s, trainSize: _t, ...run } = stored;
+    writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ ...run, experiment: 'small-data', models: ['logreg', 'vae-mlp'], sizes: [100], seeds: 2, minSteps: 0, maxEpochs: 100 }));
+    const o = resumedExperimentOptions(parseArgs(['--resume', dir]), dir);
+    expect(o.jointWeight).toBe(DEFAULTS.jointWeight);
+    expect(o.models).toEqual(['logreg', 'vae-mlp']);
   });
 
   it('refuses --joint-weight where no model trains jointly, and a negative weight', async () => {

@@ -23,7 +23,7 @@ const UNLABELED = Uint32Array.from({ length: 24 }, (_, i) => i);
 const SIZES = { batch: 4, unlabeledBatch: 5, steps: 3 };
 const LAMBDA = 2.5;
 
-function tinyJoint(sigma: SigmaParam) {
+function tinyJoint(sigma: SigmaParam, jointWeight = LAMBDA) {
   const jm = jointModel(VAE, [5]);
   const cp = buildJointPlan(jm, {
     genes: GENES,
@@ -35,7 +35,7 @@ function tinyJoint(sigma: SigmaParam) {
     unlabeledBatch: SIZES.unlabeledBatch,
     beta: 0.5,
     sigma,
-    jointWeight: LAMBDA,
+    jointWeight,
   });
   const features = randomArray(GENES * 35, 21, -1, 1);
   const labels = Array.from({ length: GENES }, (_, g) => ((features[g * 35] as number) > 0 ? 1 : 0));
@@ -112,20 +112,7 @@ describe('the vae-joint gradient is the gradient of BCE + λ·ELBO', () => {
   });
 
   it('with λ = 0 the decoder gets no gradient and the encoder still gets the BCE one', () => {
-    const jm = jointModel(VAE, [5]);
-    const cp = buildJointPlan(jm, {
-      genes: GENES,
-      batch: SIZES.batch,
-      predictBatch: 8,
-      trainOrderLength: SIZES.steps * (SIZES.batch + SIZES.unlabeledBatch),
-      optimizer: { lr: 1e-2 },
-      seed: 3,
-      unlabeledBatch: SIZES.unlabeledBatch,
-      beta: 0.5,
-      sigma: 'logvar',
-      jointWeight: 0,
-    });
-    const { data, order, init } = tinyJoint('logvar');
+    const { jm, cp, data, order, init } = tinyJoint('logvar', 0);
     const exec = new CpuExecutor(cp.plan);
     initialise(exec, cp, data, init);
     startEpoch(exec, order);

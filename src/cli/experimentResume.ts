@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type CliOptions, UsageError, parseArgs } from './args.ts';
 import { CSV_HEADER, type ExperimentRow, parseCsvLine } from './experimentReport.ts';
 import { EXPERIMENT_FILES } from './runDirectory.ts';
+import { ADDED_LATER } from './restoreSettings.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // An interrupted experiment continues where it stopped: `--resume DIR` on a
@@ -43,6 +44,7 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   for (const [key, flag] of Object.entries(FLAG_OF)) {
     if (['model', 'trainSize', 'seed', 'device', 'data', 'out'].includes(key)) continue;
     const v = s[key];
+    if (v === undefined && ADDED_LATER.has(key)) continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }

@@ -34,6 +34,10 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   out: '--out',
 };
 
+/** Settings newer than some stored runs: a file without one was written before it existed, and its default is
+ * what that run did (no --joint-weight before vae-joint). */
+export const ADDED_LATER: ReadonlySet<string> = new Set<keyof CliOptions>(['jointWeight']);
+
 /** Parses stored settings back into options; `file` names the checkpoint in errors. */
 export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
   const s = raw as Partial<Record<keyof StoredSettings, unknown>>;
@@ -42,8 +46,7 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
   const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
     const v = s[key];
-    // Checkpoints written before vae-joint existed hold no --joint-weight; it did not act on them.
-    if (v === undefined && key === 'jointWeight') continue;
+    if (v === undefined && ADDED_LATER.has(key)) continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }
