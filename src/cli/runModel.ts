@@ -41,7 +41,8 @@ import type { CliOptions } from './args.ts';
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs
 // of the train and valid genes (never test), encode every gene, and then
-// train the MLP on latent means (with neighbours' latents appended).
+// train the MLP on latent means (with neighbours' latents appended);
+// vae-joint instead trains that VAE and an MLP head together (jointPlan.ts).
 
 /** On the GPU, `variants` decides each GEMM's variant (tuned, forced or by heuristic) and records what it gave out. */
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
@@ -228,7 +229,8 @@ export async function runModel(
     ...(latents ? { latents } : {}),
     vaeHistory,
     labeledGenes: split.train.length,
-    parameters: trained.parameters + vaeParameters,
+    // vae-joint's classifier store holds its VAE already.
+    parameters: trained.parameters + (joint ? 0 : vaeParameters),
     split,
     ...(neighborInfo ? { neighbors: neighborInfo } : {}),
     ...(penalty ? { penalty } : {}),
