@@ -208,6 +208,39 @@ describe('fused ELBO gradients against float64 finite differences of the loss', 
   }
 });
 
+describe('fused ELBO with a gradient weight (a term of a larger loss)', () => {
+  for (const sigma of SIGMAS) {
+    for (const batch of AWKWARD) {
+      it(`${sigma} B=${batch}: GPU matches CPU (outputs poisoned with NaN first; B=129 D=8200 takes the two-pass path)`, async () => {
+        for (const features of [37, 8200]) {
+          const p: ElboParams = { batch, features, latent: 10, beta: 0.75, sigma, gradientWeight: 0.3 };
+          expectGpuMatchesCpu(await runBoth(elboKernel(p), inputsFor(p, batch + features)), sigma);
+        }
+      });
+    }
+    it(`${sigma}: every gradient is the weight times the unweighted one; the loss slots stay unweighted`, () => {
+      const p: ElboParams = { batch: 37, features: 13, latent: 10, beta: 0.7, sigma };
+      const inputs = inputsFor(p, 41);
+      const one = runCpu64(elboKernel(p), inputs);
+      const weighted = runCpu64(elboKernel({ ...p, gradientWeight: 2.5 }), inputs);
+      expect(Array.from(weighted.loss as Float64Array)).toEqual(Array.from(one.loss as Float64Array));
+      for (const slot of ['dRecon', 'dMu', sigmaSlotNames(sigma).grad]) {
+        const a = weighted[slot] as Float64Array;
+        const b = one[slot] as Float64Array;
+        expect(Math.max(...a.map((v, i) => Math.abs(v - 2.5 * (b[i] as number)))), slot).toBeLessThanOrEqual(1e-15);
+      }
+      const zero = runCpu64(elboKernel({ ...p, gradientWeight: 0 }), inputs);
+      expect((zero.dRecon as Float64Array).every((v) => v === 0)).toBe(true);
+    });
+  }
+
+  it('refuses a negative or non-finite weight', () => {
+    const ok: ElboParams = { batch: 4, features: 3, latent: 2, beta: 1, sigma: 'logvar' };
+    expect(() => elboKernel({ ...ok, gradientWeight: -1 })).toThrow('elbo[logvar,×-1]: gradientWeight must be finite and ≥ 0, got -1');
+    expect(() => elboKernel({ ...ok, gradientWeight: Number.NaN })).toThrow('gradientWeight must be finite and ≥ 0, got NaN');
+  });
+});
+
 describe('fused ELBO rejects bad parameters', () => {
   const ok: ElboParams = { batch: 4, features: 3, latent: 2, beta: 1, sigma: 'logvar' };
   it('beta must be finite and non-negative', () => {

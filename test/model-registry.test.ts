@@ -48,7 +48,7 @@ describe('the model registry', () => {
 
   it('builds for every model the classifier its entry says, and nothing for a forged name or architecture', () => {
     const input = { bins: 100, marks: 5, latentWidth: 30 };
-    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp' };
+    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp', 'vae-joint': 'vae-joint' };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);
       expect(spec.architecture).toBe(expected[m]);
@@ -63,7 +63,7 @@ describe('the model registry', () => {
     expect(() => classifierSpecFor('cnn' as ModelName, input)).toThrow('model: unknown model "cnn"');
     const forged = { architecture: 'cnn', bins: 100, marks: 5 } as unknown as ClassifierSpec;
     expect(() => buildClassifier(forged)).toThrow('model: unknown architecture "cnn"');
-    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp or deepchrome');
+    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp, deepchrome or vae-joint');
     expect(() => checkClassifierSpec({ architecture: 'logreg', inputShape: [100, 5], l2: -1 }, fail)).toThrow('model: bad logreg spec');
   });
 });
@@ -82,7 +82,7 @@ describe('a checkpoint naming a model this version does not know', () => {
     await forge('last.safetensors', { model_name: 'transformer' });
     await forge('best.safetensors', { model_name: 'deepchrome' });
     const before = snapshot(out);
-    await expect(loadResumeSet(out)).rejects.toThrow('model_name "transformer" is not a model this version knows (logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors)');
+    await expect(loadResumeSet(out)).rejects.toThrow(`model_name "transformer" is not a model this version knows (${MODEL_NAMES.join(', ')})`);
     const resumed = await runMain(['--resume', out]);
     expect(resumed.code).not.toBe(0);
     expect(resumed.stderr).toContain('model_name "transformer" is not a model this version knows');

@@ -90,7 +90,7 @@ describe('predict: a model trained on E003 applied to E123', () => {
       `--model ${empty}: no best.safetensors (a training run writes it after its first epoch)`,
     );
     await expect(useModel(parseUseArgs(['encode', '--model', model, '--data', E123, '--out', join(empty, 'z.csv'), '--cpu']))).rejects.toThrow(
-      `--model ${model}: a mlp model has no VAE; encode needs a vae-mlp or vae-mlp-neighbors run`,
+      `--model ${model}: a mlp model has no VAE; encode needs a vae-mlp, vae-mlp-neighbors or vae-joint run`,
     );
     const root = tmp('syn');
     await writeSynthetic(root, { genes: 10, seed: 1, bins: 8, cell: 'SYNTHETIC-P' });

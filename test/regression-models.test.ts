@@ -7,7 +7,7 @@ import { neighborsFor } from '../src/cli/neighborSources.ts';
 import { runModel } from '../src/cli/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULTS } from '../src/cli/args.ts';
-import { buildClassifier, classifierSpecFor } from '../src/checkpoint/modelSpec.ts';
+import { buildClassifier, buildVae, classifierSpecFor, vaeSpec } from '../src/checkpoint/modelSpec.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { expressionTargets } from '../src/data/expressionTargets.ts';
 import { MODEL_NAMES } from '../src/models/registry.ts';
@@ -69,7 +69,9 @@ describe('every registered model takes --target expression', () => {
       // latent models get stand-in latents (each mark's mean over each fifth of the window, 25 numbers) through
       // runModel's latent cache, so what runs here is their regression head on latent inputs.
       const latent = 25;
-      const cache = async () => ({ latents: binMeans(ds, 5), history: [], parameters: 0 });
+      // vae-joint starts from the VAE's weights: a freshly initialised VAE of the run's sizes stands in.
+      const params = buildVae(vaeSpec(ds.bins, ds.marks.length, latent)).store.initialValues(1);
+      const cache = async () => ({ latents: binMeans(ds, 5), history: [], parameters: 0, params });
       // Enough epochs for each to learn on 200 labeled genes (about 4 steps an epoch), few enough to stay quick.
       const epochs = ({ logreg: 10, mlp: 3, deepchrome: 2, 'vae-mlp': 20, 'vae-mlp-neighbors': 20 } as Partial<Record<string, number>>)[model] ?? 3;
       const run = await runModel(ds, { ...settings, model, target: 'expression', epochs, latent }, { kind: 'cpu' }, quiet, cache, { neighbors: neighborsFor });

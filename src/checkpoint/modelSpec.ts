@@ -3,6 +3,7 @@ import { logregModel } from '../models/logreg.ts';
 import { mlpModel } from '../models/mlp.ts';
 import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
+import { jointModel } from '../models/vaeJoint.ts';
 import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in
@@ -26,6 +27,12 @@ export type ClassifierSpec =
       readonly pool: number;
       readonly hidden: readonly number[];
       readonly dropout: number;
+    }
+  | {
+      /** The VAE (encoder, decoder) and an MLP head on its latent mean, trained together (src/models/vaeJoint.ts). */
+      readonly architecture: 'vae-joint';
+      readonly vae: VaeSpec;
+      readonly hidden: readonly number[];
     };
 
 export interface VaeSpec {
@@ -50,6 +57,10 @@ export function vaeSpec(bins: number, marks: number, latent: number): VaeSpec {
   return { architecture: 'vae', bins, marks, latent, channels: [32, 64], kernelSize: 5, leak: 0.5 };
 }
 
+export function jointSpec(vae: VaeSpec): ClassifierSpec {
+  return { architecture: 'vae-joint', vae, hidden: [256, 128] };
+}
+
 export function logregSpec(inputShape: readonly number[], l2: number): ClassifierSpec {
   return { architecture: 'logreg', inputShape: [...inputShape], l2 };
 }
@@ -64,6 +75,7 @@ export function buildClassifier(spec: ClassifierSpec): Model {
     case 'logreg': return logregModel(spec.inputShape);
     case 'mlp': return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
     case 'deepchrome': return deepChromeModel(spec);
+    case 'vae-joint': return jointModel(spec.vae, spec.hidden).classifier;
     default: return unknownArchitecture(spec);
   }
 }
@@ -88,6 +100,8 @@ export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 =
     case 'deepchrome': return deepChromeSpec(input.bins, input.marks);
     case 'vae-mlp':
     case 'vae-mlp-neighbors': return mlpSpec(latent());
+    // Reads the window: the VAE's encoder is part of the classifier, and latentWidth is its latent size.
+    case 'vae-joint': return jointSpec(vaeSpec(input.bins, input.marks, latent()[0] as number));
     default: {
       const never: never = model;
       throw new Error(`model: unknown model ${JSON.stringify(never)}`);
@@ -118,7 +132,12 @@ export function checkClassifierSpec(v: unknown, fail: (what: string) => never): 
     if (!positiveInts(o.hidden) || typeof o.dropout !== 'number' || o.dropout < 0 || o.dropout >= 1) fail(`model: bad deepchrome sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
   }
-  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp or deepchrome`);
+  if (o.architecture === 'vae-joint') {
+    checkVaeSpec(o.vae, fail);
+    if (!positiveInts(o.hidden)) fail(`model: bad vae-joint head sizes ${JSON.stringify(v)}`);
+    return o as unknown as ClassifierSpec;
+  }
+  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome or vae-joint`);
 }
 
 export function checkVaeSpec(v: unknown, fail: (what: string) => never): VaeSpec {

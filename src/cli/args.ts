@@ -31,6 +31,8 @@ export interface CliOptions {
   readonly latent: number;
   readonly beta: number;
   readonly sigma: 'logvar' | 'softplus';
+  /** vae-joint: λ, the ELBO's weight in its loss BCE + λ·ELBO. */
+  readonly jointWeight: number;
   readonly neighbors: 'spatial' | 'functional';
   /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
   readonly neighborKinds: readonly ('spatial' | 'functional')[];
@@ -73,6 +75,7 @@ export const DEFAULTS: CliOptions = {
   latent: 10,
   beta: 5e-5,
   sigma: 'logvar',
+  jointWeight: 10,
   neighbors: 'spatial',
   neighborKinds: ['spatial'],
   k: 2,
@@ -161,6 +164,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         const n = Number(v);
         if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--beta needs a number >= 0, got "${v}"`);
         set('beta', n);
+        break;
+      }
+      case '--joint-weight': {
+        const v = value();
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--joint-weight needs a number >= 0, got "${v}"`);
+        set('jointWeight', n);
         break;
       }
       case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;

@@ -1,5 +1,6 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { usesNeighbors, usesVae } from '../models/registry.ts';
+import { MODEL_NAMES, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
+import { inWords } from './outputs.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // Which flags apply to which command. A flag that the chosen command would
@@ -74,8 +75,11 @@ export function checkFlagsApply(o: CliOptions): void {
   }
   if (!models.some(usesVae)) {
     for (const key of given(VAE_SETTINGS)) {
-      throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
+      throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; ${what} has no VAE`);
     }
+  }
+  if (!models.some(trainsJointly) && o.explicit.includes('jointWeight')) {
+    throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(trainsJointly), 'and')}; ${what} does not train a VAE with its classifier`);
   }
   if (!models.some(usesNeighbors)) {
     for (const key of given(NEIGHBOR_SETTINGS)) {

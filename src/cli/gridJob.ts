@@ -152,7 +152,12 @@ async function runVae(ctx: EntryContext, s: ReturnType<typeof settingsOf>): Prom
   const checkpoints = new RunCheckpoints(ctx.dir, ctx.info);
   const from = sameRun(existsSync(checkpoints.path('vae')) ? await readVaeCheckpoint(checkpoints.path('vae')) : undefined, ctx.info);
   const vae = await trainVaeLatents(ds, vaeTrainingGenes(splitIndices(ds)), s, ctx.device.device, ctx.progress, { checkpoints, ...(from ? { resume: { vae: from } } : {}) });
-  await writeSafetensors(join(ctx.dir, LATENTS_FILE), [{ name: 'latent_mean', shape: [ds.genes, s.latent], data: vae.latents }], {
+  // The VAE's weights travel with the latents: vae-joint starts from them.
+  const tensors = [
+    { name: 'latent_mean', shape: [ds.genes, s.latent], data: vae.latents },
+    { name: 'vae_params', shape: [vae.params.length], data: vae.params },
+  ];
+  await writeSafetensors(join(ctx.dir, LATENTS_FILE), tensors, {
     format: 'simplechrome-latents-1',
     cell: ds.cell,
     history: JSON.stringify(vae.history),
@@ -168,8 +173,10 @@ export async function readLatents(plan: GridPlan, e: VaeEntry): Promise<VaeLaten
   }
   const f = await readSafetensors(join(dir, LATENTS_FILE));
   const t = f.tensors.get('latent_mean');
+  const p = f.tensors.get('vae_params');
   if (!t || !(t.data instanceof Float32Array)) throw new Error(`${join(dir, LATENTS_FILE)}: holds no float32 latent_mean`);
-  return { latents: t.data, history: JSON.parse(f.metadata.history ?? '[]') as VaeLatents['history'], parameters: Number(f.metadata.parameters) };
+  if (!p || !(p.data instanceof Float32Array)) throw new Error(`${join(dir, LATENTS_FILE)}: holds no float32 vae_params`);
+  return { latents: t.data, history: JSON.parse(f.metadata.history ?? '[]') as VaeLatents['history'], parameters: Number(f.metadata.parameters), params: p.data };
 }
 
 /** One run of the grid; returns its line of small-data.csv. */

@@ -53,6 +53,9 @@ ${MODEL_LINES}
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5)
   --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
+  --joint-weight X      vae-joint: λ ≥ 0 in its loss, mean BCE on a minibatch of labeled genes + λ·ELBO on
+                        it and as many unlabeled train and valid genes (never test); 0 fine-tunes the
+                        encoder on the BCE alone (default 10)
   --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial); the experiment
                         also takes spatial,functional: vae-mlp-neighbors then runs with each, as
                         vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables

@@ -1,4 +1,4 @@
-import { type ModelName, usesNeighbors } from '../models/registry.ts';
+import { type ModelName, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -47,6 +47,7 @@ export async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSetting
 
 export function inputBins(spec: ClassifierSpec): number | undefined {
   if (spec.architecture === 'deepchrome') return spec.bins;
+  if (spec.architecture === 'vae-joint') return spec.vae.bins;
   return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
 }
 
@@ -60,7 +61,8 @@ export async function predictWith(
   const c = m.classifier as ClassifierCheckpoint;
   const s = m.settings;
   let features = ds.features;
-  if (m.vae) {
+  // vae-joint's classifier holds its own (fine-tuned) encoder and reads the window.
+  if (m.vae && readsLatents(m.modelName)) {
     features = await latentMeans(ds, m.vae, s, device);
     if (usesNeighbors(m.modelName)) {
       if (!neighbors) throw new Error(`${m.modelName}: no source of neighbour genes was given`);

@@ -25,6 +25,7 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   latent: '--latent',
   beta: '--beta',
   sigma: '--sigma',
+  jointWeight: '--joint-weight',
   neighbors: '--neighbors',
   k: '--k',
   seed: '--seed',
@@ -34,10 +35,9 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   out: '--out',
 };
 
-/** A stored setting by key; checkpoints and experiments from before --target existed trained classifiers. */
-export function storedSetting(s: Readonly<Record<string, unknown>>, key: string): unknown {
-  return key === 'target' && s.target === undefined ? 'class' : s[key];
-}
+/** Settings newer than some stored runs: a file without one was written before it existed, and it reads back
+ * as the default, which is what that run did (a classifier before --target; λ's default before vae-joint). */
+export const ADDED_LATER: ReadonlySet<string> = new Set<keyof CliOptions>(['target', 'jointWeight']);
 
 /** Parses stored settings back into options; `file` names the checkpoint in errors. */
 export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
@@ -46,7 +46,8 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
   // Every stored setting that is a plain `--flag=value`; trainSize and device are spelled differently below.
   const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
-    const v = storedSetting(s, key);
+    const v = s[key];
+    if (v === undefined && ADDED_LATER.has(key)) continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);
   }

@@ -14,16 +14,20 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { usesNeighbors, usesVae } from '../models/registry.ts';
+import { readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { jointModel } from '../models/vaeJoint.ts';
+import { PARAMS } from '../nn/parameters.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
-import { buildClassifierPlan } from '../train/classifierPlan.ts';
+import { type ClassifierPlan, buildClassifierPlan } from '../train/classifierPlan.ts';
+import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from '../train/jointPlan.ts';
 import { labeledSubset, observedValues, requireScorable, splitIndices } from '../train/prepare.ts';
 import {
   type EpochRecord,
   type SplitIndices,
+  type TrainLoopConfig,
   type TrainResult,
   initialise,
   initialiseFrom,
@@ -38,13 +42,14 @@ import type { CliOptions } from './args.ts';
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs
 // of the train and valid genes (never test), encode every gene, and then
-// train the MLP on latent means (with neighbours' latents appended).
+// train the MLP on latent means (with neighbours' latents appended);
+// vae-joint instead trains that VAE and an MLP head together (jointPlan.ts).
 
 /** On the GPU, `variants` decides each GEMM's variant (tuned, forced or by heuristic) and records what it gave out. */
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
 
 /** The command-line options that decide what one training run does. */
-export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed'] as const;
+export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight'] as const;
 
 export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
   /** Sources for neighbour genes (vae-mlp-neighbors only). */
@@ -97,7 +102,8 @@ export async function executorFor(device: Device, plan: Plan): Promise<Executor 
   return GpuExecutor.create(device.gpu, plan, device.variants ? await device.variants.targetFor(plan) : HEURISTIC_TARGET);
 }
 
-export type VaeLatents = { latents: Float32Array; history: VaeEpochRecord[]; parameters: number };
+/** `params`: the trained VAE's flat parameter buffer (vae-joint starts from it). */
+export type VaeLatents = { latents: Float32Array; history: VaeEpochRecord[]; parameters: number; params: Float32Array };
 
 /** Latents of the VAE trained on `unlabeled` genes, cached per (dataset, seed, settings) by the caller. */
 export async function trainVaeLatents(
@@ -138,7 +144,7 @@ export async function trainVaeLatents(
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveVae(exec, vp, spec, state) } : {}),
     });
-    return { latents: await encodeAll(exec, vp), history, parameters: model.store.count };
+    return { latents: await encodeAll(exec, vp), history, parameters: model.store.count, params: Float32Array.from(await exec.read(PARAMS)) };
   } finally {
     exec.destroy?.();
   }
@@ -189,6 +195,7 @@ export async function runModel(
   let vaeParameters = 0;
   let neighborInfo: RunOutcome['neighbors'];
   let latentWidth: number | undefined;
+  let joint: JointStart | undefined;
   const t0 = performance.now();
   if (usesVae(s.model)) {
     const unlabeled = vaeTrainingGenes(all);
@@ -198,8 +205,9 @@ export async function runModel(
     vaeHistory = vae.history;
     vaeParameters = vae.parameters;
     latents = vae.latents;
-    features = vae.latents;
     latentWidth = s.latent;
+    if (readsLatents(s.model)) features = vae.latents;
+    else joint = { unlabeled, vaeParams: vae.params };
     if (usesNeighbors(s.model)) {
       if (!hooks.neighbors) throw new Error(`${s.model}: no source of neighbour genes was given`);
       const n = await hooks.neighbors(ds, s);
@@ -211,7 +219,7 @@ export async function runModel(
   const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
   const t1 = performance.now();
   const data = { features, labels: observed, split };
-  const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label);
+  const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label, joint);
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
   let penalty: PenaltySearch | undefined;
@@ -226,7 +234,8 @@ export async function runModel(
     ...(latents ? { latents } : {}),
     vaeHistory,
     labeledGenes: split.train.length,
-    parameters: trained.parameters + vaeParameters,
+    // vae-joint's classifier store holds its VAE already.
+    parameters: trained.parameters + (joint ? 0 : vaeParameters),
     split,
     ...(neighborInfo ? { neighbors: neighborInfo } : {}),
     ...(penalty ? { penalty } : {}),
@@ -273,6 +282,12 @@ async function searchPenalty(
   return { trained, penalty: { grid: LOGREG_L2_GRID, validAuroc, chosen: l2 } };
 }
 
+/** What vae-joint starts from: its pool of unlabeled genes (train + valid) and the pretrained VAE's parameters. */
+interface JointStart {
+  readonly unlabeled: Uint32Array;
+  readonly vaeParams: Float32Array;
+}
+
 /** Builds the classifier of `spec`, trains it (from scratch, or from hooks.resume) and scores it. */
 async function trainClassifierSpec(
   spec: ClassifierSpec,
@@ -282,20 +297,35 @@ async function trainClassifierSpec(
   progress: Progress,
   hooks: RunHooks,
   label: string,
+  joint?: JointStart,
 ): Promise<Trained> {
-  const model = buildClassifier(spec);
+  const jm = spec.architecture === 'vae-joint' ? jointModel(spec.vae, spec.hidden) : undefined;
+  const model = jm?.classifier ?? buildClassifier(spec);
   const { split } = data;
   const batch = Math.min(s.batch, split.train.length);
-  const cp = buildClassifierPlan(model, {
+  const steps = stepsPerEpoch(split.train.length, batch);
+  const planConfig = {
     genes: data.labels.length,
     batch,
     predictBatch: Math.min(256, data.labels.length),
-    trainOrderLength: stepsPerEpoch(split.train.length, batch) * batch,
+    trainOrderLength: steps * batch,
     // logreg's penalty: coupled L2 on the weights (mean BCE + λ/2·‖w‖²), the bias free.
     optimizer: spec.architecture === 'logreg' && spec.l2 > 0 ? { lr: s.lr, weightDecay: spec.l2, decayBiases: false } : { lr: s.lr },
     seed: s.seed,
     target: s.target,
-  });
+  };
+  let cp: ClassifierPlan;
+  let jointLoop: Pick<TrainLoopConfig, 'epochOrder' | 'elboLoss'> = {};
+  if (jm) {
+    if (!joint) throw new Error('vae-joint: no pretrained VAE and unlabeled genes were given');
+    const unlabeledBatch = Math.min(s.batch, joint.unlabeled.length);
+    const sizes = { batch, unlabeledBatch, steps };
+    const { beta, sigma, jointWeight } = s;
+    cp = buildJointPlan(jm, { ...planConfig, trainOrderLength: steps * (batch + unlabeledBatch), unlabeledBatch, beta, sigma, jointWeight });
+    jointLoop = { epochOrder: (random) => jointEpochOrder(split.train, joint.unlabeled, sizes, random), elboLoss: JOINT_ELBO };
+  } else {
+    cp = buildClassifierPlan(model, planConfig);
+  }
   const exec = await executorFor(device, cp.plan);
   const from = hooks.resume?.classifier;
   const checkpoints = hooks.checkpoints;
@@ -306,9 +336,13 @@ async function trainClassifierSpec(
       if (!adamM || !adamV || !best) throw new Error(`${from.file}: has no optimizer state to resume from`);
       initialiseFrom(exec, cp, data, { params, adamM, adamV, best, step: from.state.step });
     } else {
-      initialise(exec, cp, data, model.store.initialValues(s.seed + 1));
+      const initial = model.store.initialValues(s.seed + 1);
+      // vae-joint starts from the pretrained VAE (the head from the fresh values).
+      if (jm && joint) initial.set(joint.vaeParams.subarray(0, jm.vaeTotal), 0);
+      initialise(exec, cp, data, initial);
     }
     const result = await trainClassifier(exec, cp, data, {
+      ...jointLoop,
       epochs: s.epochs,
       seed: s.seed,
       onEpoch: (r) => progress.epoch(label, r, s.epochs),

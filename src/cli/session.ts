@@ -34,6 +34,7 @@ export function progressPrinter(quiet: boolean): Progress {
       if (!quiet) {
         err(
           `  ${model} epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
+            (r.elbo ? `elbo ${r.elbo.loss.toFixed(5)} (mse ${r.elbo.reconstruction.toFixed(5)})  ` : '') +
             `valid ${describeSelection(r.valid)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
         );
       }

@@ -15,10 +15,11 @@ import { type NormalizationStats, applyNormalization } from '../data/normalize.t
 import { auroc } from '../metrics/auroc.ts';
 import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
-import { MODEL_NAMES, type ModelName, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
+import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
 import { neighborsFor } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
+import { inWords } from './outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
 import type { Device, RunSettings } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
@@ -49,12 +50,13 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     if (!existsSync(vaePath)) {
       throw new Error(
         need === 'vae' && !usesVae(info.modelName)
-          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${MODEL_NAMES.filter(registryUsesVae).join(' or ')} run`
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${inWords(MODEL_NAMES.filter(registryUsesVae), 'or')} run`
           : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
       );
     }
     vae = await readVaeCheckpoint(vaePath);
     if (vae.info.runId !== info.runId) throw new Error(`--model ${dir}: ${FILES.best} and ${FILES.vae} come from different runs`);
+    if (classifier && trainsJointly(info.modelName)) vae = fineTunedVae(vae, classifier);
     const planned = Number(info.settings.vaeEpochs);
     if (vae.state.epoch < planned) {
       throw new Error(`--model ${dir}: ${FILES.vae} holds a VAE stopped after ${vae.state.epoch} of ${planned} epochs; resume the run first (npx tsx run.ts --resume ${dir})`);
@@ -70,6 +72,15 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     normalization: info.normalization,
     trainedOn: info.data.cell,
   };
+}
+
+/** vae-joint's VAE as its best epoch left it: best.safetensors holds the whole joint model, whose flat buffer
+ * begins with the VAE's (src/models/vaeJoint.ts); vae.safetensors holds the VAE before fine-tuning. */
+function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoint {
+  if (c.spec.architecture !== 'vae-joint' || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
+    throw new Error(`${c.file}: does not hold the VAE of ${vae.file} (sizes ${JSON.stringify(vae.spec)})`);
+  }
+  return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };
 }
 
 /** The new cell's data, read and normalised with the model's statistics; its shape must be the model's.

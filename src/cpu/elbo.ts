@@ -71,6 +71,8 @@ export interface ElboSpec {
   readonly beta: number;
   readonly sigma: SigmaParam;
   readonly accumulate: boolean;
+  /** Scales every gradient, not the loss (default 1). */
+  readonly gradientWeight?: number;
 }
 
 export function elbo(
@@ -86,8 +88,9 @@ export function elbo(
   stepLosses?: { readonly cursor: Uint32Array; readonly rows: FloatArray },
 ): void {
   const reconN = recon.length;
-  const reconGradScale = 2 / reconN;
-  const klGradScale = spec.beta / spec.batch;
+  const weight = spec.gradientWeight ?? 1;
+  const reconGradScale = (weight * 2) / reconN;
+  const klGradScale = (weight * spec.beta) / spec.batch;
   let sqSum = 0;
   for (let i = 0; i < reconN; i++) {
     const d = (recon[i] as number) - (target[i] as number);

@@ -21,6 +21,8 @@ export interface ElboParams {
   /** Rows of a stepLosses [rows, 1] slot that receives loss[0] after this step at row
    * cursor[0] (slot cursor, u32 [1]) when the row exists: an epoch's per-step record. */
   readonly stepLosses?: number;
+  /** Multiplies every gradient (not the loss slots): the ELBO as one weighted term of a larger loss. Default 1. */
+  readonly gradientWeight?: number;
 }
 
 /** Up to this many elements one workgroup does the whole loss in one dispatch. */
@@ -34,7 +36,7 @@ const SINGLE_PASS_ELEMENTS = 1 << 20;
  * (read); loss [3] = (total, MSE, KL unweighted by beta), written, or added to
  * with `accumulate`; dRecon [B,D] = 2(recon - target)/(B·D), dMu [B,Z] =
  * beta·mu/B, dLogvar [B,Z] = beta·½(exp(logvar) - 1)/B or dS [B,Z] =
- * (beta/B)(σ - 1/σ)·sigmoid(s) (written).
+ * (beta/B)(σ - 1/σ)·sigmoid(s) (written), each times gradientWeight.
  * GPU: up to a million elements, one workgroup writes every gradient and the
  * loss in one dispatch; beyond, one dispatch writes the gradients and
  * per-workgroup partial sums and a second folds them in a fixed order. Both
@@ -42,10 +44,12 @@ const SINGLE_PASS_ELEMENTS = 1 << 20;
  */
 export function elboKernel(p: ElboParams): Kernel {
   const accumulate = p.accumulate === true;
-  const name = `elbo[${p.sigma}${accumulate ? ',+=' : ''}]`;
+  const weight = p.gradientWeight ?? 1;
+  const name = `elbo[${p.sigma}${accumulate ? ',+=' : ''}${weight !== 1 ? `,×${weight}` : ''}]`;
   requirePositiveInts(name, { batch: p.batch, features: p.features, latent: p.latent });
   requireSigmaParam(name, p.sigma);
   if (!(Number.isFinite(p.beta) && p.beta >= 0)) throw new Error(`${name}: beta must be finite and ≥ 0, got ${p.beta}`);
+  if (!(Number.isFinite(weight) && weight >= 0)) throw new Error(`${name}: gradientWeight must be finite and ≥ 0, got ${weight}`);
   const { batch, features, latent, beta, sigma } = p;
   const reconN = batch * features;
   const latentN = batch * latent;
@@ -64,8 +68,8 @@ export function elboKernel(p: ElboParams): Kernel {
     ['u32', reconN],
     ['u32', latentN],
     ['u32', numPartials],
-    ['f32', 2 / reconN],
-    ['f32', beta / batch],
+    ['f32', (weight * 2) / reconN],
+    ['f32', (weight * beta) / batch],
     ['f32', 1 / reconN],
     ['f32', 1 / batch],
     ['f32', beta],
@@ -90,7 +94,7 @@ export function elboKernel(p: ElboParams): Kernel {
     ...(single ? {} : { scratch: { partials: { shape: [numPartials, 2], dtype: 'f32' as const } } }),
     cpu: (t) =>
       elbo(
-        { batch, beta, sigma, accumulate },
+        { batch, beta, sigma, accumulate, gradientWeight: weight },
         t.recon as FloatArray,
         t.target as FloatArray,
         t.mu as FloatArray,

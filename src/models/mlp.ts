@@ -13,9 +13,8 @@ export interface MlpConfig {
   readonly hidden?: readonly number[];
 }
 
-/** flatten → (dense + ReLU)* → 1 logit. */
-export function mlpModel(config: MlpConfig): Model {
-  const store = new ParameterStore();
+/** flatten → (dense + ReLU)* → 1 logit, declared into `store` when one is given. */
+export function mlpModel(config: MlpConfig, store = new ParameterStore()): Model {
   const F = elementCount(config.inputShape);
   const layers: Layer[] = [];
   if (config.inputShape.length > 1) layers.push(new Reshape('flatten', config.inputShape, [F]));

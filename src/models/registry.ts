@@ -4,11 +4,12 @@
 // exhaustive switch in src/checkpoint/modelSpec.ts (classifierSpecFor), so a
 // new name here does not compile until it says what it builds.
 
-export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors'] as const;
+export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-/** What the classifier of a model reads for each gene. */
-export type ModelInput = 'window' | 'latent' | 'latent+neighbors';
+/** What the classifier of a model reads for each gene; 'window+vae': the window, through a VAE encoder
+ * that it fine-tunes (pretrained like vae-mlp's, then trained with the head). */
+export type ModelInput = 'window' | 'latent' | 'latent+neighbors' | 'window+vae';
 
 export interface ModelInfo {
   readonly name: ModelName;
@@ -23,6 +24,11 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
   deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)' },
   'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)" },
   'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)" },
+  'vae-joint': {
+    name: 'vae-joint',
+    input: 'window+vae',
+    summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
+  },
 };
 
 export function isModelName(name: string): name is ModelName {
@@ -37,3 +43,6 @@ export function modelInfo(name: string, where = 'model'): ModelInfo {
 
 export const usesVae = (name: ModelName): boolean => MODEL_REGISTRY[name].input !== 'window';
 export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'latent+neighbors';
+/** The classifier is trained on fixed latent means (not on the window through an encoder it trains). */
+export const readsLatents = (name: ModelName): boolean => MODEL_REGISTRY[name].input.startsWith('latent');
+export const trainsJointly = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'window+vae';

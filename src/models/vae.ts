@@ -29,9 +29,9 @@ export interface VaeModel {
 
 /** SimpleChrome's VAE: conv 5→32 k5 same, LeakyReLU(0.5); conv 32→64 k5 same, LeakyReLU;
  * flatten; dense → mu and logvar. Decoder: dense → bins·64, LeakyReLU, reshape,
- * transposed conv 64→64 k5, LeakyReLU, 64→32 k5, LeakyReLU, 32→marks k1, tanh. */
-export function vaeModel(config: VaeConfig): VaeModel {
-  const store = new ParameterStore();
+ * transposed conv 64→64 k5, LeakyReLU, 64→32 k5, LeakyReLU, 32→marks k1, tanh.
+ * Given a `store`, the VAE is declared into it (vae-joint puts a head after it, see vaeJoint.ts). */
+export function vaeModel(config: VaeConfig, store = new ParameterStore()): VaeModel {
   const { bins, marks } = config;
   const latent = config.latent ?? 10;
   const [c1, c2] = config.channels ?? [32, 64];

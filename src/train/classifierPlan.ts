@@ -35,6 +35,8 @@ export interface ClassifierPlanConfig {
   readonly predictBatch: number;
   /** Length of the per-epoch training order: steps per epoch × batch. */
   readonly trainOrderLength: number;
+  /** Rows of the training order one step takes; default batch (vae-joint's steps also take unlabeled genes). */
+  readonly rowsPerStep?: number;
   readonly optimizer: OptimizerConfig;
   readonly seed: number;
   /** What the one output per gene is trained as (target.ts); default 'class'. */
@@ -67,7 +69,55 @@ export interface ClassifierPlan {
   readonly logitsOffset: number;
 }
 
-export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig): ClassifierPlan {
+/** What a train segment is built from: the plan so far (data, order, report and parameter tensors declared). */
+export interface TrainStepBuild {
+  readonly plan: Plan;
+  readonly model: Model;
+  readonly config: ClassifierPlanConfig;
+  /** Rows of train.stepLosses. */
+  readonly steps: number;
+  readonly context: (prefix: string, batch: number) => BuildContext;
+}
+
+/** Appends one optimisation step to the train segment; it ends with the optimizer step, which advances the cursor. */
+export type TrainStep = (b: TrainStepBuild) => void;
+
+/** The supervised step: minibatch → model → the target's loss → backward → Adam. */
+export const supervisedStep: TrainStep = ({ plan, model, config, steps, context }) => {
+  const { genes, batch } = config;
+  const F = elementCount(model.inputShape);
+  const train = context('train/', batch);
+  const x = gatherInto(train, T.trainOrder, T.trainCursor, config.trainOrderLength, genes, F, model.inputShape);
+  const y = gatherLabels(plan, batch, genes, config.trainOrderLength);
+  const logits = forwardAll(train, model.layers, x);
+  const dlogits = appendLoss(plan, batch, plan.view('train/logits.flat', logits, 0, [batch]), y, steps, config.target);
+  backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
+  appendOptimizerStep(plan, model.store, config.optimizer, T.step, T.trainCursor);
+};
+
+/** The labels of the training minibatch [batch], through the same order and cursor as its rows. */
+export function gatherLabels(plan: Plan, batch: number, genes: number, indexLength: number): string {
+  const y = plan.tensor('train/y', [batch]);
+  plan.call(gatherValuesKernel({ rows: genes, batch, indexLength }), { source: T.labels, order: T.trainOrder, cursor: T.trainCursor, out: y });
+  return y;
+}
+
+/** The target's loss (BCE on logits, or MSE for --target expression) of `outputs` [batch] against `targets`,
+ * added into report.loss, whose running value is also stored per step (a NaN can then be traced to its step
+ * without a host read per step); returns its gradient [batch]. */
+export function appendLoss(plan: Plan, batch: number, outputs: string, targets: string, steps: number, target: Target = 'class'): string {
+  const gradient = plan.tensor('train/dlogits', [batch]);
+  const loss = lossKernelFor(target, { batch, accumulate: true });
+  plan.call(loss.kernel, { [loss.output]: outputs, targets, loss: T.reportLoss, [loss.gradient]: gradient });
+  plan.call(storeRowsKernel({ batch: 1, rowSize: 1, capacity: steps }), {
+    src: plan.view('report.loss.row', T.report, 0, [1, 1]),
+    cursor: T.trainCursor,
+    dest: T.stepLosses,
+  });
+  return gradient;
+}
+
+export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig, trainStep: TrainStep = supervisedStep): ClassifierPlan {
   checkChain(model.layers);
   const last = model.layers[model.layers.length - 1];
   if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one value (a logit, or the expression) per gene');
@@ -88,7 +138,7 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   plan.tensor(T.report, [logitsOffset + predictCapacity]);
   plan.view(T.reportLoss, T.report, 0, [1]);
   plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
-  const steps = Math.max(1, Math.ceil(config.trainOrderLength / batch));
+  const steps = Math.max(1, Math.ceil(config.trainOrderLength / (config.rowsPerStep ?? batch)));
   plan.tensor(T.stepLosses, [steps, 1]);
 
   const context = (prefix: string, b: number, training: boolean): BuildContext => ({
@@ -102,33 +152,7 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   });
 
   plan.segment('train');
-  const train = context('train/', batch, true);
-  const x = gatherInto(train, T.trainOrder, T.trainCursor, config.trainOrderLength, genes, F, model.inputShape);
-  const y = plan.tensor('train/y', [batch]);
-  plan.call(gatherValuesKernel({ rows: genes, batch, indexLength: config.trainOrderLength }), {
-    source: T.labels,
-    order: T.trainOrder,
-    cursor: T.trainCursor,
-    out: y,
-  });
-  const logits = forwardAll(train, model.layers, x);
-  const dlogits = plan.tensor('train/dlogits', [batch]);
-  const loss = lossKernelFor(config.target ?? 'class', { batch, accumulate: true });
-  plan.call(loss.kernel, {
-    [loss.output]: plan.view('train/logits.flat', logits, 0, [batch]),
-    targets: y,
-    loss: T.reportLoss,
-    [loss.gradient]: dlogits,
-  });
-  // The running loss after this step, at row train.cursor: a NaN can then be
-  // traced to its step without a host read per step.
-  plan.call(storeRowsKernel({ batch: 1, rowSize: 1, capacity: steps }), {
-    src: plan.view('report.loss.row', T.report, 0, [1, 1]),
-    cursor: T.trainCursor,
-    dest: T.stepLosses,
-  });
-  backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
-  appendOptimizerStep(plan, model.store, config.optimizer, T.step, T.trainCursor);
+  trainStep({ plan, model, config, steps, context: (prefix, b) => context(prefix, b, true) });
 
   plan.segment('predict');
   const predict = context('predict/', predictBatch, false);
@@ -150,7 +174,7 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
 }
 
 /** Gathers one minibatch of feature rows and views it in the model's input shape. */
-function gatherInto(
+export function gatherInto(
   ctx: BuildContext,
   order: string,
   cursor: string,

@@ -30,6 +30,8 @@ export type { Scores };
 export interface EpochRecord {
   readonly epoch: number;
   readonly trainLoss: number;
+  /** vae-joint: the mean ELBO per step over the epoch (total, MSE, KL before beta), unweighted by --joint-weight. */
+  readonly elbo?: { readonly loss: number; readonly reconstruction: number; readonly kl: number };
   readonly valid: Scores;
   readonly seconds: number;
   readonly genesPerSecond: number;
@@ -80,6 +82,11 @@ export interface TrainLoopConfig {
   readonly resume?: ClassifierResumePoint;
   /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. */
   readonly afterEpoch?: (state: ClassifierEpochState) => Promise<void>;
+  /** Each epoch's training order (default: a shuffle of the labeled genes cycled to the plan's order length);
+   * its length must be the plan's. vae-joint's puts unlabeled genes into every step. */
+  readonly epochOrder?: (random: () => number) => Uint32Array;
+  /** A [3] loss sum the train segment adds into (vae-joint's ELBO): zeroed each epoch, read into the record. */
+  readonly elboLoss?: string;
 }
 
 /** A non-finite training loss. `step` is 1-based within the epoch; `globalStep` counts from the start of the run. */
@@ -186,7 +193,8 @@ export async function trainClassifier(
   const { batch } = cp.config;
   const { train, valid, test } = data.split;
   const steps = stepsPerEpoch(train.length, batch);
-  if (steps * batch !== cp.config.trainOrderLength) {
+  const rowsPerStep = cp.config.rowsPerStep ?? batch;
+  if (steps * rowsPerStep !== cp.config.trainOrderLength) {
     throw new Error(`classifier: plan built for a training order of ${cp.config.trainOrderLength}, data needs ${steps * batch}`);
   }
   const target = cp.config.target ?? 'class';
@@ -202,9 +210,12 @@ export async function trainClassifier(
   const validBatches = setPredictOrder(exec, cp, valid);
   for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
-    exec.write(T.trainOrder, epochOrder(train, cp.config.trainOrderLength, random));
+    const order = config.epochOrder ? config.epochOrder(random) : epochOrder(train, cp.config.trainOrderLength, random);
+    if (order.length !== cp.config.trainOrderLength) throw new Error(`classifier: an epoch order of ${order.length} for a plan of ${cp.config.trainOrderLength}`);
+    exec.write(T.trainOrder, order);
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
+    if (config.elboLoss) exec.write(config.elboLoss, [0, 0, 0]);
     await runInSlices(exec, steps, 'train');
     exec.write(T.predictCursor, [0]);
     await exec.run(validBatches, 'predict');
@@ -213,12 +224,14 @@ export async function trainClassifier(
     const trainLoss = (report[0] as number) / steps;
     if (!Number.isFinite(trainLoss)) throw await divergence(exec, T.stepLosses, 'training', epoch, steps);
     const logits = report.subarray(cp.logitsOffset, cp.logitsOffset + valid.length);
+    const elbo = config.elboLoss ? await exec.read(config.elboLoss) : undefined;
     const record: EpochRecord = {
       epoch,
       trainLoss,
+      ...(elbo ? { elbo: { loss: (elbo[0] as number) / steps, reconstruction: (elbo[1] as number) / steps, kl: (elbo[2] as number) / steps } } : {}),
       valid: scoresFor(target, validLabels, logits),
       seconds,
-      genesPerSecond: (steps * batch) / seconds,
+      genesPerSecond: (steps * rowsPerStep) / seconds,
     };
     history.push(record);
     // A first epoch is kept even at -Infinity (a constant prediction has no Pearson): there must be a best.

@@ -49,6 +49,83 @@ export interface VaePlan {
   readonly encodeCapacity: number;
 }
 
+/** The encoder's forward in a training build: both heads of h. */
+export function encodeForTraining(t: BuildContext, model: VaeModel, shaped: string): { mu: string; logvar: string } {
+  const h = forwardAll(t, model.encoder, shaped);
+  return { mu: model.mu.forward(t, h), logvar: model.logvar.forward(t, h) };
+}
+
+export interface ElboTerm {
+  readonly beta: number;
+  readonly sigma: SigmaParam;
+  /** [3] that each step's (total, MSE, KL) is added into. */
+  readonly loss: string;
+  /** Scales the ELBO's gradients (a term of a larger loss); default 1. */
+  readonly gradientWeight?: number;
+  readonly stepLosses?: { readonly cursor: string; readonly rows: string; readonly count: number };
+}
+
+/** Sample z = mu + σ·eps (Philox, keyed by the step counter), decode, fused ELBO against `target` [batch, F],
+ * and back through the decoder and the sampler: the latent gradients, to which more may be added before
+ * encoderBackward. The ELBO writes the KL term's latent gradients; the sampler's backward adds its own onto them. */
+export function elboThroughDecoder(
+  t: BuildContext,
+  model: VaeModel,
+  target: string,
+  enc: { readonly mu: string; readonly logvar: string },
+  term: ElboTerm,
+): { dMu: string; dLogvar: string } {
+  const { plan, batch } = t;
+  const [bins, marks] = model.inputShape;
+  const F = bins * marks;
+  const Z = model.latent;
+  const { sigma } = term;
+  // The kernels name the second head's slots after the parametrisation.
+  const head = sigma === 'logvar' ? { p: 'logvar', d: 'dLogvar' } : { p: 's', d: 'dS' };
+  const eps = plan.tensor(`${t.prefix}eps`, [batch, Z]);
+  const z = plan.tensor(`${t.prefix}z`, [batch, Z]);
+  plan.call(reparamForwardKernel({ batch, latent: Z, seed: t.seed, sigma }), { mu: enc.mu, [head.p]: enc.logvar, step: t.step, eps, z });
+  const recon = forwardAll(t, model.decoder, z);
+  const dRecon = plan.tensor(`${t.prefix}dRecon`, [batch, F]);
+  const dMu = plan.tensor(`${t.prefix}dMu`, [batch, Z]);
+  const dLogvar = plan.tensor(`${t.prefix}dLogvar`, [batch, Z]);
+  const steps = term.stepLosses;
+  plan.call(
+    elboKernel({
+      batch,
+      features: F,
+      latent: Z,
+      beta: term.beta,
+      sigma,
+      accumulate: true,
+      ...(term.gradientWeight !== undefined ? { gradientWeight: term.gradientWeight } : {}),
+      ...(steps ? { stepLosses: steps.count } : {}),
+    }),
+    {
+      recon: plan.view(`${t.prefix}recon.flat`, recon, 0, [batch, F]),
+      target,
+      mu: enc.mu,
+      [head.p]: enc.logvar,
+      loss: term.loss,
+      dRecon,
+      dMu,
+      [head.d]: dLogvar,
+      ...(steps ? { cursor: steps.cursor, stepLosses: steps.rows } : {}),
+    },
+  );
+  const dz = backwardAll(t, model.decoder, plan.view(`${t.prefix}dRecon.shaped`, dRecon, 0, [batch, bins, marks]), true) as string;
+  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma, accumulate: true }), { dz, eps, [head.p]: enc.logvar, dMu, [head.d]: dLogvar });
+  return { dMu, dLogvar };
+}
+
+/** Back through both heads and the encoder; the parameter gradients are written, not added. */
+export function encoderBackward(t: BuildContext, model: VaeModel, g: { readonly dMu: string; readonly dLogvar: string }): void {
+  // Both heads read h: the second head's input gradient adds onto the first's.
+  const dh = model.mu.backward(t, g.dMu, true) as string;
+  model.logvar.backward(t, g.dLogvar, true, dh);
+  backwardAll(t, model.encoder, dh, false);
+}
+
 export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   checkChain([...model.encoder, model.mu]);
   checkChain(model.decoder);
@@ -90,38 +167,14 @@ export function buildVaePlan(model: VaeModel, config: VaePlanConfig): VaePlan {
   plan.segment('train');
   const t = context('train/', batch);
   const x = gather(t, V.trainOrder, V.trainCursor, config.trainOrderLength);
-  const h = forwardAll(t, model.encoder, x.shaped);
-  const mu = model.mu.forward(t, h);
-  const logvar = model.logvar.forward(t, h);
-  const sigma = config.sigma;
-  // The kernels name the second head's slots after the parametrisation.
-  const head = sigma === 'logvar' ? { p: 'logvar', d: 'dLogvar' } : { p: 's', d: 'dS' };
-  const eps = plan.tensor('train/eps', [batch, Z]);
-  const z = plan.tensor('train/z', [batch, Z]);
-  plan.call(reparamForwardKernel({ batch, latent: Z, seed: config.seed, sigma }), { mu, [head.p]: logvar, step: V.step, eps, z });
-  const recon = forwardAll(t, model.decoder, z);
-  const dRecon = plan.tensor('train/dRecon', [batch, F]);
-  // The ELBO writes the KL term's latent gradients; the sampler's backward adds its own onto them.
-  const dMu = plan.tensor('train/dMu', [batch, Z]);
-  const dLogvar = plan.tensor('train/dLogvar', [batch, Z]);
-  plan.call(elboKernel({ batch, features: F, latent: Z, beta: config.beta, sigma, accumulate: true, stepLosses: steps }), {
-    recon: plan.view('train/recon.flat', recon, 0, [batch, F]),
-    target: x.flat,
-    mu,
-    [head.p]: logvar,
+  const enc = encodeForTraining(t, model, x.shaped);
+  const grads = elboThroughDecoder(t, model, x.flat, enc, {
+    beta: config.beta,
+    sigma: config.sigma,
     loss: V.reportLoss,
-    dRecon,
-    dMu,
-    [head.d]: dLogvar,
-    cursor: V.trainCursor,
-    stepLosses: V.stepLosses,
+    stepLosses: { cursor: V.trainCursor, rows: V.stepLosses, count: steps },
   });
-  const dz = backwardAll(t, model.decoder, plan.view('train/dRecon.shaped', dRecon, 0, [batch, bins, marks]), true) as string;
-  plan.call(reparamBackwardKernel({ batch, latent: Z, sigma, accumulate: true }), { dz, eps, [head.p]: logvar, dMu, [head.d]: dLogvar });
-  // Both heads read h: the second head's input gradient adds onto the first's.
-  const dh = model.mu.backward(t, dMu, true) as string;
-  model.logvar.backward(t, dLogvar, true, dh);
-  backwardAll(t, model.encoder, dh, false);
+  encoderBackward(t, model, grads);
   appendOptimizerStep(plan, model.store, config.optimizer, V.step, V.trainCursor);
 
   plan.segment('encode');
