@@ -4,7 +4,7 @@ import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
 import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
-import { type TrainedModel, predictWith } from '../src/cli/predictWith.ts';
+import { type TrainedModel, inputBins, predictWith } from '../src/cli/predictWith.ts';
 import { restoreSettings } from '../src/cli/restoreSettings.ts';
 import { type Progress, type RunOutcome, type RunSettings, pickRunSettings, runModel } from '../src/cli/runModel.ts';
 import { blobLines } from '../src/data/blobLines.ts';
@@ -295,7 +295,7 @@ async function predict(): Promise<void> {
   const model = await loadedModel(Array.from($<HTMLInputElement>('model-files').files ?? []));
   const raw = await readPicked(picked);
   const c = model.classifier;
-  const want = model.vae ? model.vae.spec.bins : c?.spec.architecture === 'deepchrome' ? c.spec.bins : c?.spec.inputShape[0];
+  const want = model.vae ? model.vae.spec.bins : c ? inputBins(c.spec) : undefined;
   if (raw.bins !== want || raw.marks.length !== model.normalization.marks.length) {
     throw new Error(`${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model takes ${want} × ${model.normalization.marks.length}`);
   }

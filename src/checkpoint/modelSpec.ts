@@ -3,6 +3,7 @@ import { logregModel } from '../models/logreg.ts';
 import { mlpModel } from '../models/mlp.ts';
 import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
+import { m2Model } from '../models/vaeM2.ts';
 import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in
@@ -26,6 +27,17 @@ export type ClassifierSpec =
       readonly pool: number;
       readonly hidden: readonly number[];
       readonly dropout: number;
+    }
+  | {
+      /** Kingma et al.'s M2 (src/models/vaeM2.ts): q(y|x) is the classifier, and the store holds q(z|x,y) and p(x|z,y) too. */
+      readonly architecture: 'vae-m2';
+      readonly bins: number;
+      readonly marks: number;
+      readonly latent: number;
+      readonly channels: readonly [number, number];
+      readonly kernelSize: number;
+      readonly leak: number;
+      readonly hidden: readonly number[];
     };
 
 export interface VaeSpec {
@@ -50,6 +62,11 @@ export function vaeSpec(bins: number, marks: number, latent: number): VaeSpec {
   return { architecture: 'vae', bins, marks, latent, channels: [32, 64], kernelSize: 5, leak: 0.5 };
 }
 
+export function m2Spec(bins: number, marks: number, latent: number): ClassifierSpec {
+  const { channels, kernelSize, leak } = vaeSpec(bins, marks, latent);
+  return { architecture: 'vae-m2', bins, marks, latent, channels, kernelSize, leak, hidden: [128] };
+}
+
 export function logregSpec(inputShape: readonly number[], l2: number): ClassifierSpec {
   return { architecture: 'logreg', inputShape: [...inputShape], l2 };
 }
@@ -64,6 +81,7 @@ export function buildClassifier(spec: ClassifierSpec): Model {
     case 'logreg': return logregModel(spec.inputShape);
     case 'mlp': return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
     case 'deepchrome': return deepChromeModel(spec);
+    case 'vae-m2': return m2Model(spec);
     default: return unknownArchitecture(spec);
   }
 }
@@ -72,7 +90,7 @@ export function buildClassifier(spec: ClassifierSpec): Model {
 export interface ClassifierInput {
   readonly bins: number;
   readonly marks: number;
-  /** Features per gene of the latent input (vae-* models). */
+  /** Features per gene of the latent input (vae-mlp models); vae-m2: the width of its latent z. */
   readonly latentWidth?: number;
 }
 
@@ -88,6 +106,7 @@ export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 =
     case 'deepchrome': return deepChromeSpec(input.bins, input.marks);
     case 'vae-mlp':
     case 'vae-mlp-neighbors': return mlpSpec(latent());
+    case 'vae-m2': return m2Spec(input.bins, input.marks, latent()[0] as number);
     default: {
       const never: never = model;
       throw new Error(`model: unknown model ${JSON.stringify(never)}`);
@@ -118,7 +137,12 @@ export function checkClassifierSpec(v: unknown, fail: (what: string) => never): 
     if (!positiveInts(o.hidden) || typeof o.dropout !== 'number' || o.dropout < 0 || o.dropout >= 1) fail(`model: bad deepchrome sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
   }
-  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp or deepchrome`);
+  if (o.architecture === 'vae-m2') {
+    for (const k of ['bins', 'marks', 'latent', 'kernelSize']) if (!positiveInt(o[k])) fail(`model: vae-m2 ${k} is ${JSON.stringify(o[k])}`);
+    if (!positiveInts(o.channels) || (o.channels as number[]).length !== 2 || !positiveInts(o.hidden) || typeof o.leak !== 'number') fail(`model: bad vae-m2 sizes ${JSON.stringify(v)}`);
+    return o as unknown as ClassifierSpec;
+  }
+  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome or vae-m2`);
 }
 
 export function checkVaeSpec(v: unknown, fail: (what: string) => never): VaeSpec {

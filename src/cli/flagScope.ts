@@ -1,5 +1,5 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { usesNeighbors, usesVae } from '../models/registry.ts';
+import { trainsVaeJointly, usesNeighbors, usesVae } from '../models/registry.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // Which flags apply to which command. A flag that the chosen command would
@@ -68,7 +68,11 @@ export function checkFlagsApply(o: CliOptions): void {
     }
   }
   if (!models.some(usesVae)) {
+    const joint = models.some(trainsVaeJointly);
     for (const key of given(VAE_SETTINGS)) {
+      // vae-m2 is a VAE itself: its epochs, latent width and KL weight are these flags; its sigma is always a log-variance.
+      if (joint && key !== 'sigma') continue;
+      if (joint) throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; vae-m2's encoder always has a log-variance head`);
       throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
     }
   }

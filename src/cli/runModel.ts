@@ -14,12 +14,14 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { usesNeighbors, usesVae } from '../models/registry.ts';
+import { trainsVaeJointly, usesNeighbors, usesVae } from '../models/registry.ts';
+import type { M2Model } from '../models/vaeM2.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
-import { buildClassifierPlan } from '../train/classifierPlan.ts';
+import { type ClassifierPlan, buildClassifierPlan } from '../train/classifierPlan.ts';
+import { buildM2Plan, m2EpochOrders, m2Weights } from '../train/m2Plan.ts';
 import { labeledSubset, requireBothClasses, splitIndices } from '../train/prepare.ts';
 import {
   type EpochRecord,
@@ -203,9 +205,13 @@ export async function runModel(
       neighborInfo = { kind: n.kind, k: n.k, unmatched: n.unmatched.length };
     }
   }
+  if (trainsVaeJointly(s.model)) latentWidth = s.latent;
   const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
   const t1 = performance.now();
-  const data = { features, labels: ds.labels, split };
+  // vae-m2 also learns from the train and valid genes that carry no label for it (their labels are never read).
+  const labeled = new Set(split.train);
+  const unlabeled = trainsVaeJointly(s.model) ? Uint32Array.from([...all.train, ...all.valid].filter((g) => !labeled.has(g))).sort() : undefined;
+  const data = { features, labels: ds.labels, split, ...(unlabeled ? { unlabeled } : {}) };
   const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label);
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
@@ -270,7 +276,7 @@ async function searchPenalty(
 /** Builds the classifier of `spec`, trains it (from scratch, or from hooks.resume) and scores it. */
 async function trainClassifierSpec(
   spec: ClassifierSpec,
-  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices },
+  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices; readonly unlabeled?: Uint32Array },
   s: RunSettings,
   device: Device,
   progress: Progress,
@@ -280,7 +286,7 @@ async function trainClassifierSpec(
   const model = buildClassifier(spec);
   const { split } = data;
   const batch = Math.min(s.batch, split.train.length);
-  const cp = buildClassifierPlan(model, {
+  const planConfig = {
     genes: data.labels.length,
     batch,
     predictBatch: Math.min(256, data.labels.length),
@@ -288,7 +294,32 @@ async function trainClassifierSpec(
     // logreg's penalty: coupled L2 on the weights (mean BCE + λ/2·‖w‖²), the bias free.
     optimizer: spec.architecture === 'logreg' && spec.l2 > 0 ? { lr: s.lr, weightDecay: spec.l2, decayBiases: false } : { lr: s.lr },
     seed: s.seed,
-  });
+  };
+  let cp: ClassifierPlan;
+  let epochs = s.epochs;
+  let epochOrders: ReturnType<typeof m2EpochOrders> | undefined;
+  if (spec.architecture === 'vae-m2') {
+    // An M2 epoch is one pass over the unlabeled genes, as a VAE epoch is: --vae-epochs of them.
+    const unlabeled = data.unlabeled;
+    if (!unlabeled || unlabeled.length === 0) throw new Error('vae-m2: no unlabeled genes to learn from (every train and valid gene is labeled)');
+    if (s.sigma !== 'logvar') throw new Error(`vae-m2: its encoder has a log-variance head; --sigma ${s.sigma} is not supported`);
+    const unlabeledBatch = Math.min(s.batch, unlabeled.length);
+    const steps = stepsPerEpoch(unlabeled.length, unlabeledBatch);
+    const weights = m2Weights({
+      labeledGenes: split.train.length,
+      unlabeledGenes: unlabeled.length,
+      labeledBatch: batch,
+      unlabeledBatch,
+      features: spec.bins * spec.marks,
+      beta: s.beta,
+    });
+    const mp = buildM2Plan(model as M2Model, { ...planConfig, trainOrderLength: steps * batch, unlabeledBatch, steps, weights });
+    cp = mp;
+    epochs = s.vaeEpochs;
+    epochOrders = m2EpochOrders(mp, unlabeled, s.seed);
+  } else {
+    cp = buildClassifierPlan(model, planConfig);
+  }
   const exec = await executorFor(device, cp.plan);
   const from = hooks.resume?.classifier;
   const checkpoints = hooks.checkpoints;
@@ -302,9 +333,10 @@ async function trainClassifierSpec(
       initialise(exec, cp, data, model.store.initialValues(s.seed + 1));
     }
     const result = await trainClassifier(exec, cp, data, {
-      epochs: s.epochs,
+      epochs,
       seed: s.seed,
-      onEpoch: (r) => progress.epoch(label, r, s.epochs),
+      onEpoch: (r) => progress.epoch(label, r, epochs),
+      ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) } : {}),
     });

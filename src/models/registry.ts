@@ -4,7 +4,7 @@
 // exhaustive switch in src/checkpoint/modelSpec.ts (classifierSpecFor), so a
 // new name here does not compile until it says what it builds.
 
-export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors'] as const;
+export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-m2'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** What the classifier of a model reads for each gene. */
@@ -23,6 +23,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
   deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)' },
   'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)" },
   'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)" },
+  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label is a latent variable, trained on labeled and unlabeled genes together' },
 };
 
 export function isModelName(name: string): name is ModelName {
@@ -36,4 +37,6 @@ export function modelInfo(name: string, where = 'model'): ModelInfo {
 }
 
 export const usesVae = (name: ModelName): boolean => MODEL_REGISTRY[name].input !== 'window';
+/** Models trained as one VAE with the labels (vae-m2): no separate VAE phase, but --vae-epochs, --latent and --beta apply. */
+export const trainsVaeJointly = (name: ModelName): boolean => name === 'vae-m2';
 export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'latent+neighbors';

@@ -36,6 +36,8 @@ export interface ClassifierPlanConfig {
   readonly trainOrderLength: number;
   readonly optimizer: OptimizerConfig;
   readonly seed: number;
+  /** Steps per epoch, where an epoch is not trainOrderLength / batch (vae-m2: one pass over the unlabeled genes). */
+  readonly steps?: number;
 }
 
 export const T = {
@@ -68,38 +70,13 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   checkChain(model.layers);
   const last = model.layers[model.layers.length - 1];
   if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one logit per gene');
-  const { genes, batch, predictBatch } = config;
+  const { genes, batch } = config;
   const F = elementCount(model.inputShape);
   const plan = new Plan();
-  model.store.declare(plan);
-  plan.tensor(T.best, [model.store.total]);
-  plan.tensor(T.features, [genes, F]);
-  plan.tensor(T.labels, [genes]);
-  plan.tensor(T.trainOrder, [config.trainOrderLength], 'u32');
-  plan.tensor(T.trainCursor, [1], 'u32');
-  plan.tensor(T.step, [1], 'u32');
-  plan.tensor(T.predictOrder, [genes], 'u32');
-  plan.tensor(T.predictCursor, [1], 'u32');
-  const predictCapacity = Math.ceil(genes / predictBatch) * predictBatch;
-  const logitsOffset = VIEW_ALIGN_ELEMENTS;
-  plan.tensor(T.report, [logitsOffset + predictCapacity]);
-  plan.view(T.reportLoss, T.report, 0, [1]);
-  plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
-  const steps = Math.max(1, Math.ceil(config.trainOrderLength / batch));
-  plan.tensor(T.stepLosses, [steps, 1]);
-
-  const context = (prefix: string, b: number, training: boolean): BuildContext => ({
-    plan,
-    batch: b,
-    training,
-    prefix,
-    step: T.step,
-    seed: config.seed,
-    saved: new Map(),
-  });
+  const { predictCapacity, logitsOffset, steps } = declareClassifierTensors(plan, model, config);
 
   plan.segment('train');
-  const train = context('train/', batch, true);
+  const train = classifierContext(plan, config, 'train/', batch, true);
   const x = gatherInto(train, T.trainOrder, T.trainCursor, config.trainOrderLength, genes, F, model.inputShape);
   const y = plan.tensor('train/y', [batch]);
   plan.call(gatherValuesKernel({ rows: genes, batch, indexLength: config.trainOrderLength }), {
@@ -126,9 +103,48 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   backwardAll(train, model.layers, plan.view('train/dlogits.2d', dlogits, 0, [batch, 1]), false);
   appendOptimizerStep(plan, model.store, config.optimizer, T.step, T.trainCursor);
 
+  appendPredictSegments(plan, model, config, predictCapacity);
+  return { plan, model, config, predictCapacity, logitsOffset };
+}
+
+export function classifierContext(plan: Plan, config: Pick<ClassifierPlanConfig, 'seed'>, prefix: string, batch: number, training: boolean): BuildContext {
+  return { plan, batch, training, prefix, step: T.step, seed: config.seed, saved: new Map() };
+}
+
+/** Every tensor of `T` (and the model's parameters) in `plan`: what the epoch loop and predict read and write,
+ * shared by every classifier plan (this one and vae-m2's). */
+export function declareClassifierTensors(
+  plan: Plan,
+  model: Model,
+  config: ClassifierPlanConfig,
+): { readonly predictCapacity: number; readonly logitsOffset: number; readonly steps: number } {
+  const { genes, batch, predictBatch } = config;
+  const F = elementCount(model.inputShape);
+  model.store.declare(plan);
+  plan.tensor(T.best, [model.store.total]);
+  plan.tensor(T.features, [genes, F]);
+  plan.tensor(T.labels, [genes]);
+  plan.tensor(T.trainOrder, [config.trainOrderLength], 'u32');
+  plan.tensor(T.trainCursor, [1], 'u32');
+  plan.tensor(T.step, [1], 'u32');
+  plan.tensor(T.predictOrder, [genes], 'u32');
+  plan.tensor(T.predictCursor, [1], 'u32');
+  const predictCapacity = Math.ceil(genes / predictBatch) * predictBatch;
+  const logitsOffset = VIEW_ALIGN_ELEMENTS;
+  plan.tensor(T.report, [logitsOffset + predictCapacity]);
+  plan.view(T.reportLoss, T.report, 0, [1]);
+  plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
+  const steps = config.steps ?? Math.max(1, Math.ceil(config.trainOrderLength / batch));
+  plan.tensor(T.stepLosses, [steps, 1]);
+  return { predictCapacity, logitsOffset, steps };
+}
+
+/** The predict, snapshot and restore segments over `model.layers`. */
+export function appendPredictSegments(plan: Plan, model: Model, config: ClassifierPlanConfig, predictCapacity: number): void {
+  const { genes, predictBatch } = config;
   plan.segment('predict');
-  const predict = context('predict/', predictBatch, false);
-  const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, F, model.inputShape);
+  const predict = classifierContext(plan, config, 'predict/', predictBatch, false);
+  const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, elementCount(model.inputShape), model.inputShape);
   const plogits = forwardAll(predict, model.layers, px);
   plan.call(storeRowsKernel({ batch: predictBatch, rowSize: 1, capacity: predictCapacity }), {
     src: plogits,
@@ -141,12 +157,10 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig):
   plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: PARAMS, y: T.best });
   plan.segment('restore');
   plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: T.best, y: PARAMS });
-
-  return { plan, model, config, predictCapacity, logitsOffset };
 }
 
 /** Gathers one minibatch of feature rows and views it in the model's input shape. */
-function gatherInto(
+export function gatherInto(
   ctx: BuildContext,
   order: string,
   cursor: string,

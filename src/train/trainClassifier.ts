@@ -85,6 +85,8 @@ export interface TrainLoopConfig {
   readonly resume?: ClassifierResumePoint;
   /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. */
   readonly afterEpoch?: (state: ClassifierEpochState) => Promise<void>;
+  /** Called after each epoch's labeled order is uploaded, for a plan that reads more orders (vae-m2's unlabeled genes). */
+  readonly epochOrders?: (exec: Executor, epoch: number, labeledOrder: Uint32Array) => void;
 }
 
 /** A non-finite training loss. `step` is 1-based within the epoch; `globalStep` counts from the start of the run. */
@@ -204,8 +206,8 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const { batch } = cp.config;
   const { train, valid, test } = data.split;
-  const steps = stepsPerEpoch(train.length, batch);
-  if (steps * batch !== cp.config.trainOrderLength) {
+  const steps = cp.config.steps ?? stepsPerEpoch(train.length, batch);
+  if (cp.config.steps === undefined && steps * batch !== cp.config.trainOrderLength) {
     throw new Error(`classifier: plan built for a training order of ${cp.config.trainOrderLength}, data needs ${steps * batch}`);
   }
   const random = seededRandom(config.seed ^ 0x5eed);
@@ -220,7 +222,9 @@ export async function trainClassifier(
   const validBatches = setPredictOrder(exec, cp, valid);
   for (let epoch = (config.resume?.epoch ?? 0) + 1; epoch <= config.epochs; epoch++) {
     const t0 = performance.now();
-    exec.write(T.trainOrder, epochOrder(train, cp.config.trainOrderLength, random));
+    const order = epochOrder(train, cp.config.trainOrderLength, random);
+    exec.write(T.trainOrder, order);
+    config.epochOrders?.(exec, epoch, order);
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
     await runInSlices(exec, steps, 'train');
