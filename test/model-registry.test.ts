@@ -82,7 +82,7 @@ describe('a checkpoint naming a model this version does not know', () => {
     await forge('last.safetensors', { model_name: 'transformer' });
     await forge('best.safetensors', { model_name: 'deepchrome' });
     const before = snapshot(out);
-    await expect(loadResumeSet(out)).rejects.toThrow('model_name "transformer" is not a model this version knows (logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors)');
+    await expect(loadResumeSet(out)).rejects.toThrow('model_name "transformer" is not a model this version knows (logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-m2)');
     const resumed = await runMain(['--resume', out]);
     expect(resumed.code).not.toBe(0);
     expect(resumed.stderr).toContain('model_name "transformer" is not a model this version knows');

@@ -23,7 +23,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
   deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)' },
   'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)" },
   'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)" },
-  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label is a latent variable, trained on labeled and unlabeled genes together' },
+  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes' },
 };
 
 export function isModelName(name: string): name is ModelName {
