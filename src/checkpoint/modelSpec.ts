@@ -3,7 +3,7 @@ import { logregModel } from '../models/logreg.ts';
 import { mlpModel } from '../models/mlp.ts';
 import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
-import { m2Model } from '../models/vaeM2.ts';
+import { type M2Config, m2Model } from '../models/vaeM2.ts';
 import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in
@@ -28,17 +28,8 @@ export type ClassifierSpec =
       readonly hidden: readonly number[];
       readonly dropout: number;
     }
-  | {
-      /** Kingma et al.'s M2 (src/models/vaeM2.ts): q(y|x) is the classifier, and the store holds q(z|x,y) and p(x|z,y) too. */
-      readonly architecture: 'vae-m2';
-      readonly bins: number;
-      readonly marks: number;
-      readonly latent: number;
-      readonly channels: readonly [number, number];
-      readonly kernelSize: number;
-      readonly leak: number;
-      readonly hidden: readonly number[];
-    };
+  /** Kingma et al.'s M2 (src/models/vaeM2.ts): q(y|x) is the classifier, and the store holds q(z|x,y) and p(x|z,y) too. */
+  | ({ readonly architecture: 'vae-m2' } & M2Config);
 
 export interface VaeSpec {
   readonly architecture: 'vae';

@@ -1,6 +1,6 @@
 import { Dense } from '../nn/dense.ts';
 import type { Model } from '../nn/model.ts';
-import { type VaeModel, vaeModel } from './vae.ts';
+import { type VaeConfig, type VaeModel, vaeModel } from './vae.ts';
 
 // The semi-supervised VAE of Kingma et al. 2014 ("M2"), the label y ∈ {0, 1}
 // a latent variable beside z:
@@ -10,16 +10,11 @@ import { type VaeModel, vaeModel } from './vae.ts';
 // The trunk is shared so that what the unlabeled genes teach the encoder
 // reaches the classifier directly, not only through the M2 term.
 
-export interface M2Config {
-  readonly bins: number;
-  readonly marks: number;
-  readonly latent: number;
-  readonly channels: readonly [number, number];
-  readonly kernelSize: number;
-  readonly leak: number;
+/** SimpleChrome's VAE sizes, all given (a checkpoint's spec writes every one), and the classifier head's. */
+export type M2Config = Readonly<Required<Omit<VaeConfig, 'condition'>>> & {
   /** Hidden widths of the classifier head on the trunk's features. */
   readonly hidden: readonly number[];
-}
+};
 
 /** The classes of y: the one-hot columns label_concat appends. */
 export const M2_CLASSES = 2;
@@ -33,10 +28,11 @@ export interface M2Model extends Model {
 
 /** One parameter store for everything; `layers` is q(y|x) alone (the trunk then the head), which is all predict runs. */
 export function m2Model(c: M2Config): M2Model {
-  const vae = vaeModel({ bins: c.bins, marks: c.marks, latent: c.latent, channels: c.channels, kernelSize: c.kernelSize, leak: c.leak, condition: M2_CLASSES });
+  const { hidden, ...sizes } = c;
+  const vae = vaeModel({ ...sizes, condition: M2_CLASSES });
   const head: Dense[] = [];
   let width = c.bins * c.channels[1];
-  c.hidden.forEach((h, i) => {
+  hidden.forEach((h, i) => {
     head.push(new Dense(vae.store, `cls.fc${i + 1}`, width, h, { kind: 'relu' }));
     width = h;
   });
