@@ -76,6 +76,9 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} applies to the VAE of the vae-mlp and vae-mlp-neighbors models; ${what} has no VAE`);
     }
   }
+  if (models.every(trainsVaeJointly) && o.explicit.includes('epochs')) {
+    throw new UsageError(`--epochs does not apply to ${what}: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
+  }
   if (!models.some(usesNeighbors)) {
     for (const key of given(NEIGHBOR_SETTINGS)) {
       throw new UsageError(`${flagOf(key)} applies to the vae-mlp-neighbors model only; ${what} uses no neighbours`);
