@@ -9,6 +9,7 @@
 // total into step_losses[cursor], the per-step record an epoch keeps to find a
 // divergent step (what a separate store_rows dispatch did before).
 #include "lib/workgroup_reduce"
+#include "lib/expm1_minus_x"
 
 override WG: u32 = 256u;
 // Elements per invocation in `gradients`, strided by WG so loads coalesce.
@@ -98,16 +99,6 @@ fn finalize(@builtin(local_invocation_id) lid: vec3u) {
 // The transcendental helpers below avoid GPU log near 1 (WGSL only promises
 // an absolute error of 2^-21 there, which is a large relative error in a small
 // softplus or expm1) and stay finite for every input.
-
-// exp(x) - 1 - x without cancellation: Taylor series below |x| = 0.5
-// (truncation < 3e-9 relative), direct beyond.
-fn expm1_minus_x(x: f32) -> f32 {
-  if (abs(x) < 0.5) {
-    return x * x * (1.0 / 2.0 + x * (1.0 / 6.0 + x * (1.0 / 24.0 + x * (1.0 / 120.0 + x * (1.0 / 720.0
-      + x * (1.0 / 5040.0 + x * (1.0 / 40320.0 + x * (1.0 / 362880.0))))))));
-  }
-  return exp(x) - 1.0 - x;
-}
 
 // log1p(u) / u for 0 <= u <= 1 without a logarithm: log1p(u) = 2 atanh(t) with
 // t = u / (2 + u) <= 1/3, whose odd series is cut after t^14 (error < 2e-9).

@@ -48,7 +48,7 @@ describe('the model registry', () => {
 
   it('builds for every model the classifier its entry says, and nothing for a forged name or architecture', () => {
     const input = { bins: 100, marks: 5, latentWidth: 30 };
-    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp', 'vae-joint': 'vae-joint' };
+    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp', 'vae-joint': 'vae-joint', 'vae-m2': 'vae-m2' };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);
       expect(spec.architecture).toBe(expected[m]);
@@ -63,7 +63,7 @@ describe('the model registry', () => {
     expect(() => classifierSpecFor('cnn' as ModelName, input)).toThrow('model: unknown model "cnn"');
     const forged = { architecture: 'cnn', bins: 100, marks: 5 } as unknown as ClassifierSpec;
     expect(() => buildClassifier(forged)).toThrow('model: unknown architecture "cnn"');
-    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp, deepchrome or vae-joint');
+    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp, deepchrome, vae-joint or vae-m2');
     expect(() => checkClassifierSpec({ architecture: 'logreg', inputShape: [100, 5], l2: -1 }, fail)).toThrow('model: bad logreg spec');
   });
 });

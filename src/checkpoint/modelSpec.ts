@@ -4,6 +4,7 @@ import { mlpModel } from '../models/mlp.ts';
 import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
 import { jointModel } from '../models/vaeJoint.ts';
+import { type M2Config, m2Model } from '../models/vaeM2.ts';
 import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in
@@ -33,7 +34,9 @@ export type ClassifierSpec =
       readonly architecture: 'vae-joint';
       readonly vae: VaeSpec;
       readonly hidden: readonly number[];
-    };
+    }
+  /** Kingma et al.'s M2 (src/models/vaeM2.ts): q(y|x) is the classifier, and the store holds q(z|x,y) and p(x|z,y) too. */
+  | ({ readonly architecture: 'vae-m2' } & M2Config);
 
 export interface VaeSpec {
   readonly architecture: 'vae';
@@ -61,6 +64,11 @@ export function jointSpec(vae: VaeSpec): ClassifierSpec {
   return { architecture: 'vae-joint', vae, hidden: [256, 128] };
 }
 
+export function m2Spec(bins: number, marks: number, latent: number): ClassifierSpec {
+  const { channels, kernelSize, leak } = vaeSpec(bins, marks, latent);
+  return { architecture: 'vae-m2', bins, marks, latent, channels, kernelSize, leak, hidden: [128] };
+}
+
 export function logregSpec(inputShape: readonly number[], l2: number): ClassifierSpec {
   return { architecture: 'logreg', inputShape: [...inputShape], l2 };
 }
@@ -76,6 +84,7 @@ export function buildClassifier(spec: ClassifierSpec): Model {
     case 'mlp': return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
     case 'deepchrome': return deepChromeModel(spec);
     case 'vae-joint': return jointModel(spec.vae, spec.hidden).classifier;
+    case 'vae-m2': return m2Model(spec);
     default: return unknownArchitecture(spec);
   }
 }
@@ -84,7 +93,7 @@ export function buildClassifier(spec: ClassifierSpec): Model {
 export interface ClassifierInput {
   readonly bins: number;
   readonly marks: number;
-  /** Features per gene of the latent input (vae-* models). */
+  /** Features per gene of the latent input (vae-mlp models); vae-m2: the width of its latent z. */
   readonly latentWidth?: number;
 }
 
@@ -102,6 +111,7 @@ export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 =
     case 'vae-mlp-neighbors': return mlpSpec(latent());
     // Reads the window: the VAE's encoder is part of the classifier, and latentWidth is its latent size.
     case 'vae-joint': return jointSpec(vaeSpec(input.bins, input.marks, latent()[0] as number));
+    case 'vae-m2': return m2Spec(input.bins, input.marks, latent()[0] as number);
     default: {
       const never: never = model;
       throw new Error(`model: unknown model ${JSON.stringify(never)}`);
@@ -137,7 +147,12 @@ export function checkClassifierSpec(v: unknown, fail: (what: string) => never): 
     if (!positiveInts(o.hidden)) fail(`model: bad vae-joint head sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
   }
-  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome or vae-joint`);
+  if (o.architecture === 'vae-m2') {
+    for (const k of ['bins', 'marks', 'latent', 'kernelSize']) if (!positiveInt(o[k])) fail(`model: vae-m2 ${k} is ${JSON.stringify(o[k])}`);
+    if (!positiveInts(o.channels) || (o.channels as number[]).length !== 2 || !positiveInts(o.hidden) || typeof o.leak !== 'number') fail(`model: bad vae-m2 sizes ${JSON.stringify(v)}`);
+    return o as unknown as ClassifierSpec;
+  }
+  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome, vae-joint or vae-m2`);
 }
 
 export function checkVaeSpec(v: unknown, fail: (what: string) => never): VaeSpec {

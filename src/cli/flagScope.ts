@@ -1,5 +1,5 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { MODEL_NAMES, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
+import { MODEL_NAMES, isSemiSupervisedVae, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
 import { inWords } from './outputs.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
@@ -74,9 +74,19 @@ export function checkFlagsApply(o: CliOptions): void {
     }
   }
   if (!models.some(usesVae)) {
+    const joint = models.some(isSemiSupervisedVae);
     for (const key of given(VAE_SETTINGS)) {
+      // vae-m2 is a VAE itself: its epochs, latent width and KL weight are these flags; its sigma is always a log-variance.
+      if (joint && key !== 'sigma') continue;
+      if (joint) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; vae-m2's encoder always has a log-variance head`);
       throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; ${what} has no VAE`);
     }
+  }
+  if (models.every(isSemiSupervisedVae) && o.explicit.includes('epochs')) {
+    throw new UsageError(`--epochs does not apply to ${what}: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
+  }
+  if (o.target === 'expression' && models.some(isSemiSupervisedVae)) {
+    throw new UsageError(`--target expression does not apply to vae-m2: its label is a latent class of two values; ${inWords(MODEL_NAMES.filter((m) => !isSemiSupervisedVae(m)), 'and')} predict expression`);
   }
   if (!models.some(trainsJointly) && o.explicit.includes('jointWeight')) {
     throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(trainsJointly), 'and')}; ${what} does not train a VAE with its classifier`);

@@ -47,11 +47,13 @@ ${MODEL_LINES}
                         RPKM table in ../shared/datasets/labels_rpkm_shallowchrome (docs/USING.md)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
   --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
-  --vae-epochs N        VAE epochs for the vae-* models (default 30)
+  --vae-epochs N        VAE epochs for the vae-* models (default 30); vae-m2 trains this many
+                        epochs, each a pass over the unlabeled genes (--epochs does not apply to it)
   --batch N             minibatch size (default 64)
   --lr X                Adam learning rate (default 0.001)
   --latent N            VAE latent size (default 10)
-  --beta X              weight of the KL term in the VAE loss (default 5e-5)
+  --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is
+                        (MSE + beta·KL)/beta, a Gaussian likelihood of variance bins·marks·beta/2
   --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
   --joint-weight X      vae-joint: λ ≥ 0 in its loss, mean BCE on a minibatch of labeled genes + λ·ELBO on
                         it and as many unlabeled train and valid genes (never test); 0 fine-tunes the

@@ -46,7 +46,7 @@ export async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSetting
 }
 
 export function inputBins(spec: ClassifierSpec): number | undefined {
-  if (spec.architecture === 'deepchrome') return spec.bins;
+  if (spec.architecture === 'deepchrome' || spec.architecture === 'vae-m2') return spec.bins;
   if (spec.architecture === 'vae-joint') return spec.vae.bins;
   return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
 }

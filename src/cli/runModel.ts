@@ -14,8 +14,9 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { isSemiSupervisedVae, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
 import { jointModel } from '../models/vaeJoint.ts';
+import type { M2Model } from '../models/vaeM2.ts';
 import { PARAMS } from '../nn/parameters.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
@@ -23,6 +24,7 @@ import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
 import { type ClassifierPlan, buildClassifierPlan } from '../train/classifierPlan.ts';
 import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from '../train/jointPlan.ts';
+import { buildM2Plan, m2EpochOrders, m2Weights } from '../train/m2Plan.ts';
 import { labeledSubset, observedValues, requireScorable, splitIndices } from '../train/prepare.ts';
 import {
   type EpochRecord,
@@ -216,9 +218,13 @@ export async function runModel(
       neighborInfo = { kind: n.kind, k: n.k, unmatched: n.unmatched.length };
     }
   }
+  if (isSemiSupervisedVae(s.model)) latentWidth = s.latent;
   const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
   const t1 = performance.now();
-  const data = { features, labels: observed, split };
+  // vae-m2 also learns from the train and valid genes that carry no label for it (their labels are never read).
+  const labeled = new Set(split.train);
+  const unlabeled = isSemiSupervisedVae(s.model) ? Uint32Array.from([...all.train, ...all.valid].filter((g) => !labeled.has(g))).sort() : undefined;
+  const data = { features, labels: observed, split, ...(unlabeled ? { unlabeled } : {}) };
   const train = (spec: ClassifierSpec, runHooks: RunHooks, label: string) => trainClassifierSpec(spec, data, s, device, progress, runHooks, label, joint);
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
@@ -291,7 +297,7 @@ interface JointStart {
 /** Builds the classifier of `spec`, trains it (from scratch, or from hooks.resume) and scores it. */
 async function trainClassifierSpec(
   spec: ClassifierSpec,
-  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices },
+  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices; readonly unlabeled?: Uint32Array },
   s: RunSettings,
   device: Device,
   progress: Progress,
@@ -315,6 +321,8 @@ async function trainClassifierSpec(
     target: s.target,
   };
   let cp: ClassifierPlan;
+  let epochs = s.epochs;
+  let epochOrders: ReturnType<typeof m2EpochOrders> | undefined;
   let jointLoop: Pick<TrainLoopConfig, 'epochOrder' | 'elboLoss'> = {};
   if (jm) {
     if (!joint) throw new Error('vae-joint: no pretrained VAE and unlabeled genes were given');
@@ -323,6 +331,25 @@ async function trainClassifierSpec(
     const { beta, sigma, jointWeight } = s;
     cp = buildJointPlan(jm, { ...planConfig, trainOrderLength: steps * (batch + unlabeledBatch), unlabeledBatch, beta, sigma, jointWeight });
     jointLoop = { epochOrder: (random) => jointEpochOrder(split.train, joint.unlabeled, sizes, random), elboLoss: JOINT_ELBO };
+  } else if (spec.architecture === 'vae-m2') {
+    // An M2 epoch is one pass over the unlabeled genes, as a VAE epoch is: --vae-epochs of them.
+    const unlabeled = data.unlabeled;
+    if (!unlabeled || unlabeled.length === 0) throw new Error('vae-m2: no unlabeled genes to learn from (every train and valid gene is labeled)');
+    if (s.sigma !== 'logvar') throw new Error(`vae-m2: its encoder has a log-variance head; --sigma ${s.sigma} is not supported`);
+    const unlabeledBatch = Math.min(s.batch, unlabeled.length);
+    const m2Steps = stepsPerEpoch(unlabeled.length, unlabeledBatch);
+    const weights = m2Weights({
+      labeledGenes: split.train.length,
+      unlabeledGenes: unlabeled.length,
+      labeledBatch: batch,
+      unlabeledBatch,
+      features: spec.bins * spec.marks,
+      beta: s.beta,
+    });
+    const mp = buildM2Plan(model as M2Model, { ...planConfig, trainOrderLength: m2Steps * batch, unlabeledBatch, steps: m2Steps, weights });
+    cp = mp;
+    epochs = s.vaeEpochs;
+    epochOrders = m2EpochOrders(mp, unlabeled, s.seed);
   } else {
     cp = buildClassifierPlan(model, planConfig);
   }
@@ -343,9 +370,10 @@ async function trainClassifierSpec(
     }
     const result = await trainClassifier(exec, cp, data, {
       ...jointLoop,
-      epochs: s.epochs,
+      epochs,
       seed: s.seed,
-      onEpoch: (r) => progress.epoch(label, r, s.epochs),
+      onEpoch: (r) => progress.epoch(label, r, epochs),
+      ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) } : {}),
     });

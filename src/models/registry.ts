@@ -4,7 +4,7 @@
 // exhaustive switch in src/checkpoint/modelSpec.ts (classifierSpecFor), so a
 // new name here does not compile until it says what it builds.
 
-export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint'] as const;
+export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'vae-m2'] as const;
 export type ModelName = (typeof MODEL_NAMES)[number];
 
 /** What the classifier of a model reads for each gene; 'window+vae': the window, through a VAE encoder
@@ -29,6 +29,7 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
     input: 'window+vae',
     summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
   },
+  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes' },
 };
 
 export function isModelName(name: string): name is ModelName {
@@ -42,6 +43,8 @@ export function modelInfo(name: string, where = 'model'): ModelInfo {
 }
 
 export const usesVae = (name: ModelName): boolean => MODEL_REGISTRY[name].input !== 'window';
+/** A model that is itself a VAE with the label as a latent (vae-m2): no separate VAE phase, but --vae-epochs, --latent and --beta apply. */
+export const isSemiSupervisedVae = (name: ModelName): boolean => name === 'vae-m2';
 export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'latent+neighbors';
 /** The classifier is trained on fixed latent means (not on the window through an encoder it trains). */
 export const readsLatents = (name: ModelName): boolean => MODEL_REGISTRY[name].input.startsWith('latent');

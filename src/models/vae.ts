@@ -13,6 +13,8 @@ export interface VaeConfig {
   readonly kernelSize?: number;
   /** Negative slope of the LeakyReLUs (SimpleChrome: 0.5). */
   readonly leak?: number;
+  /** Extra input columns of the encoder heads and of the decoder (vae-m2: the one-hot label); default 0. */
+  readonly condition?: number;
 }
 
 export interface VaeModel {
@@ -40,15 +42,16 @@ export function vaeModel(config: VaeConfig, store = new ParameterStore()): VaeMo
   const pad = Math.floor((k - 1) / 2);
   if (k % 2 === 0) throw new Error(`vae: kernel size must be odd so the transposed convs keep ${bins} bins, got ${k}`);
   const flat = bins * c2;
+  const condition = config.condition ?? 0;
   const encoder: Layer[] = [
     new Conv1d(store, 'enc.conv1', bins, marks, c1, k, 'same', leaky),
     new Conv1d(store, 'enc.conv2', bins, c1, c2, k, 'same', leaky),
     new Reshape('enc.flatten', [bins, c2], [flat]),
   ];
-  const mu = new Dense(store, 'enc.mu', flat, latent);
-  const logvar = new Dense(store, 'enc.logvar', flat, latent);
+  const mu = new Dense(store, 'enc.mu', flat + condition, latent);
+  const logvar = new Dense(store, 'enc.logvar', flat + condition, latent);
   const decoder: Layer[] = [
-    new Dense(store, 'dec.fc', latent, flat, leaky),
+    new Dense(store, 'dec.fc', latent + condition, flat, leaky),
     new Reshape('dec.unflatten', [flat], [bins, c2]),
     new ConvTranspose1d(store, 'dec.deconv1', bins, c2, c2, k, pad, leaky),
     new ConvTranspose1d(store, 'dec.deconv2', bins, c2, c1, k, pad, leaky),

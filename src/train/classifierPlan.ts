@@ -41,6 +41,8 @@ export interface ClassifierPlanConfig {
   readonly seed: number;
   /** What the one output per gene is trained as (target.ts); default 'class'. */
   readonly target?: Target;
+  /** Steps per epoch, where an epoch is not trainOrderLength / rowsPerStep (vae-m2: one pass over the unlabeled genes). */
+  readonly steps?: number;
 }
 
 export const T = {
@@ -121,9 +123,28 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig, 
   checkChain(model.layers);
   const last = model.layers[model.layers.length - 1];
   if (!last || elementCount(last.outputShape) !== 1) throw new Error('classifier: the last layer must output one value (a logit, or the expression) per gene');
+  const plan = new Plan();
+  const { predictCapacity, logitsOffset, steps } = declareClassifierTensors(plan, model, config);
+  plan.segment('train');
+  trainStep({ plan, model, config, steps, context: (prefix, b) => classifierContext(plan, config, prefix, b, true) });
+
+  appendPredictSegments(plan, model, config, predictCapacity);
+  return { plan, model, config, predictCapacity, logitsOffset };
+}
+
+export function classifierContext(plan: Plan, config: Pick<ClassifierPlanConfig, 'seed'>, prefix: string, batch: number, training: boolean): BuildContext {
+  return { plan, batch, training, prefix, step: T.step, seed: config.seed, saved: new Map() };
+}
+
+/** Every tensor of `T` (and the model's parameters) in `plan`: what the epoch loop and predict read and write,
+ * shared by every classifier plan (this one and vae-m2's). */
+export function declareClassifierTensors(
+  plan: Plan,
+  model: Model,
+  config: ClassifierPlanConfig,
+): { readonly predictCapacity: number; readonly logitsOffset: number; readonly steps: number } {
   const { genes, batch, predictBatch } = config;
   const F = elementCount(model.inputShape);
-  const plan = new Plan();
   model.store.declare(plan);
   plan.tensor(T.best, [model.store.total]);
   plan.tensor(T.features, [genes, F]);
@@ -138,25 +159,17 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig, 
   plan.tensor(T.report, [logitsOffset + predictCapacity]);
   plan.view(T.reportLoss, T.report, 0, [1]);
   plan.view(T.reportLogits, T.report, logitsOffset, [predictCapacity, 1]);
-  const steps = Math.max(1, Math.ceil(config.trainOrderLength / (config.rowsPerStep ?? batch)));
+  const steps = config.steps ?? Math.max(1, Math.ceil(config.trainOrderLength / (config.rowsPerStep ?? batch)));
   plan.tensor(T.stepLosses, [steps, 1]);
+  return { predictCapacity, logitsOffset, steps };
+}
 
-  const context = (prefix: string, b: number, training: boolean): BuildContext => ({
-    plan,
-    batch: b,
-    training,
-    prefix,
-    step: T.step,
-    seed: config.seed,
-    saved: new Map(),
-  });
-
-  plan.segment('train');
-  trainStep({ plan, model, config, steps, context: (prefix, b) => context(prefix, b, true) });
-
+/** The predict, snapshot and restore segments over `model.layers`. */
+export function appendPredictSegments(plan: Plan, model: Model, config: ClassifierPlanConfig, predictCapacity: number): void {
+  const { genes, predictBatch } = config;
   plan.segment('predict');
-  const predict = context('predict/', predictBatch, false);
-  const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, F, model.inputShape);
+  const predict = classifierContext(plan, config, 'predict/', predictBatch, false);
+  const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, elementCount(model.inputShape), model.inputShape);
   const plogits = forwardAll(predict, model.layers, px);
   plan.call(storeRowsKernel({ batch: predictBatch, rowSize: 1, capacity: predictCapacity }), {
     src: plogits,
@@ -169,8 +182,6 @@ export function buildClassifierPlan(model: Model, config: ClassifierPlanConfig, 
   plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: PARAMS, y: T.best });
   plan.segment('restore');
   plan.call(activationForwardKernel({ kind: 'none' }, [model.store.total]), { x: T.best, y: PARAMS });
-
-  return { plan, model, config, predictCapacity, logitsOffset };
 }
 
 /** Gathers one minibatch of feature rows and views it in the model's input shape. */

@@ -87,6 +87,8 @@ export interface TrainLoopConfig {
   readonly epochOrder?: (random: () => number) => Uint32Array;
   /** A [3] loss sum the train segment adds into (vae-joint's ELBO): zeroed each epoch, read into the record. */
   readonly elboLoss?: string;
+  /** Called after each epoch's labeled order is uploaded, for a plan that reads more orders (vae-m2's unlabeled genes). */
+  readonly epochOrders?: (exec: Executor, epoch: number, labeledOrder: Uint32Array) => void;
 }
 
 /** A non-finite training loss. `step` is 1-based within the epoch; `globalStep` counts from the start of the run. */
@@ -192,9 +194,9 @@ export async function trainClassifier(
 ): Promise<TrainResult> {
   const { batch } = cp.config;
   const { train, valid, test } = data.split;
-  const steps = stepsPerEpoch(train.length, batch);
+  const steps = cp.config.steps ?? stepsPerEpoch(train.length, batch);
   const rowsPerStep = cp.config.rowsPerStep ?? batch;
-  if (steps * rowsPerStep !== cp.config.trainOrderLength) {
+  if (cp.config.steps === undefined && steps * rowsPerStep !== cp.config.trainOrderLength) {
     throw new Error(`classifier: plan built for a training order of ${cp.config.trainOrderLength}, data needs ${steps * batch}`);
   }
   const target = cp.config.target ?? 'class';
@@ -213,6 +215,7 @@ export async function trainClassifier(
     const order = config.epochOrder ? config.epochOrder(random) : epochOrder(train, cp.config.trainOrderLength, random);
     if (order.length !== cp.config.trainOrderLength) throw new Error(`classifier: an epoch order of ${order.length} for a plan of ${cp.config.trainOrderLength}`);
     exec.write(T.trainOrder, order);
+    config.epochOrders?.(exec, epoch, order);
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
     if (config.elboLoss) exec.write(config.elboLoss, [0, 0, 0]);
