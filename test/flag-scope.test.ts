@@ -21,14 +21,21 @@ describe('flags that do not apply are errors', () => {
     [['--experiment', 'small-data', '--model', 'mlp'], '--model does not apply to --experiment small-data: it trains every model of --models'],
     [['--experiment', 'small-data', '--train-size', '100'], '--train-size does not apply to --experiment small-data: it trains every size of --sizes'],
     [['--experiment', 'small-data', '--seed', '3'], '--seed does not apply to --experiment small-data: it runs seeds 1..N of --seeds'],
-    [['--model', 'mlp', '--latent', '4'], '--latent applies to the VAE of the vae-mlp, vae-mlp-neighbors and vae-joint models; --model mlp has no VAE'],
-    [['--vae-epochs', '4'], '--vae-epochs applies to the VAE of the vae-mlp, vae-mlp-neighbors and vae-joint models; --model deepchrome has no VAE'],
+    [['--model', 'mlp', '--latent', '4'], '--latent applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model mlp has no VAE'],
+    [['--vae-epochs', '4'], '--vae-epochs applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model deepchrome has no VAE'],
     [['--model', 'vae-mlp', '--k', '3'], '--k applies to the vae-mlp-neighbors model only; --model vae-mlp uses no neighbours'],
-    [['--experiment', 'small-data', '--models', 'mlp,deepchrome', '--beta', '0.1'], '--beta applies to the VAE of the vae-mlp, vae-mlp-neighbors and vae-joint models; --experiment small-data has no VAE'],
+    [['--experiment', 'small-data', '--models', 'mlp,deepchrome', '--beta', '0.1'], '--beta applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --experiment small-data has no VAE'],
     [['--self-check', '--cpu'], '--gpu/--cpu does not apply to --self-check'],
     [['--resume', 'runs/x', '--overwrite'], '--overwrite replaces the run in --out; --resume runs/x continues one: give one of them'],
+    [['--model', 'vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2: its label is a latent class of two values; logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors and vae-joint predict expression'],
+    [['--experiment', 'small-data', '--models', 'logreg,vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2'],
   ])('%j → %s', (argv, message) => {
     expect(check(...argv)).toThrow(message);
+  });
+
+  it('an experiment on expression runs every model that can learn it, without being told', () => {
+    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint']);
+    expect(parseArgs(['--experiment', 'small-data']).models).toContain('vae-m2');
   });
 
   it.each([

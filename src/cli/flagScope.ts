@@ -79,7 +79,7 @@ export function checkFlagsApply(o: CliOptions): void {
       // vae-m2 is a VAE itself: its epochs, latent width and KL weight are these flags; its sigma is always a log-variance.
       if (joint && key !== 'sigma') continue;
       if (joint) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; vae-m2's encoder always has a log-variance head`);
-      throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; ${what} has no VAE`);
+      throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter((m) => usesVae(m) || isSemiSupervisedVae(m)), 'and')} models; ${what} has no VAE`);
     }
   }
   if (models.every(isSemiSupervisedVae) && o.explicit.includes('epochs')) {
