@@ -10,7 +10,7 @@ import { DEFAULTS } from '../src/cli/args.ts';
 import { buildClassifier, buildVae, classifierSpecFor, vaeSpec } from '../src/checkpoint/modelSpec.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { expressionTargets } from '../src/data/expressionTargets.ts';
-import { MODEL_NAMES } from '../src/models/registry.ts';
+import { MODEL_NAMES, predictsExpression } from '../src/models/registry.ts';
 import { buildClassifierPlan } from '../src/train/classifierPlan.ts';
 import { isClassScores } from '../src/train/target.ts';
 import { e003, quiet, settings } from './realSample.ts';
@@ -44,7 +44,14 @@ async function e003WithExpression(): Promise<Dataset> {
 
 describe('every registered model takes --target expression', () => {
   it('the plan ends in the MSE kernel instead of BCE, with the same layers', () => {
-    for (const model of MODEL_NAMES) {
+    it('vae-m2, whose label is a latent class, is refused before it trains', async () => {
+    const ds = await e003WithExpression();
+    await expect(runModel(ds, { ...settings, model: 'vae-m2', target: 'expression', epochs: 1 }, { kind: 'cpu' }, quiet)).rejects.toThrow(
+      'vae-m2 cannot learn --target expression: its label is a latent class of two values',
+    );
+  });
+
+  for (const model of MODEL_NAMES.filter(predictsExpression)) {
       const spec = classifierSpecFor(model, { bins: 100, marks: 5, latentWidth: 10 });
       const kernels = (target: 'class' | 'expression') =>
         buildClassifierPlan(buildClassifier(spec), { genes: 50, batch: 8, predictBatch: 16, trainOrderLength: 48, optimizer: { lr: 1e-3 }, seed: 1, target })
@@ -62,7 +69,14 @@ describe('every registered model takes --target expression', () => {
     }
   });
 
-  for (const model of MODEL_NAMES) {
+  it('vae-m2, whose label is a latent class, is refused before it trains', async () => {
+    const ds = await e003WithExpression();
+    await expect(runModel(ds, { ...settings, model: 'vae-m2', target: 'expression', epochs: 1 }, { kind: 'cpu' }, quiet)).rejects.toThrow(
+      'vae-m2 cannot learn --target expression: its label is a latent class of two values',
+    );
+  });
+
+  for (const model of MODEL_NAMES.filter(predictsExpression)) {
     it(`${model} learns log expression on the CPU path`, async () => {
       const ds = await e003WithExpression();
       // The VAE trains on unlabeled inputs whatever the target, and takes minutes on this machine's CPU: the

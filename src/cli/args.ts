@@ -1,5 +1,5 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
-import { MODEL_NAMES, type ModelName, isSemiSupervisedVae } from '../models/registry.ts';
+import { MODEL_NAMES, type ModelName, predictsExpression } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
 import { TARGETS, type Target } from '../train/target.ts';
 
@@ -211,8 +211,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
-  // Every model by default, but those that cannot learn the target: vae-m2's label is a latent class.
-  if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter((m) => !isSemiSupervisedVae(m));
+  // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
+  if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
   if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
   return o;

@@ -1,5 +1,5 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { MODEL_NAMES, isSemiSupervisedVae, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
+import { MODEL_NAMES, isSemiSupervisedVae, predictsExpression, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
 import { inWords } from './outputs.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
@@ -85,8 +85,9 @@ export function checkFlagsApply(o: CliOptions): void {
   if (models.every(isSemiSupervisedVae) && o.explicit.includes('epochs')) {
     throw new UsageError(`--epochs does not apply to ${what}: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
   }
-  if (o.target === 'expression' && models.some(isSemiSupervisedVae)) {
-    throw new UsageError(`--target expression does not apply to vae-m2: its label is a latent class of two values; ${inWords(MODEL_NAMES.filter((m) => !isSemiSupervisedVae(m)), 'and')} predict expression`);
+  const cannot = models.filter((m) => !predictsExpression(m));
+  if (o.target === 'expression' && cannot.length > 0) {
+    throw new UsageError(`--target expression does not apply to ${inWords(cannot, 'and')}: its label is a latent class of two values; ${inWords(MODEL_NAMES.filter(predictsExpression), 'and')} predict expression`);
   }
   if (!models.some(trainsJointly) && o.explicit.includes('jointWeight')) {
     throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(trainsJointly), 'and')}; ${what} does not train a VAE with its classifier`);

@@ -14,7 +14,7 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { isSemiSupervisedVae, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
 import { jointModel } from '../models/vaeJoint.ts';
 import type { M2Model } from '../models/vaeM2.ts';
 import { PARAMS } from '../nn/parameters.ts';
@@ -189,6 +189,8 @@ export async function runModel(
   }
   const split: SplitIndices = { ...all, train: labeledSubset(all.train, s.trainSize, s.seed) };
   const observed = observedValues(ds, s.target);
+  // The command line refuses this first (flagScope.ts); a caller of runModel gets the same refusal, not a model that trained on nothing it can learn.
+  if (s.target === 'expression' && !predictsExpression(s.model)) throw new Error(`${s.model} cannot learn --target expression: its label is a latent class of two values`);
   requireScorable(ds, s.target, split, observed);
 
   let features = ds.features;

@@ -16,20 +16,23 @@ export interface ModelInfo {
   readonly input: ModelInput;
   /** One line for --help. */
   readonly summary: string;
+  /** Whether --target expression can train it: a model whose label is itself a latent class (vae-m2) cannot. */
+  readonly predictsExpression: boolean;
 }
 
 export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly name: K } } = {
-  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, L2 penalty chosen by validation AUROC' },
-  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window' },
-  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)' },
-  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)" },
-  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)" },
+  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, L2 penalty chosen by validation AUROC', predictsExpression: true },
+  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window', predictsExpression: true },
+  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)', predictsExpression: true },
+  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)", predictsExpression: true },
+  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)", predictsExpression: true },
   'vae-joint': {
     name: 'vae-joint',
     input: 'window+vae',
     summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
+    predictsExpression: true,
   },
-  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes' },
+  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes', predictsExpression: false },
 };
 
 export function isModelName(name: string): name is ModelName {
@@ -49,3 +52,5 @@ export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].
 /** The classifier is trained on fixed latent means (not on the window through an encoder it trains). */
 export const readsLatents = (name: ModelName): boolean => MODEL_REGISTRY[name].input.startsWith('latent');
 export const trainsJointly = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'window+vae';
+/** Whether --target expression can train `name` (predicted log expression from a one-output head). */
+export const predictsExpression = (name: ModelName): boolean => MODEL_REGISTRY[name].predictsExpression;
