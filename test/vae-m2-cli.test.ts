@@ -106,7 +106,7 @@ describe('vae-m2 resumed and in the experiment (synthetic cell, 20 bins)', () =>
   it('takes the VAE flags it uses and refuses --sigma, which it has no choice of, and --epochs, which it does not use', () => {
     expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--latent', '4', '--beta', '0.01', '--vae-epochs', '2']))).not.toThrow();
     expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--sigma', 'softplus']))).toThrow(
-      "--sigma applies to the VAE of the vae-mlp and vae-mlp-neighbors models; vae-m2's encoder always has a log-variance head",
+      "--sigma applies to the VAE of the vae-mlp, vae-mlp-neighbors and vae-joint models; vae-m2's encoder always has a log-variance head",
     );
     expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--epochs', '4']))).toThrow(
       '--epochs does not apply to --model vae-m2: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes',
