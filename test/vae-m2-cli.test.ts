@@ -112,6 +112,6 @@ describe('vae-m2 resumed and in the experiment (synthetic cell, 20 bins)', () =>
       '--epochs does not apply to --model vae-m2: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes',
     );
     expect(() => checkFlagsApply(parseArgs(['--experiment', 'small-data', '--models', 'logreg,vae-m2', '--epochs', '4']))).not.toThrow();
-    expect(() => checkFlagsApply(parseArgs(['--model', 'logreg', '--latent', '4']))).toThrow('--latent applies to the VAE of the vae-mlp and vae-mlp-neighbors models; --model logreg has no VAE');
+    expect(() => checkFlagsApply(parseArgs(['--model', 'logreg', '--latent', '4']))).toThrow('--latent applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model logreg has no VAE');
   });
 });
