@@ -74,11 +74,11 @@ export function checkFlagsApply(o: CliOptions): void {
     }
   }
   if (!models.some(usesVae)) {
-    const joint = models.some(isSemiSupervisedVae);
+    const m2 = models.some(isSemiSupervisedVae);
     for (const key of given(VAE_SETTINGS)) {
       // vae-m2 is a VAE itself: its epochs, latent width and KL weight are these flags; its sigma is always a log-variance.
-      if (joint && key !== 'sigma') continue;
-      if (joint) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; vae-m2's encoder always has a log-variance head`);
+      if (m2 && key !== 'sigma') continue;
+      if (m2) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; vae-m2's encoder always has a log-variance head`);
       throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter((m) => usesVae(m) || isSemiSupervisedVae(m)), 'and')} models; ${what} has no VAE`);
     }
   }
