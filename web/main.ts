@@ -131,6 +131,8 @@ function settingsFromForm(): RunSettings {
     epochs: Math.round(numberField('epochs')),
     vaeEpochs: Math.round(numberField('vae-epochs')),
     batch: Math.round(numberField('batch')),
+    // The page has one batch field; it sizes the VAE's minibatch too, as --batch did before --vae-batch.
+    vaeBatch: Math.round(numberField('batch')),
     lr: numberField('lr'),
     latent: DEFAULTS.latent,
     beta: DEFAULTS.beta,

@@ -26,7 +26,10 @@ export interface CliOptions {
   readonly trainSize: number | undefined;
   readonly epochs: number;
   readonly vaeEpochs: number;
+  /** Classifier minibatch. */
   readonly batch: number;
+  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes): the common protocol trains classifiers at 32 and the VAE at 64. */
+  readonly vaeBatch: number;
   readonly lr: number;
   readonly latent: number;
   readonly beta: number;
@@ -71,6 +74,7 @@ export const DEFAULTS: CliOptions = {
   epochs: 10,
   vaeEpochs: 30,
   batch: 64,
+  vaeBatch: 64,
   lr: 1e-3,
   latent: 10,
   beta: 5e-5,
@@ -157,6 +161,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--epochs': set('epochs', positiveInt(flag, value())); break;
       case '--vae-epochs': set('vaeEpochs', positiveInt(flag, value())); break;
       case '--batch': set('batch', positiveInt(flag, value())); break;
+      case '--vae-batch': set('vaeBatch', positiveInt(flag, value())); break;
       case '--lr': set('lr', positiveNumber(flag, value())); break;
       case '--latent': set('latent', positiveInt(flag, value())); break;
       case '--beta': {

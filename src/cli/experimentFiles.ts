@@ -86,7 +86,7 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
     '',
     `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
     `Data: ${r.folder ? `${r.dataLabel} (${names.length} cells)` : r.dataLabel}; normalization ${o.normalize};`,
-    `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch}, lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight}` : ''}; device ${r.deviceName}.`,
+    `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch} (VAE ${o.vaeBatch}), lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight}` : ''}; device ${r.deviceName}.`,
     `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
   ];
   let stdout = '';

@@ -22,7 +22,7 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   plan: '--plan',
 };
 
-const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'latent', 'beta', 'sigma'];
+const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'vaeBatch', 'latent', 'beta', 'sigma'];
 const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
 const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs', 'plan'];
 /** One training run's choices that the experiment makes itself, with what it takes instead. */

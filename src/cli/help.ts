@@ -49,7 +49,8 @@ ${MODEL_LINES}
   --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
   --vae-epochs N        VAE epochs for the vae-* models (default 30); vae-m2 trains this many
                         epochs, each a pass over the unlabeled genes (--epochs does not apply to it)
-  --batch N             minibatch size (default 64)
+  --batch N             classifier minibatch size (default 64)
+  --vae-batch N         the VAE's minibatch size (default 64; vae-m2: its unlabeled genes')
   --lr X                Adam learning rate (default 0.001)
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is

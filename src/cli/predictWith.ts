@@ -25,7 +25,7 @@ export interface TrainedModel {
 }
 
 export async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSettings, device: Device): Promise<Float32Array> {
-  const batch = Math.min(s.batch, ds.genes);
+  const batch = Math.min(s.vaeBatch, ds.genes);
   const vp = buildVaePlan(vae.model, {
     genes: ds.genes,
     batch,

@@ -21,6 +21,7 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   epochs: '--epochs',
   vaeEpochs: '--vae-epochs',
   batch: '--batch',
+  vaeBatch: '--vae-batch',
   lr: '--lr',
   latent: '--latent',
   beta: '--beta',
@@ -39,6 +40,16 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
  * as the default, which is what that run did (a classifier before --target; λ's default before vae-joint). */
 export const ADDED_LATER: ReadonlySet<string> = new Set<keyof CliOptions>(['target', 'jointWeight']);
 
+/** Settings split off an older one: a file without one was written when the older setting decided both, so it
+ * reads back as that setting's stored value (--vae-batch: before it, --batch sized the VAE's minibatch too). */
+export const SPLIT_FROM: Readonly<Partial<Record<keyof CliOptions, keyof CliOptions>>> = { vaeBatch: 'batch' };
+
+/** The stored value of `key`, or for a setting split off an older one, the older one's (SPLIT_FROM). */
+export function storedValue(s: Readonly<Record<string, unknown>>, key: keyof CliOptions): unknown {
+  const older = SPLIT_FROM[key];
+  return s[key] === undefined && older !== undefined ? s[older] : s[key];
+}
+
 /** Parses stored settings back into options; `file` names the checkpoint in errors. */
 export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: string): CliOptions {
   const s = raw as Partial<Record<keyof StoredSettings, unknown>>;
@@ -46,7 +57,7 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
   // Every stored setting that is a plain `--flag=value`; trainSize and device are spelled differently below.
   const flags = Object.entries(FLAG_OF).filter(([key]) => !['trainSize', 'device', 'out'].includes(key)) as [keyof StoredSettings, string][];
   for (const [key, flag] of flags) {
-    const v = s[key];
+    const v = storedValue(raw, key as keyof CliOptions);
     if (v === undefined && ADDED_LATER.has(key)) continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);

@@ -51,7 +51,7 @@ import type { CliOptions } from './args.ts';
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
 
 /** The command-line options that decide what one training run does. */
-export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight'] as const;
+export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'vaeBatch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight'] as const;
 
 export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
   /** Sources for neighbour genes (vae-mlp-neighbors only). */
@@ -118,7 +118,7 @@ export async function trainVaeLatents(
 ): Promise<VaeLatents> {
   const spec = vaeSpec(ds.bins, ds.marks.length, s.latent);
   const model = buildVae(spec);
-  const batch = Math.min(s.batch, unlabeled.length);
+  const batch = Math.min(s.vaeBatch, unlabeled.length);
   const vp = buildVaePlan(model, {
     genes: ds.genes,
     batch,
@@ -204,7 +204,7 @@ export async function runModel(
   if (usesVae(s.model)) {
     const unlabeled = vaeTrainingGenes(all);
     const make = () => trainVaeLatents(ds, unlabeled, s, device, progress, hooks);
-    const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.batch}`;
+    const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.vaeBatch}`;
     const vae = cachedLatents ? await cachedLatents(key, make) : await make();
     vaeHistory = vae.history;
     vaeParameters = vae.parameters;
@@ -338,7 +338,8 @@ async function trainClassifierSpec(
     const unlabeled = data.unlabeled;
     if (!unlabeled || unlabeled.length === 0) throw new Error('vae-m2: no unlabeled genes to learn from (every train and valid gene is labeled)');
     if (s.sigma !== 'logvar') throw new Error(`vae-m2: its encoder has a log-variance head; --sigma ${s.sigma} is not supported`);
-    const unlabeledBatch = Math.min(s.batch, unlabeled.length);
+    // M2's pass over the unlabeled genes is a VAE epoch, at the VAE's minibatch; its labeled genes take --batch.
+    const unlabeledBatch = Math.min(s.vaeBatch, unlabeled.length);
     const m2Steps = stepsPerEpoch(unlabeled.length, unlabeledBatch);
     const weights = m2Weights({
       labeledGenes: split.train.length,

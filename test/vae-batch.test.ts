@@ -1,0 +1,58 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, parseArgs } from '../src/cli/args.ts';
+import { resumedExperimentOptions } from '../src/cli/experimentResume.ts';
+import { trainVaeLatents, vaeTrainingGenes } from '../src/cli/runModel.ts';
+import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
+import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
+import { splitIndices } from '../src/train/prepare.ts';
+import { runMain } from './cliHelpers.ts';
+import { e003, quiet, settings } from './realSample.ts';
+
+// --vae-batch sizes the VAE's minibatch apart from the classifiers' --batch,
+// so the common protocol (classifiers at 32, the VAE at 64) runs as one
+// experiment; settings stored before it existed read back as they ran, with
+// the VAE at their --batch.
+
+describe('--vae-batch', () => {
+  it('parses, defaults to 64 and is refused where no model has a VAE', async () => {
+    expect(DEFAULTS.vaeBatch).toBe(64);
+    expect(parseArgs(['--model', 'vae-mlp', '--batch', '32', '--vae-batch', '128'])).toMatchObject({ batch: 32, vaeBatch: 128 });
+    expect(() => parseArgs(['--vae-batch', '0'])).toThrow('--vae-batch needs a positive integer, got "0"');
+    const r = await runMain(['--cpu', '--model', 'deepchrome', '--vae-batch', '32']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('simplechrome: --vae-batch applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model deepchrome has no VAE\n');
+  });
+
+  it('reads a checkpoint and an experiment stored before it existed with the VAE at their --batch', () => {
+    const stored = { ...storeSettings(parseArgs(['--cpu', '--model', 'vae-mlp', '--batch', '32']), DEFAULT_REAL_SAMPLE) } as Record<string, unknown>;
+    expect(stored.vaeBatch).toBe(64);
+    expect(restoreSettings(stored, 'new.safetensors')).toMatchObject({ batch: 32, vaeBatch: 64 });
+    delete stored.vaeBatch;
+    expect(restoreSettings(stored, 'old.safetensors')).toMatchObject({ batch: 32, vaeBatch: 32 });
+    expect(() => restoreSettings({ ...stored, vaeBatch: 'big' }, 'bad.safetensors')).toThrow('bad.safetensors: stored settings are invalid: --vae-batch needs a positive integer, got "big"');
+    const dir = mkdtempSync(join(tmpdir(), 'sc-vaebatch-'));
+    const { model: _m, seed: _s, trainSize: _t, ...run } = stored;
+    writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ ...run, experiment: 'small-data', models: ['logreg', 'vae-mlp'], sizes: [100], seeds: 2, minSteps: 0, maxEpochs: 100 }));
+    expect(resumedExperimentOptions(parseArgs(['--resume', dir]), dir)).toMatchObject({ batch: 32, vaeBatch: 32 });
+    writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ ...run, vaeBatch: 16, experiment: 'small-data', models: ['vae-mlp'], sizes: [100], seeds: 1, minSteps: 0, maxEpochs: 100 }));
+    expect(resumedExperimentOptions(parseArgs(['--resume', dir]), dir)).toMatchObject({ batch: 32, vaeBatch: 16 });
+  });
+
+  it('trains the VAE at --vae-batch whatever the classifiers take', async () => {
+    const ds = await e003();
+    // 40 of the train and valid genes: the CPU path trains three VAEs here.
+    const genes = vaeTrainingGenes(splitIndices(ds)).slice(0, 40);
+    const vae = (batch: number, vaeBatch: number) =>
+      trainVaeLatents(ds, genes, { ...settings, model: 'vae-mlp', latent: 3, vaeEpochs: 1, batch, vaeBatch }, { kind: 'cpu' }, quiet);
+    const a = await vae(8, 16);
+    const b = await vae(16, 16);
+    const c = await vae(16, 8);
+    // The classifier batch does not reach the VAE; the VAE's does (another number of steps, other updates).
+    expect(a.latents).toEqual(b.latents);
+    expect(a.history).toEqual(b.history.map((r, i) => ({ ...r, seconds: a.history[i]?.seconds, genesPerSecond: a.history[i]?.genesPerSecond })));
+    expect(c.latents).not.toEqual(b.latents);
+  }, 120_000);
+});
