@@ -1,5 +1,5 @@
 import { appendFile, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { type CellEntry, cellsInFolder } from '../data/cellFolder.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
@@ -15,6 +15,7 @@ import { ExperimentClock, duration } from './experimentClock.ts';
 import { writeExperimentReport } from './experimentFiles.ts';
 import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCurves.ts';
+import { storedOrTrainedVae } from './experimentVaes.ts';
 import { onInterrupt } from './interrupt.ts';
 import { EXPERIMENT_FILE, OutDirectory } from './runDirectory.ts';
 import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel } from './runModel.ts';
@@ -96,7 +97,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       }
       if (before === undefined) {
         fingerprints[ds.cell] = data.fingerprint;
-        await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify({ ...experimentSettings(o, folder), fingerprints }, null, 2)}\n`);
+        await writeFileAtomically(join(dir.dir, SETTINGS_FILE), `${JSON.stringify({ ...experimentSettings(o, folder, dir.target), fingerprints }, null, 2)}\n`);
       }
       const { trainGenes, sizes } = sizesOn(o, ds);
       expected -= (o.sizes.length - sizes.length) * o.seeds * runs.length;
@@ -116,8 +117,11 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             const run = await runModel(ds, armSettings(o, arm, seed, size, trainGenes), device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) {
-                trainedVae = true;
-                latentCache.set(key, (p = make()));
+                p = storedOrTrainedVae({ dir: () => dir.dir, saved: () => dir.saved() }, seed, data, key, make, o.latent, err).then((r) => {
+                  trainedVae = r.trained;
+                  return r.vae;
+                });
+                latentCache.set(key, p);
               }
               return p;
             }, { neighbors: neighborsFor });
@@ -222,12 +226,14 @@ export function armsOf(o: CliOptions): Arm[] {
 
 const runKey = (r: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>): string => `${r.cell}|${r.model}|${r.size}|${r.seed}`;
 
-/** What experiment.json keeps beside the results: every setting that decides them. */
-export function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined): Record<string, unknown> {
+/** What experiment.json keeps beside the results: every setting that decides them. `outDir`: the experiment's
+ * directory, from which the data's place is kept too (dataRelative), so that a clone of both elsewhere resumes. */
+export function experimentSettings(o: CliOptions, folder: CellEntry[] | undefined, outDir: string): Record<string, unknown> {
   const { model: _model, seed: _seed, trainSize: _size, ...run } = settingsOf(o);
   return {
     experiment: o.experiment,
     data: o.data === undefined ? null : resolve(o.data),
+    ...(o.data !== undefined ? { dataRelative: relative(resolve(outDir), resolve(o.data)) } : {}),
     ...(folder ? { cells: folder.map((c) => c.cell) } : {}),
     models: o.models,
     sizes: o.sizes,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type CliOptions, UsageError, parseArgs } from './args.ts';
 import type { Target } from '../train/target.ts';
 import { type ExperimentRow, csvHeaderFor, parseCsvLine } from './experimentReport.ts';
@@ -35,11 +35,21 @@ export function resumedExperimentOptions(given: CliOptions, dir: string): CliOpt
   } catch (e) {
     throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
   }
-  if (typeof s.data === 'string' && !existsSync(s.data) && !existsSync(`${s.data}.train.csv.gz`) && !existsSync(`${s.data}.train.csv`)) {
-    throw new UsageError(`--resume ${dir}: the data this experiment ran on is no longer at ${s.data}`);
+  // An experiment committed with its results and continued from another clone finds its data where it lies
+  // relative to the experiment's directory (the fingerprints stored beside it check that it is the same data).
+  if (typeof s.data === 'string' && !dataExists(s.data) && typeof s.dataRelative === 'string' && dataExists(resolve(dir, s.dataRelative))) {
+    s = { ...s, data: resolve(dir, s.dataRelative) };
+  }
+  if (typeof s.data === 'string' && !dataExists(s.data)) {
+    throw new UsageError(`--resume ${dir}: the data this experiment ran on is no longer at ${s.data}${typeof s.dataRelative === 'string' ? ` nor at ${resolve(dir, s.dataRelative)}` : ''}`);
   }
   const o = experimentOptionsFrom(s, file);
   return { ...o, out: dir, resume: dir, quiet: given.quiet, explicit: [] };
+}
+
+/** A cell's data at `path`: a folder or file, or the stem of a split's files. */
+function dataExists(path: string): boolean {
+  return existsSync(path) || existsSync(`${path}.train.csv.gz`) || existsSync(`${path}.train.csv`);
 }
 
 /** The options of an experiment from its stored settings (experiment.json, or a plan's copy); `file` names them in errors. */

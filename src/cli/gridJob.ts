@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
-import { readSafetensors, writeFileAtomically, writeSafetensors } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { splitIndices } from '../train/prepare.ts';
 import { UsageError } from './args.ts';
 import { armSettings, armsOf, experimentRow } from './experiment.ts';
@@ -24,7 +25,6 @@ import { type DeviceChoice, deviceFor } from './trainRun.ts';
 export const ENTRY_FILE = 'entry.json';
 export const RESULT_FILE = 'result.json';
 export const FAILED_FILE = 'failed.json';
-export const LATENTS_FILE = 'latents.safetensors';
 
 export interface EntryResult {
   readonly planId: string;
@@ -152,17 +152,7 @@ async function runVae(ctx: EntryContext, s: ReturnType<typeof settingsOf>): Prom
   const checkpoints = new RunCheckpoints(ctx.dir, ctx.info);
   const from = sameRun(existsSync(checkpoints.path('vae')) ? await readVaeCheckpoint(checkpoints.path('vae')) : undefined, ctx.info);
   const vae = await trainVaeLatents(ds, vaeTrainingGenes(splitIndices(ds)), s, ctx.device.device, ctx.progress, { checkpoints, ...(from ? { resume: { vae: from } } : {}) });
-  // The VAE's weights travel with the latents: vae-joint starts from them.
-  const tensors = [
-    { name: 'latent_mean', shape: [ds.genes, s.latent], data: vae.latents },
-    { name: 'vae_params', shape: [vae.params.length], data: vae.params },
-  ];
-  await writeSafetensors(join(ctx.dir, LATENTS_FILE), tensors, {
-    format: 'simplechrome-latents-1',
-    cell: ds.cell,
-    history: JSON.stringify(vae.history),
-    parameters: String(vae.parameters),
-  });
+  await writeLatentsFile(join(ctx.dir, LATENTS_FILE), ds.cell, s.latent, vae);
 }
 
 /** The latents a finished VAE entry wrote, bit for bit what its training encoded. */
@@ -171,12 +161,7 @@ export async function readLatents(plan: GridPlan, e: VaeEntry): Promise<VaeLaten
   if (!entryResult(plan, e)) {
     throw new Error(`entry ${e.index} (${describeEntry(e)}) has not finished; the runs that use its VAE wait for it (slurm submits them with afterok), or run it first: job --index ${e.index}`);
   }
-  const f = await readSafetensors(join(dir, LATENTS_FILE));
-  const t = f.tensors.get('latent_mean');
-  const p = f.tensors.get('vae_params');
-  if (!t || !(t.data instanceof Float32Array)) throw new Error(`${join(dir, LATENTS_FILE)}: holds no float32 latent_mean`);
-  if (!p || !(p.data instanceof Float32Array)) throw new Error(`${join(dir, LATENTS_FILE)}: holds no float32 vae_params`);
-  return { latents: t.data, history: JSON.parse(f.metadata.history ?? '[]') as VaeLatents['history'], parameters: Number(f.metadata.parameters), params: p.data };
+  return readLatentsFile(join(dir, LATENTS_FILE));
 }
 
 /** One run of the grid; returns its line of small-data.csv. */

@@ -122,7 +122,7 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
   const root = resolve(o.out ?? join('runs', `small-data-${folder && o.data ? basename(resolve(o.data)) : first.cell}`));
   const body = {
     root,
-    settings: { ...experimentSettings(o, folder), fingerprints },
+    settings: { ...experimentSettings(o, folder, root), fingerprints },
     report: { dataLabel, folder: folder !== undefined, synthetic },
     cells,
     entries: gridEntries(o, cells),

@@ -32,6 +32,8 @@ export const EXPERIMENT_FILE = {
   pearsonFigure: 'pearson-vs-labeled.svg',
   vaeCurves: 'vae-curves.csv',
   vaeFigure: 'vae-curves.svg',
+  /** A folder: each VAE the experiment trained, per cell and seed (experimentVaes.ts). */
+  vaes: 'vaes',
 } as const;
 export const EXPERIMENT_FILES: readonly string[] = Object.values(EXPERIMENT_FILE);
 
@@ -249,7 +251,8 @@ export class OutDirectory {
     }
     // Only what a run writes is removed; anything else that appeared meanwhile stays.
     for (const f of readdirSync(this.target)) {
-      if (isRunFile(f) && !isLockFile(f)) rmSync(join(this.target, f), { force: true });
+      // recursive: an experiment's vaes/ folder is one of a run's entries.
+      if (isRunFile(f) && !isLockFile(f)) rmSync(join(this.target, f), { recursive: true, force: true });
     }
     this.lock.release();
     if (this.created) {

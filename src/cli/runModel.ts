@@ -178,7 +178,8 @@ export async function runModel(
   s: RunSettings,
   device: Device,
   progress: Progress,
-  cachedLatents?: (key: string, make: () => Promise<VaeLatents>) => Promise<VaeLatents>,
+  /** Shares one VAE among runs: `make` trains it, with checkpoints and resume where `vaeHooks` give them. */
+  cachedLatents?: (key: string, make: (vaeHooks?: RunHooks) => Promise<VaeLatents>) => Promise<VaeLatents>,
   hooks: RunHooks = {},
 ): Promise<RunOutcome> {
   const all = splitIndices(ds);
@@ -203,7 +204,7 @@ export async function runModel(
   const t0 = performance.now();
   if (usesVae(s.model)) {
     const unlabeled = vaeTrainingGenes(all);
-    const make = () => trainVaeLatents(ds, unlabeled, s, device, progress, hooks);
+    const make = (vaeHooks: RunHooks = hooks) => trainVaeLatents(ds, unlabeled, s, device, progress, vaeHooks);
     const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.vaeBatch}`;
     const vae = cachedLatents ? await cachedLatents(key, make) : await make();
     vaeHistory = vae.history;
