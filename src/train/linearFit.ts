@@ -108,9 +108,9 @@ export class LinearSolver {
     return this.problem.width + 1;
   }
 
-  /** θ = [w, b] in the store's flat layout. */
-  flat(theta: Float64Array): Float32Array {
-    const out = new Float32Array(this.lp.model.store.total);
+  /** θ = [w, b] in the store's flat layout (float64: a float64 CPU executor keeps every digit, the others round). */
+  flat(theta: Float64Array): Float64Array {
+    const out = new Float64Array(this.lp.model.store.total);
     const w = this.problem.width;
     for (let i = 0; i < w; i++) out[this.weightOffset + i] = theta[i] as number;
     out[this.biasOffset] = theta[w] as number;
@@ -153,7 +153,7 @@ export class LinearSolver {
     return {
       l2,
       theta: r.x,
-      params: this.flat(r.x),
+      params: Float32Array.from(this.flat(r.x)),
       iterations: r.iterations,
       evaluations: r.evaluations,
       gradientNorm: r.gradientNorm,
@@ -165,6 +165,11 @@ export class LinearSolver {
       seconds: (performance.now() - t0) / 1000,
     };
   }
+}
+
+/** What the search needs of a solver (LinearSolver; a stand-in in the tests of the search itself). */
+export interface PenaltyFitter {
+  fit(l2: number, start: Float64Array | undefined, o: LinearFitOptions): Promise<LinearFit & { theta: Float64Array }>;
 }
 
 /** What a penalty search records per penalty tried (metrics.json). */
@@ -210,7 +215,7 @@ const recordOf = (f: LinearFit): PenaltyFitRecord => ({
  * ties go to the stronger penalty (the simpler model). Where the best is at an end of the grid, the grid
  * is extended one step at a time past it, while that keeps improving or tying. */
 export async function searchPenalty(
-  solver: LinearSolver,
+  solver: PenaltyFitter,
   grid: PenaltyGrid,
   o: LinearFitOptions = LINEAR_FIT_DEFAULTS,
   onFit?: (f: LinearFit) => void,
