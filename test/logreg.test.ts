@@ -54,21 +54,26 @@ describe('logreg on the real E003 sample', () => {
     expect(run.parameters).toBe(ds.bins * ds.marks.length + 1);
     expect(classScores(run.result.test, 'run').auroc).toBeGreaterThan(0.75);
     const p = run.penalty;
-    expect(p?.grid).toEqual(LOGREG_L2_GRID);
-    expect(p?.validAuroc).toHaveLength(LOGREG_L2_GRID.length);
+    // Fit strongest first; the grid is extended only where the best lies at its end.
+    expect(p?.grid.slice(0, LOGREG_L2_GRID.length)).toEqual([...LOGREG_L2_GRID].sort((a, b) => b - a));
+    expect(p?.validAuroc).toHaveLength(p?.grid.length ?? -1);
+    expect(p?.converged).toBe(true);
+    expect(p?.gradientNorm).toBeLessThanOrEqual(1e-5);
+    expect(p?.fits.map((f) => f.converged)).not.toContain(false);
     const best = Math.max(...(p?.validAuroc ?? []));
-    // Ties go to the stronger penalty: the last of the grid that reaches the best.
-    const chosen = LOGREG_L2_GRID[(p?.validAuroc ?? []).lastIndexOf(best)];
+    // Ties go to the stronger penalty: the first of the grid (strongest first) that reaches the best.
+    const chosen = p?.grid[(p?.validAuroc ?? []).indexOf(best)];
     expect(p?.chosen).toBe(chosen);
+    expect(run.result.bestEpoch).toBe(p?.iterations);
     expect(run.spec).toEqual({ architecture: 'logreg', inputShape: [ds.bins, ds.marks.length], l2: chosen });
     expect(classScores(run.result.valid, 'run').auroc).toBeCloseTo(best, 10);
   });
 
   it('ends on the GPU where it ends on the CPU', async () => {
     const ds = await e003();
-    const few = { ...settings, epochs: 4 };
-    const cpu = await runModel(ds, few, { kind: 'cpu' }, quiet);
-    const gpu = await runModel(ds, few, { kind: 'gpu', gpu: await getGpu() }, quiet);
+    const cpu = await runModel(ds, settings, { kind: 'cpu' }, quiet);
+    const gpu = await runModel(ds, settings, { kind: 'gpu', gpu: await getGpu() }, quiet);
+    expect(gpu.penalty?.chosen).toBe(cpu.penalty?.chosen);
     const c = cpu.penalty?.validAuroc ?? [];
     const g = gpu.penalty?.validAuroc ?? [];
     expect(g).toHaveLength(c.length);
@@ -76,20 +81,30 @@ describe('logreg on the real E003 sample', () => {
     expect(Math.abs(classScores(gpu.result.test, 'gpu').auroc - classScores(cpu.result.test, 'cpu').auroc)).toBeLessThanOrEqual(0.01);
   });
 
-  it('records the grid and the chosen penalty in metrics.json and resumes with that penalty', async () => {
+  it('records the search and the fit in metrics.json, and a resumed run refits to the same model', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'logreg-')), 'run');
     dirs.push(out);
     const first = await runMain(['--cpu', '--model', 'logreg', '--epochs', '2', '--quiet', '--out', out]);
     expect(first.code, first.stderr).toBe(0);
-    const m1 = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { l2Penalty: { grid: number[]; validAuroc: number[]; chosen: number }; parameters: number };
-    expect(m1.l2Penalty.grid).toEqual(LOGREG_L2_GRID);
-    expect(m1.l2Penalty.validAuroc).toHaveLength(LOGREG_L2_GRID.length);
-    expect(LOGREG_L2_GRID).toContain(m1.l2Penalty.chosen);
+    type Metrics = {
+      l2Penalty: { grid: number[]; validAuroc: number[]; chosen: number; iterations: number; gradientNorm: number; converged: boolean; fits: { l2: number; iterations: number; converged: boolean }[] };
+      history: unknown[];
+      bestEpoch: number;
+      test: { auroc: number };
+    };
+    const m1 = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Metrics;
+    expect(m1.l2Penalty.validAuroc).toHaveLength(m1.l2Penalty.grid.length);
+    expect(m1.l2Penalty.fits.map((f) => f.l2)).toEqual(m1.l2Penalty.grid);
+    expect(m1.l2Penalty.grid).toContain(m1.l2Penalty.chosen);
+    expect(m1.l2Penalty.converged).toBe(true);
+    // A convex fit's "epochs" are its L-BFGS iterations: the history has one record per iteration.
+    expect(m1.bestEpoch).toBe(m1.l2Penalty.iterations);
+    expect(m1.history).toHaveLength(m1.l2Penalty.iterations);
     const more = await runMain(['--resume', out, '--epochs', '3', '--quiet']);
     expect(more.code, more.stderr).toBe(0);
-    const m2 = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { l2Penalty: { chosen: number; validAuroc: number[] }; history: unknown[] };
+    const m2 = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Metrics;
     expect(m2.l2Penalty.chosen).toBe(m1.l2Penalty.chosen);
-    expect(m2.l2Penalty.validAuroc).toEqual([]);
-    expect(m2.history).toHaveLength(3);
+    expect(m2.l2Penalty.validAuroc).toEqual(m1.l2Penalty.validAuroc);
+    expect(m2.test.auroc).toBe(m1.test.auroc);
   });
 });

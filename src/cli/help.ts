@@ -37,8 +37,10 @@ data
 model and training
   --model NAME          ${MODEL_NAMES.join(' | ')}  (default deepchrome)
 ${MODEL_LINES}
-                        logreg tries the L2 penalties ${LOGREG_L2_GRID.join(', ')} (on the weights, not the bias)
-                        and keeps the one with the best validation AUROC (metrics.json records all)
+                        logreg is fit to convergence (full-batch L-BFGS; --epochs, --batch and --lr do not
+                        apply) at each L2 penalty (on the weights, not the bias) from ${LOGREG_L2_GRID[0]} down to
+                        ${LOGREG_L2_GRID[LOGREG_L2_GRID.length - 1]} at half-decade steps (extended past an end that wins),
+                        and keeps the one with the best validation AUROC (metrics.json records every fit)
   --target KIND         class | expression (default class): the high/low label (binary cross-entropy,
                         scored by AUROC), or log10(RPKM + 1) itself (every model above, same body, one
                         identity output, mean squared error; scored by Pearson and Spearman, best

@@ -13,8 +13,8 @@ import {
   vaeSpec,
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
-import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
+import { isLinear, isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
 import { jointModel } from '../models/vaeJoint.ts';
 import type { M2Model } from '../models/vaeM2.ts';
 import { PARAMS } from '../nn/parameters.ts';
@@ -33,11 +33,14 @@ import {
   type TrainResult,
   initialise,
   initialiseFrom,
+  predictLogits,
   stepsPerEpoch,
   trainClassifier,
 } from '../train/trainClassifier.ts';
 import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
-import { selectionScore } from '../train/target.ts';
+import { predictionsOf, scoresFor, selectionScore } from '../train/target.ts';
+import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from '../train/linearFit.ts';
+import { elementCount } from '../kernels/kernel.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
 import type { CliOptions } from './args.ts';
 
@@ -75,7 +78,7 @@ export interface RunOutcome {
   readonly parameters: number;
   readonly split: SplitIndices;
   readonly neighbors?: { readonly kind: string; readonly k: number; readonly unmatched: number };
-  /** logreg: the penalties tried and the one kept. */
+  /** A linear model: the penalties tried, each fit's convergence, and the one kept. */
   readonly penalty?: PenaltySearch;
   readonly seconds: { readonly vae: number; readonly classifier: number };
 }
@@ -232,8 +235,8 @@ export async function runModel(
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
   let penalty: PenaltySearch | undefined;
-  if (s.model === 'logreg') {
-    ({ trained, penalty } = await searchPenalty(input, hooks, train));
+  if (isLinear(s.model)) {
+    ({ trained, penalty } = await fitLinear(classifierSpecFor(s.model, input), data, s, device, progress, hooks));
   } else {
     trained = await train(classifierSpecFor(s.model, input), hooks, s.model);
   }
@@ -252,43 +255,118 @@ export async function runModel(
   };
 }
 
-/** logreg's L2 penalty, chosen from LOGREG_L2_GRID by the validation score (AUROC, or Pearson for the
- * expression target: target.ts selectionScore) of each candidate's best epoch. */
+/** A linear model's L2 penalty, chosen by the validation score (AUROC, or Pearson for the expression target:
+ * target.ts selectionScore) of each penalty's converged fit. */
 export interface PenaltySearch {
+  /** The penalties tried, strongest first (the grid, and any values it was extended by). */
   readonly grid: readonly number[];
-  /** Validation AUROC (or Pearson) of each candidate, in grid order (empty for a resumed run, which keeps its penalty). */
+  /** Validation AUROC (or Pearson) of each fit, in grid order. */
   readonly validAuroc: readonly number[];
   readonly chosen: number;
+  /** Each penalty's fit: L-BFGS iterations, the objective's gradient (infinity norm) at the end, whether that met
+   * the tolerance, why it stopped. */
+  readonly fits: readonly PenaltyFitRecord[];
+  /** The chosen fit's. */
+  readonly iterations: number;
+  readonly gradientNorm: number;
+  readonly converged: boolean;
+  /** Set when the best penalty lies at an end of the grid even after extending it that way. */
+  readonly penaltyAtEdge?: 'low' | 'high';
 }
 
 type Trained = { result: TrainResult; spec: ClassifierSpec; parameters: number };
 
-/** Trains logreg at every penalty of the grid and keeps the best by validation AUROC (ties: the stronger penalty,
- * the simpler model). Checkpoints are written for the chosen penalty only: with checkpoint hooks it is trained
- * once more with them, which gives the same model (same seed, same data). A resumed run keeps the penalty its
- * checkpoint was trained with. */
-async function searchPenalty(
-  input: ClassifierInput,
+/** A linear model (registry `linear`) fit as the convex problem it is (linearFit.ts): full-batch L-BFGS to
+ * convergence at every penalty of the grid, the best kept by validation score. Its valid and test scores come
+ * from the classifier plan holding the chosen weights, the very path `predict` takes, and that plan writes
+ * best.safetensors and last.safetensors once, after the fit. The fit is deterministic, so `--resume` refits
+ * from scratch (in well under a minute) rather than continuing: the checkpoint only has to name the model. */
+async function fitLinear(
+  baseSpec: ClassifierSpec,
+  data: { readonly features: Float32Array; readonly labels: ArrayLike<number>; readonly split: SplitIndices },
+  s: RunSettings,
+  device: Device,
+  progress: Progress,
   hooks: RunHooks,
-  train: (spec: ClassifierSpec, hooks: RunHooks, label: string) => Promise<Trained>,
 ): Promise<{ trained: Trained; penalty: PenaltySearch }> {
   const from = hooks.resume?.classifier;
-  if (from) {
-    if (from.spec.architecture !== 'logreg') throw new Error(`${from.file}: holds a ${from.spec.architecture} classifier, not logreg`);
-    const chosen = from.spec.l2;
-    return { trained: await train(classifierSpecFor('logreg', input, chosen), hooks, 'logreg'), penalty: { grid: LOGREG_L2_GRID, validAuroc: [], chosen } };
+  if (from && from.spec.architecture !== baseSpec.architecture) throw new Error(`${from.file}: holds a ${from.spec.architecture} classifier, not ${baseSpec.architecture}`);
+  const model = buildClassifier(baseSpec);
+  const width = elementCount(model.inputShape);
+  const { split } = data;
+  const grid = { values: LOGREG_L2_GRID, extendLow: LOGREG_L2_EXTEND_LOW, extendHigh: LOGREG_L2_EXTEND_HIGH };
+  const search = await fitLinearModel(
+    { features: data.features, width, labels: data.labels, split, target: s.target },
+    grid,
+    (plan) => executorFor(device, plan),
+    LINEAR_FIT_DEFAULTS,
+    (f) => progress.epoch(`${s.model} l2=${f.l2}`, historyOf(f, split.train.length).at(-1) as EpochRecord, f.iterations),
+  );
+  const best = search.best;
+  const spec = withPenalty(baseSpec, best.l2);
+  const batch = Math.min(s.batch, split.train.length);
+  const cp = buildClassifierPlan(model, {
+    genes: data.labels.length,
+    batch,
+    predictBatch: Math.min(256, data.labels.length),
+    trainOrderLength: stepsPerEpoch(split.train.length, batch) * batch,
+    optimizer: { lr: s.lr },
+    seed: s.seed,
+    target: s.target,
+  });
+  const exec = await executorFor(device, cp.plan);
+  try {
+    initialise(exec, cp, data, best.params);
+    await exec.run(1, 'snapshot');
+    const history = historyOf(best, split.train.length);
+    // One checkpoint for the one finished fit: its "epoch" is the fit, not an iteration, so that --resume and
+    // --epochs (which a linear model does not use) never see more epochs done than asked for.
+    await hooks.checkpoints?.saveClassifier(exec, cp, spec, { epoch: 1, step: 0, rng: 0, bestEpoch: 1, bestAuroc: selectionScore(best.valid), history }, true);
+    const target = s.target;
+    const validLabels = Array.from(split.valid, (g) => data.labels[g] as number);
+    const testLabels = Array.from(split.test, (g) => data.labels[g] as number);
+    const validLogits = await predictLogits(exec, cp, split.valid);
+    const testLogits = await predictLogits(exec, cp, split.test);
+    const result: TrainResult = {
+      history,
+      bestEpoch: best.iterations,
+      valid: scoresFor(target, validLabels, validLogits),
+      test: scoresFor(target, testLabels, testLogits),
+      target,
+      testPredictions: predictionsOf(target, testLogits),
+    };
+    const penalty: PenaltySearch = {
+      grid: search.records.map((r) => r.l2),
+      validAuroc: search.records.map((r) => r.validScore),
+      chosen: best.l2,
+      fits: search.records,
+      iterations: best.iterations,
+      gradientNorm: best.gradientNorm,
+      converged: best.converged,
+      ...(search.penaltyAtEdge ? { penaltyAtEdge: search.penaltyAtEdge } : {}),
+    };
+    return { trained: { result, spec, parameters: model.store.count }, penalty };
+  } finally {
+    exec.destroy?.();
   }
-  const validAuroc: number[] = [];
-  let best: Trained | undefined;
-  for (const l2 of LOGREG_L2_GRID) {
-    const t = await train(classifierSpecFor('logreg', input, l2), {}, `logreg l2=${l2}`);
-    validAuroc.push(selectionScore(t.result.valid));
-    if (!best || selectionScore(t.result.valid) >= selectionScore(best.result.valid)) best = t;
-  }
-  const chosen = best as Trained;
-  const l2 = chosen.spec.architecture === 'logreg' ? chosen.spec.l2 : 0;
-  const trained = hooks.checkpoints ? await train(chosen.spec, hooks, 'logreg') : chosen;
-  return { trained, penalty: { grid: LOGREG_L2_GRID, validAuroc, chosen: l2 } };
+}
+
+/** The fit's iterates as epoch records: iteration i is "epoch" i (the start, iteration 0, only when the fit took no step). */
+function historyOf(f: LinearFit, trainGenes: number): EpochRecord[] {
+  const steps = f.trace.filter((t) => t.iteration > 0);
+  return (steps.length > 0 ? steps : f.trace.slice(0, 1)).map((t) => ({
+    epoch: t.iteration,
+    trainLoss: t.objective,
+    valid: t.valid,
+    seconds: t.seconds,
+    genesPerSecond: t.seconds > 0 ? trainGenes / t.seconds : 0,
+  }));
+}
+
+/** The spec a linear fit at penalty `l2` is checkpointed as. */
+function withPenalty(spec: ClassifierSpec, l2: number): ClassifierSpec {
+  if (spec.architecture !== 'logreg') throw new Error(`linear model: no penalty field in a ${spec.architecture} spec`);
+  return { ...spec, l2 };
 }
 
 /** What vae-joint starts from: its pool of unlabeled genes (train + valid) and the pretrained VAE's parameters. */
@@ -318,8 +396,7 @@ async function trainClassifierSpec(
     batch,
     predictBatch: Math.min(256, data.labels.length),
     trainOrderLength: steps * batch,
-    // logreg's penalty: coupled L2 on the weights (mean BCE + λ/2·‖w‖²), the bias free.
-    optimizer: spec.architecture === 'logreg' && spec.l2 > 0 ? { lr: s.lr, weightDecay: spec.l2, decayBiases: false } : { lr: s.lr },
+    optimizer: { lr: s.lr },
     seed: s.seed,
     target: s.target,
   };

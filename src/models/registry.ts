@@ -18,21 +18,25 @@ export interface ModelInfo {
   readonly summary: string;
   /** Whether --target expression can train it: a model whose label is itself a latent class (vae-m2) cannot. */
   readonly predictsExpression: boolean;
+  /** A linear model on its input, fit by the convex solver with the penalty search (src/train/linearFit.ts):
+   * full-batch L-BFGS to convergence, not epochs of Adam. */
+  readonly linear: boolean;
 }
 
 export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly name: K } } = {
-  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, L2 penalty chosen by validation AUROC', predictsExpression: true },
-  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window', predictsExpression: true },
-  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)', predictsExpression: true },
-  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)", predictsExpression: true },
-  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)", predictsExpression: true },
+  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, fit to convergence (L-BFGS), L2 penalty chosen by validation AUROC', predictsExpression: true, linear: true },
+  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window', predictsExpression: true, linear: false },
+  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)', predictsExpression: true, linear: false },
+  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)", predictsExpression: true, linear: false },
+  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)", predictsExpression: true, linear: false },
   'vae-joint': {
     name: 'vae-joint',
     input: 'window+vae',
     summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
     predictsExpression: true,
+    linear: false,
   },
-  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes', predictsExpression: false },
+  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes', predictsExpression: false, linear: false },
 };
 
 export function isModelName(name: string): name is ModelName {
@@ -53,4 +57,6 @@ export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].
 export const readsLatents = (name: ModelName): boolean => MODEL_REGISTRY[name].input.startsWith('latent');
 export const trainsJointly = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'window+vae';
 /** Whether --target expression can train `name` (predicted log expression from a one-output head). */
+/** Whether `name` is fit by the convex solver (registry field `linear`), not by the epoch loop. */
+export const isLinear = (name: ModelName): boolean => MODEL_REGISTRY[name].linear;
 export const predictsExpression = (name: ModelName): boolean => MODEL_REGISTRY[name].predictsExpression;
