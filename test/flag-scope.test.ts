@@ -23,18 +23,18 @@ describe('flags that do not apply are errors', () => {
     [['--experiment', 'small-data', '--seed', '3'], '--seed does not apply to --experiment small-data: it runs seeds 1..N of --seeds'],
     [['--model', 'mlp', '--latent', '4'], '--latent applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model mlp has no VAE'],
     [['--vae-epochs', '4'], '--vae-epochs applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model deepchrome has no VAE'],
-    [['--model', 'vae-mlp', '--k', '3'], '--k applies to the vae-mlp-neighbors model only; --model vae-mlp uses no neighbours'],
+    [['--model', 'vae-mlp', '--k', '3'], '--k applies to the vae-mlp-neighbors and logreg-neighbors models only; --model vae-mlp uses no neighbours'],
     [['--experiment', 'small-data', '--models', 'mlp,deepchrome', '--beta', '0.1'], '--beta applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --experiment small-data has no VAE'],
     [['--self-check', '--cpu'], '--gpu/--cpu does not apply to --self-check'],
     [['--resume', 'runs/x', '--overwrite'], '--overwrite replaces the run in --out; --resume runs/x continues one: give one of them'],
-    [['--model', 'vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2: its label is a latent class of two values; logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors and vae-joint predict expression'],
+    [['--model', 'vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2: its label is a latent class of two values; logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-joint, tss-linear, expression-prior and logreg-neighbors predict expression'],
     [['--experiment', 'small-data', '--models', 'logreg,vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2'],
   ])('%j → %s', (argv, message) => {
     expect(check(...argv)).toThrow(message);
   });
 
   it('an experiment on expression runs every model that can learn it, without being told', () => {
-    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint']);
+    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'tss-linear', 'expression-prior', 'logreg-neighbors']);
     expect(parseArgs(['--experiment', 'small-data']).models).toContain('vae-m2');
   });
 

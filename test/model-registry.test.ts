@@ -47,8 +47,19 @@ describe('the model registry', () => {
   });
 
   it('builds for every model the classifier its entry says, and nothing for a forged name or architecture', () => {
-    const input = { bins: 100, marks: 5, latentWidth: 30 };
-    const expected: Record<ModelName, string> = { logreg: 'logreg', mlp: 'mlp', deepchrome: 'deepchrome', 'vae-mlp': 'mlp', 'vae-mlp-neighbors': 'mlp', 'vae-joint': 'vae-joint', 'vae-m2': 'vae-m2' };
+    const input = { bins: 100, marks: 5, latentWidth: 30, derivedWidth: 25 };
+    const expected: Record<ModelName, string> = {
+      logreg: 'logreg',
+      mlp: 'mlp',
+      deepchrome: 'deepchrome',
+      'vae-mlp': 'mlp',
+      'vae-mlp-neighbors': 'mlp',
+      'vae-joint': 'vae-joint',
+      'vae-m2': 'vae-m2',
+      'tss-linear': 'logreg',
+      'expression-prior': 'logreg',
+      'logreg-neighbors': 'logreg',
+    };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);
       expect(spec.architecture).toBe(expected[m]);
@@ -60,6 +71,10 @@ describe('the model registry', () => {
     expect(logreg.store.count).toBe(501);
     expect(logreg.layers.map((l) => l.name)).toEqual(['flatten', 'out']);
     expect(() => classifierSpecFor('vae-mlp', { bins: 100, marks: 5 })).toThrow('vae-mlp: its classifier reads latents, and no latent width was given');
+    // The linear baselines on derived features are logistic regression on the width their builder gives.
+    expect(classifierSpecFor('tss-linear', input, 1e-3)).toEqual({ architecture: 'logreg', inputShape: [25], l2: 1e-3 });
+    expect(() => classifierSpecFor('expression-prior', { bins: 100, marks: 5 })).toThrow('expression-prior: its classifier reads derived features, and no feature width was given');
+    for (const m of MODEL_NAMES) expect(MODEL_REGISTRY[m].linear, m).toBe(MODEL_REGISTRY[m].input === 'derived' || m === 'logreg');
     expect(() => classifierSpecFor('cnn' as ModelName, input)).toThrow('model: unknown model "cnn"');
     const forged = { architecture: 'cnn', bins: 100, marks: 5 } as unknown as ClassifierSpec;
     expect(() => buildClassifier(forged)).toThrow('model: unknown architecture "cnn"');

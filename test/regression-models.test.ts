@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_TABLE } from '../src/cli/dataSource.ts';
-import { neighborsFor } from '../src/cli/neighborSources.ts';
+import { DISK_SOURCES } from '../src/cli/neighborSources.ts';
 import { runModel } from '../src/cli/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULTS } from '../src/cli/args.ts';
@@ -45,7 +45,7 @@ async function e003WithExpression(): Promise<Dataset> {
 describe('every registered model takes --target expression', () => {
   it('the plan ends in the MSE kernel instead of BCE, with the same layers', () => {
     for (const model of MODEL_NAMES.filter(predictsExpression)) {
-      const spec = classifierSpecFor(model, { bins: 100, marks: 5, latentWidth: 10 });
+      const spec = classifierSpecFor(model, { bins: 100, marks: 5, latentWidth: 10, derivedWidth: 25 });
       const kernels = (target: 'class' | 'expression') =>
         buildClassifierPlan(buildClassifier(spec), { genes: 50, batch: 8, predictBatch: 16, trainOrderLength: 48, optimizer: { lr: 1e-3 }, seed: 1, target })
           .plan;
@@ -79,9 +79,10 @@ describe('every registered model takes --target expression', () => {
       // vae-joint starts from the VAE's weights: a freshly initialised VAE of the run's sizes stands in.
       const params = buildVae(vaeSpec(ds.bins, ds.marks.length, latent)).store.initialValues(1);
       const cache = async () => ({ latents: binMeans(ds, 5), history: [], parameters: 0, params });
-      // Enough epochs for each to learn on 200 labeled genes (about 4 steps an epoch), few enough to stay quick.
-      const epochs = ({ logreg: 10, mlp: 3, deepchrome: 2, 'vae-mlp': 20, 'vae-mlp-neighbors': 20 } as Partial<Record<string, number>>)[model] ?? 3;
-      const run = await runModel(ds, { ...settings, model, target: 'expression', epochs, latent }, { kind: 'cpu' }, quiet, cache, { neighbors: neighborsFor });
+      // Enough epochs for each to learn on 200 labeled genes (about 4 steps an epoch), few enough to stay quick; Adam at
+      // lr 1e-3 must first carry expression-prior's 3 randomly initialised weights to the right sign.
+      const epochs = ({ logreg: 10, mlp: 3, deepchrome: 2, 'vae-mlp': 20, 'vae-mlp-neighbors': 20, 'tss-linear': 20, 'expression-prior': 200, 'logreg-neighbors': 10 } as Partial<Record<string, number>>)[model] ?? 3;
+      const run = await runModel(ds, { ...settings, model, target: 'expression', epochs, latent }, { kind: 'cpu' }, quiet, cache, DISK_SOURCES);
       const { test, valid } = run.result;
       expect(run.result.target).toBe('expression');
       if (isClassScores(test) || isClassScores(valid)) throw new Error(`${model}: scored as a classifier`);

@@ -301,7 +301,8 @@ async function predict(): Promise<void> {
   const model = await loadedModel(Array.from($<HTMLInputElement>('model-files').files ?? []));
   const raw = await readPicked(picked);
   const c = model.classifier;
-  const want = model.vae ? model.vae.spec.bins : c ? inputBins(c.spec) : undefined;
+  // A classifier on derived features (tss-linear, ...) takes the bins of the data it was trained on.
+  const want = model.vae ? model.vae.spec.bins : c ? (inputBins(c.spec) ?? c.info.data.bins) : undefined;
   if (raw.bins !== want || raw.marks.length !== model.normalization.marks.length) {
     throw new Error(`${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model takes ${want} × ${model.normalization.marks.length}`);
   }

@@ -279,7 +279,7 @@ export function classifierCheckpointFrom(file: SafetensorsFile, path: string, ro
     throw new CheckpointError(path, what);
   });
   // The classifier's architecture must be the one its model name trains: a file whose two disagree was not written by a run.
-  const expected = classifierSpecFor(info.modelName, { bins: 1, marks: 1, latentWidth: 1 }).architecture;
+  const expected = classifierSpecFor(info.modelName, { bins: 1, marks: 1, latentWidth: 1, derivedWidth: 1 }).architecture;
   if (spec.architecture !== expected) throw new CheckpointError(path, `model_name ${info.modelName} trains a ${expected} classifier, the file holds a ${spec.architecture}`);
   const model = buildClassifier(spec);
   const bestAuroc = Number(file.metadata.best_valid_auroc);

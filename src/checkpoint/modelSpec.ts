@@ -95,16 +95,26 @@ export interface ClassifierInput {
   readonly marks: number;
   /** Features per gene of the latent input (vae-mlp models); vae-m2: the width of its latent z. */
   readonly latentWidth?: number;
+  /** Features per gene of a derived input (tss-linear, expression-prior, logreg-neighbors: registry.ts `features`). */
+  readonly derivedWidth?: number;
 }
 
-/** The classifier each registered model trains; `l2` is logreg's penalty. Exhaustive over the registry's names. */
+/** The classifier each registered model trains; `l2` is a linear model's penalty. Exhaustive over the registry's names. */
 export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 = 0): ClassifierSpec {
   const latent = (): readonly number[] => {
     if (input.latentWidth === undefined) throw new Error(`${model}: its classifier reads latents, and no latent width was given`);
     return [input.latentWidth];
   };
+  const derived = (): readonly number[] => {
+    if (input.derivedWidth === undefined) throw new Error(`${model}: its classifier reads derived features, and no feature width was given`);
+    return [input.derivedWidth];
+  };
   switch (model) {
     case 'logreg': return logregSpec([input.bins, input.marks], l2);
+    // Logistic regression on a feature matrix its definition derives per gene (src/models/derivedFeatures.ts).
+    case 'tss-linear':
+    case 'expression-prior':
+    case 'logreg-neighbors': return logregSpec(derived(), l2);
     case 'mlp': return mlpSpec([input.bins, input.marks]);
     case 'deepchrome': return deepChromeSpec(input.bins, input.marks);
     case 'vae-mlp':

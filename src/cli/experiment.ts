@@ -4,7 +4,7 @@ import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { type CellEntry, cellsInFolder } from '../data/cellFolder.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';
-import { neighborsFor } from './neighborSources.ts';
+import { DISK_SOURCES } from './neighborSources.ts';
 import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import { type Scores, isClassScores } from '../train/target.ts';
@@ -124,7 +124,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
                 latentCache.set(key, p);
               }
               return p;
-            }, { neighbors: neighborsFor });
+            }, DISK_SOURCES);
             const seconds = (performance.now() - t0) / 1000;
             // Each VAE's curve is kept once, when the first run that uses it has trained it.
             if (run.vaeHistory && !vaeCurves.some((r) => r.cell === ds.cell && r.seed === seed)) {

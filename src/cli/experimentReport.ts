@@ -9,8 +9,19 @@ import type { Target } from '../train/target.ts';
 // published AUROC, and the points of the figure. With --target expression the
 // same tables hold Pearson (and Spearman where AUPR stood): see METRICS.
 
-/** The models every other model is compared with, seed by seed. */
-export const BASELINES = ['logreg', 'mlp', 'deepchrome'] as const;
+/** The models every other model is compared with, seed by seed: the window models, and the linear baselines that see
+ * what the neighbour models see (expression-prior: other cells' expression; logreg-neighbors: the same neighbours,
+ * under the label its arm has in the tables, so a functional neighbour arm meets its own kind). */
+export const BASELINES = [
+  'logreg',
+  'mlp',
+  'deepchrome',
+  'tss-linear',
+  'expression-prior',
+  'logreg-neighbors',
+  'logreg-neighbors:spatial',
+  'logreg-neighbors:functional',
+] as const;
 
 /** What the experiment's score columns hold for each target. */
 export const METRICS: Readonly<Record<Target, { readonly main: string; readonly second: string }>> = {

@@ -94,7 +94,7 @@ export function checkFlagsApply(o: CliOptions): void {
   }
   if (!models.some(usesNeighbors)) {
     for (const key of given(NEIGHBOR_SETTINGS)) {
-      throw new UsageError(`${flagOf(key)} applies to the vae-mlp-neighbors model only; ${what} uses no neighbours`);
+      throw new UsageError(`${flagOf(key)} applies to the ${inWords(MODEL_NAMES.filter(usesNeighbors), 'and')} models only; ${what} uses no neighbours`);
     }
   }
 }

@@ -10,7 +10,7 @@ import { csvLine } from './experimentReport.ts';
 import type { JobOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
 import { onInterrupt } from './interrupt.ts';
-import { neighborsFor } from './neighborSources.ts';
+import { DISK_SOURCES } from './neighborSources.ts';
 import { RunLock } from './runLock.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from './runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
@@ -180,7 +180,7 @@ async function runClassifier(ctx: EntryContext, e: RunEntry, o: ReturnType<typeo
     ctx.device.device,
     ctx.progress,
     vaeEntry ? () => readLatents(ctx.plan, vaeEntry) : undefined,
-    { checkpoints, neighbors: neighborsFor, ...(from ? { resume: { classifier: from } } : {}) },
+    { checkpoints, ...DISK_SOURCES, ...(from ? { resume: { classifier: from } } : {}) },
   );
   return csvLine(experimentRow({ cell: e.cell, model: e.model, size: e.size, seed: e.seed }, run, (performance.now() - t0) / 1000));
 }

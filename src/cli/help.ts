@@ -1,5 +1,5 @@
 import { LOGREG_L2_GRID } from '../models/logreg.ts';
-import { MODEL_NAMES, MODEL_REGISTRY } from '../models/registry.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, isLinear } from '../models/registry.ts';
 
 const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
 
@@ -37,10 +37,15 @@ data
 model and training
   --model NAME          ${MODEL_NAMES.join(' | ')}  (default deepchrome)
 ${MODEL_LINES}
-                        logreg is fit to convergence (full-batch L-BFGS; --epochs, --batch and --lr do not
-                        apply) at each L2 penalty (on the weights, not the bias) from ${LOGREG_L2_GRID[0]} down to
-                        ${LOGREG_L2_GRID[LOGREG_L2_GRID.length - 1]} at half-decade steps (extended past an end that wins),
-                        and keeps the one with the best validation AUROC (metrics.json records every fit)
+                        the linear models (${MODEL_NAMES.filter(isLinear).join(', ')}) are fit to convergence
+                        (full-batch L-BFGS; --epochs, --batch and --lr do not apply) at each L2 penalty (on the
+                        weights, not the bias) from ${LOGREG_L2_GRID[0]} down to ${LOGREG_L2_GRID[LOGREG_L2_GRID.length - 1]} at half-decade steps (extended
+                        past an end that wins), and keep the one with the best validation AUROC (metrics.json
+                        records every fit). expression-prior reads the other cells' expression of the gene in the
+                        RPKM table (never --data's own cell, which must be in the table); a gene the table lacks
+                        gets mean = sd = 0 and a missing flag of 1 (metrics.json derivedFeatures counts them).
+                        logreg-neighbors and vae-mlp-neighbors read neighbours' inputs (test genes' windows or
+                        latents may be among them, never a label)
   --target KIND         class | expression (default class): the high/low label (binary cross-entropy,
                         scored by AUROC), or log10(RPKM + 1) itself (every model above, same body, one
                         identity output, mean squared error; scored by Pearson and Spearman, best
@@ -61,9 +66,9 @@ ${MODEL_LINES}
   --joint-weight X      vae-joint: λ ≥ 0 in its loss, mean BCE on a minibatch of labeled genes + λ·ELBO on
                         it and as many unlabeled train and valid genes (never test); 0 fine-tunes the
                         encoder on the BCE alone (default 10)
-  --neighbors KIND      spatial | functional  (vae-mlp-neighbors; default spatial); the experiment
-                        also takes spatial,functional: vae-mlp-neighbors then runs with each, as
-                        vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables
+  --neighbors KIND      spatial | functional  (vae-mlp-neighbors, logreg-neighbors; default spatial); the
+                        experiment also takes spatial,functional: each of those models then runs with each,
+                        as vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables
   --k N                 neighbours: k on each side (spatial) or the k best (functional); default 2
   --seed N              seeds initialisation, shuffling, dropout and sampling (default 1)
 

@@ -1,4 +1,5 @@
-import { type ModelName, readsLatents, usesNeighbors } from '../models/registry.ts';
+import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
+import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
@@ -9,7 +10,7 @@ import { initialise, predictLogits } from '../train/trainClassifier.ts';
 import { predictionsOf } from '../train/target.ts';
 import { encodeAll, initialiseVae } from '../train/trainVae.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
-import { type Device, type RunSettings, executorFor, withNeighbors } from './runModel.ts';
+import { type Device, type RunSettings, executorFor, featureContext, withNeighbors } from './runModel.ts';
 
 // A trained model's probabilities (or, trained for --target expression, its
 // predicted log10(RPKM + 1)) for a cell: what `predict` computes, apart
@@ -51,13 +52,16 @@ export function inputBins(spec: ClassifierSpec): number | undefined {
   return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
 }
 
-/** Probabilities for every gene of `ds` (already normalised), in dataset order; `neighbors` serves vae-mlp-neighbors. */
-export async function predictWith(
-  m: TrainedModel,
-  ds: Dataset,
-  device: Device,
-  neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>,
-): Promise<Float32Array> {
+/** Where the models that read more than the window find it: neighbour genes and the expression table (neighborSources.ts). */
+export interface PredictSources {
+  readonly neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>;
+  readonly expressionTable?: (s: RunSettings) => Promise<ExpressionTable>;
+}
+
+/** Probabilities for every gene of `ds` (already normalised), in dataset order; `sources` serves the models that read
+ * neighbours or the expression table. */
+export async function predictWith(m: TrainedModel, ds: Dataset, device: Device, sources: PredictSources = {}): Promise<Float32Array> {
+  const { neighbors } = sources;
   const c = m.classifier as ClassifierCheckpoint;
   const s = m.settings;
   let features = ds.features;
@@ -69,6 +73,10 @@ export async function predictWith(
       features = withNeighbors(features, s.latent, await neighbors(ds, s));
     }
   }
+  // tss-linear, expression-prior, logreg-neighbors derive their features from the new cell as training did
+  // (expression-prior leaves the new cell's own column out).
+  const derive = derivedFeatures(m.modelName);
+  if (derive) features = (await derive(featureContext(ds, s, sources))).features;
   const width = features.length / ds.genes;
   const expected = c.model.inputShape.reduce((a, b) => a * b, 1);
   if (width !== expected) throw new Error(`${c.file}: the classifier takes ${expected} features per gene, ${ds.cell} gives ${width}`);

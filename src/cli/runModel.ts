@@ -1,7 +1,7 @@
 import { HEURISTIC_TARGET } from '../kernels/gemm.ts';
 import type { VariantPolicy } from '../plan/autotune.ts';
 import type { Dataset } from '../data/dataset.ts';
-import type { Neighbors } from '../data/neighbors.ts';
+import { type Neighbors, withNeighbors } from '../data/neighbors.ts';
 import type { Gpu } from '../gpu/device.ts';
 import {
   type ClassifierInput,
@@ -14,7 +14,9 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
-import { isLinear, isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import type { ExpressionTable } from '../data/expressionTable.ts';
+import type { FeatureContext } from '../models/derivedFeatures.ts';
 import { jointModel } from '../models/vaeJoint.ts';
 import type { M2Model } from '../models/vaeM2.ts';
 import { PARAMS } from '../nn/parameters.ts';
@@ -42,7 +44,7 @@ import { predictionsOf, scoresFor, selectionScore } from '../train/target.ts';
 import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from '../train/linearFit.ts';
 import { elementCount } from '../kernels/kernel.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
-import type { CliOptions } from './args.ts';
+import type { CliOptions, ModelName } from './args.ts';
 
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs
@@ -78,6 +80,8 @@ export interface RunOutcome {
   readonly parameters: number;
   readonly split: SplitIndices;
   readonly neighbors?: { readonly kind: string; readonly k: number; readonly unmatched: number };
+  /** A 'derived'-input model's feature matrix: its width and its builder's counts (e.g. genes missing from the table). */
+  readonly derived?: { readonly width: number; readonly counts: Readonly<Record<string, number>> };
   /** A linear model: the penalties tried, each fit's convergence, and the one kept. */
   readonly penalty?: PenaltySearch;
   readonly seconds: { readonly vae: number; readonly classifier: number };
@@ -93,6 +97,8 @@ export interface RunHooks {
   readonly checkpoints?: CheckpointWriter;
   /** Each gene's neighbours (vae-mlp-neighbors only): neighborSources.ts reads them from disk. */
   readonly neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>;
+  /** The 56-cell RPKM table at s.expressionTable (expression-prior): neighborSources.ts reads it. */
+  readonly expressionTable?: (s: RunSettings) => Promise<ExpressionTable>;
   readonly resume?: { readonly vae?: VaeCheckpoint; readonly classifier?: ClassifierCheckpoint };
 }
 
@@ -160,21 +166,8 @@ export function vaeTrainingGenes(all: SplitIndices): Uint32Array {
   return Uint32Array.from([...all.train, ...all.valid]).sort();
 }
 
-/** Each gene's latent followed by its neighbours' (zeros where a neighbour is padding). */
-export function withNeighbors(latents: Float32Array, Z: number, n: Neighbors): Float32Array {
-  const genes = latents.length / Z;
-  const width = 1 + n.width;
-  const out = new Float32Array(genes * width * Z);
-  for (let g = 0; g < genes; g++) {
-    out.set(latents.subarray(g * Z, (g + 1) * Z), g * width * Z);
-    for (let j = 0; j < n.width; j++) {
-      if (n.mask[g * n.width + j] !== 1) continue;
-      const h = n.index[g * n.width + j] as number;
-      out.set(latents.subarray(h * Z, (h + 1) * Z), (g * width + 1 + j) * Z);
-    }
-  }
-  return out;
-}
+// Moved to src/data/neighbors.ts, where logreg-neighbors' feature builder reads it too.
+export { withNeighbors } from '../data/neighbors.ts';
 
 export async function runModel(
   ds: Dataset,
@@ -225,7 +218,21 @@ export async function runModel(
     }
   }
   if (isSemiSupervisedVae(s.model)) latentWidth = s.latent;
-  const input = { bins: ds.bins, marks: ds.marks.length, ...(latentWidth !== undefined ? { latentWidth } : {}) };
+  let derived: RunOutcome['derived'];
+  const derive = derivedFeatures(s.model);
+  if (derive) {
+    // Built from every gene's inputs (test genes' windows or other cells' expression included), never from labels.
+    const d = await derive(featureContext(ds, s, hooks));
+    features = d.features;
+    derived = { width: d.width, counts: d.counts };
+    if (d.neighbors) neighborInfo = { kind: d.neighbors.kind, k: d.neighbors.k, unmatched: d.neighbors.unmatched.length };
+  }
+  const input = {
+    bins: ds.bins,
+    marks: ds.marks.length,
+    ...(latentWidth !== undefined ? { latentWidth } : {}),
+    ...(derived ? { derivedWidth: derived.width } : {}),
+  };
   const t1 = performance.now();
   // vae-m2 also learns from the train and valid genes that carry no label for it (their labels are never read).
   const labeled = new Set(split.train);
@@ -250,8 +257,24 @@ export async function runModel(
     parameters: trained.parameters + (joint ? 0 : vaeParameters),
     split,
     ...(neighborInfo ? { neighbors: neighborInfo } : {}),
+    ...(derived ? { derived } : {}),
     ...(penalty ? { penalty } : {}),
     seconds: { vae: (t1 - t0) / 1000, classifier: (performance.now() - t1) / 1000 },
+  };
+}
+
+/** What a derived-input model's feature builder may read: the sources come from the hooks (node:fs lives there). */
+export function featureContext(ds: Dataset, s: RunSettings, hooks: Pick<RunHooks, 'neighbors' | 'expressionTable'>): FeatureContext {
+  return {
+    ds,
+    neighbors: () => {
+      if (!hooks.neighbors) throw new Error(`${s.model}: no source of neighbour genes was given`);
+      return hooks.neighbors(ds, s);
+    },
+    expressionTable: () => {
+      if (!hooks.expressionTable) throw new Error(`${s.model}: no source of the expression table was given`);
+      return hooks.expressionTable(s);
+    },
   };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { FILES, type RunInfo, RunCheckpoints } from '../checkpoint/runCheckpoint.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu } from '../gpu/device.ts';
-import { neighborsFor } from './neighborSources.ts';
+import { DISK_SOURCES } from './neighborSources.ts';
 import { writeRunPlots } from '../plots/runPlots.ts';
 import { TrainingDivergedError } from '../train/trainClassifier.ts';
 import { WriteFailedError } from '../util/writeFailure.ts';
@@ -209,7 +209,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     try {
       run = await runModel(ds, settings, choice.device, overrides.progress ?? progressPrinter(o.quiet), undefined, {
         checkpoints: cps,
-        neighbors: neighborsFor,
+        ...DISK_SOURCES,
         ...(resume ? { resume: { ...(resume.vae ? { vae: resume.vae } : {}), ...(resume.classifier ? { classifier: resume.classifier } : {}) } } : {}),
       });
     } catch (e) {
@@ -273,6 +273,8 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     parameters: run.parameters,
     normalization: data.normalization,
     ...(run.neighbors ? { neighbors: run.neighbors } : {}),
+    // tss-linear, expression-prior, logreg-neighbors: the width of the derived features and their counts (missingGenes: not in the RPKM table).
+    ...(run.derived ? { derivedFeatures: run.derived } : {}),
     ...(run.penalty ? { l2Penalty: run.penalty } : {}),
     ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
     history: r.history,

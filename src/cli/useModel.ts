@@ -17,7 +17,7 @@ import { type UseOptions, UsageError } from './args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
-import { neighborsFor } from './neighborSources.ts';
+import { DISK_SOURCES } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
 import { inWords } from './outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
@@ -101,7 +101,7 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
 
 /** Probabilities for every gene of `ds` (already normalised), in dataset order. */
 export function predictProbabilities(m: ModelDirectory, ds: Dataset, device: Device): Promise<Float32Array> {
-  return predictWith(m, ds, device, neighborsFor);
+  return predictWith(m, ds, device, DISK_SOURCES);
 }
 
 async function writeOutput(out: string | undefined, text: string): Promise<void> {
@@ -123,7 +123,8 @@ async function predictCommand(o: UseOptions): Promise<number> {
   if (o.out !== undefined) checkOutputName('predict', o.out, o.modelDir, 'predictions.csv');
   const m = await readModelDirectory(o.modelDir, 'classifier');
   const spec = (m.classifier as ClassifierCheckpoint).spec;
-  const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) as number);
+  // A classifier on derived features (tss-linear, ...) does not read the window as its input: its bins are the training data's.
+  const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) ?? (m.classifier as ClassifierCheckpoint).info.data.bins);
   const ds = await dataFor(o, m, bins, m.normalization.marks.length);
   const choice = await deviceFor(o.device);
   try {

@@ -358,3 +358,20 @@ export function functionalNeighbors(
   }
   return { ...out, unmatched };
 }
+
+/** Each gene's row of `rows` ([genes, width]) followed by its neighbours' rows, zeros where a slot is padding:
+ * [genes, (1 + n.width) · width]. vae-mlp-neighbors appends latents this way, logreg-neighbors windows. */
+export function withNeighbors(rows: Float32Array, width: number, n: Neighbors): Float32Array {
+  const genes = rows.length / width;
+  const slots = 1 + n.width;
+  const out = new Float32Array(genes * slots * width);
+  for (let g = 0; g < genes; g++) {
+    out.set(rows.subarray(g * width, (g + 1) * width), g * slots * width);
+    for (let j = 0; j < n.width; j++) {
+      if (n.mask[g * n.width + j] !== 1) continue;
+      const h = n.index[g * n.width + j] as number;
+      out.set(rows.subarray(h * width, (h + 1) * width), (g * slots + 1 + j) * width);
+    }
+  }
+  return out;
+}
