@@ -17,7 +17,7 @@ const commands = (env: Record<string, string> = {}): string[][] =>
     .map((l) => l.split(' ').slice(3));
 
 describe('scripts/reproduce-results.sh', () => {
-  it('runs E116 and the samples at the full protocol, with every model of the registry', () => {
+  it('runs E116 and the samples at the full protocol: the baselines, vae-mlp and the arms that see other cells', () => {
     const [e116, samples] = commands().map((argv) => {
       const o = parseArgs(argv);
       checkFlagsApply(o);
@@ -28,10 +28,13 @@ describe('scripts/reproduce-results.sh', () => {
       expect(o.command).toBe('experiment');
       expect(o.device).toBe('gpu');
       expect(o.seeds).toBe(5);
-      expect(o.models).toEqual(MODEL_NAMES);
-      expect(o.neighborKinds).toEqual(['spatial', 'functional']);
+      expect(o.models).toEqual(['logreg', 'tss-linear', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'expression-prior', 'logreg-neighbors']);
+      expect(o.models.every((m) => MODEL_NAMES.includes(m))).toBe(true);
+      expect(o.neighborKinds).toEqual(['functional']);
+      // Classifiers at batch 32, the VAE at 64; GEMM variants by the heuristic, the same on every machine.
+      expect([o.batch, o.vaeBatch, o.gemm]).toEqual([32, 64, 'heuristic']);
       // At least 2,000 optimizer steps or 30 epochs, up to 100.
-      expect([epochsFor(o, 100), epochsFor(o, 1000), epochsFor(o, 12634)]).toEqual([100, 100, 30]);
+      expect([epochsFor(o, 100), epochsFor(o, 1000), epochsFor(o, 12634)]).toEqual([100, 63, 30]);
     }
     expect(e116.data).toBe('../shared/datasets/gcmerge_E116');
     expect(e116.sizes).toEqual([100, 1000, 'all']);
@@ -42,7 +45,8 @@ describe('scripts/reproduce-results.sh', () => {
 
   it('takes fewer seeds, the CPU and a list of models from the environment', () => {
     const o = parseArgs(commands({ SEEDS: '2', DEVICE: '--cpu', MODELS: 'logreg,vae-mlp' })[0] ?? []);
-    expect([o.seeds, o.device, o.models]).toEqual([2, 'cpu', ['logreg', 'vae-mlp']]);
+    checkFlagsApply(o);
+    expect([o.seeds, o.device, o.models, o.gemm]).toEqual([2, 'cpu', ['logreg', 'vae-mlp'], undefined]);
   });
 
   it('refuses to start without the real data, naming what is missing', () => {
