@@ -3,8 +3,11 @@ import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import type { CliOptions } from './args.ts';
-import { trainsJointly } from '../models/registry.ts';
+import { isLinear, modelInfo, trainsJointly } from '../models/registry.ts';
 import {
+  WINDOW_BASELINES,
+  bestBaselines,
+  bestEpochTable,
   type ExperimentRow,
   METRICS,
   csvHeaderFor,
@@ -69,6 +72,9 @@ export interface ReportInput {
   readonly vaeCurves: readonly VaeCurveRow[];
 }
 
+/** The model of an arm's label (model, or model:kind for a neighbour model run with several kinds). */
+const modelOfArm = (label: string): Parameters<typeof isLinear>[0] => modelInfo(label.split(':')[0] ?? label, 'experiment arm').name;
+
 export const settingsText = (settings: Readonly<Record<string, unknown>>): string => `${JSON.stringify(settings, null, 2)}\n`;
 
 export const csvText = (rows: readonly ExperimentRow[], target: Target): string => `${[csvHeaderFor(target), ...rows.map(csvLine)].join('\n')}\n`;
@@ -93,8 +99,18 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
   for (const c of cells) {
     const s = summaryTable(rows, c.cell, labels, c.sizes, c.trainGenes);
     lines.push('', `## ${c.cell} (${c.genes} genes, ${c.bins} bins)`, '', ...markdownTable(s.header, s.body));
+    const best = bestBaselines(rows, c.cell, c.sizes, WINDOW_BASELINES);
+    if (best.length > 0) {
+      lines.push(
+        '',
+        `The best baseline that sees only the gene's own window (of ${WINDOW_BASELINES.join(', ')}), by mean test ${metric}: ` +
+          `${best.map((b) => `${b.size} labeled: ${b.baseline} (${b.mean.toFixed(3)})`).join('; ')}.`,
+      );
+    }
     const p = pairedMarkdown(paired, c.cell);
     if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
+    const e = bestEpochTable(rows, c.cell, labels, c.sizes, c.trainGenes, (label) => isLinear(modelOfArm(label)));
+    lines.push('', `Best epoch by validation ${metric}, median over seeds, of how many epochs, and in how many runs it was the last one (the models fit to convergence give their solver's iterations):`, '', ...markdownTable(e.header, e.body));
     stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
   }
   const files: string[] = [MD_FILE, CSV_FILE, PAIRED_FILE, SETTINGS_FILE, FIGURE_FILE];

@@ -23,6 +23,10 @@ export const BASELINES = [
   'logreg-neighbors:functional',
 ] as const;
 
+/** The baselines that see only the gene's own window of marks, as vae-mlp does: SimpleChrome's claim is measured
+ * against the best of these; the others see other cells' expression through the table or their neighbours. */
+export const WINDOW_BASELINES = ['logreg', 'tss-linear', 'mlp', 'deepchrome'] as const;
+
 /** What the experiment's score columns hold for each target. */
 export const METRICS: Readonly<Record<Target, { readonly main: string; readonly second: string }>> = {
   class: { main: 'AUROC', second: 'AUPR' },
@@ -111,6 +115,54 @@ export function summaryTable(rows: readonly ExperimentRow[], cell: string, model
     }),
   ]);
   return { header, body };
+}
+
+/** Where each model's best epoch fell: its median over seeds, of how many epochs, and in how many runs it was the
+ * last one (a classifier whose best epoch is its last may have stopped too soon). A model fit to convergence
+ * (`converged(label)`) has no epochs: its columns count solver iterations instead, and "last" does not apply. */
+export function bestEpochTable(
+  rows: readonly ExperimentRow[],
+  cell: string,
+  models: readonly string[],
+  sizes: readonly (number | 'all')[],
+  trainGenes: number,
+  converged: (label: string) => boolean,
+): { header: string[]; body: string[][] } {
+  const header = ['model', ...sizes.map((s) => sizeLabel(s, trainGenes))];
+  const median = (xs: readonly number[]): number => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = Math.floor(v.length / 2);
+    return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+  };
+  const body = models.map((m) => [
+    converged(m) ? `${m} (L-BFGS iterations)` : m,
+    ...sizes.map((s) => {
+      const rs = rows.filter((r) => r.cell === cell && r.model === m && r.size === s);
+      if (rs.length === 0) return '–';
+      const best = median(rs.map((r) => r.bestEpoch));
+      const of = median(rs.map((r) => r.epochs));
+      if (converged(m)) return `${best}`;
+      return `${best} of ${of}; last in ${rs.filter((r) => r.bestEpoch === r.epochs).length}/${rs.length}`;
+    }),
+  ]);
+  return { header, body };
+}
+
+/** At each size, the baseline with the highest mean test score among `among` (that ran), and that mean. */
+export function bestBaselines(
+  rows: readonly ExperimentRow[],
+  cell: string,
+  sizes: readonly (number | 'all')[],
+  among: readonly string[],
+): { size: number | 'all'; baseline: string; mean: number }[] {
+  return sizes.flatMap((size) => {
+    const means = among
+      .map((b) => ({ baseline: b, xs: rows.filter((r) => r.cell === cell && r.model === b && r.size === size).map((r) => r.testAuroc) }))
+      .filter((x) => x.xs.length > 0)
+      .map((x) => ({ size, baseline: x.baseline, mean: meanSd(x.xs).mean }))
+      .sort((a, b) => b.mean - a.mean);
+    return means.length > 0 ? [means[0] as { size: number | 'all'; baseline: string; mean: number }] : [];
+  });
 }
 
 export function pairedRows(rows: readonly ExperimentRow[], cells: readonly string[], models: readonly string[], sizes: readonly (number | 'all')[]): PairedRow[] {
