@@ -28,7 +28,7 @@ export interface CliOptions {
   readonly vaeEpochs: number;
   /** Classifier minibatch. */
   readonly batch: number;
-  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes): the common protocol trains classifiers at 32 and the VAE at 64. */
+  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes), --batch's unless given: the common protocol trains classifiers at 32 and the VAE at 64. */
   readonly vaeBatch: number;
   readonly lr: number;
   readonly latent: number;
@@ -216,6 +216,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
+  // Without --vae-batch the VAE takes --batch's size, as it did before the two were split: a command line
+  // written then still trains the same VAE.
+  if (!explicit.has('vaeBatch')) o.vaeBatch = o.batch;
   // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
   if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);

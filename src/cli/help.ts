@@ -57,7 +57,7 @@ ${MODEL_LINES}
   --vae-epochs N        VAE epochs for the vae-* models (default 30); vae-m2 trains this many
                         epochs, each a pass over the unlabeled genes (--epochs does not apply to it)
   --batch N             classifier minibatch size (default 64)
-  --vae-batch N         the VAE's minibatch size (default 64; vae-m2: its unlabeled genes')
+  --vae-batch N         the VAE's minibatch size (default: --batch's; vae-m2: its unlabeled genes')
   --lr X                Adam learning rate (default 0.001)
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is
