@@ -429,6 +429,13 @@ export interface WeightSearch {
   readonly chosen: number;
 }
 
+/** The index of the highest score, the first of equal ones (as logreg's penalty search, a tie keeps the earlier value). */
+export function firstBest(scores: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if ((scores[i] as number) > (scores[best] as number)) best = i;
+  return best;
+}
+
 /** The weight `s` may search over, or undefined for a model without one. */
 function searchedWeight(s: RunSettings): { readonly setting: WeightSearch['setting']; readonly values: readonly number[] } | undefined {
   if (isSemiSupervisedVae(s.model)) return { setting: 'alpha', values: s.alpha };
@@ -470,9 +477,8 @@ async function searchWeight(
           }
         : undefined;
       const trained = await train(spec, noResume, `${model} ${symbol}=${value}`, value, save);
-      const score = selectionScore(trained.result.valid);
-      validAuroc.push(score);
-      if (kept === undefined || score > (validAuroc[kept.index] as number)) kept = { trained, index };
+      validAuroc.push(selectionScore(trained.result.valid));
+      if (firstBest(validAuroc) === index) kept = { trained, index };
     }
   }
   if (!kept) throw new Error(`${model}: no value of ${symbol} to train`);
