@@ -49,7 +49,7 @@ describe('vae-joint trained from the command line on the E003 sample', () => {
       vae: { architecture: 'vae', bins: 100, marks: 5, latent: 3, channels: [32, 64], kernelSize: 5, leak: 0.5 },
       hidden: [256, 128],
     });
-    expect(best.info.settings.jointWeight).toBe(5);
+    expect(best.info.settings.jointWeight).toEqual([5]);
     const names = [...(await readSafetensors(join(run, 'best.safetensors'))).tensors.keys()];
     for (const n of ['enc.conv1.weight', 'enc.mu.weight', 'enc.logvar.weight', 'dec.fc.weight', 'dec.deconv3.bias', 'fc1.weight', 'out.bias']) expect(names).toContain(n);
     const metrics = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as { history: { elbo?: { loss: number } }[]; labeledTrainingGenes: number };
@@ -125,15 +125,17 @@ describe('vae-joint in the small-data experiment and its flags', () => {
 
   it('reads settings stored before --joint-weight existed with its default, in a checkpoint and in an experiment', () => {
     const stored = { ...storeSettings(parseArgs(['--cpu', '--model', 'vae-mlp']), DEFAULT_REAL_SAMPLE) } as Record<string, unknown>;
-    expect(stored.jointWeight).toBe(DEFAULTS.jointWeight);
+    expect(stored.jointWeight).toEqual(DEFAULTS.jointWeight);
+    // Before --joint-weight took a list it was stored as one number: it reads back as that one value.
+    expect(restoreSettings({ ...stored, jointWeight: 5 }, 'number.safetensors').jointWeight).toEqual([5]);
     delete stored.jointWeight;
-    expect(restoreSettings(stored, 'old.safetensors').jointWeight).toBe(DEFAULTS.jointWeight);
-    expect(() => restoreSettings({ ...stored, jointWeight: 'heavy' }, 'bad.safetensors')).toThrow('bad.safetensors: stored settings are invalid: --joint-weight needs a number >= 0, got "heavy"');
+    expect(restoreSettings(stored, 'old.safetensors').jointWeight).toEqual(DEFAULTS.jointWeight);
+    expect(() => restoreSettings({ ...stored, jointWeight: 'heavy' }, 'bad.safetensors')).toThrow('bad.safetensors: stored settings are invalid: --joint-weight needs numbers >= 0, separated by commas; got "heavy"');
     const dir = tmp('oldexp');
     const { model: _m, seed: _s, trainSize: _t, ...run } = stored;
     writeFileSync(join(dir, 'experiment.json'), JSON.stringify({ ...run, experiment: 'small-data', models: ['logreg', 'vae-mlp'], sizes: [100], seeds: 2, minSteps: 0, maxEpochs: 100 }));
     const o = resumedExperimentOptions(parseArgs(['--resume', dir]), dir);
-    expect(o.jointWeight).toBe(DEFAULTS.jointWeight);
+    expect(o.jointWeight).toEqual(DEFAULTS.jointWeight);
     expect(o.models).toEqual(['logreg', 'vae-mlp']);
   });
 
@@ -143,6 +145,6 @@ describe('vae-joint in the small-data experiment and its flags', () => {
     expect(noJoint.stderr).toBe('simplechrome: --joint-weight weighs the ELBO in the loss of vae-joint; --model vae-mlp does not train a VAE with its classifier\n');
     const negative = await runMain(['--cpu', '--model', 'vae-joint', '--joint-weight', '-1']);
     expect(negative.code).toBe(2);
-    expect(negative.stderr).toBe('simplechrome: --joint-weight needs a number >= 0, got "-1"\n');
+    expect(negative.stderr).toBe('simplechrome: --joint-weight needs numbers >= 0, separated by commas; got "-1"\n');
   });
 });

@@ -12,9 +12,9 @@ import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { runMain } from './cliHelpers.ts';
 
-// vae-m2 from the command line: trained on the real E003 sample, used by
-// predict from its checkpoint, resumed exactly, and run in the small-data
-// experiment beside logreg.
+// vae-m2 from the command line: trained on the real E003 sample (from the
+// pretrained VAE, two values of α), used by predict from its checkpoint,
+// resumed exactly, and run in the small-data experiment beside logreg.
 
 const quiet: Progress = { epoch: () => {}, vaeEpoch: () => {} };
 const tmp = (tag: string) => mkdtempSync(join(tmpdir(), `sc-m2-${tag}-`));
@@ -25,11 +25,14 @@ describe('vae-m2 on the E003 sample', () => {
     dir = tmp('e003');
     // Every training gene labeled, so the unlabeled genes are only the 200 valid ones: the least work an epoch of
     // this cell's 100-bin windows can be on the CPU reference path. Small steps keep each synchronous slice short.
-    await trainToDirectory(parseArgs(['--cpu', '--model', 'vae-m2', '--vae-epochs', '1', '--latent', '4', '--batch', '16', '--data', DEFAULT_REAL_SAMPLE, '--out', dir, '--quiet']), { progress: quiet });
+    await trainToDirectory(
+      parseArgs(['--cpu', '--model', 'vae-m2', '--vae-epochs', '1', '--epochs', '1', '--alpha', '0.1,1', '--latent', '4', '--batch', '16', '--data', DEFAULT_REAL_SAMPLE, '--out', dir, '--quiet']),
+      { progress: quiet },
+    );
   }, 600_000);
 
-  it('writes one checkpoint holding q(y|x), q(z|x,y) and p(x|z,y), and no separate VAE file', async () => {
-    expect(existsSync(join(dir, 'vae.safetensors'))).toBe(false);
+  it('writes one checkpoint holding q(y|x), q(z|x,y) and p(x|z,y), beside the VAE it started from', async () => {
+    expect(existsSync(join(dir, 'vae.safetensors'))).toBe(true);
     const best = await readClassifierCheckpoint(join(dir, 'best.safetensors'), 'best');
     expect(best.info.modelName).toBe('vae-m2');
     expect(best.spec).toEqual({ architecture: 'vae-m2', bins: 100, marks: 5, latent: 4, channels: [32, 64], kernelSize: 5, leak: 0.5, hidden: [128] });
@@ -38,8 +41,9 @@ describe('vae-m2 on the E003 sample', () => {
     // The heads and the decoder read the one-hot label beside their usual input.
     expect(best.model.store.parameters.find((p) => p.name === 'enc.mu.weight')?.shape).toEqual([100 * 64 + 2, 4]);
     expect(best.model.store.parameters.find((p) => p.name === 'dec.fc.weight')?.shape).toEqual([4 + 2, 100 * 64]);
-    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { model: string; bestEpoch: number; test: { auroc: number } };
-    expect(metrics).toMatchObject({ model: 'vae-m2', bestEpoch: 1 });
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as { model: string; bestEpoch: number; test: { auroc: number }; weightSearch: { values: number[] }; vaeHistory: unknown[] };
+    expect(metrics).toMatchObject({ model: 'vae-m2', bestEpoch: 1, weightSearch: { setting: 'alpha', values: [0.1, 1] } });
+    expect(metrics.vaeHistory).toHaveLength(1);
     expect(metrics.test.auroc).toBeGreaterThan(0.5);
   });
 
@@ -61,7 +65,7 @@ describe('vae-m2 resumed and in the experiment (synthetic cell, 20 bins)', () =>
   let data: string;
   let reference: string;
   const args = (out: string, ...extra: string[]) =>
-    parseArgs(['--cpu', '--model', 'vae-m2', '--data', data, '--train-size', '20', '--vae-epochs', '3', '--batch', '16', '--latent', '3', '--out', out, '--quiet', ...extra]);
+    parseArgs(['--cpu', '--model', 'vae-m2', '--data', data, '--train-size', '20', '--vae-epochs', '1', '--epochs', '3', '--batch', '16', '--latent', '3', '--out', out, '--quiet', ...extra]);
 
   beforeAll(async () => {
     const root = tmp('data');
@@ -103,13 +107,13 @@ describe('vae-m2 resumed and in the experiment (synthetic cell, 20 bins)', () =>
     expect(r.stdout).toContain('vae-m2');
   }, 300_000);
 
-  it('takes the VAE flags it uses and refuses --sigma, which it has no choice of, and --epochs, which it does not use', () => {
-    expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--latent', '4', '--beta', '0.01', '--vae-epochs', '2']))).not.toThrow();
+  it('takes the VAE flags it uses and refuses --sigma, which it has no choice of, and --epochs where it pretrains nothing', () => {
+    expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--latent', '4', '--beta', '0.01', '--vae-epochs', '2', '--epochs', '3']))).not.toThrow();
     expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--sigma', 'softplus']))).toThrow(
       "--sigma applies to the VAE of the vae-mlp, vae-mlp-neighbors and vae-joint models; vae-m2's encoder always has a log-variance head",
     );
-    expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--epochs', '4']))).toThrow(
-      '--epochs does not apply to --model vae-m2: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes',
+    expect(() => checkFlagsApply(parseArgs(['--model', 'vae-m2', '--m2-init', 'random', '--epochs', '4']))).toThrow(
+      '--epochs does not apply to --model vae-m2 --m2-init random: with no pretrained VAE, vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes',
     );
     expect(() => checkFlagsApply(parseArgs(['--experiment', 'small-data', '--models', 'logreg,vae-m2', '--epochs', '4']))).not.toThrow();
     expect(() => checkFlagsApply(parseArgs(['--model', 'logreg', '--latent', '4']))).toThrow('--latent applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --model logreg has no VAE');

@@ -138,6 +138,8 @@ function settingsFromForm(): RunSettings {
     beta: DEFAULTS.beta,
     sigma: DEFAULTS.sigma,
     jointWeight: DEFAULTS.jointWeight,
+    alpha: DEFAULTS.alpha,
+    m2Init: DEFAULTS.m2Init,
     neighbors: DEFAULTS.neighbors,
     k: DEFAULTS.k,
     seed: Math.round(numberField('seed')),

@@ -34,8 +34,14 @@ export interface CliOptions {
   readonly latent: number;
   readonly beta: number;
   readonly sigma: 'logvar' | 'softplus';
-  /** vae-joint: λ, the ELBO's weight in its loss BCE + λ·ELBO. */
-  readonly jointWeight: number;
+  /** vae-joint: λ, the ELBO's weight in its loss BCE + λ·ELBO; several: one model per value, the best kept by validation AUROC. */
+  readonly jointWeight: readonly number[];
+  /** vae-m2: α, the weight of the labeled genes' classification loss, as a multiple of N (labeled + unlabeled genes):
+   * α = A·N (Kingma's 0.1); several: one model per value, the best kept by validation AUROC. */
+  readonly alpha: readonly number[];
+  /** vae-m2's start: the pretrained VAE's weights (vae-mlp's VAE; M2 then trains --epochs epochs), or random ones
+   * with no pretraining and --vae-epochs M2 epochs (what it did before, and what runs stored then read back as). */
+  readonly m2Init: 'pretrained' | 'random';
   readonly neighbors: 'spatial' | 'functional';
   /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
   readonly neighborKinds: readonly ('spatial' | 'functional')[];
@@ -79,7 +85,9 @@ export const DEFAULTS: CliOptions = {
   latent: 10,
   beta: 5e-5,
   sigma: 'logvar',
-  jointWeight: 10,
+  jointWeight: [10],
+  alpha: [0.1],
+  m2Init: 'pretrained',
   neighbors: 'spatial',
   neighborKinds: ['spatial'],
   k: 2,
@@ -110,6 +118,18 @@ function positiveNumber(flag: string, v: string): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number, got "${v}"`);
   return n;
+}
+
+/** A comma-separated list of numbers >= 0, none twice (each is a model the run trains and compares). */
+function weightList(flag: string, v: string): number[] {
+  const parts = v.split(',');
+  const values = parts.map((p) => {
+    const n = Number(p);
+    if (p.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs numbers >= 0, separated by commas; got "${v}"`);
+    return n;
+  });
+  if (new Set(values).size !== values.length) throw new UsageError(`${flag} ${v} names a value twice`);
+  return values;
 }
 
 function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
@@ -171,13 +191,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         set('beta', n);
         break;
       }
-      case '--joint-weight': {
-        const v = value();
-        const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--joint-weight needs a number >= 0, got "${v}"`);
-        set('jointWeight', n);
-        break;
-      }
+      case '--joint-weight': set('jointWeight', weightList(flag, value())); break;
+      case '--alpha': set('alpha', weightList(flag, value())); break;
+      case '--m2-init': set('m2Init', oneOf(flag, value(), ['pretrained', 'random'] as const)); break;
       case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
       case '--neighbors': {
         const kinds = value().split(',').map((k) => oneOf(flag, k, ['spatial', 'functional'] as const));

@@ -9,7 +9,8 @@ import { VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { stepsPerEpoch } from '../train/trainClassifier.ts';
 import { type Scores, isClassScores } from '../train/target.ts';
 import type { CliOptions, ModelName } from './args.ts';
-import { usesNeighbors, usesVae } from '../models/registry.ts';
+import { isSemiSupervisedVae, usesNeighbors } from '../models/registry.ts';
+import { storedWeightChoices, weightChoiceLines, weightChoicesCsv } from './weightChoices.ts';
 import { type ExperimentRow, csvHeaderFor, csvLine, parseCsvLine } from './experimentReport.ts';
 import { ExperimentClock, duration } from './experimentClock.ts';
 import { writeExperimentReport } from './experimentFiles.ts';
@@ -18,7 +19,7 @@ import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCu
 import { storedOrTrainedVae } from './experimentVaes.ts';
 import { onInterrupt } from './interrupt.ts';
 import { EXPERIMENT_FILE, OutDirectory } from './runDirectory.ts';
-import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel } from './runModel.ts';
+import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel, trainsVaeFirst } from './runModel.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 
@@ -30,7 +31,7 @@ import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './s
 // With --target expression the same runs are scored by test Pearson (and
 // Spearman), in a CSV whose header names those columns.
 
-const { csv: CSV_FILE, settings: SETTINGS_FILE, vaeCurves: VAE_CURVES_FILE } = EXPERIMENT_FILE;
+const { csv: CSV_FILE, settings: SETTINGS_FILE, vaeCurves: VAE_CURVES_FILE, weightChoices: WEIGHT_CHOICES_FILE } = EXPERIMENT_FILE;
 
 /** A run's two scores in the row's columns: AUROC and AUPR, or Pearson and Spearman. */
 const scorePair = (s: Scores): [number, number] => (isClassScores(s) ? [s.auroc, s.aupr] : [s.pearson, s.spearman]);
@@ -79,7 +80,8 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const perCell = o.seeds * o.sizes.length * runs.length;
     let expected = cellPaths.length * perCell - rows.length;
     let finished = 0;
-    const vaeArms = runs.filter((a) => usesVae(a.model));
+    const vaeArms = runs.filter((a) => trainsVaeFirst({ model: a.model, m2Init: o.m2Init }));
+    let weightChoices: string[] = o.resume !== undefined ? storedWeightChoices(join(o.resume, WEIGHT_CHOICES_FILE), done) : [];
     const clock = new ExperimentClock(vaeArms.length > 0 ? cellPaths.length * o.seeds : 0);
     for (const path of cellPaths) {
       const data = await loadData({ ...o, data: path });
@@ -114,7 +116,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
             let trainedVae = false;
-            const run = await runModel(ds, armSettings(o, arm, seed, size, trainGenes), device, progress, (key, make) => {
+            const run = await runModel(ds, armSettings(o, arm, seed, size, { train: trainGenes, valid: validGenesOf(ds) }), device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) {
                 p = storedOrTrainedVae({ dir: () => dir.dir, saved: () => dir.saved() }, seed, data, key, make, o.latent, err).then((r) => {
@@ -132,6 +134,13 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               await writeFileAtomically(join(dir.dir, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
             }
             const row = experimentRow({ cell: ds.cell, model, size, seed }, run, seconds);
+            const w = run.weightSearch;
+            if (w && w.values.length > 1) {
+              const symbol = w.setting === 'alpha' ? 'α' : 'λ';
+              err(`experiment: ${ds.cell}, ${model}, ${size}, seed ${seed}: kept ${symbol} = ${w.chosen} (validation ${w.values.map((v, i) => `${v}: ${(w.validAuroc[i] as number).toFixed(4)}`).join(', ')})`);
+              weightChoices = [...weightChoices, ...weightChoiceLines({ cell: ds.cell, model, size, seed }, w)];
+              await writeFileAtomically(join(dir.dir, WEIGHT_CHOICES_FILE), weightChoicesCsv(weightChoices));
+            }
             // The tables are computed from the values as the CSV holds them, so a resumed experiment (which reads them back) makes the same tables.
             const line = csvLine(row);
             rows.push(parseCsvLine(line, 'experiment row'));
@@ -175,9 +184,14 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   }
 }
 
-/** Classifier epochs for `labeled` genes: --epochs, or more where --min-steps needs them (those at most --max-epochs). */
-export function epochsFor(o: Pick<CliOptions, 'epochs' | 'minSteps' | 'maxEpochs' | 'batch'>, labeled: number): number {
-  const steps = stepsPerEpoch(labeled, Math.min(o.batch, labeled));
+/** Classifier epochs for `labeled` genes: --epochs, or more where --min-steps needs them (those at most --max-epochs).
+ * `unlabeled` (vae-m2, whose epoch is a pass over its unlabeled genes at --vae-batch): counts its steps instead. */
+export function epochsFor(
+  o: Pick<CliOptions, 'epochs' | 'minSteps' | 'maxEpochs' | 'batch'>,
+  labeled: number,
+  unlabeled?: { readonly genes: number; readonly batch: number },
+): number {
+  const steps = unlabeled ? stepsPerEpoch(unlabeled.genes, Math.min(unlabeled.batch, unlabeled.genes)) : stepsPerEpoch(labeled, Math.min(o.batch, labeled));
   return Math.max(o.epochs, Math.min(o.maxEpochs, Math.ceil(o.minSteps / steps)));
 }
 
@@ -195,10 +209,17 @@ export function sizesOn(o: Pick<CliOptions, 'sizes'>, ds: Dataset): { trainGenes
 }
 
 /** The settings of one run of the grid: one arm at one size and seed. */
-export function armSettings(o: CliOptions, arm: Arm, seed: number, size: number | 'all', trainGenes: number): RunSettings {
+export function armSettings(o: CliOptions, arm: Arm, seed: number, size: number | 'all', genes: { readonly train: number; readonly valid: number }): RunSettings {
   const { label: _label, ...choice } = arm;
-  return { ...settingsOf(o), ...choice, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, size === 'all' ? trainGenes : size) };
+  const labeled = size === 'all' ? genes.train : size;
+  // vae-m2's epoch is one pass over its unlabeled train and valid genes at --vae-batch, so --min-steps counts those steps.
+  const unlabeled = genes.train - labeled + genes.valid;
+  const m2 = isSemiSupervisedVae(arm.model) && unlabeled > 0 ? { genes: unlabeled, batch: o.vaeBatch } : undefined;
+  return { ...settingsOf(o), ...choice, seed, trainSize: size === 'all' ? undefined : size, epochs: epochsFor(o, labeled, m2) };
 }
+
+/** The validation genes of `ds`. */
+export const validGenesOf = (ds: Dataset): number => ds.split.filter((c) => c === SPLIT_CODES.valid).length;
 
 /** A finished run as the CSV records it. */
 export function experimentRow(at: Pick<ExperimentRow, 'cell' | 'model' | 'size' | 'seed'>, run: RunOutcome, seconds: number): ExperimentRow {

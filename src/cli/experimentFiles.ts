@@ -3,7 +3,7 @@ import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import type { CliOptions } from './args.ts';
-import { isLinear, modelInfo, trainsJointly } from '../models/registry.ts';
+import { isLinear, isSemiSupervisedVae, modelInfo, trainsJointly } from '../models/registry.ts';
 import {
   WINDOW_BASELINES,
   bestBaselines,
@@ -92,7 +92,7 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
     '',
     `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
     `Data: ${r.folder ? `${r.dataLabel} (${names.length} cells)` : r.dataLabel}; normalization ${o.normalize};`,
-    `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch} (VAE ${o.vaeBatch}), lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight}` : ''}; device ${r.deviceName}.`,
+    `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch} (VAE ${o.vaeBatch}), lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight.join(', ')}${o.jointWeight.length > 1 ? ' (the best by validation per run)' : ''}` : ''}${o.models.some(isSemiSupervisedVae) ? `, vae-m2 α ${o.alpha.map((a) => `${a}·N`).join(', ')}${o.alpha.length > 1 ? ' (the best by validation per run)' : ''}, ${o.m2Init === 'pretrained' ? 'started from the pretrained VAE' : 'from random weights'}` : ''}; device ${r.deviceName}.`,
     `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
   ];
   let stdout = '';

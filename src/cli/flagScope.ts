@@ -82,8 +82,13 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter((m) => usesVae(m) || isSemiSupervisedVae(m)), 'and')} models; ${what} has no VAE`);
     }
   }
-  if (models.every(isSemiSupervisedVae) && o.explicit.includes('epochs')) {
-    throw new UsageError(`--epochs does not apply to ${what}: vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
+  if (models.every(isSemiSupervisedVae) && o.m2Init === 'random' && o.explicit.includes('epochs')) {
+    throw new UsageError(`--epochs does not apply to ${what} --m2-init random: with no pretrained VAE, vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
+  }
+  if (!models.some(isSemiSupervisedVae)) {
+    for (const key of given(['alpha', 'm2Init'])) {
+      throw new UsageError(`${flagOf(key)} applies to ${inWords(MODEL_NAMES.filter(isSemiSupervisedVae), 'and')} only; ${what} does not train it`);
+    }
   }
   const cannot = models.filter((m) => !predictsExpression(m));
   if (o.target === 'expression' && cannot.length > 0) {

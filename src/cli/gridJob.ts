@@ -5,7 +5,7 @@ import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { splitIndices } from '../train/prepare.ts';
 import { UsageError } from './args.ts';
-import { armSettings, armsOf, experimentRow } from './experiment.ts';
+import { armSettings, armsOf, experimentRow, validGenesOf } from './experiment.ts';
 import { csvLine } from './experimentReport.ts';
 import type { JobOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
@@ -176,7 +176,7 @@ async function runClassifier(ctx: EntryContext, e: RunEntry, o: ReturnType<typeo
   const t0 = performance.now();
   const run = await runModel(
     ctx.data.dataset,
-    armSettings(o, arm, e.seed, e.size, trainGenes),
+    armSettings(o, arm, e.seed, e.size, { train: trainGenes, valid: validGenesOf(ctx.data.dataset) }),
     ctx.device.device,
     ctx.progress,
     vaeEntry ? () => readLatents(ctx.plan, vaeEntry) : undefined,

@@ -3,9 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../checkpoint/safetensors.ts';
 import { cellsInFolder } from '../data/cellFolder.ts';
-import { usesVae } from '../models/registry.ts';
 import { type CliOptions, UsageError } from './args.ts';
 import { armsOf, experimentSettings, sizesOn } from './experiment.ts';
+import { trainsVaeFirst } from './runModel.ts';
 import { experimentOptionsFrom } from './experimentResume.ts';
 import { err, loadData } from './session.ts';
 
@@ -71,6 +71,7 @@ const pad = (i: number): string => String(i).padStart(5, '0');
 /** Every entry of the grid: the VAE entries first, then the runs in the order the single-machine experiment runs them. */
 export function gridEntries(o: CliOptions, cells: readonly PlanCell[]): PlanEntry[] {
   const arms = armsOf(o);
+  const usesVae = (model: CliOptions['model']): boolean => trainsVaeFirst({ model, m2Init: o.m2Init });
   const needVae = arms.some((a) => usesVae(a.model));
   const vaes: VaeEntry[] = [];
   const vaeOf = new Map<string, number>();

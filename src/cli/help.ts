@@ -53,9 +53,12 @@ ${MODEL_LINES}
                         GC-MERGE genes table's log10_rpkm_plus1, else from the cell's column of the
                         RPKM table in ../shared/datasets/labels_rpkm_shallowchrome (docs/USING.md)
   --train-size N|all    labeled training genes: a seeded random subset (default all)
-  --epochs N            classifier epochs (default 10); the best by validation AUROC is kept
-  --vae-epochs N        VAE epochs for the vae-* models (default 30); vae-m2 trains this many
-                        epochs, each a pass over the unlabeled genes (--epochs does not apply to it)
+  --epochs N            classifier epochs (default 10); the best by validation AUROC is kept. vae-m2:
+                        its own epochs after the pretrained VAE's, each a pass over the unlabeled genes
+  --vae-epochs N        epochs of the VAE the vae-* models pretrain on the unlabeled train and valid
+                        genes (default 30); vae-m2 starts from that same VAE (an experiment trains it
+                        once per cell and seed for every vae-* model). With --m2-init random vae-m2
+                        pretrains nothing and trains --vae-epochs M2 epochs instead (--epochs unused)
   --batch N             classifier minibatch size (default 64)
   --vae-batch N         the VAE's minibatch size (default: --batch's; vae-m2: its unlabeled genes')
   --lr X                Adam learning rate (default 0.001)
@@ -63,9 +66,18 @@ ${MODEL_LINES}
   --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is
                         (MSE + beta·KL)/beta, a Gaussian likelihood of variance bins·marks·beta/2
   --sigma KIND          logvar | softplus: how the VAE parametrises sigma (default logvar)
-  --joint-weight X      vae-joint: λ ≥ 0 in its loss, mean BCE on a minibatch of labeled genes + λ·ELBO on
+  --joint-weight X[,Y]  vae-joint: λ ≥ 0 in its loss, mean BCE on a minibatch of labeled genes + λ·ELBO on
                         it and as many unlabeled train and valid genes (never test); 0 fine-tunes the
-                        encoder on the BCE alone (default 10)
+                        encoder on the BCE alone (default 10). A list (0,1,10) trains one model per value
+                        and keeps the best by validation AUROC (ties: the first); metrics.json's
+                        weightSearch records each value's score, the experiment's weight-choices.csv too
+  --alpha A[,B]         vae-m2: the weight of the labeled genes' classification loss as a multiple of N,
+                        the labeled + unlabeled genes: α = A·N (default 0.1, Kingma et al.'s choice).
+                        A list trains one model per value and keeps the best, as --joint-weight does
+  --m2-init KIND        pretrained | random: vae-m2 starts from the pretrained VAE (default; the trunk,
+                        q(z|x,y) and p(x|z,y) take its weights, the label's inputs start at zero, q(y|x)'s
+                        head fresh), or from random weights with no pretraining (how it trained before;
+                        runs stored then read back as random)
   --neighbors KIND      spatial | functional  (vae-mlp-neighbors, logreg-neighbors; default spatial); the
                         experiment also takes spatial,functional: each of those models then runs with each,
                         as vae-mlp-neighbors:spatial and vae-mlp-neighbors:functional in the tables

@@ -27,6 +27,8 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   beta: '--beta',
   sigma: '--sigma',
   jointWeight: '--joint-weight',
+  alpha: '--alpha',
+  m2Init: '--m2-init',
   neighbors: '--neighbors',
   k: '--k',
   seed: '--seed',
@@ -38,16 +40,23 @@ export const FLAG_OF: Readonly<Partial<Record<keyof CliOptions, string>>> = {
 
 /** Settings newer than some stored runs: a file without one was written before it existed, and it reads back
  * as the default, which is what that run did (a classifier before --target; λ's default before vae-joint). */
-export const ADDED_LATER: ReadonlySet<string> = new Set<keyof CliOptions>(['target', 'jointWeight']);
+export const ADDED_LATER: ReadonlySet<string> = new Set<keyof CliOptions>(['target', 'jointWeight', 'alpha']);
+
+/** Settings whose default changed when they were added: a file without one reads back as what its run did then
+ * (--m2-init: vae-m2 trained from random weights, for --vae-epochs epochs, before it started from the VAE). */
+export const ABSENT_MEANS: Readonly<Partial<Record<keyof CliOptions, string>>> = { m2Init: 'random' };
 
 /** Settings split off an older one: a file without one was written when the older setting decided both, so it
  * reads back as that setting's stored value (--vae-batch: before it, --batch sized the VAE's minibatch too). */
 export const SPLIT_FROM: Readonly<Partial<Record<keyof CliOptions, keyof CliOptions>>> = { vaeBatch: 'batch' };
 
-/** The stored value of `key`, or for a setting split off an older one, the older one's (SPLIT_FROM). */
+/** The stored value of `key`, or for a setting split off an older one, the older one's (SPLIT_FROM), or for one
+ * whose default changed, what its absence means (ABSENT_MEANS). A list (--joint-weight 0,1,10) is given back as
+ * the command line spells it. */
 export function storedValue(s: Readonly<Record<string, unknown>>, key: keyof CliOptions): unknown {
   const older = SPLIT_FROM[key];
-  return s[key] === undefined && older !== undefined ? s[older] : s[key];
+  const v = s[key] === undefined && older !== undefined ? s[older] : (s[key] ?? ABSENT_MEANS[key]);
+  return Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number') ? v.join(',') : v;
 }
 
 /** Parses stored settings back into options; `file` names the checkpoint in errors. */

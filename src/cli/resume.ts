@@ -8,7 +8,7 @@ import {
   readClassifierCheckpoint,
   readVaeCheckpoint,
 } from '../checkpoint/runCheckpoint.ts';
-import { modelInfo, usesVae as registryUsesVae } from '../models/registry.ts';
+import { modelInfo, pretrainsVae, usesVae as registryUsesVae } from '../models/registry.ts';
 
 // What a run directory holds to continue from: last.safetensors (the
 // classifier phase), vae.safetensors (the VAE of the vae-* models), or both.
@@ -40,7 +40,10 @@ export async function loadResumeSet(dir: string): Promise<ResumeSet> {
     throw new Error(`--resume ${dir}: ${FILES.last} and ${FILES.vae} come from different runs (run ids ${classifier.info.runId} and ${vae.info.runId})`);
   }
   const info = (classifier ?? vae)?.info as RunInfo;
-  if (usesVae(info.modelName)) {
+  // vae-m2 starts from a VAE it trains first, but its checkpoint holds the whole model: vae.safetensors is only
+  // there while (or after) it pretrains, and never there for a run from random weights (--m2-init random).
+  const startsFromVae = pretrainsVae(modelInfo(info.modelName, 'checkpoint').name) && vae !== undefined;
+  if (usesVae(info.modelName) || startsFromVae) {
     if (!vae) throw new Error(`--resume ${dir}: a ${info.modelName} run needs ${FILES.vae}, which is missing`);
     const planned = Number(info.settings.vaeEpochs);
     if (classifier && vae.state.epoch < planned) {

@@ -32,6 +32,8 @@ export const EXPERIMENT_FILE = {
   pearsonFigure: 'pearson-vs-labeled.svg',
   vaeCurves: 'vae-curves.csv',
   vaeFigure: 'vae-curves.svg',
+  /** Each run that trained several values of a loss weight (vae-m2's α, vae-joint's λ): every value's validation score and the one kept. */
+  weightChoices: 'weight-choices.csv',
   /** A folder: each VAE the experiment trained, per cell and seed (experimentVaes.ts). */
   vaes: 'vaes',
 } as const;

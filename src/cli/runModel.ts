@@ -14,11 +14,12 @@ import {
 } from '../checkpoint/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
-import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, readsLatents, usesNeighbors, usesVae } from '../models/registry.ts';
+import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, pretrainsVae, readsLatents, trainsJointly, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { FeatureContext } from '../models/derivedFeatures.ts';
 import { jointModel } from '../models/vaeJoint.ts';
 import type { M2Model } from '../models/vaeM2.ts';
+import { m2StartFromVae } from '../models/m2FromVae.ts';
 import { PARAMS } from '../nn/parameters.ts';
 import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
@@ -32,6 +33,7 @@ import {
   type EpochRecord,
   type SplitIndices,
   type TrainLoopConfig,
+  type ClassifierEpochState,
   type TrainResult,
   initialise,
   initialiseFrom,
@@ -41,6 +43,7 @@ import {
 } from '../train/trainClassifier.ts';
 import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
 import { predictionsOf, scoresFor, selectionScore } from '../train/target.ts';
+import type { Executor as PlanExecutor } from '../plan/executor.ts';
 import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from '../train/linearFit.ts';
 import { elementCount } from '../kernels/kernel.ts';
 import { buildVaePlan } from '../train/vaePlan.ts';
@@ -56,7 +59,7 @@ import type { CliOptions, ModelName } from './args.ts';
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
 
 /** The command-line options that decide what one training run does. */
-export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'vaeBatch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight'] as const;
+export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'vaeBatch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight', 'alpha', 'm2Init'] as const;
 
 export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
   /** Sources for neighbour genes (vae-mlp-neighbors only). */
@@ -84,6 +87,8 @@ export interface RunOutcome {
   readonly derived?: { readonly width: number; readonly counts: Readonly<Record<string, number>> };
   /** A linear model: the penalties tried, each fit's convergence, and the one kept. */
   readonly penalty?: PenaltySearch;
+  /** vae-m2's α or vae-joint's λ: the values trained, each one's validation score, and the one kept. */
+  readonly weightSearch?: WeightSearch;
   readonly seconds: { readonly vae: number; readonly classifier: number };
 }
 
@@ -161,6 +166,12 @@ export async function trainVaeLatents(
   }
 }
 
+/** Whether the run first trains (or reads the stored) SimpleChrome VAE: every model that pretrains one, but vae-m2
+ * under --m2-init random, which starts from random weights as it did before it started from the VAE. */
+export function trainsVaeFirst(s: Pick<RunSettings, 'model' | 'm2Init'>): boolean {
+  return pretrainsVae(s.model) && !(isSemiSupervisedVae(s.model) && s.m2Init === 'random');
+}
+
 /** The genes the VAE trains on: every train and valid gene, labeled or not (never test). */
 export function vaeTrainingGenes(all: SplitIndices): Uint32Array {
   return Uint32Array.from([...all.train, ...all.valid]).sort();
@@ -198,7 +209,7 @@ export async function runModel(
   let latentWidth: number | undefined;
   let joint: JointStart | undefined;
   const t0 = performance.now();
-  if (usesVae(s.model)) {
+  if (trainsVaeFirst(s)) {
     const unlabeled = vaeTrainingGenes(all);
     const make = (vaeHooks: RunHooks = hooks) => trainVaeLatents(ds, unlabeled, s, device, progress, vaeHooks);
     const key = `${ds.cell}|${s.seed}|${s.latent}|${s.beta}|${s.sigma}|${s.vaeEpochs}|${s.lr}|${s.vaeBatch}`;
@@ -208,7 +219,7 @@ export async function runModel(
     latents = vae.latents;
     latentWidth = s.latent;
     if (readsLatents(s.model)) features = vae.latents;
-    else joint = { unlabeled, vaeParams: vae.params };
+    else joint = { unlabeled, vaeParams: vae.params, vaeSpec: vaeSpec(ds.bins, ds.marks.length, s.latent) };
     if (usesNeighbors(s.model)) {
       if (!hooks.neighbors) throw new Error(`${s.model}: no source of neighbour genes was given`);
       const n = await hooks.neighbors(ds, s);
@@ -242,8 +253,13 @@ export async function runModel(
 
   let trained: { result: TrainResult; spec: ClassifierSpec; parameters: number };
   let penalty: PenaltySearch | undefined;
+  let weightSearch: WeightSearch | undefined;
+  const weights = searchedWeight(s);
   if (isLinear(s.model)) {
     ({ trained, penalty } = await fitLinear(classifierSpecFor(s.model, input), data, s, device, progress, hooks));
+  } else if (weights) {
+    ({ trained, weightSearch } = await searchWeight(weights, classifierSpecFor(s.model, input), (spec, runHooks, label, weight, save) =>
+      trainClassifierSpec(spec, data, s, device, progress, runHooks, label, joint, weight, save), s.model, hooks));
   } else {
     trained = await train(classifierSpecFor(s.model, input), hooks, s.model);
   }
@@ -253,7 +269,8 @@ export async function runModel(
     ...(latents ? { latents } : {}),
     vaeHistory,
     labeledGenes: split.train.length,
-    // vae-joint's classifier store holds its VAE already.
+    ...(weightSearch ? { weightSearch } : {}),
+    // vae-joint's classifier store holds its VAE already, and vae-m2's its own VAE started from it.
     parameters: trained.parameters + (joint ? 0 : vaeParameters),
     split,
     ...(neighborInfo ? { neighbors: neighborInfo } : {}),
@@ -392,10 +409,80 @@ function withPenalty(spec: ClassifierSpec, l2: number): ClassifierSpec {
   return { ...spec, l2 };
 }
 
-/** What vae-joint starts from: its pool of unlabeled genes (train + valid) and the pretrained VAE's parameters. */
+/** What vae-joint and vae-m2 start from: the pool of unlabeled genes (train + valid) the VAE learnt from, which
+ * vae-joint draws from, and the pretrained VAE's parameters with the spec of their layout. */
 interface JointStart {
   readonly unlabeled: Uint32Array;
   readonly vaeParams: Float32Array;
+  readonly vaeSpec: VaeSpec;
+}
+
+/** A weight of the loss a run may train several values of (each value its own model), keeping the best by the
+ * validation score: vae-m2's α (as a multiple of N) and vae-joint's λ. */
+export interface WeightSearch {
+  /** The setting's name as the run's config has it. */
+  readonly setting: 'alpha' | 'jointWeight';
+  readonly values: readonly number[];
+  /** Each value's best validation AUROC (or Pearson), in the order of `values`. */
+  readonly validAuroc: readonly number[];
+  /** The kept value: the highest validation score, the first of equal ones. */
+  readonly chosen: number;
+}
+
+/** The index of the highest score, the first of equal ones (as logreg's penalty search, a tie keeps the earlier value). */
+export function firstBest(scores: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < scores.length; i++) if ((scores[i] as number) > (scores[best] as number)) best = i;
+  return best;
+}
+
+/** The weight `s` may search over, or undefined for a model without one. */
+function searchedWeight(s: RunSettings): { readonly setting: WeightSearch['setting']; readonly values: readonly number[] } | undefined {
+  if (isSemiSupervisedVae(s.model)) return { setting: 'alpha', values: s.alpha };
+  if (trainsJointly(s.model)) return { setting: 'jointWeight', values: s.jointWeight };
+  return undefined;
+}
+
+/** Writes a classifier checkpoint after an epoch of `epochs` (the default writer: after every epoch, best.safetensors when it improved). */
+type ClassifierSaver = (exec: PlanExecutor, cp: ClassifierPlan, spec: ClassifierSpec, state: ClassifierEpochState, epochs: number) => Promise<void>;
+
+/** Trains one model per value, keeping the one of highest validation score (ties: the first). With one value it is
+ * a plain run: a checkpoint after every epoch, and --resume continues it. With several, no value's epochs are
+ * checkpointed: each value's last epoch writes best.safetensors and last.safetensors when that value is the best so
+ * far, so the run directory ends holding the kept model (predict reads it); a resumed search trains every value
+ * again, from the same seed, to the same models (its VAE, though, continues from its checkpoint). */
+async function searchWeight(
+  weights: { readonly setting: WeightSearch['setting']; readonly values: readonly number[] },
+  spec: ClassifierSpec,
+  train: (spec: ClassifierSpec, hooks: RunHooks, label: string, weight: number, save?: ClassifierSaver) => Promise<Trained>,
+  model: string,
+  hooks: RunHooks,
+): Promise<{ trained: Trained; weightSearch: WeightSearch }> {
+  const { setting, values } = weights;
+  const symbol = setting === 'alpha' ? 'α' : 'λ';
+  const validAuroc: number[] = [];
+  let kept: { trained: Trained; index: number } | undefined;
+  if (values.length === 1) {
+    const trained = await train(spec, hooks, model, values[0] as number);
+    kept = { trained, index: 0 };
+    validAuroc.push(selectionScore(trained.result.valid));
+  } else {
+    const checkpoints = hooks.checkpoints;
+    const { resume: _resume, checkpoints: _checkpoints, ...rest } = hooks;
+    const noResume: RunHooks = { ...rest, ...(hooks.resume?.vae ? { resume: { vae: hooks.resume.vae } } : {}) };
+    for (const [index, value] of values.entries()) {
+      const save: ClassifierSaver | undefined = checkpoints
+        ? async (exec, cp, sp, state, epochs) => {
+            if (state.epoch === epochs && (kept === undefined || state.bestAuroc > (validAuroc[kept.index] as number))) await checkpoints.saveClassifier(exec, cp, sp, state, true);
+          }
+        : undefined;
+      const trained = await train(spec, noResume, `${model} ${symbol}=${value}`, value, save);
+      validAuroc.push(selectionScore(trained.result.valid));
+      if (firstBest(validAuroc) === index) kept = { trained, index };
+    }
+  }
+  if (!kept) throw new Error(`${model}: no value of ${symbol} to train`);
+  return { trained: kept.trained, weightSearch: { setting, values, validAuroc, chosen: values[kept.index] as number } };
 }
 
 /** Builds the classifier of `spec`, trains it (from scratch, or from hooks.resume) and scores it. */
@@ -408,6 +495,9 @@ async function trainClassifierSpec(
   hooks: RunHooks,
   label: string,
   joint?: JointStart,
+  /** vae-m2's α as a multiple of N, or vae-joint's λ: one value of its list. */
+  weight?: number,
+  save?: ClassifierSaver,
 ): Promise<Trained> {
   const jm = spec.architecture === 'vae-joint' ? jointModel(spec.vae, spec.hidden) : undefined;
   const model = jm?.classifier ?? buildClassifier(spec);
@@ -431,11 +521,13 @@ async function trainClassifierSpec(
     if (!joint) throw new Error('vae-joint: no pretrained VAE and unlabeled genes were given');
     const unlabeledBatch = Math.min(s.batch, joint.unlabeled.length);
     const sizes = { batch, unlabeledBatch, steps };
-    const { beta, sigma, jointWeight } = s;
+    const { beta, sigma } = s;
+    const jointWeight = weight ?? (s.jointWeight[0] as number);
     cp = buildJointPlan(jm, { ...planConfig, trainOrderLength: steps * (batch + unlabeledBatch), unlabeledBatch, beta, sigma, jointWeight });
     jointLoop = { epochOrder: (random) => jointEpochOrder(split.train, joint.unlabeled, sizes, random), elboLoss: JOINT_ELBO };
   } else if (spec.architecture === 'vae-m2') {
-    // An M2 epoch is one pass over the unlabeled genes, as a VAE epoch is: --vae-epochs of them.
+    // An M2 epoch is one pass over the unlabeled genes, as a VAE epoch is: --epochs of them after the pretrained
+    // VAE's --vae-epochs, or with --m2-init random (no pretraining, as before) --vae-epochs of them.
     const unlabeled = data.unlabeled;
     if (!unlabeled || unlabeled.length === 0) throw new Error('vae-m2: no unlabeled genes to learn from (every train and valid gene is labeled)');
     if (s.sigma !== 'logvar') throw new Error(`vae-m2: its encoder has a log-variance head; --sigma ${s.sigma} is not supported`);
@@ -449,10 +541,12 @@ async function trainClassifierSpec(
       unlabeledBatch,
       features: spec.bins * spec.marks,
       beta: s.beta,
+      // Kingma's α as the multiple of N the command line gives (0.1·N by default).
+      alpha: (weight ?? (s.alpha[0] as number)) * (split.train.length + unlabeled.length),
     });
     const mp = buildM2Plan(model as M2Model, { ...planConfig, trainOrderLength: m2Steps * batch, unlabeledBatch, steps: m2Steps, weights });
     cp = mp;
-    epochs = s.vaeEpochs;
+    epochs = s.m2Init === 'random' ? s.vaeEpochs : s.epochs;
     epochOrders = m2EpochOrders(mp, unlabeled, s.seed);
   } else {
     cp = buildClassifierPlan(model, planConfig);
@@ -468,8 +562,10 @@ async function trainClassifierSpec(
       initialiseFrom(exec, cp, data, { params, adamM, adamV, best, step: from.state.step });
     } else {
       const initial = model.store.initialValues(s.seed + 1);
-      // vae-joint starts from the pretrained VAE (the head from the fresh values).
+      // vae-joint starts from the pretrained VAE (the head from the fresh values); vae-m2 from the VAE's weights
+      // as m2FromVae.ts maps them (q(y|x)'s head fresh), unless --m2-init random gave it no VAE.
       if (jm && joint) initial.set(joint.vaeParams.subarray(0, jm.vaeTotal), 0);
+      if (spec.architecture === 'vae-m2' && joint) m2StartFromVae(model as M2Model, buildVae(joint.vaeSpec).store, joint.vaeParams, initial);
       initialise(exec, cp, data, initial);
     }
     const result = await trainClassifier(exec, cp, data, {
@@ -479,7 +575,11 @@ async function trainClassifierSpec(
       onEpoch: (r) => progress.epoch(label, r, epochs),
       ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
-      ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) } : {}),
+      ...(save
+        ? { afterEpoch: (state) => save(exec, cp, spec, state, epochs) }
+        : checkpoints
+          ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) }
+          : {}),
     });
     return { result, spec, parameters: model.store.count };
   } finally {

@@ -276,6 +276,8 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     // tss-linear, expression-prior, logreg-neighbors: the width of the derived features and their counts (missingGenes: not in the RPKM table).
     ...(run.derived ? { derivedFeatures: run.derived } : {}),
     ...(run.penalty ? { l2Penalty: run.penalty } : {}),
+    // vae-m2's α (multiples of N) or vae-joint's λ: every value trained, its validation score, and the kept one.
+    ...(run.weightSearch ? { weightSearch: run.weightSearch } : {}),
     ...(run.vaeHistory ? { vaeHistory: run.vaeHistory } : {}),
     history: r.history,
     bestEpoch: r.bestEpoch,

@@ -47,7 +47,14 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly
     linear: false,
     neighbors: false,
   },
-  'vae-m2': { name: 'vae-m2', input: 'window', summary: 'semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes', predictsExpression: false, linear: false, neighbors: false },
+  'vae-m2': {
+    name: 'vae-m2',
+    input: 'window',
+    summary: "semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes, started from vae-mlp's pretrained VAE",
+    predictsExpression: false,
+    linear: false,
+    neighbors: false,
+  },
   'tss-linear': {
     name: 'tss-linear',
     input: 'derived',
@@ -88,8 +95,12 @@ export function modelInfo(name: string, where = 'model'): ModelInfo {
 }
 
 export const usesVae = (name: ModelName): boolean => ['latent', 'latent+neighbors', 'window+vae'].includes(MODEL_REGISTRY[name].input);
-/** A model that is itself a VAE with the label as a latent (vae-m2): no separate VAE phase, but --vae-epochs, --latent and --beta apply. */
+/** A model that is itself a VAE with the label as a latent (vae-m2): --vae-epochs, --latent and --beta apply to it. */
 export const isSemiSupervisedVae = (name: ModelName): boolean => name === 'vae-m2';
+/** Whether a run of `name` first trains SimpleChrome's VAE on the unlabeled genes: every model that reads it
+ * (usesVae), and vae-m2, which starts from its weights (src/models/m2FromVae.ts) but keeps none of it apart
+ * (its checkpoint holds the whole M2, so predict needs no VAE file; unless --m2-init random skips the VAE). */
+export const pretrainsVae = (name: ModelName): boolean => usesVae(name) || isSemiSupervisedVae(name);
 export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].neighbors;
 /** A linear model fit by the convex solver with the penalty search (logreg, and logistic regression on derived features), not by the epoch loop. */
 export const isLinear = (name: ModelName): boolean => MODEL_REGISTRY[name].linear;
