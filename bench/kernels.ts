@@ -27,7 +27,8 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
-import { GEMM_VARIANTS, type GemmVariant, type GpuTarget, heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { GEMM_VARIANTS, type GemmVariant, type GpuTarget } from '../src/kernels/gpuTarget.ts';
 import { VariantPolicy, gemmProblems } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { maxRelError } from '../src/plan/singleKernel.ts';

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GEMM_VARIANTS, heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { heuristicGemmVariant } from '../src/kernels/gemm.ts';
+import { GEMM_VARIANTS } from '../src/kernels/gpuTarget.ts';
 import { matmulKernel } from '../src/kernels/matmul.ts';
 import { conv1dBackwardWeightKernel } from '../src/kernels/conv1d.ts';
 import { VariantPolicy, adapterKey, gemmProblems, parseVariantMode, timeVariants, variantModeFrom } from '../src/plan/autotune.ts';

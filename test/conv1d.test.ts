@@ -11,7 +11,8 @@ import {
   convTranspose1dBackwardWeightKernel,
   convTranspose1dForwardKernel,
 } from '../src/kernels/conv1d.ts';
-import { GEMM_VARIANTS, type GemmVariant, forcedTarget, gemmScratch } from '../src/kernels/gemm.ts';
+import { forcedTarget, gemmScratch } from '../src/kernels/gemm.ts';
+import { GEMM_VARIANTS, type GemmVariant } from '../src/kernels/gpuTarget.ts';
 import { type HostArray, type Kernel, elementCount, scratchOf } from '../src/kernels/kernel.ts';
 import { Plan } from '../src/plan/plan.ts';
 import { type BothResults, dot, finiteDifferenceError, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';

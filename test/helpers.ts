@@ -1,6 +1,6 @@
 import { acquireGpu, type Gpu } from '../src/gpu/device.ts';
 import type { HostArray, Kernel } from '../src/kernels/kernel.ts';
-import type { GpuTarget } from '../src/kernels/gemm.ts';
+import type { GpuTarget } from '../src/kernels/gpuTarget.ts';
 import { seededRandom, uniformArray } from '../src/util/random.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';
 import { type BothResults, maxRelError, runOnBoth, singleKernelPlan } from '../src/plan/singleKernel.ts';

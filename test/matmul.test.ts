@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Activation } from '../src/cpu/activation.ts';
-import { GEMM_VARIANTS, forcedTarget } from '../src/kernels/gemm.ts';
+import { forcedTarget } from '../src/kernels/gemm.ts';
+import { GEMM_VARIANTS } from '../src/kernels/gpuTarget.ts';
 import type { Kernel } from '../src/kernels/kernel.ts';
 import { bindMatmulGradient, matmulBackwardKernels, matmulKernel } from '../src/kernels/matmul.ts';
 import { Plan } from '../src/plan/plan.ts';

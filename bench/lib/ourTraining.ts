@@ -1,4 +1,5 @@
-import { type GpuTarget, HEURISTIC_TARGET } from '../../src/kernels/gemm.ts';
+import { HEURISTIC_TARGET } from '../../src/kernels/gemm.ts';
+import type { GpuTarget } from '../../src/kernels/gpuTarget.ts';
 import type { VariantPolicy } from '../../src/plan/autotune.ts';
 import type { Gpu } from '../../src/gpu/device.ts';
 import { deepChromeModel } from '../../src/models/deepchrome.ts';

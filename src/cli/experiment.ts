@@ -1,6 +1,6 @@
 import { appendFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative, resolve } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import { type CellEntry, cellsInFolder } from '../data/cellFolder.ts';
 import { SPLIT_CODES } from '../data/dataset.ts';
 import { acquireGpu, type Gpu } from '../gpu/device.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import { aurocBySizeChart } from '../plots/experimentChart.ts';
 import { renderSvg } from '../plots/render.ts';
 import type { CliOptions } from './args.ts';

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import { armsOf } from './experiment.ts';
 import { csvText, writeExperimentReport } from './experimentFiles.ts';
 import { type ExperimentRow, parseCsvLine } from './experimentReport.ts';

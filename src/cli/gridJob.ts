@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { splitIndices } from '../train/prepare.ts';
 import { UsageError } from './args.ts';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import { cellsInFolder } from '../data/cellFolder.ts';
 import { type CliOptions, UsageError } from './args.ts';
 import { armsOf, experimentSettings, sizesOn } from './experiment.ts';

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 
 // What a run leaves behind for plotting and reloading: metrics.json (the
 // whole record) and predictions.csv (one row per test gene). Both are written

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FILES } from '../checkpoint/runCheckpoint.ts';
-import { isTemporaryOf } from '../checkpoint/safetensors.ts';
+import { isTemporaryOf } from '../util/atomicFile.ts';
 import { PLOT_FILES } from '../plots/runPlots.ts';
 import { UsageError } from './args.ts';
 import { isLockFile, processIsRunning, RunLock } from './runLock.ts';

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import type { SlurmOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, readGridPlan } from './gridPlan.ts';
 import { entryResult } from './gridJob.ts';

@@ -1,4 +1,4 @@
-import { type GemmVariant, isGemmVariant } from '../kernels/gemm.ts';
+import { type GemmVariant, isGemmVariant } from '../kernels/gpuTarget.ts';
 import { type VariantMode, VariantPolicy, variantModeFrom } from '../plan/autotune.ts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -8,7 +8,8 @@ import {
   readClassifierCheckpoint,
   readVaeCheckpoint,
 } from '../checkpoint/runCheckpoint.ts';
-import { encodeSafetensors, writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { encodeSafetensors } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { loadCell } from '../data/loadCell.ts';
 import { type NormalizationStats, applyNormalization } from '../data/normalize.ts';

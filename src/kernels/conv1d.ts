@@ -1,6 +1,7 @@
 import { type Activation, activationCode } from '../core/activation.ts';
 import { type ConvWindows, convBiasGrad, convGemm, convWeightGrad } from '../cpu/conv1d.ts';
-import { type GemmFrontend, type GemmShape, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
+import { type GemmFrontend, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
+import type { GemmShape } from './gpuTarget.ts';
 import {
   type FloatArray,
   type GpuDispatch,

@@ -1,3 +1,4 @@
+import { type GemmShape, type GemmVariant, type GpuTarget } from './gpuTarget.ts';
 import { type GpuDispatch, MAX_WORKGROUPS_PER_DIM, type TensorSpec, grid1d, uniformBlock } from './kernel.ts';
 
 // The one GEMM core every matmul and conv1d path runs on (shaders/gemm/), and
@@ -6,26 +7,6 @@ import { type GpuDispatch, MAX_WORKGROUPS_PER_DIM, type TensorSpec, grid1d, unif
 // epilogue; the variant decides how the output is walked. Which variant runs
 // is the device's business: kernels ask a GpuTarget, which the GPU executor
 // fills from the autotuner's measurements, a forced choice, or the heuristic.
-
-export const GEMM_VARIANTS = ['register4x4', 'register8x4', 'register4x8', 'register8x8', 'tiled64', 'splitk4x4', 'reduce4x4'] as const;
-export type GemmVariant = (typeof GEMM_VARIANTS)[number];
-
-export function isGemmVariant(s: string): s is GemmVariant {
-  return (GEMM_VARIANTS as readonly string[]).includes(s);
-}
-
-/** C [M, N] reduced over K. */
-export interface GemmShape {
-  readonly M: number;
-  readonly N: number;
-  readonly K: number;
-}
-
-/** What a kernel asks of the device that will run it. */
-export interface GpuTarget {
-  /** The variant for one GEMM; `key` names the kernel's problem exactly (family, layout and every size). */
-  gemmVariant(key: string, shape: GemmShape): GemmVariant;
-}
 
 /** Without measurements: large register blocks where the output has room for
  * them, an in-workgroup depth reduction where the output is too small to

@@ -4,7 +4,7 @@
 // twin) and which WGSL dispatches do the same work on the GPU. The executors
 // in src/plan run a list of these over named tensors.
 
-import type { GpuTarget } from './gemm.ts';
+import type { GpuTarget } from './gpuTarget.ts';
 
 export type { GpuTarget };
 export type { DType, FloatArray, HostArray, Shape } from '../core/tensor.ts';

@@ -1,6 +1,7 @@
 import { type Activation, activationCode } from '../core/activation.ts';
 import { type MatmulSpec, matmul } from '../cpu/matmul.ts';
-import { type GemmFrontend, type GemmShape, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
+import { type GemmFrontend, gemmDispatches, gemmParams, gemmScratch } from './gemm.ts';
+import type { GemmShape } from './gpuTarget.ts';
 import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, type SlotSpec, f32Slot, requirePositiveInts } from './kernel.ts';
 
 export interface MatmulParams {

@@ -1,4 +1,4 @@
-import type { Activation } from '../cpu/activation.ts';
+import type { Activation } from '../core/activation.ts';
 import {
   type Conv1dPadding,
   type Conv1dParams,

@@ -1,4 +1,4 @@
-import type { Activation } from '../cpu/activation.ts';
+import type { Activation } from '../core/activation.ts';
 import type { Kernel, Shape } from '../kernels/kernel.ts';
 import { type BuildContext, type Layer, activationTensor, savedOf } from './layer.ts';
 import type { Parameter, ParameterStore } from './parameters.ts';

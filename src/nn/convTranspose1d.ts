@@ -1,4 +1,4 @@
-import type { Activation } from '../cpu/activation.ts';
+import type { Activation } from '../core/activation.ts';
 import {
   type ConvTranspose1dParams,
   convTranspose1dBackwardBiasKernel,

@@ -1,4 +1,4 @@
-import type { Activation } from '../cpu/activation.ts';
+import type { Activation } from '../core/activation.ts';
 import { bindMatmulGradient, matmulBackwardKernels, matmulKernel } from '../kernels/matmul.ts';
 import type { Shape } from '../kernels/kernel.ts';
 import { type BuildContext, type Layer, activationTensor, savedOf } from './layer.ts';

@@ -3,17 +3,11 @@ import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { shaderSource } from '../gpu/shaders.ts';
-import {
-  GEMM_VARIANTS,
-  type GemmShape,
-  type GemmVariant,
-  type GpuTarget,
-  heuristicGemmVariant,
-  isGemmVariant,
-} from '../kernels/gemm.ts';
+import { heuristicGemmVariant } from '../kernels/gemm.ts';
+import { GEMM_VARIANTS, type GemmShape, type GemmVariant, type GpuTarget, isGemmVariant } from '../kernels/gpuTarget.ts';
 import type { Kernel } from '../kernels/kernel.ts';
 import { uniformArray } from '../util/random.ts';
 import { GpuExecutor } from './gpuExecutor.ts';

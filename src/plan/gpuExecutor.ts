@@ -1,6 +1,7 @@
 import type { Access, GpuDispatch, HostArray, Kernel } from '../kernels/kernel.ts';
 import { elementCount, formatShape, scratchOf } from '../kernels/kernel.ts';
-import { type GpuTarget, HEURISTIC_TARGET } from '../kernels/gemm.ts';
+import { HEURISTIC_TARGET } from '../kernels/gemm.ts';
+import type { GpuTarget } from '../kernels/gpuTarget.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { GpuError, checked, unlessLost } from '../gpu/errors.ts';
 import { compileDispatch } from '../gpu/pipelines.ts';

@@ -1,6 +1,7 @@
 import type { Gpu } from '../gpu/device.ts';
 import type { HostArray, Kernel } from '../kernels/kernel.ts';
-import { type GpuTarget, HEURISTIC_TARGET } from '../kernels/gemm.ts';
+import { HEURISTIC_TARGET } from '../kernels/gemm.ts';
+import type { GpuTarget } from '../kernels/gpuTarget.ts';
 import { CpuExecutor } from './cpuExecutor.ts';
 import { GpuExecutor } from './gpuExecutor.ts';
 import { Plan } from './plan.ts';

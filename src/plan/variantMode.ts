@@ -1,4 +1,4 @@
-import { GEMM_VARIANTS, type GemmVariant, isGemmVariant } from '../kernels/gemm.ts';
+import { GEMM_VARIANTS, type GemmVariant, isGemmVariant } from '../kernels/gpuTarget.ts';
 
 // How GEMM variants are chosen, as a user asks for it (flag or environment);
 // apart from the tuning itself (autotune.ts, which needs node:fs for its cache)

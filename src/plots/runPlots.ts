@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeFileAtomically } from '../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../util/atomicFile.ts';
 import type { EpochRecord, Scores } from '../train/trainClassifier.ts';
 import { isClassScores } from '../train/target.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
