@@ -4,7 +4,8 @@
 //   npx tsx bench/kernels.ts [--batch 64] [--max-square N] [--reps N] [--target-ms N]
 //                            [--only a,b] [--no-tfjs] [--json FILE]
 //
-// Cases (bench/lib/kernelCases.ts): square matmuls 64 … 2048, the models' real
+// Cases (each family's bench cases, src/kernels/<family>.cases.ts, in the
+// order of src/kernels/families.ts; TF.js's twins in bench/lib/kernelCases.ts): square matmuls 64 … 2048, the models' real
 // matmul shapes, conv1d forward and backward at the models' shapes, the fused
 // ELBO, Adam over the VAE's parameters. For each: the napkin math (FLOPs and
 // the fewest bytes moved), then per engine the median over --reps of one
@@ -32,7 +33,8 @@ import { GEMM_VARIANTS, type GemmVariant, type GpuTarget } from '../src/kernels/
 import { VariantPolicy, gemmProblems } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { maxRelError } from '../src/plan/singleKernel.ts';
-import { type Inputs, type KernelCase, type OurSide, SQUARE_SIZES, kernelCases } from './lib/kernelCases.ts';
+import { SQUARE_SIZES } from '../src/kernels/matmul.cases.ts';
+import { type Inputs, type KernelCase, type OurSide, kernelCases } from './lib/kernelCases.ts';
 import { Flags, describeRun, markdownTable, median, ratio, runInfo, sig } from './lib/report.ts';
 import { type TfjsWebgpu, startTfjsWebgpu } from './lib/tfjsWebgpu.ts';
 

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { DataError } from '../data/dataset.ts';
 import { acquireGpu, GpuUnavailableError } from '../gpu/device.ts';
 import { GpuError } from '../gpu/errors.ts';
-import { selfCheck } from '../selfCheck.ts';
-import { selfCheckCases } from '../selfCheckCases.ts';
+import { selfCheck } from '../plan/selfCheck.ts';
 import { type CliOptions, parseArgs, parseUseArgs, USE_COMMANDS, UsageError } from './args.ts';
 import { BUILD_USAGE, buildDataset } from './buildDataset.ts';
 import { runExperiment } from './experiment.ts';
@@ -46,7 +45,7 @@ async function train(o: CliOptions): Promise<number> {
 async function check(): Promise<number> {
   const gpu = await acquireGpu();
   process.stdout.write(`adapter: ${gpu.adapterName}\n`);
-  const results = await selfCheck(gpu, selfCheckCases());
+  const results = await selfCheck(gpu);
   const width = Math.max(...results.map((r) => r.kernel.length));
   for (const r of results) {
     process.stdout.write(`  ${r.kernel.padEnd(width)}  max rel error ${r.error.toExponential(2)}  ${r.ok ? 'ok' : 'FAILED'}\n`);
