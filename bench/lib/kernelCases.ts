@@ -37,17 +37,10 @@ export interface TfjsSide {
   dispose(): void;
 }
 
-export interface KernelCase {
+/** A family's bench case (name, shape, napkin math) with both engines' sides. */
+export interface KernelCase extends Omit<KernelBenchCase<KernelBenchOp>, 'build' | 'output' | 'op'> {
   /** The kernel family (src/kernels/families.ts) the case belongs to. */
   readonly group: string;
-  readonly name: string;
-  readonly shape: string;
-  readonly flops: number;
-  readonly bytes: number;
-  /** Which rate says more: GFLOP/s for compute-bound work, GB/s for streaming work. */
-  readonly bound: 'compute' | 'memory';
-  /** The napkin math as printed. */
-  readonly napkin: string;
   ours(): OurSide;
   tfjs(tf: Tf, inputs: Inputs): TfjsSide;
 }

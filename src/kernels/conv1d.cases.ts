@@ -25,82 +25,64 @@ function convLabel(p: Conv1dParams | ConvTranspose1dParams): string {
   return `B${p.batch} L${p.length} ${p.inChannels}→${p.outChannels} k${p.kernelSize} ${pad}${activationLabel(p.activation)}`;
 }
 
-function built(kernel: Kernel, seed: number): { kernel: Kernel; inputs: Record<string, Float32Array> } {
-  return { kernel, inputs: randomReadInputs(kernel, seed) };
+/** One conv kernel timed: its FLOPs as the napkin writes them, the bytes it must move, its inputs from `seed`. */
+function convCase(
+  name: string,
+  op: Conv1dBenchOp,
+  kernel: () => Kernel,
+  seed: number,
+  output: string,
+  flops: { readonly formula: string; readonly value: number },
+  bytes: number,
+): KernelBenchCase<Conv1dBenchOp> {
+  return {
+    name,
+    shape: convLabel(op.params),
+    flops: flops.value,
+    bytes,
+    bound: 'compute',
+    napkin: `${flops.formula} = ${mega(flops.value)}FLOP; ${mega(bytes)}B`,
+    build: () => {
+      const k = kernel();
+      return { kernel: k, inputs: randomReadInputs(k, seed) };
+    },
+    output,
+    op,
+  };
+}
+
+function sizes(p: Conv1dParams): { B: number; L: number; Cin: number; Cout: number; K: number; Lout: number; gated: boolean } {
+  const gated = p.activation !== undefined && p.activation.kind !== 'none';
+  return { B: p.batch, L: p.length, Cin: p.inChannels, Cout: p.outChannels, K: p.kernelSize, Lout: convOut(p), gated };
 }
 
 function forwardCase(name: string, p: Conv1dParams): KernelBenchCase<Conv1dBenchOp> {
-  const { batch: B, length: L, inChannels: Cin, outChannels: Cout, kernelSize: K } = p;
-  const Lout = convOut(p);
-  const flops = 2 * B * Lout * Cout * K * Cin;
+  const { B, L, Cin, Cout, K, Lout } = sizes(p);
+  const flops = { formula: '2·B·Lout·Cout·K·Cin', value: 2 * B * Lout * Cout * K * Cin };
   const bytes = F32 * (B * L * Cin + K * Cin * Cout + Cout + B * Lout * Cout);
-  return {
-    name,
-    shape: convLabel(p),
-    flops,
-    bytes,
-    bound: 'compute',
-    napkin: `2·B·Lout·Cout·K·Cin = ${mega(flops)}FLOP; ${mega(bytes)}B`,
-    build: () => built(conv1dForwardKernel(p), 21),
-    output: 'y',
-    op: { kind: 'conv1dForward', params: p },
-  };
+  return convCase(name, { kind: 'conv1dForward', params: p }, () => conv1dForwardKernel(p), 21, 'y', flops, bytes);
 }
 
 function backwardWeightCase(name: string, p: Conv1dParams): KernelBenchCase<Conv1dBenchOp> {
-  const { batch: B, length: L, inChannels: Cin, outChannels: Cout, kernelSize: K } = p;
-  const Lout = convOut(p);
-  const gated = p.activation !== undefined && p.activation.kind !== 'none';
-  const flops = 2 * K * Cin * Cout * B * Lout;
+  const { B, L, Cin, Cout, K, Lout, gated } = sizes(p);
+  const flops = { formula: '2·K·Cin·Cout·B·Lout', value: 2 * K * Cin * Cout * B * Lout };
   const bytes = F32 * (B * L * Cin + (gated ? 2 : 1) * B * Lout * Cout + K * Cin * Cout);
-  return {
-    name,
-    shape: convLabel(p),
-    flops,
-    bytes,
-    bound: 'compute',
-    napkin: `2·K·Cin·Cout·B·Lout = ${mega(flops)}FLOP; ${mega(bytes)}B`,
-    build: () => built(conv1dBackwardWeightKernel(p), 31),
-    output: 'dw',
-    op: { kind: 'conv1dBackwardWeight', params: p },
-  };
+  return convCase(name, { kind: 'conv1dBackwardWeight', params: p }, () => conv1dBackwardWeightKernel(p), 31, 'dw', flops, bytes);
 }
 
 function backwardInputCase(name: string, p: Conv1dParams): KernelBenchCase<Conv1dBenchOp> {
-  const { batch: B, length: L, inChannels: Cin, outChannels: Cout, kernelSize: K } = p;
-  const Lout = convOut(p);
-  const gated = p.activation !== undefined && p.activation.kind !== 'none';
-  const flops = 2 * B * L * Cin * K * Cout;
+  const { B, L, Cin, Cout, K, Lout, gated } = sizes(p);
+  const flops = { formula: '2·B·L·Cin·K·Cout', value: 2 * B * L * Cin * K * Cout };
   const bytes = F32 * ((gated ? 2 : 1) * B * Lout * Cout + K * Cin * Cout + B * L * Cin);
-  return {
-    name,
-    shape: convLabel(p),
-    flops,
-    bytes,
-    bound: 'compute',
-    napkin: `2·B·L·Cin·K·Cout = ${mega(flops)}FLOP; ${mega(bytes)}B`,
-    build: () => built(conv1dBackwardInputKernel(p), 41),
-    output: 'dx',
-    op: { kind: 'conv1dBackwardInput', params: p },
-  };
+  return convCase(name, { kind: 'conv1dBackwardInput', params: p }, () => conv1dBackwardInputKernel(p), 41, 'dx', flops, bytes);
 }
 
 function transposeForwardCase(name: string, p: ConvTranspose1dParams): KernelBenchCase<Conv1dBenchOp> {
   const { batch: B, length: L, inChannels: Cin, outChannels: Cout, kernelSize: K } = p;
   const Lout = L + K - 1 - 2 * p.padding;
-  const flops = 2 * B * Lout * Cout * K * Cin;
+  const flops = { formula: '2·B·Lout·Cout·K·Cin', value: 2 * B * Lout * Cout * K * Cin };
   const bytes = F32 * (B * L * Cin + K * Cin * Cout + Cout + B * Lout * Cout);
-  return {
-    name,
-    shape: convLabel(p),
-    flops,
-    bytes,
-    bound: 'compute',
-    napkin: `2·B·Lout·Cout·K·Cin = ${mega(flops)}FLOP; ${mega(bytes)}B`,
-    build: () => built(convTranspose1dForwardKernel(p), 51),
-    output: 'y',
-    op: { kind: 'convTranspose1dForward', params: p },
-  };
+  return convCase(name, { kind: 'convTranspose1dForward', params: p }, () => convTranspose1dForwardKernel(p), 51, 'y', flops, bytes);
 }
 
 /** The conv layers of DeepChrome and the VAE at the bench's batch. */
