@@ -4,7 +4,9 @@
 // rate. Rerun before and after a kernel change to see where the step's time went.
 //
 //   npx tsx bench/profileStep.ts [--model vae|vae-m2] [--data DIR_OR_PREFIX] [--batch 64]
-//                                [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE]
+//                                [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE] [--epoch]
+//
+// --epoch also times one whole epoch (vae only): every train and valid gene once, one submit, as training runs it.
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -20,7 +22,8 @@ import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import type { Plan } from '../src/plan/plan.ts';
 import { buildM2Plan, m2Weights } from '../src/train/m2Plan.ts';
 import { buildVaePlan } from '../src/train/vaePlan.ts';
-import { uniformArray } from '../src/util/random.ts';
+import { epochOrder, seededRandom, uniformArray } from '../src/util/random.ts';
+import { SPLIT_CODES } from '../src/data/dataset.ts';
 import { Flags, markdownTable, median } from './lib/report.ts';
 
 const DEFAULT_DATA = fileURLToPath(new URL('../../shared/datasets/gcmerge_E116', import.meta.url));
@@ -39,32 +42,37 @@ interface Row {
   readonly gemm?: GemmCall;
 }
 
-function buildPlan(model: string, bins: number, marks: number, genes: number, batch: number): Plan {
+function buildPlan(model: string, bins: number, marks: number, genes: number, batch: number, steps: number): Plan {
   const optimizer = { lr: 1e-3 };
   if (model === 'vae') {
     const m = vaeModel({ bins, marks, latent: 10 });
-    return buildVaePlan(m, { genes, batch, encodeBatch: Math.min(256, genes), trainOrderLength: batch, beta: 5e-5, sigma: 'logvar', optimizer, seed: 1 }).plan;
+    return buildVaePlan(m, { genes, batch, encodeBatch: Math.min(256, genes), trainOrderLength: steps * batch, beta: 5e-5, sigma: 'logvar', optimizer, seed: 1 }).plan;
   }
   if (model === 'vae-m2') {
     const m = m2Model({ bins, marks, latent: 10, channels: [32, 64], kernelSize: 5, leak: 0.5, hidden: [128] });
     const weights = m2Weights({ labeledGenes: 1000, unlabeledGenes: genes, labeledBatch: batch, unlabeledBatch: batch, features: bins * marks, beta: 5e-5 });
-    return buildM2Plan(m, { genes, batch, predictBatch: Math.min(256, genes), trainOrderLength: batch, unlabeledBatch: batch, steps: 1, weights, optimizer, seed: 1 }).plan;
+    return buildM2Plan(m, { genes, batch, predictBatch: Math.min(256, genes), trainOrderLength: steps * batch, unlabeledBatch: batch, steps, weights, optimizer, seed: 1 }).plan;
   }
   throw new Error(`profileStep: --model must be vae or vae-m2, got ${model}`);
 }
 
 async function main(): Promise<void> {
-  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value' });
+  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value', '--epoch': 'switch' });
   const model = flags.string('--model') ?? 'vae';
   const dataPath = flags.string('--data') ?? DEFAULT_DATA;
   const batch = flags.int('--batch', 64);
   const passes = flags.int('--passes', 5);
   const mode = parseVariantMode(flags.string('--gemm') ?? (process.env.SIMPLECHROME_GEMM || 'heuristic'), 'profileStep --gemm');
   const jsonFile = flags.string('--json');
+  const epoch = flags.has('--epoch');
+  if (epoch && model !== 'vae') throw new Error(`profileStep: --epoch times the VAE's epoch only, not ${model}'s`);
 
   const { dataset } = await loadCell(dataPath, { cache: false });
   const gpu = await acquireGpu();
-  const plan = buildPlan(model, dataset.bins, dataset.marks.length, dataset.genes, batch);
+  // An epoch of the VAE is one pass over the genes it learns from, those of the train and valid splits.
+  const learnt = Uint32Array.from([...dataset.split.keys()].filter((g) => dataset.split[g] !== SPLIT_CODES.test));
+  const steps = epoch ? Math.ceil(learnt.length / batch) : 1;
+  const plan = buildPlan(model, dataset.bins, dataset.marks.length, dataset.genes, batch, steps);
   const policy = new VariantPolicy(gpu, { mode, log: (l) => console.error(l) });
   const target = await policy.targetFor(plan);
   // Which GEMM each call runs, as the executor will ask.
@@ -110,6 +118,19 @@ async function main(): Promise<void> {
     const t = await exec.timedRun(4, 'train');
     wholeStep.push(t.wallMs / 4);
   }
+  let epochMs: number | undefined;
+  let epochCpuS: number | undefined;
+  if (epoch) {
+    exec.write('train.order', epochOrder(learnt, steps * batch, seededRandom(3)));
+    exec.write('train.cursor', [0]);
+    // CPU time of the whole process (SwiftShader's threads are ours): on a shared machine it moves far less
+    // with the load than the wall clock does.
+    const cpu0 = process.cpuUsage();
+    const t = await exec.timedRun(steps, 'train');
+    const cpu = process.cpuUsage(cpu0);
+    epochMs = t.wallMs;
+    epochCpuS = (cpu.user + cpu.system) / 1e6;
+  }
   exec.destroy();
   const rows: Row[] = [...samples].map(([call, s]) => {
     const gemm = gemms.get(call);
@@ -144,7 +165,8 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`\nsum of dispatches timed alone: ${total.toFixed(1)} ms; the step run whole (4 per submit, median): ${median(wholeStep).toFixed(1)} ms`);
-  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ model, batch, mode, load, rows, total, step: median(wholeStep) }, null, 1)}\n`);
+  if (epochMs !== undefined) console.log(`one epoch: ${steps} steps over ${learnt.length} train and valid genes in ${(epochMs / 1000).toFixed(1)} s, ${epochCpuS?.toFixed(1)} CPU s (load average ${loadavg()[0]?.toFixed(2)} at its end)`);
+  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ model, batch, mode, load, rows, total, step: median(wholeStep), epochMs, epochCpuS, loadAfter: loadavg()[0] }, null, 1)}\n`);
 }
 
 await main();
