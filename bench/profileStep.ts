@@ -4,9 +4,10 @@
 // rate. Rerun before and after a kernel change to see where the step's time went.
 //
 //   npx tsx bench/profileStep.ts [--model vae|vae-m2] [--data DIR_OR_PREFIX] [--batch 64]
-//                                [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE] [--epoch]
+//                                [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE] [--epoch [--steps N]]
 //
-// --epoch also times one whole epoch (vae only): every train and valid gene once, one submit, as training runs it.
+// --epoch also times one whole epoch (vae only): every train and valid gene once, one submit, as training runs it;
+// --steps N times only its first N steps (for alternating two checkouts in short turns on a shared machine).
 
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -57,7 +58,7 @@ function buildPlan(model: string, bins: number, marks: number, genes: number, ba
 }
 
 async function main(): Promise<void> {
-  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value', '--epoch': 'switch' });
+  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value', '--epoch': 'switch', '--steps': 'value' });
   const model = flags.string('--model') ?? 'vae';
   const dataPath = flags.string('--data') ?? DEFAULT_DATA;
   const batch = flags.int('--batch', 64);
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
   const mode = parseVariantMode(flags.string('--gemm') ?? (process.env.SIMPLECHROME_GEMM || 'heuristic'), 'profileStep --gemm');
   const jsonFile = flags.string('--json');
   const epoch = flags.has('--epoch');
+  const timedSteps = flags.string('--steps') === undefined ? undefined : flags.int('--steps', 1);
   if (epoch && model !== 'vae') throw new Error(`profileStep: --epoch times the VAE's epoch only, not ${model}'s`);
 
   const { dataset } = await loadCell(dataPath, { cache: false });
@@ -126,7 +128,7 @@ async function main(): Promise<void> {
     // CPU time of the whole process (SwiftShader's threads are ours): on a shared machine it moves far less
     // with the load than the wall clock does.
     const cpu0 = process.cpuUsage();
-    const t = await exec.timedRun(steps, 'train');
+    const t = await exec.timedRun(timedSteps === undefined ? steps : Math.min(steps, timedSteps), 'train');
     const cpu = process.cpuUsage(cpu0);
     epochMs = t.wallMs;
     epochCpuS = (cpu.user + cpu.system) / 1e6;
@@ -165,7 +167,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(`\nsum of dispatches timed alone: ${total.toFixed(1)} ms; the step run whole (4 per submit, median): ${median(wholeStep).toFixed(1)} ms`);
-  if (epochMs !== undefined) console.log(`one epoch: ${steps} steps over ${learnt.length} train and valid genes in ${(epochMs / 1000).toFixed(1)} s, ${epochCpuS?.toFixed(1)} CPU s (load average ${loadavg()[0]?.toFixed(2)} at its end)`);
+  if (epochMs !== undefined) console.log(`one epoch${timedSteps === undefined ? '' : ` (only its first ${Math.min(steps, timedSteps)} steps timed)`}: ${steps} steps over ${learnt.length} train and valid genes in ${(epochMs / 1000).toFixed(1)} s, ${epochCpuS?.toFixed(1)} CPU s (load average ${loadavg()[0]?.toFixed(2)} at its end)`);
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify({ model, batch, mode, load, rows, total, step: median(wholeStep), epochMs, epochCpuS, loadAfter: loadavg()[0] }, null, 1)}\n`);
 }
 
