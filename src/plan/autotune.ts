@@ -123,7 +123,7 @@ export function worthTiming(variant: GemmVariant, shape: GemmShape): boolean {
 
 /** Times the variants of one kernel's GEMM on random inputs and decides between them (variantRace.ts):
  * a one-call probe each, one ~20 ms pass for those not far behind, then interleaved rounds over the leaders.
- * The result lists every variant, the winner (lowest median among the leaders) first. */
+ * The result lists every variant: the leaders by median (the winner first), then the others. */
 export async function timeVariants(
   gpu: Gpu,
   problem: Problem,
@@ -167,8 +167,10 @@ export async function timeVariants(
       const ms = spread?.median ?? c.ranking ?? c.probe;
       return spread ? { variant: c.variant, ms, spread: { min: spread.min, median: spread.median, max: spread.max, n: spread.n } } : { variant: c.variant, ms };
     });
-    const winner = result.winner;
-    return [...timings.filter((t) => t.variant === winner), ...timings.filter((t) => t.variant !== winner)];
+    // The leaders fastest median first (the winner leads), then the rest in the order they were probed.
+    const rank = new Map(result.leaders.map((l, i) => [l.variant, i]));
+    const place = (t: VariantTiming): number => rank.get(t.variant) ?? rank.size;
+    return [...timings].sort((a, b) => place(a) - place(b));
   } finally {
     for (const { exec } of executors.values()) exec.destroy();
   }

@@ -21,7 +21,7 @@ export interface RaceOptions {
   readonly rounds: number;
 }
 
-export const DEFAULT_RACE: RaceOptions = { cutFactor: 4, leaderFactor: 1.5, maxLeaders: 3, rounds: 5 };
+export const DEFAULT_RACE: RaceOptions = { cutFactor: 4, leaderFactor: 2, maxLeaders: 3, rounds: 5 };
 
 /** How a candidate fared; times in ms per call. */
 export interface CandidateRecord<V> {
