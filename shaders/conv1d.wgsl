@@ -30,6 +30,7 @@
 // S_VEC4 / W_VEC4 / G_VEC4 bind the signal, weight or gradient as vec4s where
 // the four values the core asks for at once are contiguous and 4-aligned.
 #include "lib/activation_fn"
+#include "lib/quotient"
 
 override ACT: u32 = 0u;
 override ALPHA: f32 = 0.0;
@@ -159,7 +160,9 @@ fn grad_at(i: u32) -> f32 {
 
 // Rows m = (k, c), depth r = (b, l).
 fn load_a(m: u32, r: u32) -> f32 {
-  let v = window(r / params.out_len, r % params.out_len, m / params.sig_ch, m % params.sig_ch);
+  let b = quotient(r, params.out_len);
+  let k = quotient(m, params.sig_ch);
+  let v = window(b, r - b * params.out_len, k, m - k * params.sig_ch);
 #if BIAS_GRAD_ROW
   return select(v, 1.0, m == params.ones);
 #else
@@ -167,8 +170,28 @@ fn load_a(m: u32, r: u32) -> f32 {
 #endif
 }
 
+// Depths r .. r+3 are consecutive positions (b, l): one quotient for the
+// first, then each carries l into b (at most once, since l < out_len).
 fn load_a4(m: u32, r: u32) -> vec4f {
-  return vec4f(load_a(m, r), load_a(m, r + 1u), load_a(m, r + 2u), load_a(m, r + 3u));
+  let k = quotient(m, params.sig_ch);
+  let c = m - k * params.sig_ch;
+  let b0 = quotient(r, params.out_len);
+  let l0 = r - b0 * params.out_len;
+  let w1 = l0 + 1u == params.out_len;
+  let b1 = select(b0, b0 + 1u, w1);
+  let l1 = select(l0 + 1u, 0u, w1);
+  let w2 = l1 + 1u == params.out_len;
+  let b2 = select(b1, b1 + 1u, w2);
+  let l2 = select(l1 + 1u, 0u, w2);
+  let w3 = l2 + 1u == params.out_len;
+  let b3 = select(b2, b2 + 1u, w3);
+  let l3 = select(l2 + 1u, 0u, w3);
+  let v = vec4f(window(b0, l0, k, c), window(b1, l1, k, c), window(b2, l2, k, c), window(b3, l3, k, c));
+#if BIAS_GRAD_ROW
+  return select(v, vec4f(1.0), m == params.ones);
+#else
+  return v;
+#endif
 }
 
 // Columns n of g at depth r = (b, l): g[r, n] itself, r·out_ch + n; n is a multiple of 4.
@@ -207,16 +230,18 @@ fn gemm_store(m: u32, n: u32, v: f32) {
 #else
 // Rows m = (b, l), depth r = (k, c).
 fn load_a(m: u32, r: u32) -> f32 {
-  return window(m / params.out_len, m % params.out_len, r / params.sig_ch, r % params.sig_ch);
+  let b = quotient(m, params.out_len);
+  let k = quotient(r, params.sig_ch);
+  return window(b, m - b * params.out_len, k, r - k * params.sig_ch);
 }
 
 fn load_a4(m: u32, r: u32) -> vec4f {
 #if S_VEC4
   // sig_ch is a multiple of 4, so depths r .. r+3 are channels c .. c+3 of one tap.
-  let b = m / params.out_len;
-  let l = m % params.out_len;
-  let k = r / params.sig_ch;
-  let c = r % params.sig_ch;
+  let b = quotient(m, params.out_len);
+  let l = m - b * params.out_len;
+  let k = quotient(r, params.sig_ch);
+  let c = r - k * params.sig_ch;
   let pos = i32(l + k) + params.shift;
   let inside = (pos >= 0) & (pos < i32(params.sig_len));
   let at = u32(clamp(pos, 0, i32(params.sig_len) - 1));
@@ -249,8 +274,8 @@ fn weight_at(i: u32) -> f32 {
 
 // Columns n .. n+3 of the weight at depth r = (k, c); n is a multiple of 4.
 fn load_b4(r: u32, n: u32) -> vec4f {
-  let k = r / params.sig_ch;
-  let c = r % params.sig_ch;
+  let k = quotient(r, params.sig_ch);
+  let c = r - k * params.sig_ch;
 #if W_VEC4
   return w[weight_index(k, c, n) / 4u];
 #else

@@ -6,7 +6,7 @@ import { heuristicGemmVariant } from '../src/kernels/gemm.ts';
 import { GEMM_VARIANTS } from '../src/kernels/gpuTarget.ts';
 import { matmulKernel } from '../src/kernels/matmul.ts';
 import { conv1dBackwardWeightKernel } from '../src/kernels/conv1d.ts';
-import { VariantPolicy, adapterKey, gemmProblems, parseVariantMode, timeVariants, variantModeFrom } from '../src/plan/autotune.ts';
+import { VariantPolicy, adapterKey, gemmProblems, parseVariantMode, timeVariants, variantModeFrom, worthTiming } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
 import { Plan } from '../src/plan/plan.ts';
 import { singleKernelPlan } from '../src/plan/singleKernel.ts';
@@ -48,6 +48,12 @@ describe('the GEMM autotuner', () => {
     expect(problems[1]?.shape).toEqual({ M: 16, N: 7, K: 60 });
   });
 
+  it('does not time reduce4x4 on outputs too large for it to win', () => {
+    expect(worthTiming('reduce4x4', { M: 128, N: 128, K: 4096 })).toBe(true);
+    expect(worthTiming('reduce4x4', { M: 1344, N: 64, K: 320 })).toBe(false);
+    expect(worthTiming('register8x8', { M: 1344, N: 64, K: 320 })).toBe(true);
+  });
+
   it('times every variant that can run the shape, each giving a time', async () => {
     const gpu = await getGpu();
     const problem = gemmProblems(twoGemmPlan())[0];
@@ -72,6 +78,19 @@ describe('the GEMM autotuner', () => {
     expect(Object.keys(mine ?? {}).sort()).toEqual(Object.keys(first.used).sort());
     expect(mine).toEqual(first.used);
     for (const v of Object.values(first.used)) expect(GEMM_VARIANTS).toContain(v);
+    // Each choice keeps the spread of the leaders it was made between, the winner among them.
+    const spreads = (JSON.parse(readFileSync(cacheFile, 'utf8')) as { spreads: Record<string, Record<string, Record<string, { min: number; median: number; max: number; n: number }>>> })
+      .spreads[adapterKey(gpu)];
+    for (const [key, variant] of Object.entries(first.used)) {
+      const leaders = spreads?.[key] ?? {};
+      expect(Object.keys(leaders)).toContain(variant);
+      for (const s of Object.values(leaders)) {
+        expect(s.min).toBeLessThanOrEqual(s.median);
+        expect(s.median).toBeLessThanOrEqual(s.max);
+        expect(s.n).toBe(5);
+      }
+    }
+    expect(logs.find((l) => l.startsWith('gemm: tuned 1/2'))).toMatch(/: register\w+ \(\w+ median [0-9.]+ \(min [0-9.]+, max [0-9.]+\) ms over 5/);
 
     const again: string[] = [];
     const second = new VariantPolicy(gpu, { mode: 'tune', cacheFile, log: (l) => again.push(l) });

@@ -366,6 +366,16 @@ describe('conv1d rejects bad parameters', () => {
     );
   });
 
+  it('a GEMM past the 2^24 rows or depth that the shader divides exactly', () => {
+    // batch·length = 2^24 rows of the forward GEMM, and the same as the weight gradient's depth.
+    const big = { ...ok, batch: 2 ** 20, length: 16 };
+    expect(() => conv1dForwardKernel(big)).toThrow(
+      'conv1d.forward[same,k3,bias]: its GEMM is 16777216 rows by 15 deep; the conv kernels index at most 16777152 of either (split the batch)',
+    );
+    expect(() => conv1dBackwardWeightKernel(big)).toThrow('its GEMM is 16 rows by 16777216 deep; the conv kernels index at most 16777152');
+    expect(() => conv1dForwardKernel({ ...big, batch: 2 ** 20 - 4 })).not.toThrow();
+  });
+
   it('sizes that are not positive integers', () => {
     expect(() => conv1dForwardKernel({ ...ok, batch: 0 })).toThrow('conv1d.forward: batch must be a positive integer, got 0');
     expect(() => conv1dBackwardInputKernel({ ...ok, kernelSize: 2.5 })).toThrow(

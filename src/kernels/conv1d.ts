@@ -104,6 +104,17 @@ interface FusedActivation {
   readonly gated: boolean;
 }
 
+/** The shader divides row and depth indices by sizes with lib/quotient.wgsl, exact below 2^24; a block may
+ * read up to 64 rows or depths past the end. */
+const QUOTIENT_LIMIT = 2 ** 24 - 64;
+
+function requireQuotientRange(name: string, shape: GemmShape): void {
+  const largest = Math.max(shape.M, shape.K);
+  if (largest > QUOTIENT_LIMIT) {
+    throw new Error(`${name}: its GEMM is ${shape.M} rows by ${shape.K} deep; the conv kernels index at most ${QUOTIENT_LIMIT} of either (split the batch)`);
+  }
+}
+
 /** out = act(bias + windows of s times w); CONV_GEMM in shaders/conv1d.wgsl. */
 function gemmKernel(
   name: string,
@@ -114,6 +125,7 @@ function gemmKernel(
   names: { readonly s: string; readonly w: string; readonly out: string; readonly bias?: string; readonly gateY?: string },
 ): Kernel {
   const shape: GemmShape = { M: cv.batch * cv.outLen, N: cv.outCh, K: cv.ksize * cv.sigCh };
+  requireQuotientRange(name, shape);
   const { bias, gateY } = names;
   if (bias !== undefined && gateY !== undefined) throw new Error(`${name}: conv_gemm binds a bias or a gate, not both`);
   const bindings = [names.s, names.w, names.out, ...(bias !== undefined ? [bias] : []), ...(gateY !== undefined ? [gateY] : [])];
@@ -184,6 +196,7 @@ function weightGradKernel(
     N: fusion?.kind === 'col' ? cv.outCh + 1 : cv.outCh,
     K: cv.batch * cv.outLen,
   };
+  requireQuotientRange(name, shape);
   const ones = fusion?.kind === 'row' ? rows : fusion?.kind === 'col' ? cv.outCh : 0;
   const onesTap = fusion?.kind === 'col' ? fusion.tap : 0;
   const frontend: GemmFrontend = {

@@ -13,6 +13,7 @@ import { uniformArray } from '../util/random.ts';
 import { GpuExecutor } from './gpuExecutor.ts';
 import type { Plan } from './plan.ts';
 import { singleKernelPlan } from './singleKernel.ts';
+import { DEFAULT_RACE, type RaceOptions, type Spread, raceVariants } from './variantRace.ts';
 import type { VariantMode } from './variantMode.ts';
 
 // Which GEMM variant runs is decided per device by measurement: the first plan
@@ -42,6 +43,9 @@ export function adapterKey(gpu: Gpu): string {
 interface CacheFile {
   readonly version: 1;
   readonly adapters: Record<string, Record<string, GemmVariant>>;
+  /** Per adapter and problem, min/median/max ms of each leader the choice was made between: whether a choice
+   * was clear or a coin toss stays on record. Older caches lack it; only `adapters` is read back. */
+  readonly spreads?: Record<string, Record<string, Record<string, Spread>>>;
 }
 
 function readCache(file: string): CacheFile {
@@ -54,10 +58,19 @@ function readCache(file: string): CacheFile {
   return { version: 1, adapters: {} };
 }
 
-async function writeCache(file: string, adapter: string, choices: Readonly<Record<string, GemmVariant>>): Promise<void> {
+async function writeCache(
+  file: string,
+  adapter: string,
+  choices: Readonly<Record<string, GemmVariant>>,
+  spreads: Readonly<Record<string, Record<string, Spread>>>,
+): Promise<void> {
   // Merge with what another process may have written meanwhile; the project's atomic writer leaves no temporary behind.
   const current = readCache(file);
-  const merged: CacheFile = { version: 1, adapters: { ...current.adapters, [adapter]: { ...current.adapters[adapter], ...choices } } };
+  const merged: CacheFile = {
+    version: 1,
+    adapters: { ...current.adapters, [adapter]: { ...current.adapters[adapter], ...choices } },
+    spreads: { ...current.spreads, [adapter]: { ...current.spreads?.[adapter], ...spreads } },
+  };
   await mkdir(dirname(file), { recursive: true });
   await writeFileAtomically(file, `${JSON.stringify(merged, null, 1)}\n`);
 }
@@ -86,51 +99,86 @@ export function gemmProblems(plan: Plan): Problem[] {
 
 export interface VariantTiming {
   readonly variant: GemmVariant;
-  /** Best time of one call, or undefined when the variant cannot run this shape. */
+  /** ms of one call: a leader's median over the interleaved rounds, else its one ranking pass, else its
+   * probe (cut as far behind); undefined when the variant cannot run this shape. */
   readonly ms: number | undefined;
+  /** Leaders only: min, median and max over the interleaved rounds. */
+  readonly spread?: Spread;
 }
 
-/** Times each variant of one kernel's GEMM on random inputs: a warm-up, then
- * the best of a few passes of enough repeats to last ~20 ms. A variant already
- * 4x slower than the best so far is not timed further. */
-export async function timeVariants(gpu: Gpu, problem: Problem, variants: readonly GemmVariant[] = GEMM_VARIANTS): Promise<VariantTiming[]> {
+/** reduce4x4 spends a 64-invocation workgroup on each 4×4 block of the output: past REDUCE_MAX_OUTPUTS outputs
+ * it has never been near the best anywhere it was timed (SwiftShader: 1.6 s against 2.4 ms for a 1344×32 conv),
+ * and its one probe alone cost seconds of tuning. */
+export const REDUCE_MAX_OUTPUTS = 16384;
+
+export function worthTiming(variant: GemmVariant, shape: GemmShape): boolean {
+  return variant !== 'reduce4x4' || shape.M * shape.N <= REDUCE_MAX_OUTPUTS;
+}
+
+/** Times the variants of one kernel's GEMM on random inputs and decides between them (variantRace.ts):
+ * a one-call probe each, one ~20 ms pass for those not far behind, then interleaved rounds over the leaders.
+ * The result lists every variant: the leaders by median (the winner first), then the others. */
+export async function timeVariants(
+  gpu: Gpu,
+  problem: Problem,
+  variants: readonly GemmVariant[] = GEMM_VARIANTS,
+  race: RaceOptions = DEFAULT_RACE,
+): Promise<VariantTiming[]> {
   const plan = singleKernelPlan(problem.kernel);
-  const out: VariantTiming[] = [];
-  let best = Number.POSITIVE_INFINITY;
-  // The heuristic's pick first, so slow candidates can be cut short against it.
+  // The heuristic's pick first: it is usually near the best, so the cut bites early.
   const first = heuristicGemmVariant(problem.shape);
-  const order = [first, ...variants.filter((v) => v !== first)];
-  for (const variant of order) {
-    const target: GpuTarget = { gemmVariant: (key, shape) => (key === problem.key ? variant : heuristicGemmVariant(shape)) };
-    try {
-      problem.kernel.gpu(target);
-    } catch {
-      out.push({ variant, ms: undefined });
-      continue;
-    }
-    const exec = await GpuExecutor.create(gpu, plan, target);
-    try {
-      let seed = 1;
-      for (const [slot, spec] of Object.entries(problem.kernel.slots)) {
-        const size = plan.get(slot).size;
-        exec.write(slot, spec.dtype === 'u32' ? new Uint32Array(size) : uniformArray(size, seed++));
-      }
-      const once = await exec.timedRun(1);
-      let ms = once.gpuMs ?? once.wallMs;
-      if (ms <= 4 * best) {
-        const repeat = Math.max(1, Math.min(64, Math.ceil(20 / Math.max(ms, 0.01))));
-        for (let pass = 0; pass < 3; pass++) {
-          const t = await exec.timedRun(repeat);
-          ms = Math.min(ms, (t.gpuMs ?? t.wallMs) / repeat);
+  const order = [first, ...variants.filter((v) => v !== first && worthTiming(v, problem.shape))];
+  const executors = new Map<GemmVariant, { exec: GpuExecutor; repeat: number }>();
+  try {
+    const result = await raceVariants(order, {
+      probe: async (variant) => {
+        const target: GpuTarget = { gemmVariant: (key, shape) => (key === problem.key ? variant : heuristicGemmVariant(shape)) };
+        try {
+          problem.kernel.gpu(target);
+        } catch {
+          return undefined;
         }
-      }
-      best = Math.min(best, ms);
-      out.push({ variant, ms });
-    } finally {
-      exec.destroy();
-    }
+        const exec = await GpuExecutor.create(gpu, plan, target);
+        let seed = 1;
+        for (const [slot, spec] of Object.entries(problem.kernel.slots)) {
+          const size = plan.get(slot).size;
+          exec.write(slot, spec.dtype === 'u32' ? new Uint32Array(size) : uniformArray(size, seed++));
+        }
+        const once = await exec.timedRun(1);
+        const ms = once.gpuMs ?? once.wallMs;
+        executors.set(variant, { exec, repeat: Math.max(1, Math.min(64, Math.ceil(20 / Math.max(ms, 0.01)))) });
+        return ms;
+      },
+      time: async (variant) => {
+        const { exec, repeat } = executors.get(variant) as { exec: GpuExecutor; repeat: number };
+        const t = await exec.timedRun(repeat);
+        return (t.gpuMs ?? t.wallMs) / repeat;
+      },
+    }, race);
+    const spreads = new Map(result.leaders.map((l) => [l.variant, l]));
+    const timings: VariantTiming[] = result.candidates.map((c) => {
+      const spread = spreads.get(c.variant);
+      const ms = spread?.median ?? c.ranking ?? c.probe;
+      return spread ? { variant: c.variant, ms, spread: { min: spread.min, median: spread.median, max: spread.max, n: spread.n } } : { variant: c.variant, ms };
+    });
+    // The leaders fastest median first (the winner leads), then the rest in the order they were probed.
+    const rank = new Map(result.leaders.map((l, i) => [l.variant, i]));
+    const place = (t: VariantTiming): number => rank.get(t.variant) ?? rank.size;
+    return [...timings].sort((a, b) => place(a) - place(b));
+  } finally {
+    for (const { exec } of executors.values()) exec.destroy();
   }
-  return out;
+}
+
+/** "register8x4 median 109 (min 104, max 121) ms over 5, register4x8 …; one pass: tiled64 300 ms; cut: reduce4x4 ≥ 900 ms". */
+export function describeTimings(timings: readonly VariantTiming[]): string {
+  const f = (ms: number): string => (ms >= 10 ? ms.toFixed(1) : ms.toFixed(3));
+  const leaders = timings.flatMap((t) => (t.spread ? [`${t.variant} median ${f(t.spread.median)} (min ${f(t.spread.min)}, max ${f(t.spread.max)}) ms over ${t.spread.n}`] : []));
+  const rest = timings.filter((t) => !t.spread && t.ms !== undefined).map((t) => `${t.variant} ${f(t.ms as number)} ms`);
+  const cannot = timings.filter((t) => t.ms === undefined).map((t) => t.variant);
+  return [leaders.join(', '), rest.length > 0 ? `others: ${rest.join(', ')}` : '', cannot.length > 0 ? `cannot run: ${cannot.join(', ')}` : '']
+    .filter((s) => s !== '')
+    .join('; ');
 }
 
 export interface VariantPolicyOptions {
@@ -179,23 +227,22 @@ export class VariantPolicy {
     if (mode === 'tune') {
       const fresh: Record<string, GemmVariant> = {};
       const todo = gemmProblems(plan).filter((p) => !this.choices.has(p.key));
+      const spreads: Record<string, Record<string, Spread>> = {};
       for (const [i, problem] of todo.entries()) {
         const timings = await timeVariants(this.gpu, problem);
-        const ranked = timings.filter((t) => t.ms !== undefined).sort((a, b) => (a.ms as number) - (b.ms as number));
-        const winner = ranked[0]?.variant ?? heuristicGemmVariant(problem.shape);
+        // timeVariants puts the race's winner first; a variant that ran only its probe or one pass never wins over a leader.
+        const won = timings[0]?.spread ? timings[0].variant : undefined;
+        const winner = won ?? heuristicGemmVariant(problem.shape);
         this.choices.set(problem.key, winner);
         fresh[problem.key] = winner;
-        this.options.log?.(
-          `gemm: tuned ${i + 1}/${todo.length} ${problem.key}: ${winner} (` +
-            ranked.map((t) => `${t.variant} ${(t.ms as number).toFixed(2)} ms`).join(', ') +
-            ')',
-        );
+        spreads[problem.key] = Object.fromEntries(timings.flatMap((t) => (t.spread ? [[t.variant, t.spread]] : [])));
+        this.options.log?.(`gemm: tuned ${i + 1}/${todo.length} ${problem.key}: ${winner} (${describeTimings(timings)})`);
       }
       if (todo.length > 0 && this.cacheFile !== null) {
         // The cache only saves the next run the timing: a home that cannot be written (read-only on a cluster
         // node, full) must not stop a run whose choices are already made.
         try {
-          await writeCache(this.cacheFile, this.adapter, fresh);
+          await writeCache(this.cacheFile, this.adapter, fresh, spreads);
         } catch (e) {
           this.options.log?.(
             `gemm: could not keep the tuned variants in ${this.cacheFile} (${(e as Error).message}); this run uses them, the next run on this adapter tunes again (set ${VARIANT_CACHE_ENV} to a writable directory to keep them)`,
