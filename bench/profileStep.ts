@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadCell } from '../src/data/loadCell.ts';
 import { acquireGpu } from '../src/gpu/device.ts';
-import { type GemmShape, type GemmVariant, type GpuTarget } from '../src/kernels/gemm.ts';
+import type { GemmShape, GemmVariant, GpuTarget } from '../src/kernels/gpuTarget.ts';
 import { m2Model } from '../src/models/vaeM2.ts';
 import { vaeModel } from '../src/models/vae.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../src/nn/parameters.ts';
