@@ -30,7 +30,11 @@ describe('an interrupted experiment', () => {
     const kept = readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n');
     expect(kept.length).toBeGreaterThanOrEqual(1 + 3);
     expect(kept.length).toBeLessThan(1 + 8);
-    expect(existsSync(join(out, 'small-data.md'))).toBe(false);
+    // The tables of the runs finished so far are kept, marked partial, with the command that continues them.
+    const partial = readFileSync(join(out, 'small-data.md'), 'utf8');
+    expect(partial).toMatch(new RegExp(`^# Small-data experiment: E003 \\(partial: ${kept.length - 1} of 8 runs\\)\n`));
+    expect(partial).toContain(`continues with \`npx tsx run.ts --resume ${out}\``);
+    expect(partial).toContain('mean ± sd over the seeds finished so far (of 2)');
 
     const refused = await runMain(['--resume', out, '--epochs', '5']);
     expect(refused.code).toBe(2);
@@ -57,6 +61,8 @@ describe('an interrupted experiment', () => {
     expect(csv.trim().split('\n').slice(0, kept.length)).toEqual(kept);
     expect(withoutSeconds(csv)).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
     expect(readFileSync(join(out, 'paired.csv'), 'utf8')).toBe(readFileSync(join(reference, 'paired.csv'), 'utf8'));
+    // Finished, the tables are no longer marked partial and are the uninterrupted experiment's.
+    expect(readFileSync(join(out, 'small-data.md'), 'utf8')).not.toContain('partial');
     expect(Object.keys(snapshot(out)).sort()).toEqual(Object.keys(snapshot(reference)).sort());
   });
 

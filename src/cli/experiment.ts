@@ -83,6 +83,22 @@ export async function runExperiment(o: CliOptions): Promise<number> {
     const vaeArms = runs.filter((a) => trainsVaeFirst({ model: a.model, m2Init: o.m2Init }));
     let weightChoices: string[] = o.resume !== undefined ? storedWeightChoices(join(o.resume, WEIGHT_CHOICES_FILE), done) : [];
     const clock = new ExperimentClock(vaeArms.length > 0 ? cellPaths.length * o.seeds : 0);
+    // The tables of the runs so far: after every run (partial), and once at the end.
+    const writeReport = (dir: OutDirectory, partial?: { finished: number; total: number }) => {
+      const first = cells[0] as CellResult;
+      return writeExperimentReport(dir.dir, {
+        o,
+        rows,
+        cells: cells.map((c) => ({ cell: c.cell, genes: c.data.dataset.genes, bins: c.data.dataset.bins, trainGenes: c.trainGenes, sizes: c.sizes })),
+        labels,
+        dataLabel: folder ? String(o.data) : first.data.source.path,
+        folder: folder !== undefined,
+        synthetic: first.data.source.synthetic,
+        deviceName: gpu ? gpu.adapterName : 'CPU',
+        vaeCurves,
+        ...(partial ? { partial: { ...partial, resume: dir.target } } : {}),
+      });
+    };
     for (const path of cellPaths) {
       const data = await loadData({ ...o, data: path });
       const ds = data.dataset;
@@ -154,24 +170,15 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             finished++;
             clock.record(seconds, trainedVae ? run.seconds.vae : undefined);
             const left = expected - finished;
+            // A long experiment shows its tables as it goes, and a stopped one keeps the tables of what it finished.
+            if (left > 0) await writeReport(dir, { finished: rows.length, total: rows.length + left });
             if (left > 0) err(`experiment: ${finished} of ${expected} runs done in ${duration(clock.elapsed)}; ${clock.left(left)}`);
           }
         }
       }
     }
     const dir = out as OutDirectory;
-    const first = cells[0] as CellResult;
-    const report = await writeExperimentReport(dir.dir, {
-      o,
-      rows,
-      cells: cells.map((c) => ({ cell: c.cell, genes: c.data.dataset.genes, bins: c.data.dataset.bins, trainGenes: c.trainGenes, sizes: c.sizes })),
-      labels,
-      dataLabel: folder ? String(o.data) : first.data.source.path,
-      folder: folder !== undefined,
-      synthetic: first.data.source.synthetic,
-      deviceName: gpu ? gpu.adapterName : 'CPU',
-      vaeCurves,
-    });
+    const report = await writeReport(dir);
     dir.finish();
     process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(dir.target, f)).join(', ')}\n`);
     return 0;

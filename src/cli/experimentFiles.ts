@@ -70,6 +70,8 @@ export interface ReportInput {
   readonly settings?: Readonly<Record<string, unknown>>;
   /** Each VAE's loss per epoch (vae-curves.csv, which the caller writes); none when no model used one. */
   readonly vaeCurves: readonly VaeCurveRow[];
+  /** Tables of an experiment still running (or stopped): the runs finished so far, of about `total`. */
+  readonly partial?: { readonly finished: number; readonly total: number; readonly resume: string };
 }
 
 /** The model of an arm's label (model, or model:kind for a neighbour model run with several kinds). */
@@ -87,10 +89,18 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
   const paired = pairedRows(rows, names, labels, allSizes);
   const metric = METRICS[o.target].main;
   const FIGURE_FILE = o.target === 'class' ? AUROC_FIGURE : PEARSON_FIGURE;
+  // A partial experiment's means are over the seeds that have finished so far, which differ from row to row.
+  const seeds = r.partial ? `the seeds finished so far (of ${o.seeds})` : `${o.seeds} seeds`;
   const lines = [
-    `# Small-data experiment: ${names.join(', ')}${r.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}`,
+    `# Small-data experiment: ${names.join(', ')}${r.synthetic ? ' (SYNTHETIC DATA: meaningless)' : ''}${r.partial ? ` (partial: ${r.partial.finished} of ${r.partial.total} runs)` : ''}`,
     '',
-    `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${o.seeds} seeds, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
+    ...(r.partial
+      ? [
+          `**Partial.** These tables hold the ${r.partial.finished} runs finished so far, of ${r.partial.total}; they are rewritten after every run, and the experiment continues with \`npx tsx run.ts --resume ${r.partial.resume}\`. Compare models only where their seeds are the same (the paired table does).`,
+          '',
+        ]
+      : []),
+    `Test ${metric}${o.target === 'expression' ? ' of predicted against observed log10(RPKM + 1)' : ''}, mean ± sd over ${seeds}, by number of labeled training genes; every model sees the same labeled genes at a given seed.`,
     `Data: ${r.folder ? `${r.dataLabel} (${names.length} cells)` : r.dataLabel}; normalization ${o.normalize};`,
     `epochs ${o.minSteps > 0 ? `${o.epochs}, or enough for ${o.minSteps} optimizer steps, at most ${o.maxEpochs},` : o.epochs} (best by validation ${metric}), VAE epochs ${o.vaeEpochs}, batch ${o.batch} (VAE ${o.vaeBatch}), lr ${o.lr}, latent ${o.latent}, beta ${o.beta}, ${o.neighborKinds.join(' and ')} neighbours k=${o.k}${o.models.some(trainsJointly) ? `, joint weight λ ${o.jointWeight.join(', ')}${o.jointWeight.length > 1 ? ' (the best by validation per run)' : ''}` : ''}${o.models.some(isSemiSupervisedVae) ? `, vae-m2 α ${o.alpha.map((a) => `${a}·N`).join(', ')}${o.alpha.length > 1 ? ' (the best by validation per run)' : ''}, ${o.m2Init === 'pretrained' ? 'started from the pretrained VAE' : 'from random weights'}` : ''}; device ${r.deviceName}.`,
     `Every run: ${CSV_FILE}; paired differences: ${PAIRED_FILE}; settings: ${SETTINGS_FILE}; figure: ${FIGURE_FILE}.`,
@@ -108,7 +118,7 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
       );
     }
     const p = pairedMarkdown(paired, c.cell);
-    if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${o.seeds} seeds (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
+    if (p.length > 0) lines.push('', `Paired test-${metric} difference, model − baseline, over ${seeds} (95% t-interval; wins: seeds where the model scored higher):`, '', ...p);
     const e = bestEpochTable(rows, c.cell, labels, c.sizes, c.trainGenes, (label) => isLinear(modelOfArm(label)));
     lines.push('', `Best epoch by validation ${metric}, median over seeds, of how many epochs, and in how many runs it was the last one (the models fit to convergence give their solver's iterations):`, '', ...markdownTable(e.header, e.body));
     stdout += `${c.cell}\n${table(s.header, s.body)}\n`;
@@ -134,12 +144,12 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
   await writeFileAtomically(join(dir, PAIRED_FILE), pairedCsv(paired));
   const figure = aurocBySizeChart(
     `Test ${metric} by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
-    `mean ± sd over ${o.seeds} seeds${names.length > 1 ? ` and ${names.length} cells` : ''}`,
+    `mean ± sd over ${seeds}${names.length > 1 ? ` and ${names.length} cells` : ''}`,
     figurePoints(rows, labels, allSizes),
     metric,
   );
   await writeFileAtomically(join(dir, FIGURE_FILE), await renderSvg(figure));
   if (r.settings) await writeFileAtomically(join(dir, SETTINGS_FILE), settingsText(r.settings));
   await writeFileAtomically(join(dir, MD_FILE), `${lines.join('\n')}\n`);
-  return { stdout: `${stdout}(test ${metric}, mean ± sd over ${o.seeds} seeds)\n`, files };
+  return { stdout: `${stdout}(test ${metric}, mean ± sd over ${seeds})\n`, files };
 }
