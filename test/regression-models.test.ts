@@ -7,7 +7,7 @@ import { DISK_SOURCES } from '../src/cli/neighborSources.ts';
 import { runModel } from '../src/cli/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULTS } from '../src/cli/args.ts';
-import { buildClassifier, buildVae, classifierSpecFor, vaeSpec } from '../src/checkpoint/modelSpec.ts';
+import { buildClassifier, buildVae, classifierSpecFor, vaeSpec } from '../src/models/modelSpec.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { expressionTargets } from '../src/data/expressionTargets.ts';
 import { MODEL_NAMES, predictsExpression } from '../src/models/registry.ts';

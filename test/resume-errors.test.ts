@@ -8,7 +8,7 @@ import { parseArgs } from '../src/cli/args.ts';
 import { main } from '../src/cli/main.ts';
 import type { Progress } from '../src/cli/runModel.ts';
 import { TrainingStoppedError, trainToDirectory } from '../src/cli/trainRun.ts';
-import { mlpSpec, buildClassifier } from '../src/checkpoint/modelSpec.ts';
+import { mlpSpec, buildClassifier } from '../src/models/modelSpec.ts';
 import { RunCheckpoints, readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { fitNormalization } from '../src/data/normalize.ts';
 import { loadCell } from '../src/data/loadCell.ts';

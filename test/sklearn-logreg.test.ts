@@ -10,7 +10,7 @@ import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
 import { labeledSubset, observedValues, splitIndices } from '../src/train/prepare.ts';
 import { classScores } from '../src/train/target.ts';
-import type { ClassifierSpec } from '../src/checkpoint/modelSpec.ts';
+import type { ClassifierSpec } from '../src/models/modelSpec.ts';
 import { LinearSolver } from '../src/train/linearFit.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';
 import { settings as base, e003, quiet } from './realSample.ts';

@@ -15,7 +15,7 @@ import {
   checkClassifierSpec,
   checkVaeSpec,
   classifierSpecFor,
-} from './modelSpec.ts';
+} from '../models/modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
 
 // The checkpoint files of one run directory, all safetensors:

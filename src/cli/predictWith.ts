@@ -1,7 +1,7 @@
 import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
-import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
+import type { ClassifierSpec } from '../models/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';

@@ -11,7 +11,7 @@ import {
   buildVae,
   classifierSpecFor,
   vaeSpec,
-} from '../checkpoint/modelSpec.ts';
+} from '../models/modelSpec.ts';
 import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
 import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, pretrainsVae, readsLatents, trainsJointly, usesNeighbors } from '../models/registry.ts';
