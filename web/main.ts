@@ -1,4 +1,4 @@
-import { type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
+import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
 import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
@@ -7,7 +7,9 @@ import { classScores } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
 import { type TrainedModel, inputBins, predictWith } from '../src/cli/predictWith.ts';
 import { restoreSettings } from '../src/cli/restoreSettings.ts';
-import { type Progress, type RunOutcome, type RunSettings, pickRunSettings, runModel } from '../src/cli/runModel.ts';
+import { pickRunSettings } from '../src/cli/pickRunSettings.ts';
+import { type Progress, type RunOutcome, runModel } from '../src/cli/runModel.ts';
+import type { RunSettings } from '../src/train/runSettings.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
@@ -278,7 +280,7 @@ async function decoded(files: readonly File[], name: string): Promise<{ file: Fi
 }
 
 /** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for vae-mlp. */
-async function loadedModel(files: readonly File[]): Promise<TrainedModel> {
+async function loadedModel(files: readonly File[]): Promise<TrainedModel<ClassifierCheckpoint, VaeCheckpoint>> {
   const best = await decoded(files, 'best.safetensors');
   if (best === undefined) throw new Error(`load best.safetensors (a run directory's, or the page's download); got ${files.map((f) => f.name).join(', ') || 'nothing'}`);
   const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.file.name), best.file.name, 'best');

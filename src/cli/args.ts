@@ -1,6 +1,7 @@
 import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
 import { MODEL_NAMES, type ModelName, predictsExpression } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
+import { RUN_DEFAULTS } from '../train/runSettings.ts';
 import { TARGETS, type Target } from '../train/target.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
@@ -70,28 +71,29 @@ export interface CliOptions {
   readonly explicit: readonly (keyof CliOptions)[];
 }
 
+/** A run's settings default to the training core's (src/train/runSettings.ts), which the page takes too. */
 export const DEFAULTS: CliOptions = {
   command: 'train',
   device: 'gpu',
   data: undefined,
-  model: 'deepchrome',
-  target: 'class',
-  trainSize: undefined,
-  epochs: 10,
-  vaeEpochs: 30,
-  batch: 64,
-  vaeBatch: 64,
-  lr: 1e-3,
-  latent: 10,
-  beta: 5e-5,
-  sigma: 'logvar',
-  jointWeight: [10],
-  alpha: [0.1],
-  m2Init: 'pretrained',
-  neighbors: 'spatial',
+  model: RUN_DEFAULTS.model,
+  target: RUN_DEFAULTS.target,
+  trainSize: RUN_DEFAULTS.trainSize,
+  epochs: RUN_DEFAULTS.epochs,
+  vaeEpochs: RUN_DEFAULTS.vaeEpochs,
+  batch: RUN_DEFAULTS.batch,
+  vaeBatch: RUN_DEFAULTS.vaeBatch,
+  lr: RUN_DEFAULTS.lr,
+  latent: RUN_DEFAULTS.latent,
+  beta: RUN_DEFAULTS.beta,
+  sigma: RUN_DEFAULTS.sigma,
+  jointWeight: RUN_DEFAULTS.jointWeight,
+  alpha: RUN_DEFAULTS.alpha,
+  m2Init: RUN_DEFAULTS.m2Init,
+  neighbors: RUN_DEFAULTS.neighbors,
   neighborKinds: ['spatial'],
-  k: 2,
-  seed: 1,
+  k: RUN_DEFAULTS.k,
+  seed: RUN_DEFAULTS.seed,
   seeds: 3,
   minSteps: 0,
   maxEpochs: 100,

@@ -1,5 +1,5 @@
 import { type CliOptions, parseArgs, UsageError } from './args.ts';
-import type { RunSettings } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
 
 // Reading a checkpoint's stored command line back into options, free of Node
 // built-ins so that a page reads a checkpoint as the command line does.

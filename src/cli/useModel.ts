@@ -22,7 +22,8 @@ import { DISK_SOURCES } from './neighborSources.ts';
 import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
 import { inWords } from './outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
-import type { Device, RunSettings } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
+import type { Device } from './runModel.ts';
 import { err, settingsOf } from './session.ts';
 import { restoreSettings } from './storedSettings.ts';
 import { deviceFor } from './trainRun.ts';
@@ -33,7 +34,7 @@ import { deviceFor } from './trainRun.ts';
 // and goes through the same plans training used: the VAE plan's encode
 // segment, the classifier plan's predict segment.
 
-export interface ModelDirectory extends TrainedModel {
+export interface ModelDirectory extends TrainedModel<ClassifierCheckpoint, VaeCheckpoint> {
   readonly dir: string;
   readonly trainedOn: string;
 }
