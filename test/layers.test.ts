@@ -34,10 +34,8 @@ const FLOORS: Readonly<Record<string, number>> = {
  * training core they reach for (runModel and what it needs) out of cli/, which removes them. */
 const WEB_CLI_KNOWN = new Set([
   'web/main.ts -> src/cli/args.ts',
-  'web/main.ts -> src/cli/predictionsCsv.ts',
-  'web/main.ts -> src/cli/predictWith.ts',
+  'web/main.ts -> src/cli/pickRunSettings.ts',
   'web/main.ts -> src/cli/restoreSettings.ts',
-  'web/main.ts -> src/cli/runModel.ts',
 ]);
 
 function filesUnder(dir: string): string[] {

@@ -3,7 +3,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runModel } from '../src/cli/runModel.ts';
+import { runModel } from '../src/train/runModel.ts';
 import type { RunSettings } from '../src/train/runSettings.ts';
 import { LOGREG_L2_GRID, logregModel } from '../src/models/logreg.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS, type Parameter } from '../src/nn/parameters.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EXPRESSION_TABLE } from '../src/cli/dataSource.ts';
 import { DISK_SOURCES } from '../src/cli/neighborSources.ts';
-import { runModel } from '../src/cli/runModel.ts';
+import { runModel } from '../src/train/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULTS } from '../src/cli/args.ts';
 import { buildClassifier, buildVae, classifierSpecFor, vaeSpec } from '../src/models/modelSpec.ts';

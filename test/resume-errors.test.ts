@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
 import { main } from '../src/cli/main.ts';
-import type { Progress } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
 import { TrainingStoppedError, trainToDirectory } from '../src/cli/trainRun.ts';
 import { mlpSpec, buildClassifier } from '../src/models/modelSpec.ts';
 import { RunCheckpoints, readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';

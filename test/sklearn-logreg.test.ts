@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runModel } from '../src/cli/runModel.ts';
+import { runModel } from '../src/train/runModel.ts';
 import type { RunSettings } from '../src/train/runSettings.ts';
 import { SHARED_DATASETS } from '../src/cli/dataSource.ts';
 import type { Dataset } from '../src/data/dataset.ts';

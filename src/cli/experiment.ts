@@ -20,7 +20,7 @@ import { storedOrTrainedVae } from './experimentVaes.ts';
 import { onInterrupt } from './interrupt.ts';
 import { EXPERIMENT_FILE, OutDirectory } from './runDirectory.ts';
 import type { RunSettings } from '../train/runSettings.ts';
-import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst } from './runModel.ts';
+import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst } from '../train/runModel.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 

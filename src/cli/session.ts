@@ -9,7 +9,7 @@ import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
 import type { RunSettings } from '../train/runSettings.ts';
 import { pickRunSettings } from './pickRunSettings.ts';
-import type { Progress } from './runModel.ts';
+import type { Progress } from '../train/runModel.ts';
 
 // What the train and experiment commands share: settings from flags, the
 // progress lines on stderr, and loading plus normalising the chosen data.

@@ -24,10 +24,10 @@ import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
-import { type ClassifierPlan, buildClassifierPlan } from '../train/classifierPlan.ts';
-import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from '../train/jointPlan.ts';
-import { buildM2Plan, m2EpochOrders, m2Weights } from '../train/m2Plan.ts';
-import { labeledSubset, observedValues, requireScorable, splitIndices } from '../train/prepare.ts';
+import { type ClassifierPlan, buildClassifierPlan } from './classifierPlan.ts';
+import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from './jointPlan.ts';
+import { buildM2Plan, m2EpochOrders, m2Weights } from './m2Plan.ts';
+import { labeledSubset, observedValues, requireScorable, splitIndices } from './prepare.ts';
 import {
   type EpochRecord,
   type SplitIndices,
@@ -39,16 +39,16 @@ import {
   predictLogits,
   stepsPerEpoch,
   trainClassifier,
-} from '../train/trainClassifier.ts';
-import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
-import { predictionsOf, scoresFor, selectionScore } from '../train/target.ts';
+} from './trainClassifier.ts';
+import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from './trainVae.ts';
+import { predictionsOf, scoresFor, selectionScore } from './target.ts';
 import type { Executor as PlanExecutor } from '../plan/executor.ts';
-import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from '../train/linearFit.ts';
+import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from './linearFit.ts';
 import { elementCount } from '../kernels/kernel.ts';
-import { buildVaePlan } from '../train/vaePlan.ts';
-import type { CheckpointSink } from '../train/checkpointSink.ts';
-import type { RunSettings } from '../train/runSettings.ts';
-import type { StoredClassifier, StoredVae } from '../train/storedModel.ts';
+import { buildVaePlan } from './vaePlan.ts';
+import type { CheckpointSink } from './checkpointSink.ts';
+import type { RunSettings } from './runSettings.ts';
+import type { StoredClassifier, StoredVae } from './storedModel.ts';
 
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs

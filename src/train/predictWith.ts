@@ -4,13 +4,13 @@ import type { ClassifierSpec } from '../models/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
-import { buildClassifierPlan } from '../train/classifierPlan.ts';
-import { initialise, predictLogits } from '../train/trainClassifier.ts';
-import { predictionsOf } from '../train/target.ts';
-import { encodeAll, initialiseVae } from '../train/trainVae.ts';
-import { buildVaePlan } from '../train/vaePlan.ts';
-import type { RunSettings } from '../train/runSettings.ts';
-import type { StoredClassifier, StoredVae } from '../train/storedModel.ts';
+import { buildClassifierPlan } from './classifierPlan.ts';
+import { initialise, predictLogits } from './trainClassifier.ts';
+import { predictionsOf } from './target.ts';
+import { encodeAll, initialiseVae } from './trainVae.ts';
+import { buildVaePlan } from './vaePlan.ts';
+import type { RunSettings } from './runSettings.ts';
+import type { StoredClassifier, StoredVae } from './storedModel.ts';
 import { type Device, executorFor, featureContext, withNeighbors } from './runModel.ts';
 
 // A trained model's probabilities (or, trained for --target expression, its
