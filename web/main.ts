@@ -2,19 +2,18 @@ import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifier
 import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
-import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
 import { classScores } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { type TrainedModel, inputBins, predictWith } from '../src/train/predictWith.ts';
-import { restoreSettings } from '../src/cli/restoreSettings.ts';
-import { pickRunSettings } from '../src/cli/pickRunSettings.ts';
+import { restoreRunSettings } from '../src/cli/restoreSettings.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
-import type { RunSettings } from '../src/train/runSettings.ts';
+import { RUN_DEFAULTS, type RunSettings } from '../src/train/runSettings.ts';
+import type { ModelName } from '../src/models/registry.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
-import { applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
+import { DEFAULT_NORMALIZATION, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
 import type { Gpu } from '../src/gpu/openDevice.ts';
 import { auroc } from '../src/metrics/auroc.ts';
@@ -136,14 +135,14 @@ function settingsFromForm(): RunSettings {
     // The page has one batch field; it sizes the VAE's minibatch too, as --batch did before --vae-batch.
     vaeBatch: Math.round(numberField('batch')),
     lr: numberField('lr'),
-    latent: DEFAULTS.latent,
-    beta: DEFAULTS.beta,
-    sigma: DEFAULTS.sigma,
-    jointWeight: DEFAULTS.jointWeight,
-    alpha: DEFAULTS.alpha,
-    m2Init: DEFAULTS.m2Init,
-    neighbors: DEFAULTS.neighbors,
-    k: DEFAULTS.k,
+    latent: RUN_DEFAULTS.latent,
+    beta: RUN_DEFAULTS.beta,
+    sigma: RUN_DEFAULTS.sigma,
+    jointWeight: RUN_DEFAULTS.jointWeight,
+    alpha: RUN_DEFAULTS.alpha,
+    m2Init: RUN_DEFAULTS.m2Init,
+    neighbors: RUN_DEFAULTS.neighbors,
+    k: RUN_DEFAULTS.k,
     seed: Math.round(numberField('seed')),
     annotation: '',
     expressionTable: '',
@@ -189,7 +188,7 @@ function metricsJson(f: Finished): string {
       labeledTrainingGenes: f.run.labeledGenes,
       validGenes: f.run.split.valid.length,
       testGenes: f.run.split.test.length,
-      config: { ...f.settings, normalize: DEFAULTS.normalize },
+      config: { ...f.settings, normalize: DEFAULT_NORMALIZATION },
       device: { kind: 'gpu', adapter: f.adapter, where: 'browser (navigator.gpu)', gemm: 'heuristic' },
       parameters: f.run.parameters,
       normalization: f.normalization,
@@ -208,7 +207,7 @@ function runInfo(raw: Dataset, settings: RunSettings, normalization: Normalizati
   return {
     runId: crypto.randomUUID(),
     modelName: settings.model,
-    settings: { ...settings, trainSize: null, normalize: DEFAULTS.normalize, device: 'gpu', data: raw.source.join(','), adapter },
+    settings: { ...settings, trainSize: null, normalize: DEFAULT_NORMALIZATION, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
     data: { cell: raw.cell, path: raw.source.join(','), layout: picked?.expr === undefined ? 'deepchrome' : 'attentivechrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
   };
@@ -227,7 +226,7 @@ async function train(): Promise<void> {
     status.textContent = 'reading the files…';
     const raw = await readPicked(picked);
     // As on the command line: statistics from the training genes only.
-    const normalization = fitNormalization(raw, DEFAULTS.normalize);
+    const normalization = fitNormalization(raw, DEFAULT_NORMALIZATION);
     const ds = applyNormalization(raw, normalization);
     const device = await (gpu ??= acquireBrowserGpu());
     const total = settings.epochs + (settings.model === 'vae-mlp' ? settings.vaeEpochs : 0);
@@ -293,7 +292,7 @@ async function loadedModel(files: readonly File[]): Promise<TrainedModel<Classif
     vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);
     if (vae.info.runId !== classifier.info.runId) throw new Error('best.safetensors and vae.safetensors come from different runs');
   }
-  const settings = pickRunSettings(restoreSettings(classifier.info.settings, best.file.name), { annotation: '', expressionTable: '' });
+  const settings = restoreRunSettings(classifier.info.settings, best.file.name, { annotation: '', expressionTable: '' });
   return { classifier, ...(vae ? { vae } : {}), modelName, settings, normalization: classifier.info.normalization };
 }
 

@@ -1,4 +1,4 @@
-import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
+import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
 import { MODEL_NAMES, type ModelName, predictsExpression } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
 import { RUN_DEFAULTS } from '../train/runSettings.ts';
@@ -97,7 +97,7 @@ export const DEFAULTS: CliOptions = {
   seeds: 3,
   minSteps: 0,
   maxEpochs: 100,
-  normalize: 'log1p-max',
+  normalize: DEFAULT_NORMALIZATION,
   out: undefined,
   experiment: undefined,
   models: MODELS,
