@@ -17,7 +17,8 @@ export interface RunSettings {
   readonly vaeEpochs: number;
   /** Classifier minibatch. */
   readonly batch: number;
-  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes). */
+  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes), --batch's unless given: the common protocol
+   * trains classifiers at 32 and the VAE at 64. */
   readonly vaeBatch: number;
   readonly lr: number;
   readonly latent: number;
@@ -27,9 +28,11 @@ export interface RunSettings {
   readonly sigma: 'logvar' | 'softplus';
   /** vae-joint: λ, the ELBO's weight in its loss BCE + λ·ELBO; several: one model per value, the best kept by validation score. */
   readonly jointWeight: readonly number[];
-  /** vae-m2: α, the labeled genes' classification weight as a multiple of N (labeled + unlabeled genes); several: as jointWeight. */
+  /** vae-m2: α, the weight of the labeled genes' classification loss, as a multiple of N (labeled + unlabeled genes):
+   * α = A·N (Kingma's 0.1); several: one model per value, the best kept by validation score. */
   readonly alpha: readonly number[];
-  /** vae-m2's start: the pretrained VAE's weights, or random ones with no pretraining. */
+  /** vae-m2's start: the pretrained VAE's weights (vae-mlp's VAE; M2 then trains `epochs` epochs), or random ones
+   * with no pretraining and `vaeEpochs` M2 epochs (what it did before, and what runs stored then read back as). */
   readonly m2Init: 'pretrained' | 'random';
   /** vae-mlp-neighbors and logreg-neighbors: which genes are a gene's neighbours, and how many on each side. */
   readonly neighbors: 'spatial' | 'functional';
