@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
 import { trainToDirectory } from '../src/cli/trainRun.ts';
-import { mlpSpec, buildClassifier } from '../src/checkpoint/modelSpec.ts';
+import { mlpSpec, buildClassifier } from '../src/models/modelSpec.ts';
 import { flatToTensors, readClassifierCheckpoint, tensorsToFlat } from '../src/checkpoint/runCheckpoint.ts';
 import {
   CheckpointError,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
-import type { Progress } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
 import { TrainingStoppedError, trainToDirectory } from '../src/cli/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { m2Spec, vaeSpec } from '../src/checkpoint/modelSpec.ts';
-import { buildVae } from '../src/checkpoint/modelSpec.ts';
+import { m2Spec, vaeSpec } from '../src/models/modelSpec.ts';
+import { buildVae } from '../src/models/modelSpec.ts';
 import { M2_FROM_VAE, m2StartFromVae } from '../src/models/m2FromVae.ts';
 import type { VaeModel } from '../src/models/vae.ts';
 import { m2Model } from '../src/models/vaeM2.ts';

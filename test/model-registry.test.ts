@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MODELS, UsageError, parseArgs } from '../src/cli/args.ts';
 import { HELP } from '../src/cli/help.ts';
 import { loadResumeSet } from '../src/cli/resume.ts';
-import { type ClassifierSpec, buildClassifier, checkClassifierSpec, classifierSpecFor } from '../src/checkpoint/modelSpec.ts';
+import { type ClassifierSpec, buildClassifier, checkClassifierSpec, classifierSpecFor } from '../src/models/modelSpec.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { CHECKSUM_KEY, readSafetensors, writeSafetensors } from '../src/checkpoint/safetensors.ts';
 import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, modelInfo } from '../src/models/registry.ts';

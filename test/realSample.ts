@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../src/cli/args.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
-import type { Progress, RunSettings } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
+import type { RunSettings } from '../src/train/runSettings.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs, UsageError } from '../src/cli/args.ts';
-import type { Progress } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
 import { type TrainingOutcome, TrainingStoppedError, trainToDirectory } from '../src/cli/trainRun.ts';
 import { readClassifierCheckpoint, readVaeCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
-import type { Progress } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
 import { LOCK_FILE } from '../src/cli/runLock.ts';
 import { trainToDirectory } from '../src/cli/trainRun.ts';
 import { runMain, snapshot } from './cliHelpers.ts';

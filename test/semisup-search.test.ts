@@ -6,7 +6,7 @@ import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { DEFAULTS, parseArgs } from '../src/cli/args.ts';
 import { resumedExperimentOptions } from '../src/cli/experimentResume.ts';
 import { checkFlagsApply } from '../src/cli/flagScope.ts';
-import { type Progress, type WeightSearch, firstBest } from '../src/cli/runModel.ts';
+import { type Progress, type WeightSearch, firstBest } from '../src/train/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { trainToDirectory } from '../src/cli/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readVaeCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { DEFAULTS } from '../src/cli/args.ts';
-import { latentMeans } from '../src/cli/predictWith.ts';
+import { latentMeans } from '../src/train/predictWith.ts';
 import { loadData, settingsOf } from '../src/cli/session.ts';
 import { sampleCellFolder } from './cellFolder.ts';
 import { runMain } from './cliHelpers.ts';

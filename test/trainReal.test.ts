@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classScores } from '../src/train/target.ts';
-import { runModel } from '../src/cli/runModel.ts';
+import { runModel } from '../src/train/runModel.ts';
 import { getGpu } from './helpers.ts';
 import { e003, quiet, settings } from './realSample.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, parseArgs } from '../src/cli/args.ts';
 import { resumedExperimentOptions } from '../src/cli/experimentResume.ts';
-import { trainVaeLatents, vaeTrainingGenes } from '../src/cli/runModel.ts';
+import { trainVaeLatents, vaeTrainingGenes } from '../src/train/runModel.ts';
 import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
 import { splitIndices } from '../src/train/prepare.ts';

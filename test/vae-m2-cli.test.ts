@@ -6,7 +6,7 @@ import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/args.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
 import { checkFlagsApply } from '../src/cli/flagScope.ts';
-import type { Progress } from '../src/cli/runModel.ts';
+import type { Progress } from '../src/train/runModel.ts';
 import { TrainingStoppedError, trainToDirectory } from '../src/cli/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';

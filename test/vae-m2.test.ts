@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { m2Spec } from '../src/checkpoint/modelSpec.ts';
+import { m2Spec } from '../src/models/modelSpec.ts';
 import { type M2Model, m2Model } from '../src/models/vaeM2.ts';
 import { GRADS, PARAMS } from '../src/nn/parameters.ts';
 import { CpuExecutor } from '../src/plan/cpuExecutor.ts';

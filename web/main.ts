@@ -1,18 +1,19 @@
-import { type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
+import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
 import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
-import { DEFAULTS, type ModelName } from '../src/cli/args.ts';
 import { classScores } from '../src/train/target.ts';
-import { predictionsCsv } from '../src/cli/predictionsCsv.ts';
-import { type TrainedModel, inputBins, predictWith } from '../src/cli/predictWith.ts';
-import { restoreSettings } from '../src/cli/restoreSettings.ts';
-import { type Progress, type RunOutcome, type RunSettings, pickRunSettings, runModel } from '../src/cli/runModel.ts';
+import { predictionsCsv } from '../src/train/predictionsCsv.ts';
+import { type TrainedModel, inputBins, predictWith } from '../src/train/predictWith.ts';
+import { restoreRunSettings } from '../src/cli/restoreSettings.ts';
+import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
+import { RUN_DEFAULTS, type RunSettings } from '../src/train/runSettings.ts';
+import type { ModelName } from '../src/models/registry.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
-import { applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
+import { DEFAULT_NORMALIZATION, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
 import type { Gpu } from '../src/gpu/openDevice.ts';
 import { auroc } from '../src/metrics/auroc.ts';
@@ -134,14 +135,14 @@ function settingsFromForm(): RunSettings {
     // The page has one batch field; it sizes the VAE's minibatch too, as --batch did before --vae-batch.
     vaeBatch: Math.round(numberField('batch')),
     lr: numberField('lr'),
-    latent: DEFAULTS.latent,
-    beta: DEFAULTS.beta,
-    sigma: DEFAULTS.sigma,
-    jointWeight: DEFAULTS.jointWeight,
-    alpha: DEFAULTS.alpha,
-    m2Init: DEFAULTS.m2Init,
-    neighbors: DEFAULTS.neighbors,
-    k: DEFAULTS.k,
+    latent: RUN_DEFAULTS.latent,
+    beta: RUN_DEFAULTS.beta,
+    sigma: RUN_DEFAULTS.sigma,
+    jointWeight: RUN_DEFAULTS.jointWeight,
+    alpha: RUN_DEFAULTS.alpha,
+    m2Init: RUN_DEFAULTS.m2Init,
+    neighbors: RUN_DEFAULTS.neighbors,
+    k: RUN_DEFAULTS.k,
     seed: Math.round(numberField('seed')),
     annotation: '',
     expressionTable: '',
@@ -187,7 +188,7 @@ function metricsJson(f: Finished): string {
       labeledTrainingGenes: f.run.labeledGenes,
       validGenes: f.run.split.valid.length,
       testGenes: f.run.split.test.length,
-      config: { ...f.settings, normalize: DEFAULTS.normalize },
+      config: { ...f.settings, normalize: DEFAULT_NORMALIZATION },
       device: { kind: 'gpu', adapter: f.adapter, where: 'browser (navigator.gpu)', gemm: 'heuristic' },
       parameters: f.run.parameters,
       normalization: f.normalization,
@@ -206,7 +207,7 @@ function runInfo(raw: Dataset, settings: RunSettings, normalization: Normalizati
   return {
     runId: crypto.randomUUID(),
     modelName: settings.model,
-    settings: { ...settings, trainSize: null, normalize: DEFAULTS.normalize, device: 'gpu', data: raw.source.join(','), adapter },
+    settings: { ...settings, trainSize: null, normalize: DEFAULT_NORMALIZATION, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
     data: { cell: raw.cell, path: raw.source.join(','), layout: picked?.expr === undefined ? 'deepchrome' : 'attentivechrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
   };
@@ -225,7 +226,7 @@ async function train(): Promise<void> {
     status.textContent = 'reading the files…';
     const raw = await readPicked(picked);
     // As on the command line: statistics from the training genes only.
-    const normalization = fitNormalization(raw, DEFAULTS.normalize);
+    const normalization = fitNormalization(raw, DEFAULT_NORMALIZATION);
     const ds = applyNormalization(raw, normalization);
     const device = await (gpu ??= acquireBrowserGpu());
     const total = settings.epochs + (settings.model === 'vae-mlp' ? settings.vaeEpochs : 0);
@@ -278,7 +279,7 @@ async function decoded(files: readonly File[], name: string): Promise<{ file: Fi
 }
 
 /** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for vae-mlp. */
-async function loadedModel(files: readonly File[]): Promise<TrainedModel> {
+async function loadedModel(files: readonly File[]): Promise<TrainedModel<ClassifierCheckpoint, VaeCheckpoint>> {
   const best = await decoded(files, 'best.safetensors');
   if (best === undefined) throw new Error(`load best.safetensors (a run directory's, or the page's download); got ${files.map((f) => f.name).join(', ') || 'nothing'}`);
   const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.file.name), best.file.name, 'best');
@@ -291,7 +292,7 @@ async function loadedModel(files: readonly File[]): Promise<TrainedModel> {
     vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);
     if (vae.info.runId !== classifier.info.runId) throw new Error('best.safetensors and vae.safetensors come from different runs');
   }
-  const settings = pickRunSettings(restoreSettings(classifier.info.settings, best.file.name), { annotation: '', expressionTable: '' });
+  const settings = restoreRunSettings(classifier.info.settings, best.file.name, { annotation: '', expressionTable: '' });
   return { classifier, ...(vae ? { vae } : {}), modelName, settings, normalization: classifier.info.normalization };
 }
 

@@ -7,6 +7,7 @@ import { type ClassifierPlan, type Model, T } from '../train/classifierPlan.ts';
 import type { EpochRecord } from '../train/trainClassifier.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
 import { V, type VaePlan } from '../train/vaePlan.ts';
+import type { CheckpointSink } from '../train/checkpointSink.ts';
 import {
   type ClassifierSpec,
   type VaeSpec,
@@ -15,7 +16,7 @@ import {
   checkClassifierSpec,
   checkVaeSpec,
   classifierSpecFor,
-} from './modelSpec.ts';
+} from '../models/modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
 
 // The checkpoint files of one run directory, all safetensors:
@@ -149,9 +150,9 @@ export function commonMetadata(info: RunInfo, role: Role, spec: ClassifierSpec |
   };
 }
 
-/** What a training run saves after every epoch, and where it goes: files
- * in a run directory (RunCheckpoints), or memory in the page. */
-export abstract class CheckpointWriter {
+/** What a training run saves after every epoch (the sink src/train/checkpointSink.ts declares), and where it
+ * goes: files in a run directory (RunCheckpoints), or memory in the page. */
+export abstract class CheckpointWriter implements CheckpointSink {
   constructor(readonly info: RunInfo) {}
 
   /** Stores one checkpoint file's tensors and metadata under its role. */

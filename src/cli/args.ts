@@ -1,7 +1,8 @@
-import { NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
+import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme } from '../data/normalize.ts';
 import { MODEL_NAMES, type ModelName, predictsExpression } from '../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../plan/variantMode.ts';
-import { TARGETS, type Target } from '../train/target.ts';
+import { RUN_DEFAULTS, type RunSettings } from '../train/runSettings.ts';
+import { TARGETS } from '../train/target.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -15,38 +16,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export interface CliOptions {
+/** A training run's settings are the training core's (src/train/runSettings.ts); the rest are the command line's. */
+export interface CliOptions extends Omit<RunSettings, 'annotation' | 'expressionTable'> {
   readonly command: 'train' | 'self-check' | 'help' | 'experiment';
   readonly device: 'gpu' | 'cpu';
   readonly data: string | undefined;
-  readonly model: ModelName;
-  /** What the models predict: the high/low class (BCE), or log10(RPKM + 1) (MSE); see src/train/target.ts. */
-  readonly target: Target;
-  /** Labeled training genes; undefined = all. */
-  readonly trainSize: number | undefined;
-  readonly epochs: number;
-  readonly vaeEpochs: number;
-  /** Classifier minibatch. */
-  readonly batch: number;
-  /** The VAE's minibatch (its pretraining, and vae-m2's unlabeled genes), --batch's unless given: the common protocol trains classifiers at 32 and the VAE at 64. */
-  readonly vaeBatch: number;
-  readonly lr: number;
-  readonly latent: number;
-  readonly beta: number;
-  readonly sigma: 'logvar' | 'softplus';
-  /** vae-joint: λ, the ELBO's weight in its loss BCE + λ·ELBO; several: one model per value, the best kept by validation AUROC. */
-  readonly jointWeight: readonly number[];
-  /** vae-m2: α, the weight of the labeled genes' classification loss, as a multiple of N (labeled + unlabeled genes):
-   * α = A·N (Kingma's 0.1); several: one model per value, the best kept by validation AUROC. */
-  readonly alpha: readonly number[];
-  /** vae-m2's start: the pretrained VAE's weights (vae-mlp's VAE; M2 then trains --epochs epochs), or random ones
-   * with no pretraining and --vae-epochs M2 epochs (what it did before, and what runs stored then read back as). */
-  readonly m2Init: 'pretrained' | 'random';
-  readonly neighbors: 'spatial' | 'functional';
   /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
   readonly neighborKinds: readonly ('spatial' | 'functional')[];
-  readonly k: number;
-  readonly seed: number;
   readonly seeds: number;
   /** Experiment: each classifier trains at least this many optimizer steps (more epochs than --epochs where a size needs them); 0: off. */
   readonly minSteps: number;
@@ -70,32 +46,33 @@ export interface CliOptions {
   readonly explicit: readonly (keyof CliOptions)[];
 }
 
+/** A run's settings default to the training core's (src/train/runSettings.ts), which the page takes too. */
 export const DEFAULTS: CliOptions = {
   command: 'train',
   device: 'gpu',
   data: undefined,
-  model: 'deepchrome',
-  target: 'class',
-  trainSize: undefined,
-  epochs: 10,
-  vaeEpochs: 30,
-  batch: 64,
-  vaeBatch: 64,
-  lr: 1e-3,
-  latent: 10,
-  beta: 5e-5,
-  sigma: 'logvar',
-  jointWeight: [10],
-  alpha: [0.1],
-  m2Init: 'pretrained',
-  neighbors: 'spatial',
+  model: RUN_DEFAULTS.model,
+  target: RUN_DEFAULTS.target,
+  trainSize: RUN_DEFAULTS.trainSize,
+  epochs: RUN_DEFAULTS.epochs,
+  vaeEpochs: RUN_DEFAULTS.vaeEpochs,
+  batch: RUN_DEFAULTS.batch,
+  vaeBatch: RUN_DEFAULTS.vaeBatch,
+  lr: RUN_DEFAULTS.lr,
+  latent: RUN_DEFAULTS.latent,
+  beta: RUN_DEFAULTS.beta,
+  sigma: RUN_DEFAULTS.sigma,
+  jointWeight: RUN_DEFAULTS.jointWeight,
+  alpha: RUN_DEFAULTS.alpha,
+  m2Init: RUN_DEFAULTS.m2Init,
+  neighbors: RUN_DEFAULTS.neighbors,
   neighborKinds: ['spatial'],
-  k: 2,
-  seed: 1,
+  k: RUN_DEFAULTS.k,
+  seed: RUN_DEFAULTS.seed,
   seeds: 3,
   minSteps: 0,
   maxEpochs: 100,
-  normalize: 'log1p-max',
+  normalize: DEFAULT_NORMALIZATION,
   out: undefined,
   experiment: undefined,
   models: MODELS,

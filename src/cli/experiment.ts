@@ -19,7 +19,8 @@ import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCu
 import { storedOrTrainedVae } from './experimentVaes.ts';
 import { onInterrupt } from './interrupt.ts';
 import { EXPERIMENT_FILE, OutDirectory } from './runDirectory.ts';
-import { type Device, type RunOutcome, type RunSettings, type VaeLatents, runModel, trainsVaeFirst } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
+import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst } from '../train/runModel.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 

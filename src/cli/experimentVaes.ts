@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, RunCheckpoints, readVaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
-import type { RunHooks, VaeLatents } from './runModel.ts';
+import type { RunHooks, VaeLatents } from '../train/runModel.ts';
 import { EXPERIMENT_FILE } from './runDirectory.ts';
 import type { LoadedData } from './session.ts';
 

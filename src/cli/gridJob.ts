@@ -12,7 +12,7 @@ import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEn
 import { onInterrupt } from './interrupt.ts';
 import { DISK_SOURCES } from './neighborSources.ts';
 import { RunLock } from './runLock.ts';
-import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from './runModel.ts';
+import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../train/runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 import { type DeviceChoice, deviceFor } from './trainRun.ts';
 

@@ -5,7 +5,7 @@ import { writeFileAtomically } from '../util/atomicFile.ts';
 import { cellsInFolder } from '../data/cellFolder.ts';
 import { type CliOptions, UsageError } from './args.ts';
 import { armsOf, experimentSettings, sizesOn } from './experiment.ts';
-import { trainsVaeFirst } from './runModel.ts';
+import { trainsVaeFirst } from '../train/runModel.ts';
 import { experimentOptionsFrom } from './experimentResume.ts';
 import { err, loadData } from './session.ts';
 

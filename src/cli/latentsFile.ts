@@ -1,5 +1,5 @@
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
-import type { VaeLatents } from './runModel.ts';
+import type { VaeLatents } from '../train/runModel.ts';
 
 // A trained VAE as the runs that share it need it: every gene's latent means,
 // the VAE's weights (vae-joint starts from them) and its loss curve. The grid's

@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { type ExpressionTable, readExpressionTable } from '../data/expressionTable.ts';
 import { readGeneAnnotation } from '../data/geneAnnotation.ts';
 import { type Neighbors, functionalNeighbors, spatialNeighbors } from '../data/neighbors.ts';
-import type { RunSettings } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
 
 // The sources on disk that some models read besides the window: neighbour
 // genes (vae-mlp-neighbors, logreg-neighbors) from the annotation or the

@@ -1,5 +1,6 @@
 import { type CliOptions, parseArgs, UsageError } from './args.ts';
-import type { RunSettings } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
+import { pickRunSettings } from './pickRunSettings.ts';
 
 // Reading a checkpoint's stored command line back into options, free of Node
 // built-ins so that a page reads a checkpoint as the command line does.
@@ -80,4 +81,10 @@ export function restoreSettings(raw: Readonly<Record<string, unknown>>, file: st
     if (e instanceof UsageError) throw new Error(`${file}: stored settings are invalid: ${e.message}`);
     throw e;
   }
+}
+
+/** The run settings stored in a checkpoint, checked as restoreSettings checks them, with the neighbour sources given
+ * (the page's way in: it has no command line of its own to pick them from). */
+export function restoreRunSettings(raw: Readonly<Record<string, unknown>>, file: string, sources: { readonly annotation: string; readonly expressionTable: string }): RunSettings {
+  return pickRunSettings(restoreSettings(raw, file), sources);
 }

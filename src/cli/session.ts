@@ -7,7 +7,9 @@ import { describeSelection } from '../train/target.ts';
 import type { CliOptions } from './args.ts';
 import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
-import { type Progress, type RunSettings, pickRunSettings } from './runModel.ts';
+import type { RunSettings } from '../train/runSettings.ts';
+import { pickRunSettings } from './pickRunSettings.ts';
+import type { Progress } from '../train/runModel.ts';
 
 // What the train and experiment commands share: settings from flags, the
 // progress lines on stderr, and loading plus normalising the chosen data.

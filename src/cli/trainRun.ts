@@ -13,11 +13,11 @@ import { WriteFailedError } from '../util/writeFailure.ts';
 import { type CliOptions, UsageError } from './args.ts';
 import { onInterrupt } from './interrupt.ts';
 import { writeRunFiles } from './outputs.ts';
-import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
+import { expressionPredictionsCsv, predictionsCsv } from '../train/predictionsCsv.ts';
 import { observedValues } from '../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
 import { OutDirectory } from './runDirectory.ts';
-import { type Device, type Progress, type RunOutcome, runModel } from './runModel.ts';
+import { type Device, type Progress, type RunOutcome, runModel } from '../train/runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from './session.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from './storedSettings.ts';
 

@@ -19,10 +19,11 @@ import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
 import { DISK_SOURCES } from './neighborSources.ts';
-import { type TrainedModel, inputBins, latentMeans, predictWith } from './predictWith.ts';
+import { type TrainedModel, inputBins, latentMeans, predictWith } from '../train/predictWith.ts';
 import { inWords } from './outputs.ts';
-import { expressionPredictionsCsv, predictionsCsv } from './predictionsCsv.ts';
-import type { Device, RunSettings } from './runModel.ts';
+import { expressionPredictionsCsv, predictionsCsv } from '../train/predictionsCsv.ts';
+import type { RunSettings } from '../train/runSettings.ts';
+import type { Device } from '../train/runModel.ts';
 import { err, settingsOf } from './session.ts';
 import { restoreSettings } from './storedSettings.ts';
 import { deviceFor } from './trainRun.ts';
@@ -33,7 +34,7 @@ import { deviceFor } from './trainRun.ts';
 // and goes through the same plans training used: the VAE plan's encode
 // segment, the classifier plan's predict segment.
 
-export interface ModelDirectory extends TrainedModel {
+export interface ModelDirectory extends TrainedModel<ClassifierCheckpoint, VaeCheckpoint> {
   readonly dir: string;
   readonly trainedOn: string;
 }

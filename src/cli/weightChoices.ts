@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { WeightSearch } from './runModel.ts';
+import type { WeightSearch } from '../train/runModel.ts';
 
 // Which value of a searched loss weight each experiment run kept (vae-m2's α
 // as a multiple of N, vae-joint's λ), beside small-data.csv rather than in it,

@@ -26,6 +26,9 @@ import { DataError, MARKS, SPLIT_CODES, type Dataset, type Mark } from './datase
 export const NORMALIZATION_SCHEMES = ['raw', 'log1p', 'max', 'log1p-max', 'zscore', 'log1p-zscore'] as const;
 export type NormalizationScheme = (typeof NORMALIZATION_SCHEMES)[number];
 
+/** The scheme --normalize defaults to, and the page uses. */
+export const DEFAULT_NORMALIZATION: NormalizationScheme = 'log1p-max';
+
 /** JSON-serializable; every per-mark array is in `marks` order. */
 export interface NormalizationStats {
   readonly scheme: NormalizationScheme;

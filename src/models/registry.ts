@@ -1,7 +1,7 @@
 // The one list of models the command line can train. Argument parsing, the
 // help text, flag checks, the experiment, resume and predict all ask this
 // list; what each model's classifier is built from is decided by the
-// exhaustive switch in src/checkpoint/modelSpec.ts (classifierSpecFor), so a
+// exhaustive switch in src/models/modelSpec.ts (classifierSpecFor), so a
 // new name here does not compile until it says what it builds.
 
 import type { FeatureBuilder } from './derivedFeatures.ts';

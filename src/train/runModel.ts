@@ -11,8 +11,7 @@ import {
   buildVae,
   classifierSpecFor,
   vaeSpec,
-} from '../checkpoint/modelSpec.ts';
-import type { CheckpointWriter, ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
+} from '../models/modelSpec.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
 import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, pretrainsVae, readsLatents, trainsJointly, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
@@ -25,10 +24,10 @@ import { CpuExecutor } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
-import { type ClassifierPlan, buildClassifierPlan } from '../train/classifierPlan.ts';
-import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from '../train/jointPlan.ts';
-import { buildM2Plan, m2EpochOrders, m2Weights } from '../train/m2Plan.ts';
-import { labeledSubset, observedValues, requireScorable, splitIndices } from '../train/prepare.ts';
+import { type ClassifierPlan, buildClassifierPlan } from './classifierPlan.ts';
+import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from './jointPlan.ts';
+import { buildM2Plan, m2EpochOrders, m2Weights } from './m2Plan.ts';
+import { labeledSubset, observedValues, requireScorable, splitIndices } from './prepare.ts';
 import {
   type EpochRecord,
   type SplitIndices,
@@ -40,14 +39,16 @@ import {
   predictLogits,
   stepsPerEpoch,
   trainClassifier,
-} from '../train/trainClassifier.ts';
-import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from '../train/trainVae.ts';
-import { predictionsOf, scoresFor, selectionScore } from '../train/target.ts';
+} from './trainClassifier.ts';
+import { type VaeEpochRecord, encodeAll, initialiseVae, initialiseVaeFrom, trainVae } from './trainVae.ts';
+import { predictionsOf, scoresFor, selectionScore } from './target.ts';
 import type { Executor as PlanExecutor } from '../plan/executor.ts';
-import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from '../train/linearFit.ts';
+import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearModel } from './linearFit.ts';
 import { elementCount } from '../kernels/kernel.ts';
-import { buildVaePlan } from '../train/vaePlan.ts';
-import type { CliOptions, ModelName } from './args.ts';
+import { buildVaePlan } from './vaePlan.ts';
+import type { CheckpointSink } from './checkpointSink.ts';
+import type { RunSettings } from './runSettings.ts';
+import type { StoredClassifier, StoredVae } from './storedModel.ts';
 
 // One model trained and evaluated on one (normalised) dataset, on either
 // executor. The VAE-based models first train the VAE on the unlabeled inputs
@@ -57,21 +58,6 @@ import type { CliOptions, ModelName } from './args.ts';
 
 /** On the GPU, `variants` decides each GEMM's variant (tuned, forced or by heuristic) and records what it gave out. */
 export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
-
-/** The command-line options that decide what one training run does. */
-export const RUN_SETTING_KEYS = ['model', 'target', 'trainSize', 'epochs', 'vaeEpochs', 'batch', 'vaeBatch', 'lr', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'seed', 'jointWeight', 'alpha', 'm2Init'] as const;
-
-export type RunSettings = Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]> & {
-  /** Sources for neighbour genes (vae-mlp-neighbors only). */
-  readonly annotation: string;
-  readonly expressionTable: string;
-};
-
-/** The run settings among a command line's options, with the neighbour sources given. */
-export function pickRunSettings(o: CliOptions, sources: { readonly annotation: string; readonly expressionTable: string }): RunSettings {
-  const picked = Object.fromEntries(RUN_SETTING_KEYS.map((k) => [k, o[k]])) as Pick<CliOptions, (typeof RUN_SETTING_KEYS)[number]>;
-  return { ...picked, ...sources };
-}
 
 export interface RunOutcome {
   readonly result: TrainResult;
@@ -99,12 +85,12 @@ export interface Progress {
 
 /** Checkpoints to write as training goes, and checkpoints to continue from. */
 export interface RunHooks {
-  readonly checkpoints?: CheckpointWriter;
+  readonly checkpoints?: CheckpointSink;
   /** Each gene's neighbours (vae-mlp-neighbors only): neighborSources.ts reads them from disk. */
   readonly neighbors?: (ds: Dataset, s: RunSettings) => Promise<Neighbors>;
   /** The 56-cell RPKM table at s.expressionTable (expression-prior): neighborSources.ts reads it. */
   readonly expressionTable?: (s: RunSettings) => Promise<ExpressionTable>;
-  readonly resume?: { readonly vae?: VaeCheckpoint; readonly classifier?: ClassifierCheckpoint };
+  readonly resume?: { readonly vae?: StoredVae; readonly classifier?: StoredClassifier };
 }
 
 function sameSpec(a: ClassifierSpec | VaeSpec, b: ClassifierSpec | VaeSpec, file: string): void {

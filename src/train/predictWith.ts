@@ -1,31 +1,33 @@
 import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
-import type { ClassifierCheckpoint, VaeCheckpoint } from '../checkpoint/checkpointFormat.ts';
-import type { ClassifierSpec } from '../checkpoint/modelSpec.ts';
+import type { ClassifierSpec } from '../models/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
-import { buildClassifierPlan } from '../train/classifierPlan.ts';
-import { initialise, predictLogits } from '../train/trainClassifier.ts';
-import { predictionsOf } from '../train/target.ts';
-import { encodeAll, initialiseVae } from '../train/trainVae.ts';
-import { buildVaePlan } from '../train/vaePlan.ts';
-import { type Device, type RunSettings, executorFor, featureContext, withNeighbors } from './runModel.ts';
+import { buildClassifierPlan } from './classifierPlan.ts';
+import { initialise, predictLogits } from './trainClassifier.ts';
+import { predictionsOf } from './target.ts';
+import { encodeAll, initialiseVae } from './trainVae.ts';
+import { buildVaePlan } from './vaePlan.ts';
+import type { RunSettings } from './runSettings.ts';
+import type { StoredClassifier, StoredVae } from './storedModel.ts';
+import { type Device, executorFor, featureContext, withNeighbors } from './runModel.ts';
 
 // A trained model's probabilities (or, trained for --target expression, its
 // predicted log10(RPKM + 1)) for a cell: what `predict` computes, apart
 // from reading the model from disk, so that a page predicts the same way.
 
-/** A trained classifier (and its VAE for the vae-* models), as read from its checkpoints. */
-export interface TrainedModel {
-  readonly classifier?: ClassifierCheckpoint;
-  readonly vae?: VaeCheckpoint;
+/** A trained classifier (and its VAE for the vae-* models), as read from its checkpoints; a reader that keeps
+ * more of each checkpoint (its run's metadata) names its own types. */
+export interface TrainedModel<C extends StoredClassifier = StoredClassifier, V extends StoredVae = StoredVae> {
+  readonly classifier?: C;
+  readonly vae?: V;
   readonly modelName: ModelName;
   readonly settings: RunSettings;
   readonly normalization: NormalizationStats;
 }
 
-export async function latentMeans(ds: Dataset, vae: VaeCheckpoint, s: RunSettings, device: Device): Promise<Float32Array> {
+export async function latentMeans(ds: Dataset, vae: StoredVae, s: RunSettings, device: Device): Promise<Float32Array> {
   const batch = Math.min(s.vaeBatch, ds.genes);
   const vp = buildVaePlan(vae.model, {
     genes: ds.genes,
@@ -62,7 +64,7 @@ export interface PredictSources {
  * neighbours or the expression table. */
 export async function predictWith(m: TrainedModel, ds: Dataset, device: Device, sources: PredictSources = {}): Promise<Float32Array> {
   const { neighbors } = sources;
-  const c = m.classifier as ClassifierCheckpoint;
+  const c = m.classifier as StoredClassifier;
   const s = m.settings;
   let features = ds.features;
   // vae-joint's classifier holds its own (fine-tuned) encoder and reads the window.
