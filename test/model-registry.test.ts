@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MODELS, UsageError, parseArgs } from '../src/cli/args.ts';
 import { HELP } from '../src/cli/help.ts';
 import { loadResumeSet } from '../src/cli/resume.ts';
-import { type ClassifierSpec, buildClassifier, checkClassifierSpec, classifierSpecFor } from '../src/models/modelSpec.ts';
+import { type ClassifierSpec, buildClassifier, checkClassifierSpec } from '../src/models/modelSpec.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { CHECKSUM_KEY, readSafetensors, writeSafetensors } from '../src/checkpoint/safetensors.ts';
-import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, modelInfo } from '../src/models/registry.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, classifierSpecFor, isLinear, modelInfo } from '../src/models/registry.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // One list of models: every part asks the registry, and a name or an
@@ -74,7 +74,7 @@ describe('the model registry', () => {
     // The linear baselines on derived features are logistic regression on the width their builder gives.
     expect(classifierSpecFor('tss-linear', input, 1e-3)).toEqual({ architecture: 'logreg', inputShape: [25], l2: 1e-3 });
     expect(() => classifierSpecFor('expression-prior', { bins: 100, marks: 5 })).toThrow('expression-prior: its classifier reads derived features, and no feature width was given');
-    for (const m of MODEL_NAMES) expect(MODEL_REGISTRY[m].linear, m).toBe(MODEL_REGISTRY[m].input === 'derived' || m === 'logreg');
+    for (const m of MODEL_NAMES) expect(isLinear(m), m).toBe(MODEL_REGISTRY[m].input === 'derived' || m === 'logreg');
     expect(() => classifierSpecFor('cnn' as ModelName, input)).toThrow('model: unknown model "cnn"');
     const forged = { architecture: 'cnn', bins: 100, marks: 5 } as unknown as ClassifierSpec;
     expect(() => buildClassifier(forged)).toThrow('model: unknown architecture "cnn"');

@@ -1,5 +1,5 @@
 import { type NormalizationStats, parseNormalization } from '../data/normalize.ts';
-import { MODEL_NAMES, type ModelName, isModelName } from '../models/registry.ts';
+import { MODEL_NAMES, type ModelName, classifierSpecFor, isModelName } from '../models/registry.ts';
 import type { VaeModel } from '../models/vae.ts';
 import { ADAM_M, ADAM_V, PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
@@ -15,7 +15,6 @@ import {
   buildVae,
   checkClassifierSpec,
   checkVaeSpec,
-  classifierSpecFor,
 } from '../models/modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
 

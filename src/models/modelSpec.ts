@@ -1,7 +1,6 @@
 import { deepChromeModel } from '../models/deepchrome.ts';
 import { logregModel } from '../models/logreg.ts';
 import { mlpModel } from '../models/mlp.ts';
-import type { ModelName } from '../models/registry.ts';
 import { type VaeModel, vaeModel } from '../models/vae.ts';
 import { jointModel } from '../models/vaeJoint.ts';
 import { type M2Config, m2Model } from '../models/vaeM2.ts';
@@ -73,20 +72,28 @@ export function logregSpec(inputShape: readonly number[], l2: number): Classifie
   return { architecture: 'logreg', inputShape: [...inputShape], l2 };
 }
 
-/** A spec whose architecture no case below handles fails to compile here, and one read from a file fails at run time. */
-function unknownArchitecture(spec: never): never {
-  throw new Error(`model: unknown architecture ${JSON.stringify((spec as { architecture?: unknown }).architecture)}`);
-}
+type Architecture = ClassifierSpec['architecture'];
+/** The spec of one architecture. */
+export type SpecOf<A extends Architecture> = Extract<ClassifierSpec, { readonly architecture: A }>;
+
+/** How each architecture's network is built from its spec; an architecture without an entry does not compile. */
+const BUILDERS: { readonly [A in Architecture]: (spec: SpecOf<A>) => Model } = {
+  logreg: (spec) => logregModel(spec.inputShape),
+  mlp: (spec) => mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden }),
+  deepchrome: (spec) => deepChromeModel(spec),
+  'vae-joint': (spec) => jointModel(spec.vae, spec.hidden).classifier,
+  'vae-m2': (spec) => m2Model(spec),
+};
 
 export function buildClassifier(spec: ClassifierSpec): Model {
-  switch (spec.architecture) {
-    case 'logreg': return logregModel(spec.inputShape);
-    case 'mlp': return mlpModel({ inputShape: spec.inputShape, hidden: spec.hidden });
-    case 'deepchrome': return deepChromeModel(spec);
-    case 'vae-joint': return jointModel(spec.vae, spec.hidden).classifier;
-    case 'vae-m2': return m2Model(spec);
-    default: return unknownArchitecture(spec);
-  }
+  // A spec read from a file may name an architecture this version does not know.
+  if (!Object.hasOwn(BUILDERS, spec.architecture)) throw new Error(`model: unknown architecture ${JSON.stringify(spec.architecture)}`);
+  return (BUILDERS[spec.architecture] as (spec: ClassifierSpec) => Model)(spec);
+}
+
+/** Whether `spec` is of architecture `architecture`, narrowing it to that architecture's fields. */
+export function isArchitecture<A extends Architecture>(spec: ClassifierSpec, architecture: A): spec is SpecOf<A> {
+  return spec.architecture === architecture;
 }
 
 /** What the classifier of each model reads per gene: the window [bins, marks], or a latent vector of `width`. */
@@ -95,38 +102,8 @@ export interface ClassifierInput {
   readonly marks: number;
   /** Features per gene of the latent input (vae-mlp models); vae-m2: the width of its latent z. */
   readonly latentWidth?: number;
-  /** Features per gene of a derived input (tss-linear, expression-prior, logreg-neighbors: registry.ts `features`). */
+  /** Features per gene of a derived input (a definition's `features`, src/models/definition.ts). */
   readonly derivedWidth?: number;
-}
-
-/** The classifier each registered model trains; `l2` is a linear model's penalty. Exhaustive over the registry's names. */
-export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 = 0): ClassifierSpec {
-  const latent = (): readonly number[] => {
-    if (input.latentWidth === undefined) throw new Error(`${model}: its classifier reads latents, and no latent width was given`);
-    return [input.latentWidth];
-  };
-  const derived = (): readonly number[] => {
-    if (input.derivedWidth === undefined) throw new Error(`${model}: its classifier reads derived features, and no feature width was given`);
-    return [input.derivedWidth];
-  };
-  switch (model) {
-    case 'logreg': return logregSpec([input.bins, input.marks], l2);
-    // Logistic regression on a feature matrix its definition derives per gene (src/models/derivedFeatures.ts).
-    case 'tss-linear':
-    case 'expression-prior':
-    case 'logreg-neighbors': return logregSpec(derived(), l2);
-    case 'mlp': return mlpSpec([input.bins, input.marks]);
-    case 'deepchrome': return deepChromeSpec(input.bins, input.marks);
-    case 'vae-mlp':
-    case 'vae-mlp-neighbors': return mlpSpec(latent());
-    // Reads the window: the VAE's encoder is part of the classifier, and latentWidth is its latent size.
-    case 'vae-joint': return jointSpec(vaeSpec(input.bins, input.marks, latent()[0] as number));
-    case 'vae-m2': return m2Spec(input.bins, input.marks, latent()[0] as number);
-    default: {
-      const never: never = model;
-      throw new Error(`model: unknown model ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 export function buildVae(spec: VaeSpec): VaeModel {

@@ -1,113 +1,103 @@
-// The one list of models the command line can train. Argument parsing, the
-// help text, flag checks, the experiment, resume and predict all ask this
-// list; what each model's classifier is built from is decided by the
-// exhaustive switch in src/models/modelSpec.ts (classifierSpecFor), so a
-// new name here does not compile until it says what it builds.
+// The one list of models the command line can train: each is one definition
+// in src/models/definitions/<name>.ts (definition.ts says what it declares),
+// and adding a model is its file and one line here. Argument parsing, the
+// help text, flag checks, the training core, the experiment, resume and
+// predict all ask this list, through the predicates below; none compares
+// model names.
 
+import type { ModelDefinition, ModelSetting, TrainingPhase } from './definition.ts';
+import { deepchromeDefinition } from './definitions/deepchrome.ts';
+import { expressionPriorDefinition } from './definitions/expression-prior.ts';
+import { logregNeighborsDefinition } from './definitions/logreg-neighbors.ts';
+import { logregDefinition } from './definitions/logreg.ts';
+import { mlpDefinition } from './definitions/mlp.ts';
+import { tssLinearDefinition } from './definitions/tss-linear.ts';
+import { vaeJointDefinition } from './definitions/vae-joint.ts';
+import { vaeM2Definition } from './definitions/vae-m2.ts';
+import { vaeMlpNeighborsDefinition } from './definitions/vae-mlp-neighbors.ts';
+import { vaeMlpDefinition } from './definitions/vae-mlp.ts';
 import type { FeatureBuilder } from './derivedFeatures.ts';
-import { expressionPriorBuilder } from './expressionPrior.ts';
-import { logregNeighborsFeatures } from './logregNeighbors.ts';
-import { tssLinearFeatures } from './tssLinear.ts';
+import type { ClassifierInput, ClassifierSpec } from './modelSpec.ts';
 
-export const MODEL_NAMES = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'vae-m2', 'tss-linear', 'expression-prior', 'logreg-neighbors'] as const;
-export type ModelName = (typeof MODEL_NAMES)[number];
+export type { ModelDefinition, ModelInput } from './definition.ts';
 
-/** What the classifier of a model reads for each gene; 'window+vae': the window, through a VAE encoder
- * that it fine-tunes (pretrained like vae-mlp's, then trained with the head). */
-/** 'derived': a feature matrix its definition builds per gene (the `features` builder), read instead of the window. */
-export type ModelInput = 'window' | 'latent' | 'latent+neighbors' | 'window+vae' | 'derived';
+/** In the order --help, the experiment's default --models and its tables list them. */
+const DEFINITIONS = [
+  logregDefinition,
+  mlpDefinition,
+  deepchromeDefinition,
+  vaeMlpDefinition,
+  vaeMlpNeighborsDefinition,
+  vaeJointDefinition,
+  vaeM2Definition,
+  tssLinearDefinition,
+  expressionPriorDefinition,
+  logregNeighborsDefinition,
+] as const;
 
-export interface ModelInfo {
-  readonly name: ModelName;
-  readonly input: ModelInput;
-  /** One line for --help. */
-  readonly summary: string;
-  /** Whether --target expression can train it: a model whose label is itself a latent class (vae-m2) cannot. */
-  readonly predictsExpression: boolean;
-  /** A linear model on its input, fit by the convex solver with the penalty search (src/train/linearFit.ts):
-   * full-batch L-BFGS to convergence, not epochs of Adam. */
-  readonly linear: boolean;
-  /** Whether --neighbors and --k choose genes whose inputs it reads beside each gene's own. */
-  readonly neighbors: boolean;
-  /** input 'derived': what the classifier reads per gene, built from the normalised dataset and the sources. */
-  readonly features?: FeatureBuilder;
-}
+export type ModelName = (typeof DEFINITIONS)[number]['name'];
+export const MODEL_NAMES: readonly ModelName[] = DEFINITIONS.map((d) => d.name);
 
-export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelInfo & { readonly name: K } } = {
-  logreg: { name: 'logreg', input: 'window', summary: 'logistic regression on the flattened window, fit to convergence (L-BFGS), L2 penalty chosen by validation AUROC', predictsExpression: true, linear: true, neighbors: false },
-  mlp: { name: 'mlp', input: 'window', summary: 'MLP 256-128 on the flattened window', predictsExpression: true, linear: false, neighbors: false },
-  deepchrome: { name: 'deepchrome', input: 'window', summary: 'DeepChrome CNN (Singh et al. 2016)', predictsExpression: true, linear: false, neighbors: false },
-  'vae-mlp': { name: 'vae-mlp', input: 'latent', summary: "MLP on the VAE's latent means (SimpleChrome)", predictsExpression: true, linear: false, neighbors: false },
-  'vae-mlp-neighbors': { name: 'vae-mlp-neighbors', input: 'latent+neighbors', summary: "MLP on a gene's latent and its neighbours' (SimpleChrome)", predictsExpression: true, linear: false, neighbors: true },
-  'vae-joint': {
-    name: 'vae-joint',
-    input: 'window+vae',
-    summary: "semi-supervised: vae-mlp's VAE and MLP trained on together (BCE + λ·ELBO, --joint-weight)",
-    predictsExpression: true,
-    linear: false,
-    neighbors: false,
-  },
-  'vae-m2': {
-    name: 'vae-m2',
-    input: 'window',
-    summary: "semi-supervised VAE (Kingma et al. 2014, M2): the label a latent variable, on labeled and unlabeled genes, started from vae-mlp's pretrained VAE",
-    predictsExpression: false,
-    linear: false,
-    neighbors: false,
-  },
-  'tss-linear': {
-    name: 'tss-linear',
-    input: 'derived',
-    summary: "logistic regression on 5 summaries per mark at the TSS (the TSS bin(s), means over 3 widening windows, the window's mean)",
-    predictsExpression: true,
-    linear: true,
-    neighbors: false,
-    features: tssLinearFeatures,
-  },
-  'expression-prior': {
-    name: 'expression-prior',
-    input: 'derived',
-    summary: "logistic regression on the gene's mean and sd of log10(RPKM+1) over the other cells of the 56-cell table; no marks",
-    predictsExpression: true,
-    linear: true,
-    neighbors: false,
-    features: expressionPriorBuilder,
-  },
-  'logreg-neighbors': {
-    name: 'logreg-neighbors',
-    input: 'derived',
-    summary: "logistic regression on the gene's window and its --k neighbours' windows (--neighbors, as vae-mlp-neighbors)",
-    predictsExpression: true,
-    linear: true,
-    neighbors: true,
-    features: logregNeighborsFeatures,
-  },
+export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelDefinition<K> } = Object.fromEntries(DEFINITIONS.map((d) => [d.name, d])) as {
+  readonly [K in ModelName]: ModelDefinition<K>;
 };
+
+/** The model an experiment's shared VAE is recorded under in its checkpoints: every model that reads the VAE
+ * pretrains the same one, vae-mlp's. */
+export const SHARED_VAE_MODEL: ModelName = vaeMlpDefinition.name;
 
 export function isModelName(name: string): name is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(name);
 }
 
 /** The registry's entry for `name`; an unknown name is an error naming the known ones, never another model. */
-export function modelInfo(name: string, where = 'model'): ModelInfo {
+export function modelInfo(name: string, where = 'model'): ModelDefinition<ModelName> {
   if (!isModelName(name)) throw new Error(`${where}: unknown model ${JSON.stringify(name)}; known models are ${MODEL_NAMES.join(', ')}`);
   return MODEL_REGISTRY[name];
 }
 
-export const usesVae = (name: ModelName): boolean => ['latent', 'latent+neighbors', 'window+vae'].includes(MODEL_REGISTRY[name].input);
+/** The definition of a name known to be registered; one read from outside the type system is still checked. */
+const definitionOf = (name: ModelName): ModelDefinition<ModelName> => modelInfo(name);
+const hasPhase = (name: ModelName, phase: TrainingPhase): boolean => definitionOf(name).phases.includes(phase);
+
+/** Whether `name`'s classifier reads SimpleChrome's VAE: its latents, or the window through its encoder. */
+export const usesVae = (name: ModelName): boolean => ['latent', 'latent+neighbors', 'window+vae'].includes(definitionOf(name).input);
 /** A model that is itself a VAE with the label as a latent (vae-m2): --vae-epochs, --latent and --beta apply to it. */
-export const isSemiSupervisedVae = (name: ModelName): boolean => name === 'vae-m2';
+export const isSemiSupervisedVae = (name: ModelName): boolean => hasPhase(name, 'm2');
 /** Whether a run of `name` first trains SimpleChrome's VAE on the unlabeled genes: every model that reads it
  * (usesVae), and vae-m2, which starts from its weights (src/models/m2FromVae.ts) but keeps none of it apart
  * (its checkpoint holds the whole M2, so predict needs no VAE file; unless --m2-init random skips the VAE). */
-export const pretrainsVae = (name: ModelName): boolean => usesVae(name) || isSemiSupervisedVae(name);
-export const usesNeighbors = (name: ModelName): boolean => MODEL_REGISTRY[name].neighbors;
+export const pretrainsVae = (name: ModelName): boolean => hasPhase(name, 'vae-pretraining');
+/** Whether --neighbors and --k choose genes whose inputs it reads beside each gene's own. */
+export const usesNeighbors = (name: ModelName): boolean => takesSetting(name, 'neighbors');
 /** A linear model fit by the convex solver with the penalty search (logreg, and logistic regression on derived features), not by the epoch loop. */
-export const isLinear = (name: ModelName): boolean => MODEL_REGISTRY[name].linear;
+export const isLinear = (name: ModelName): boolean => hasPhase(name, 'linear-fit');
 /** The builder of the feature matrix a 'derived'-input model reads, or undefined for the others. */
-export const derivedFeatures = (name: ModelName): FeatureBuilder | undefined => MODEL_REGISTRY[name].features;
+export const derivedFeatures = (name: ModelName): FeatureBuilder | undefined => definitionOf(name).features;
 /** The classifier is trained on fixed latent means (not on the window through an encoder it trains). */
-export const readsLatents = (name: ModelName): boolean => MODEL_REGISTRY[name].input.startsWith('latent');
-export const trainsJointly = (name: ModelName): boolean => MODEL_REGISTRY[name].input === 'window+vae';
+export const readsLatents = (name: ModelName): boolean => definitionOf(name).input.startsWith('latent');
+export const trainsJointly = (name: ModelName): boolean => hasPhase(name, 'joint');
 /** Whether --target expression can train `name` (predicted log expression from a one-output head). */
-export const predictsExpression = (name: ModelName): boolean => MODEL_REGISTRY[name].predictsExpression;
+export const predictsExpression = (name: ModelName): boolean => definitionOf(name).predictsExpression;
+/** Whether the model-specific setting `setting` (its flag) applies to `name`. */
+export const takesSetting = (name: ModelName, setting: ModelSetting): boolean => definitionOf(name).settings.includes(setting);
+
+/** The classifier each registered model trains; `l2` is a linear model's penalty. */
+export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 = 0): ClassifierSpec {
+  const d = modelInfo(model);
+  return d.classifierSpec(
+    {
+      bins: input.bins,
+      marks: input.marks,
+      latentWidth: () => {
+        if (input.latentWidth === undefined) throw new Error(`${model}: its classifier reads latents, and no latent width was given`);
+        return input.latentWidth;
+      },
+      derivedWidth: () => {
+        if (input.derivedWidth === undefined) throw new Error(`${model}: its classifier reads derived features, and no feature width was given`);
+        return input.derivedWidth;
+      },
+    },
+    l2,
+  );
+}

@@ -9,11 +9,10 @@ import {
   type VaeSpec,
   buildClassifier,
   buildVae,
-  classifierSpecFor,
   vaeSpec,
 } from '../models/modelSpec.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
-import { derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, pretrainsVae, readsLatents, trainsJointly, usesNeighbors } from '../models/registry.ts';
+import { classifierSpecFor, derivedFeatures, isLinear, isSemiSupervisedVae, predictsExpression, pretrainsVae, readsLatents, trainsJointly, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { FeatureContext } from '../models/derivedFeatures.ts';
 import { jointModel } from '../models/vaeJoint.ts';
