@@ -1,5 +1,6 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { MODEL_NAMES, isSemiSupervisedVae, predictsExpression, trainsJointly, usesNeighbors, usesVae } from '../models/registry.ts';
+import { NEIGHBOR_SETTINGS, VAE_SETTINGS, type ModelSetting } from '../models/definition.ts';
+import { MODEL_NAMES, isSemiSupervisedVae, predictsExpression, takesSetting } from '../models/registry.ts';
 import { inWords } from './outputs.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
@@ -22,8 +23,6 @@ const FLAG: Readonly<Partial<Record<keyof CliOptions, string>>> = {
   plan: '--plan',
 };
 
-const VAE_SETTINGS: readonly (keyof CliOptions)[] = ['vaeEpochs', 'vaeBatch', 'latent', 'beta', 'sigma'];
-const NEIGHBOR_SETTINGS: readonly (keyof CliOptions)[] = ['neighbors', 'k'];
 const EXPERIMENT_SETTINGS: readonly (keyof CliOptions)[] = ['models', 'sizes', 'seeds', 'minSteps', 'maxEpochs', 'plan'];
 /** One training run's choices that the experiment makes itself, with what it takes instead. */
 const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> = {
@@ -34,9 +33,14 @@ const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> =
 
 const flagOf = (key: keyof CliOptions): string => FLAG[key] ?? `--${key}`;
 
+/** The models whose definitions (src/models/definitions/) list `setting` as one they read. */
+const taking = (setting: ModelSetting) => (m: ModelName): boolean => takesSetting(m, setting);
+/** The models that have a VAE of some kind: they take one of its settings. */
+const hasVae = (m: ModelName): boolean => VAE_SETTINGS.some((s) => takesSetting(m, s));
+
 /** Throws a UsageError for the first flag the command line gave that its command does not use. */
 export function checkFlagsApply(o: CliOptions): void {
-  const given = (keys: readonly (keyof CliOptions)[]) => keys.filter((k) => o.explicit.includes(k));
+  const given = <K extends keyof CliOptions>(keys: readonly K[]): K[] => keys.filter((k) => o.explicit.includes(k));
   if (o.command === 'self-check') {
     const extra = o.explicit[0];
     if (extra !== undefined) throw new UsageError(`${flagOf(extra)} does not apply to --self-check, which compares every kernel on the GPU with its CPU twin and takes no other flags`);
@@ -73,33 +77,26 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)`);
     }
   }
-  if (!models.some(usesVae)) {
-    const m2 = models.some(isSemiSupervisedVae);
-    for (const key of given(VAE_SETTINGS)) {
-      // vae-m2 is a VAE itself: its epochs, latent width and KL weight are these flags; its sigma is always a log-variance.
-      if (m2 && key !== 'sigma') continue;
-      if (m2) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(usesVae), 'and')} models; vae-m2's encoder always has a log-variance head`);
-      throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter((m) => usesVae(m) || isSemiSupervisedVae(m)), 'and')} models; ${what} has no VAE`);
-    }
+  for (const key of given(VAE_SETTINGS)) {
+    if (models.some(taking(key))) continue;
+    // A chosen model with a VAE that does not take this setting is vae-m2, whose sigma is always a log-variance.
+    if (models.some(hasVae)) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} models; vae-m2's encoder always has a log-variance head`);
+    throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(hasVae), 'and')} models; ${what} has no VAE`);
   }
   if (models.every(isSemiSupervisedVae) && o.m2Init === 'random' && o.explicit.includes('epochs')) {
     throw new UsageError(`--epochs does not apply to ${what} --m2-init random: with no pretrained VAE, vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
   }
-  if (!models.some(isSemiSupervisedVae)) {
-    for (const key of given(['alpha', 'm2Init'])) {
-      throw new UsageError(`${flagOf(key)} applies to ${inWords(MODEL_NAMES.filter(isSemiSupervisedVae), 'and')} only; ${what} does not train it`);
-    }
+  for (const key of given(['alpha', 'm2Init'] as const)) {
+    if (!models.some(taking(key))) throw new UsageError(`${flagOf(key)} applies to ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} only; ${what} does not train it`);
   }
   const cannot = models.filter((m) => !predictsExpression(m));
   if (o.target === 'expression' && cannot.length > 0) {
     throw new UsageError(`--target expression does not apply to ${inWords(cannot, 'and')}: its label is a latent class of two values; ${inWords(MODEL_NAMES.filter(predictsExpression), 'and')} predict expression`);
   }
-  if (!models.some(trainsJointly) && o.explicit.includes('jointWeight')) {
-    throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(trainsJointly), 'and')}; ${what} does not train a VAE with its classifier`);
+  if (!models.some(taking('jointWeight')) && o.explicit.includes('jointWeight')) {
+    throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(taking('jointWeight')), 'and')}; ${what} does not train a VAE with its classifier`);
   }
-  if (!models.some(usesNeighbors)) {
-    for (const key of given(NEIGHBOR_SETTINGS)) {
-      throw new UsageError(`${flagOf(key)} applies to the ${inWords(MODEL_NAMES.filter(usesNeighbors), 'and')} models only; ${what} uses no neighbours`);
-    }
+  for (const key of given(NEIGHBOR_SETTINGS)) {
+    if (!models.some(taking(key))) throw new UsageError(`${flagOf(key)} applies to the ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} models only; ${what} uses no neighbours`);
   }
 }
