@@ -4,11 +4,15 @@ import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { classScores } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
-import { type TrainedModel, inputBins, predictWith } from '../src/train/predictWith.ts';
+import { type TrainedModel, predictWith } from '../src/train/predictWith.ts';
+import { inputBins } from '../src/models/modelSpec.ts';
 import { restoreRunSettings } from '../src/cli/restoreSettings.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../src/train/runSettings.ts';
-import type { ModelName } from '../src/models/registry.ts';
+import { deepchromeDefinition } from '../src/models/definitions/deepchrome.ts';
+import { mlpDefinition } from '../src/models/definitions/mlp.ts';
+import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
+import { type ModelName, usesVae } from '../src/models/registry.ts';
 import { blobLines } from '../src/data/blobLines.ts';
 import type { Dataset, Split } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
@@ -27,7 +31,7 @@ import { jsSha256 } from '../src/util/sha256.ts';
 // bundled E003 sample). Everything here is wiring and drawing.
 
 /** Models the page trains (vae-mlp-neighbors needs annotation files a page does not have). */
-const PAGE_MODELS: readonly ModelName[] = ['mlp', 'deepchrome', 'vae-mlp'];
+const PAGE_MODELS: readonly ModelName[] = [mlpDefinition.name, deepchromeDefinition.name, vaeMlpDefinition.name];
 const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
 const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
 const EXPR_NAME = /^(.*?)[._-]?expr\.csv(\.gz)?$/i;
@@ -229,7 +233,7 @@ async function train(): Promise<void> {
     const normalization = fitNormalization(raw, DEFAULT_NORMALIZATION);
     const ds = applyNormalization(raw, normalization);
     const device = await (gpu ??= acquireBrowserGpu());
-    const total = settings.epochs + (settings.model === 'vae-mlp' ? settings.vaeEpochs : 0);
+    const total = settings.epochs + (usesVae(settings.model) ? settings.vaeEpochs : 0);
     let done = 0;
     bar.max = total;
     bar.value = 0;
@@ -286,7 +290,8 @@ async function loadedModel(files: readonly File[]): Promise<TrainedModel<Classif
   const modelName = classifier.info.modelName;
   if (!PAGE_MODELS.includes(modelName as ModelName)) throw new Error(`${best.file.name}: a ${modelName} model needs files the page does not have; use \`npx tsx run.ts predict\``);
   let vae: VaeCheckpoint | undefined;
-  if (modelName === 'vae-mlp') {
+  // Of the page's models only vae-mlp reads a VAE, which its run keeps in vae.safetensors.
+  if (usesVae(modelName)) {
     const v = await decoded(files, 'vae.safetensors');
     if (v === undefined) throw new Error(`${best.file.name}: a vae-mlp model needs vae.safetensors from the same run; load both files`);
     vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);

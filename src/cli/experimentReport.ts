@@ -1,4 +1,10 @@
 import { DEEPCHROME_PUBLISHED_AUROC } from '../data/publishedAuroc.ts';
+import { deepchromeDefinition } from '../models/definitions/deepchrome.ts';
+import { expressionPriorDefinition } from '../models/definitions/expression-prior.ts';
+import { logregNeighborsDefinition } from '../models/definitions/logreg-neighbors.ts';
+import { logregDefinition } from '../models/definitions/logreg.ts';
+import { mlpDefinition } from '../models/definitions/mlp.ts';
+import { tssLinearDefinition } from '../models/definitions/tss-linear.ts';
 import type { SizePoint } from '../plots/experimentChart.ts';
 import { type PairedRow, pairedTable } from '../stats/paired.ts';
 import type { Target } from '../train/target.ts';
@@ -13,19 +19,19 @@ import type { Target } from '../train/target.ts';
  * what the neighbour models see (expression-prior: other cells' expression; logreg-neighbors: the same neighbours,
  * under the label its arm has in the tables, so a functional neighbour arm meets its own kind). */
 export const BASELINES = [
-  'logreg',
-  'mlp',
-  'deepchrome',
-  'tss-linear',
-  'expression-prior',
-  'logreg-neighbors',
-  'logreg-neighbors:spatial',
-  'logreg-neighbors:functional',
+  logregDefinition.name,
+  mlpDefinition.name,
+  deepchromeDefinition.name,
+  tssLinearDefinition.name,
+  expressionPriorDefinition.name,
+  logregNeighborsDefinition.name,
+  `${logregNeighborsDefinition.name}:spatial`,
+  `${logregNeighborsDefinition.name}:functional`,
 ] as const;
 
 /** The baselines that see only the gene's own window of marks, as vae-mlp does: SimpleChrome's claim is measured
  * against the best of these; the others see other cells' expression through the table or their neighbours. */
-export const WINDOW_BASELINES = ['logreg', 'tss-linear', 'mlp', 'deepchrome'] as const;
+export const WINDOW_BASELINES = [logregDefinition.name, tssLinearDefinition.name, mlpDefinition.name, deepchromeDefinition.name] as const;
 
 /** What the experiment's score columns hold for each target. */
 export const METRICS: Readonly<Record<Target, { readonly main: string; readonly second: string }>> = {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, RunCheckpoints, readVaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
+import { SHARED_VAE_MODEL } from '../models/registry.ts';
 import type { RunHooks, VaeLatents } from '../train/runModel.ts';
 import { EXPERIMENT_FILE } from './runDirectory.ts';
 import type { LoadedData } from './session.ts';
@@ -53,7 +54,7 @@ export async function storedOrTrainedVae(
   const checkpoints = new RunCheckpoints(dir, {
     // The identity decides the run: a checkpoint of other settings or data in this folder is refused by its id.
     runId: `vae-${cell}-seed${seed}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`,
-    modelName: 'vae-mlp',
+    modelName: SHARED_VAE_MODEL,
     settings: { identity },
     normalization: data.normalization,
     data: {

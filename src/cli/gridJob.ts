@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../checkpoint/runCheckpoint.ts';
 import { writeFileAtomically } from '../util/atomicFile.ts';
+import { SHARED_VAE_MODEL } from '../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { splitIndices } from '../train/prepare.ts';
 import { UsageError } from './args.ts';
@@ -132,7 +133,7 @@ function runInfo(plan: GridPlan, e: PlanEntry, data: LoadedData): RunInfo {
   const ds = data.dataset;
   return {
     runId: `${plan.planId}-${e.index}`,
-    modelName: e.kind === 'vae' ? 'vae-mlp' : (e.model.split(':')[0] as RunInfo['modelName']),
+    modelName: e.kind === 'vae' ? SHARED_VAE_MODEL : (e.model.split(':')[0] as RunInfo['modelName']),
     settings: { ...plan.settings, entry: e },
     normalization: data.normalization,
     data: { cell: ds.cell, path: data.source.path, layout: data.source.layout, genes: ds.genes, bins: ds.bins, marks: [...ds.marks], fingerprint: data.fingerprint },

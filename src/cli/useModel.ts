@@ -19,7 +19,8 @@ import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../models/registry.ts';
 import { usesVae } from './resume.ts';
 import { DISK_SOURCES } from './neighborSources.ts';
-import { type TrainedModel, inputBins, latentMeans, predictWith } from '../train/predictWith.ts';
+import { type TrainedModel, latentMeans, predictWith } from '../train/predictWith.ts';
+import { inputBins, isJointSpec } from '../models/modelSpec.ts';
 import { inWords } from './outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../train/predictionsCsv.ts';
 import type { RunSettings } from '../train/runSettings.ts';
@@ -79,7 +80,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
 /** vae-joint's VAE as its best epoch left it: best.safetensors holds the whole joint model, whose flat buffer
  * begins with the VAE's (src/models/vaeJoint.ts); vae.safetensors holds the VAE before fine-tuning. */
 function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoint {
-  if (c.spec.architecture !== 'vae-joint' || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
+  if (!isJointSpec(c.spec) || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
     throw new Error(`${c.file}: does not hold the VAE of ${vae.file} (sizes ${JSON.stringify(vae.spec)})`);
   }
   return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };

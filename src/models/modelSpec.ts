@@ -91,9 +91,25 @@ export function buildClassifier(spec: ClassifierSpec): Model {
   return (BUILDERS[spec.architecture] as (spec: ClassifierSpec) => Model)(spec);
 }
 
-/** Whether `spec` is of architecture `architecture`, narrowing it to that architecture's fields. */
-export function isArchitecture<A extends Architecture>(spec: ClassifierSpec, architecture: A): spec is SpecOf<A> {
-  return spec.architecture === architecture;
+// What the training core and predict ask of a spec's architecture, answered here so that the names of
+// architectures (which are also the names of the models that introduced them) stay in src/models.
+
+/** A VAE and a head trained together (vae-joint): the classifier's flat buffer begins with the VAE's. */
+export const isJointSpec = (spec: ClassifierSpec): spec is SpecOf<'vae-joint'> => spec.architecture === 'vae-joint';
+/** Kingma et al.'s M2 (vae-m2). */
+export const isM2Spec = (spec: ClassifierSpec): spec is SpecOf<'vae-m2'> => spec.architecture === 'vae-m2';
+
+/** The spec a linear fit at penalty `l2` is checkpointed as. */
+export function withPenalty(spec: ClassifierSpec, l2: number): ClassifierSpec {
+  if (spec.architecture !== 'logreg') throw new Error(`linear model: no penalty field in a ${spec.architecture} spec`);
+  return { ...spec, l2 };
+}
+
+/** The bins of the window the classifier reads, or undefined when it reads a flat feature vector. */
+export function inputBins(spec: ClassifierSpec): number | undefined {
+  if (spec.architecture === 'deepchrome' || spec.architecture === 'vae-m2') return spec.bins;
+  if (spec.architecture === 'vae-joint') return spec.vae.bins;
+  return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
 }
 
 /** What the classifier of each model reads per gene: the window [bins, marks], or a latent vector of `width`. */

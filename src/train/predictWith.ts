@@ -1,6 +1,5 @@
 import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
-import type { ClassifierSpec } from '../models/modelSpec.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
@@ -48,11 +47,6 @@ export async function latentMeans(ds: Dataset, vae: StoredVae, s: RunSettings, d
   }
 }
 
-export function inputBins(spec: ClassifierSpec): number | undefined {
-  if (spec.architecture === 'deepchrome' || spec.architecture === 'vae-m2') return spec.bins;
-  if (spec.architecture === 'vae-joint') return spec.vae.bins;
-  return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
-}
 
 /** Where the models that read more than the window find it: neighbour genes and the expression table (neighborSources.ts). */
 export interface PredictSources {

@@ -9,6 +9,9 @@ import {
   type VaeSpec,
   buildClassifier,
   buildVae,
+  isJointSpec,
+  isM2Spec,
+  withPenalty,
   vaeSpec,
 } from '../models/modelSpec.ts';
 import { LOGREG_L2_EXTEND_HIGH, LOGREG_L2_EXTEND_LOW, LOGREG_L2_GRID } from '../models/logreg.ts';
@@ -388,12 +391,6 @@ function historyOf(f: LinearFit, trainGenes: number): EpochRecord[] {
   }));
 }
 
-/** The spec a linear fit at penalty `l2` is checkpointed as. */
-function withPenalty(spec: ClassifierSpec, l2: number): ClassifierSpec {
-  if (spec.architecture !== 'logreg') throw new Error(`linear model: no penalty field in a ${spec.architecture} spec`);
-  return { ...spec, l2 };
-}
-
 /** What vae-joint and vae-m2 start from: the pool of unlabeled genes (train + valid) the VAE learnt from, which
  * vae-joint draws from, and the pretrained VAE's parameters with the spec of their layout. */
 interface JointStart {
@@ -484,7 +481,7 @@ async function trainClassifierSpec(
   weight?: number,
   save?: ClassifierSaver,
 ): Promise<Trained> {
-  const jm = spec.architecture === 'vae-joint' ? jointModel(spec.vae, spec.hidden) : undefined;
+  const jm = isJointSpec(spec) ? jointModel(spec.vae, spec.hidden) : undefined;
   const model = jm?.classifier ?? buildClassifier(spec);
   const { split } = data;
   const batch = Math.min(s.batch, split.train.length);
@@ -510,7 +507,7 @@ async function trainClassifierSpec(
     const jointWeight = weight ?? (s.jointWeight[0] as number);
     cp = buildJointPlan(jm, { ...planConfig, trainOrderLength: steps * (batch + unlabeledBatch), unlabeledBatch, beta, sigma, jointWeight });
     jointLoop = { epochOrder: (random) => jointEpochOrder(split.train, joint.unlabeled, sizes, random), elboLoss: JOINT_ELBO };
-  } else if (spec.architecture === 'vae-m2') {
+  } else if (isM2Spec(spec)) {
     // An M2 epoch is one pass over the unlabeled genes, as a VAE epoch is: --epochs of them after the pretrained
     // VAE's --vae-epochs, or with --m2-init random (no pretraining, as before) --vae-epochs of them.
     const unlabeled = data.unlabeled;
@@ -550,7 +547,7 @@ async function trainClassifierSpec(
       // vae-joint starts from the pretrained VAE (the head from the fresh values); vae-m2 from the VAE's weights
       // as m2FromVae.ts maps them (q(y|x)'s head fresh), unless --m2-init random gave it no VAE.
       if (jm && joint) initial.set(joint.vaeParams.subarray(0, jm.vaeTotal), 0);
-      if (spec.architecture === 'vae-m2' && joint) m2StartFromVae(model as M2Model, buildVae(joint.vaeSpec).store, joint.vaeParams, initial);
+      if (isM2Spec(spec) && joint) m2StartFromVae(model as M2Model, buildVae(joint.vaeSpec).store, joint.vaeParams, initial);
       initialise(exec, cp, data, initial);
     }
     const result = await trainClassifier(exec, cp, data, {

@@ -1,3 +1,4 @@
+import { deepchromeDefinition } from '../models/definitions/deepchrome.ts';
 import type { ModelName } from '../models/registry.ts';
 import type { Target } from './target.ts';
 
@@ -46,7 +47,7 @@ export interface RunSettings {
 /** The settings' defaults, apart from the sources, which depend on where the data lies: the command line's flags
  * default to these, and the page takes those it has no field for. */
 export const RUN_DEFAULTS: Omit<RunSettings, 'annotation' | 'expressionTable'> = {
-  model: 'deepchrome',
+  model: deepchromeDefinition.name,
   target: 'class',
   trainSize: undefined,
   epochs: 10,
