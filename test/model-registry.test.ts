@@ -59,6 +59,7 @@ describe('the model registry', () => {
       'tss-linear': 'logreg',
       'expression-prior': 'logreg',
       'logreg-neighbors': 'logreg',
+      'mark-means': 'logreg',
     };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);

@@ -10,6 +10,7 @@ import { deepchromeDefinition } from './definitions/deepchrome.ts';
 import { expressionPriorDefinition } from './definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from './definitions/logreg-neighbors.ts';
 import { logregDefinition } from './definitions/logreg.ts';
+import { markMeansDefinition } from './definitions/mark-means.ts';
 import { mlpDefinition } from './definitions/mlp.ts';
 import { tssLinearDefinition } from './definitions/tss-linear.ts';
 import { vaeJointDefinition } from './definitions/vae-joint.ts';
@@ -33,6 +34,7 @@ const DEFINITIONS = [
   tssLinearDefinition,
   expressionPriorDefinition,
   logregNeighborsDefinition,
+  markMeansDefinition,
 ] as const;
 
 export type ModelName = (typeof DEFINITIONS)[number]['name'];
