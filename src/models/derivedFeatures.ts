@@ -5,7 +5,7 @@ import type { Neighbors } from '../data/neighbors.ts';
 // The linear baselines that read something other than the flattened window
 // (tss-linear, expression-prior, logreg-neighbors) are logistic regression on
 // a feature matrix derived per gene, as vae-mlp's MLP reads latents. Each
-// model's builder lives with its definition; runModel and predict ask the
+// model's builder is named by its definition; runModel and predict ask the
 // registry for it, so no code compares model names.
 
 /** What a builder may read besides the (normalised) dataset; the sources are read only when asked for. */

@@ -11,7 +11,7 @@ export function logregModel(inputShape: Shape): Model {
 const halfDecade = (e: number): number => Number((10 ** (e / 2)).toPrecision(6));
 const halfDecades = (from: number, to: number): number[] => Array.from({ length: Math.abs(to - from) + 1 }, (_, i) => halfDecade(from + Math.sign(to - from) * i));
 
-/** The L2 penalties λ a linear model (registry.ts `linear`) is fit at, 1e-6 … 1e2 at half-decade steps; the run keeps
+/** The L2 penalties λ a linear model (its definition's `linear-fit` phase) is fit at, 1e-6 … 1e2 at half-decade steps; the run keeps
  * the one with the best validation AUROC (Pearson for --target expression), ties to the stronger. The objective is
  * mean loss + λ/2·‖w‖² (textbook L2 logistic regression, or ridge with the MSE), the bias not penalised, fit to
  * convergence by L-BFGS (src/train/linearFit.ts), strongest first, each fit warm-started from the one before. */
