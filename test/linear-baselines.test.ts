@@ -127,8 +127,8 @@ describe('logreg-neighbors: the window followed by the neighbours’ windows', (
 });
 
 describe('the registry', () => {
-  it('marks logreg and the three derived-feature models linear, every other model not', () => {
-    expect(MODEL_NAMES.filter(isLinear)).toEqual(['logreg', 'tss-linear', 'expression-prior', 'logreg-neighbors']);
+  it('marks logreg and the derived-feature models linear, every other model not', () => {
+    expect(MODEL_NAMES.filter(isLinear)).toEqual(['logreg', 'tss-linear', 'expression-prior', 'logreg-neighbors', 'mark-means']);
     for (const m of MODEL_NAMES) expect(derivedFeatures(m) !== undefined, m).toBe(MODEL_REGISTRY[m].input === 'derived');
   });
 });
