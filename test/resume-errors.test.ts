@@ -101,8 +101,8 @@ describe('a diverging run', () => {
     const error = await trainClassifier(exec, cp, { features, labels, split }, {
       epochs: 4,
       seed: 1,
-      afterEpoch: async (state) => {
-        await checkpoints.saveClassifier(exec, cp, mlpSpec([ds.bins, ds.marks.length]), state, state.improved);
+      afterEpoch: async (state, improved) => {
+        await checkpoints.saveClassifier(exec, cp, mlpSpec([ds.bins, ds.marks.length]), state, improved);
         // A parameter turned infinite after the epoch-2 checkpoint: the next step's loss is not finite.
         if (state.epoch === 2) {
           const p = exec.read(PARAMS);

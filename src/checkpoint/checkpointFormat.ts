@@ -4,8 +4,8 @@ import type { VaeModel } from '../models/vae.ts';
 import { ADAM_M, ADAM_V, PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
 import { type ClassifierPlan, type Model, T } from '../train/classifierPlan.ts';
-import type { EpochRecord } from '../train/trainClassifier.ts';
-import type { VaeEpochRecord } from '../train/trainVae.ts';
+import type { ClassifierState, EpochRecord } from '../train/trainClassifier.ts';
+import type { VaeEpochRecord, VaeState } from '../train/trainVae.ts';
 import { V, type VaePlan } from '../train/vaePlan.ts';
 import type { CheckpointSink } from '../train/checkpointSink.ts';
 import {
@@ -61,26 +61,6 @@ export interface RunInfo {
    * when each file is written (the plans are built after the run starts); a resumed run
    * pins them so it ends exactly as an uninterrupted one would. */
   readonly gemmVariants?: () => Readonly<Record<string, string>>;
-}
-
-export interface ClassifierState {
-  /** Epochs finished. */
-  readonly epoch: number;
-  /** The GPU step counter (Adam's t; dropout masks are keyed on it). */
-  readonly step: number;
-  /** State of the host generator that shuffles each epoch, after this epoch's shuffle. */
-  readonly rng: number;
-  readonly bestEpoch: number;
-  /** The best epoch's validation AUROC, or its validation Pearson for --target expression (the metadata key stays best_valid_auroc). */
-  readonly bestAuroc: number;
-  readonly history: readonly EpochRecord[];
-}
-
-export interface VaeState {
-  readonly epoch: number;
-  readonly step: number;
-  readonly rng: number;
-  readonly history: readonly VaeEpochRecord[];
 }
 
 export interface ClassifierCheckpoint {
@@ -168,13 +148,7 @@ export abstract class CheckpointWriter implements CheckpointSink {
     await this.put(
       'vae',
       [...flatToTensors(store, params), ...flatToTensors(store, m, 'adam.m.'), ...flatToTensors(store, v, 'adam.v.')],
-      {
-        ...commonMetadata(this.info, 'vae', spec),
-        epoch: String(state.epoch),
-        step: String(state.step),
-        rng_state: String(state.rng),
-        history: JSON.stringify(state.history),
-      },
+      { ...commonMetadata(this.info, 'vae', spec), ...vaeStateMetadata(state) },
     );
     this.saved('vae', 'VAE', state.epoch);
   }
@@ -188,14 +162,7 @@ export abstract class CheckpointWriter implements CheckpointSink {
     const v = await exec.read(ADAM_V);
     const step = await exec.read(T.step);
     if ((step[0] as number) !== state.step) throw new Error(`classifier checkpoint: step counter ${step[0]} on the device, ${state.step} expected`);
-    const meta = {
-      epoch: String(state.epoch),
-      step: String(state.step),
-      rng_state: String(state.rng),
-      best_epoch: String(state.bestEpoch),
-      best_valid_auroc: String(state.bestAuroc),
-      history: JSON.stringify(state.history),
-    };
+    const meta = classifierStateMetadata(state);
     // best first: a crash between the two writes leaves a last.safetensors
     // whose best epoch is never newer than best.safetensors.
     if (improved) await this.put('best', flatToTensors(store, best), { ...commonMetadata(this.info, 'best', spec), ...meta });
@@ -272,6 +239,48 @@ function history<T>(file: SafetensorsFile, path: string): T[] {
   }
 }
 
+// A training state (src/train's ClassifierState, VaeState) as metadata, and
+// back. The keys are those of the first checkpoints: every file written since
+// reads back.
+
+/** The metadata of a classifier's state; the selection score keeps the key best_valid_auroc for --target expression too. */
+export function classifierStateMetadata(state: ClassifierState): Record<string, string> {
+  return {
+    epoch: String(state.epoch),
+    step: String(state.step),
+    rng_state: String(state.rng),
+    best_epoch: String(state.bestEpoch),
+    best_valid_auroc: String(state.bestAuroc),
+    history: JSON.stringify(state.history),
+  };
+}
+
+export function classifierStateFrom(file: SafetensorsFile, path: string): ClassifierState {
+  // A score that does not parse (the key absent, or "NaN") reads as no best score yet, where the loop starts.
+  const bestAuroc = Number(file.metadata.best_valid_auroc);
+  return {
+    epoch: counter(file, path, 'epoch'),
+    step: counter(file, path, 'step'),
+    rng: counter(file, path, 'rng_state'),
+    bestEpoch: counter(file, path, 'best_epoch'),
+    bestAuroc: Number.isNaN(bestAuroc) ? Number.NEGATIVE_INFINITY : bestAuroc,
+    history: history<EpochRecord>(file, path),
+  };
+}
+
+export function vaeStateMetadata(state: VaeState): Record<string, string> {
+  return { epoch: String(state.epoch), step: String(state.step), rng_state: String(state.rng), history: JSON.stringify(state.history) };
+}
+
+export function vaeStateFrom(file: SafetensorsFile, path: string): VaeState {
+  return {
+    epoch: counter(file, path, 'epoch'),
+    step: counter(file, path, 'step'),
+    rng: counter(file, path, 'rng_state'),
+    history: history<VaeEpochRecord>(file, path),
+  };
+}
+
 /** A best or last checkpoint from its decoded file; `path` names it in errors. */
 export function classifierCheckpointFrom(file: SafetensorsFile, path: string, role: 'best' | 'last'): ClassifierCheckpoint {
   const { info, spec: rawSpec } = readInfo(file, path, role);
@@ -282,15 +291,7 @@ export function classifierCheckpointFrom(file: SafetensorsFile, path: string, ro
   const expected = classifierSpecFor(info.modelName, { bins: 1, marks: 1, latentWidth: 1, derivedWidth: 1 }).architecture;
   if (spec.architecture !== expected) throw new CheckpointError(path, `model_name ${info.modelName} trains a ${expected} classifier, the file holds a ${spec.architecture}`);
   const model = buildClassifier(spec);
-  const bestAuroc = Number(file.metadata.best_valid_auroc);
-  const state: ClassifierState = {
-    epoch: counter(file, path, 'epoch'),
-    step: counter(file, path, 'step'),
-    rng: counter(file, path, 'rng_state'),
-    bestEpoch: counter(file, path, 'best_epoch'),
-    bestAuroc: Number.isNaN(bestAuroc) ? Number.NEGATIVE_INFINITY : bestAuroc,
-    history: history<EpochRecord>(file, path),
-  };
+  const state = classifierStateFrom(file, path);
   const store = model.store;
   const base = { file: path, role, info, spec, model, state, params: tensorsToFlat(store, file, path) };
   if (role === 'best') return base;
@@ -315,12 +316,7 @@ export function vaeCheckpointFrom(file: SafetensorsFile, path: string): VaeCheck
     info,
     spec,
     model,
-    state: {
-      epoch: counter(file, path, 'epoch'),
-      step: counter(file, path, 'step'),
-      rng: counter(file, path, 'rng_state'),
-      history: history<VaeEpochRecord>(file, path),
-    },
+    state: vaeStateFrom(file, path),
     params: tensorsToFlat(store, file, path),
     adamM: tensorsToFlat(store, file, path, 'adam.m.'),
     adamV: tensorsToFlat(store, file, path, 'adam.v.'),

@@ -31,10 +31,10 @@ import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from './jointPlan.ts';
 import { buildM2Plan, m2EpochOrders, m2Weights } from './m2Plan.ts';
 import { labeledSubset, observedValues, requireScorable, splitIndices } from './prepare.ts';
 import {
+  type ClassifierState,
   type EpochRecord,
   type SplitIndices,
   type TrainLoopConfig,
-  type ClassifierEpochState,
   type TrainResult,
   initialise,
   initialiseFrom,
@@ -426,7 +426,7 @@ function searchedWeight(s: RunSettings): { readonly setting: WeightSearch['setti
 }
 
 /** Writes a classifier checkpoint after an epoch of `epochs` (the default writer: after every epoch, best.safetensors when it improved). */
-type ClassifierSaver = (exec: PlanExecutor, cp: ClassifierPlan, spec: ClassifierSpec, state: ClassifierEpochState, epochs: number) => Promise<void>;
+type ClassifierSaver = (exec: PlanExecutor, cp: ClassifierPlan, spec: ClassifierSpec, state: ClassifierState, epochs: number) => Promise<void>;
 
 /** Trains one model per value, keeping the one of highest validation score (ties: the first). With one value it is
  * a plain run: a checkpoint after every epoch, and --resume continues it. With several, no value's epochs are
@@ -560,7 +560,7 @@ async function trainClassifierSpec(
       ...(save
         ? { afterEpoch: (state) => save(exec, cp, spec, state, epochs) }
         : checkpoints
-          ? { afterEpoch: (state) => checkpoints.saveClassifier(exec, cp, spec, state, state.improved) }
+          ? { afterEpoch: (state, improved) => checkpoints.saveClassifier(exec, cp, spec, state, improved) }
           : {}),
     });
     return { result, spec, parameters: model.store.count };

@@ -1,8 +1,8 @@
 import type { ClassifierSpec, VaeSpec } from '../models/modelSpec.ts';
 import type { VaeModel } from '../models/vae.ts';
 import type { Model } from '../nn/model.ts';
-import type { ClassifierResumePoint } from './trainClassifier.ts';
-import type { VaeResumePoint } from './trainVae.ts';
+import type { ClassifierState } from './trainClassifier.ts';
+import type { VaeState } from './trainVae.ts';
 
 // What a run reads back from a stored model, to continue training it or to
 // predict with it: the parts of a checkpoint (src/checkpoint's
@@ -13,8 +13,8 @@ export interface StoredClassifier {
   readonly file: string;
   readonly spec: ClassifierSpec;
   readonly model: Model;
-  /** Where its training left off; `step` is the device step counter. */
-  readonly state: ClassifierResumePoint & { readonly step: number };
+  /** Where its training left off. */
+  readonly state: ClassifierState;
   /** Flat buffers in the model's layout. */
   readonly params: Float32Array;
   readonly adamM?: Float32Array;
@@ -26,7 +26,7 @@ export interface StoredVae {
   readonly file: string;
   readonly spec: VaeSpec;
   readonly model: VaeModel;
-  readonly state: VaeResumePoint & { readonly step: number };
+  readonly state: VaeState;
   readonly params: Float32Array;
   readonly adamM: Float32Array;
   readonly adamV: Float32Array;

@@ -47,30 +47,21 @@ export interface TrainResult {
   readonly testPredictions: Float32Array;
 }
 
-/** Where a checkpointed run left off; the device tensors (parameters, Adam's
- * moments, best.params, the step counter) are restored by the caller. */
-export interface ClassifierResumePoint {
-  /** Epochs already finished. */
+/** Where a classifier's training stands after a finished epoch: what the loop
+ * hands `afterEpoch`, what a checkpoint stores (src/checkpoint serialises it)
+ * and what a resumed run continues from. The device tensors (parameters,
+ * Adam's moments, best.params, the step counter) travel beside it. */
+export interface ClassifierState {
+  /** Epochs finished. */
   readonly epoch: number;
-  /** State of the shuffling generator after the last finished epoch. */
-  readonly rng: number;
-  readonly bestEpoch: number;
-  /** The best epoch's selection score (target.ts): validation AUROC, or validation Pearson. */
-  readonly bestAuroc: number;
-  readonly history: readonly EpochRecord[];
-}
-
-/** What the loop knows after each finished epoch, for a checkpoint. */
-export interface ClassifierEpochState {
-  readonly epoch: number;
-  /** The device step counter: epoch × steps per epoch. */
+  /** The device step counter, epoch × steps per epoch (Adam's t; dropout masks are keyed on it). */
   readonly step: number;
+  /** State of the host generator that shuffles each epoch, after this epoch's shuffle. */
   readonly rng: number;
   readonly bestEpoch: number;
+  /** The best epoch's selection score (target.ts): validation AUROC, or validation Pearson for --target expression. */
   readonly bestAuroc: number;
   readonly history: readonly EpochRecord[];
-  /** This epoch is the new best (best.params was just snapshotted). */
-  readonly improved: boolean;
 }
 
 export interface TrainLoopConfig {
@@ -79,9 +70,10 @@ export interface TrainLoopConfig {
   readonly seed: number;
   readonly onEpoch?: (r: EpochRecord) => void;
   /** Continue from a checkpoint instead of epoch 1. */
-  readonly resume?: ClassifierResumePoint;
-  /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. */
-  readonly afterEpoch?: (state: ClassifierEpochState) => Promise<void>;
+  readonly resume?: ClassifierState;
+  /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. `improved`: this
+   * epoch is the new best (best.params was just snapshotted). */
+  readonly afterEpoch?: (state: ClassifierState, improved: boolean) => Promise<void>;
   /** Each epoch's training order (default: a shuffle of the labeled genes cycled to the plan's order length);
    * its length must be the plan's. vae-joint's puts unlabeled genes into every step. */
   readonly epochOrder?: (random: () => number) => Uint32Array;
@@ -244,15 +236,17 @@ export async function trainClassifier(
       best = { epoch, auroc: score };
       await exec.run(1, 'snapshot');
     }
-    await config.afterEpoch?.({
-      epoch,
-      step: epoch * steps,
-      rng: random.state(),
-      bestEpoch: best.epoch,
-      bestAuroc: best.auroc,
-      history,
+    await config.afterEpoch?.(
+      {
+        epoch,
+        step: epoch * steps,
+        rng: random.state(),
+        bestEpoch: best.epoch,
+        bestAuroc: best.auroc,
+        history,
+      },
       improved,
-    });
+    );
     config.onEpoch?.(record);
   }
   if (best.epoch === 0) throw new Error(`classifier: no epoch to keep (asked for ${config.epochs}, ${config.resume?.epoch ?? 0} already done)`);

@@ -19,15 +19,16 @@ export interface VaeEpochRecord {
   readonly genesPerSecond: number;
 }
 
-export interface VaeResumePoint {
+/** Where a VAE's training stands after a finished epoch: what the loop hands
+ * `afterEpoch`, what vae.safetensors stores (src/checkpoint serialises it) and
+ * what a resumed run continues from. The parameters, Adam's moments and the
+ * step counter travel beside it. */
+export interface VaeState {
+  /** Epochs finished. */
   readonly epoch: number;
-  readonly rng: number;
-  readonly history: readonly VaeEpochRecord[];
-}
-
-export interface VaeEpochState {
-  readonly epoch: number;
+  /** The device step counter, epoch × steps per epoch (Adam's t). */
   readonly step: number;
+  /** State of the host generator that shuffles each epoch, after this epoch's shuffle. */
   readonly rng: number;
   readonly history: readonly VaeEpochRecord[];
 }
@@ -37,9 +38,9 @@ export interface VaeTrainConfig {
   readonly seed: number;
   readonly onEpoch?: (r: VaeEpochRecord) => void;
   /** Continue from a checkpoint: the caller has restored the parameters, moments and step counter. */
-  readonly resume?: VaeResumePoint;
+  readonly resume?: VaeState;
   /** Awaited after each finished epoch, before onEpoch. */
-  readonly afterEpoch?: (state: VaeEpochState) => Promise<void>;
+  readonly afterEpoch?: (state: VaeState) => Promise<void>;
 }
 
 export function initialiseVae(exec: Executor, vp: VaePlan, features: Float32Array, initialParams: Float32Array): void {
