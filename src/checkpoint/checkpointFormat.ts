@@ -8,6 +8,7 @@ import type { ClassifierState, EpochRecord } from '../train/trainClassifier.ts';
 import type { VaeEpochRecord, VaeState } from '../train/trainVae.ts';
 import { V, type VaePlan } from '../train/vaePlan.ts';
 import type { CheckpointSink } from '../train/checkpointSink.ts';
+import type { StoredClassifier, StoredVae } from '../train/storedModel.ts';
 import {
   type ClassifierSpec,
   type VaeSpec,
@@ -63,29 +64,16 @@ export interface RunInfo {
   readonly gemmVariants?: () => Readonly<Record<string, string>>;
 }
 
-export interface ClassifierCheckpoint {
-  readonly file: string;
+/** A classifier checkpoint: what a run resumes or predicts from (StoredClassifier, train's view), the role of its
+ * file and the run it belongs to. Its flat buffers are in the model's layout (padding zero). */
+export interface ClassifierCheckpoint extends StoredClassifier {
   readonly role: 'best' | 'last';
   readonly info: RunInfo;
-  readonly spec: ClassifierSpec;
-  readonly model: Model;
-  readonly state: ClassifierState;
-  /** Flat buffers in the model's layout (padding zero). */
-  readonly params: Float32Array;
-  readonly adamM?: Float32Array;
-  readonly adamV?: Float32Array;
-  readonly best?: Float32Array;
 }
 
-export interface VaeCheckpoint {
-  readonly file: string;
+/** A VAE checkpoint: StoredVae (train's view) and the run it belongs to. */
+export interface VaeCheckpoint extends StoredVae {
   readonly info: RunInfo;
-  readonly spec: VaeSpec;
-  readonly model: VaeModel;
-  readonly state: VaeState;
-  readonly params: Float32Array;
-  readonly adamM: Float32Array;
-  readonly adamV: Float32Array;
 }
 
 function toF32(a: ArrayLike<number>): Float32Array {
