@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_DATASETS } from '../src/cli/dataSource.ts';
+import { SHARED_DATASETS } from '../src/cli/session/dataSource.ts';
 
 // A folder of cells in the DeepChrome layout (as the zenodo archive unpacks),
 // made of links to the real E003 and E123 samples in ../shared/datasets.

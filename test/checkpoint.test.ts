@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { parseArgs } from '../src/cli/args.ts';
-import { trainToDirectory } from '../src/cli/trainRun.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
+import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { mlpSpec, buildClassifier } from '../src/models/modelSpec.ts';
 import { flatToTensors, readClassifierCheckpoint, tensorsToFlat } from '../src/checkpoint/runCheckpoint.ts';
 import {

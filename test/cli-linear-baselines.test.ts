@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
+import { DEFAULT_REAL_SAMPLE } from '../src/cli/session/dataSource.ts';
 import { runMain } from './cliHelpers.ts';
 
 // The linear baselines on derived features, end to end on the real E003

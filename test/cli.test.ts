@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/cli/args.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
 
 // The command line as a user meets it: a real process, real data from
 // ../shared/datasets, exit codes and messages.

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cellsInFolder } from '../src/data/cellFolder.ts';
 import { DEEPCHROME_PUBLISHED_AUROC } from '../src/data/publishedAuroc.ts';
-import { epochsFor } from '../src/cli/experiment.ts';
+import { epochsFor } from '../src/cli/experiment/experiment.ts';
 import { sampleCellFolder } from './cellFolder.ts';
 import { runMain } from './cliHelpers.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExperimentClock, duration } from '../src/cli/experimentClock.ts';
+import { ExperimentClock, duration } from '../src/cli/experiment/experimentClock.ts';
 
 // The time-left estimate times VAE trainings apart from classifier runs, so
 // a VAE still ahead is neither forgotten nor smeared over every run.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExperimentRow, WINDOW_BASELINES, bestBaselines, bestEpochTable } from '../src/cli/experimentReport.ts';
+import { type ExperimentRow, WINDOW_BASELINES, bestBaselines, bestEpochTable } from '../src/cli/experiment/experimentReport.ts';
 
 // The experiment's tables say where each classifier's best epoch fell (a best
 // epoch that is the last one may mean it stopped too soon) and which

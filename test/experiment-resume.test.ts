@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { finishedRuns } from '../src/cli/experimentResume.ts';
-import { CSV_HEADER } from '../src/cli/experimentReport.ts';
+import { finishedRuns } from '../src/cli/experiment/experimentResume.ts';
+import { CSV_HEADER } from '../src/cli/experiment/experimentReport.ts';
 import { interruptWhen, runMain, snapshot } from './cliHelpers.ts';
 
 // An interrupted experiment continues where it stopped: the runs it finished

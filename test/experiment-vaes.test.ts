@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { readLatentsFile, writeLatentsFile } from '../src/cli/latentsFile.ts';
+import { readLatentsFile, writeLatentsFile } from '../src/cli/experiment/latentsFile.ts';
 import { interruptWhen, runMain } from './cliHelpers.ts';
 
 // The experiment keeps each VAE it trains in vaes/<cell>-seed<N>/: a

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { parseArgs } from '../src/cli/args.ts';
-import { checkFlagsApply } from '../src/cli/flagScope.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
+import { checkFlagsApply } from '../src/cli/flags/flagScope.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // Every flag that the chosen command would ignore is an error that names the

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { arraySpec } from '../src/cli/slurmScripts.ts';
+import { arraySpec } from '../src/cli/grid/slurmScripts.ts';
 import { sampleCellFolder } from './cellFolder.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 

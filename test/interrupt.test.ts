@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { parseArgs } from '../src/cli/args.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
 import type { Progress } from '../src/train/runModel.ts';
-import { trainToDirectory } from '../src/cli/trainRun.ts';
+import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { interruptWhen } from './cliHelpers.ts';
 

@@ -34,7 +34,7 @@ const FLOORS: Readonly<Record<string, number>> = {
  * reading a checkpoint's stored settings, which checks them by parsing them as a command line (parseArgs), so it
  * leaves cli/ only with a parser of the run's flags that sits below it. */
 const WEB_CLI_KNOWN = new Set([
-  'web/main.ts -> src/cli/restoreSettings.ts',
+  'web/main.ts -> src/cli/flags/restoreSettings.ts',
 ]);
 
 function filesUnder(dir: string): string[] {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REAL_SAMPLE } from '../src/cli/dataSource.ts';
+import { DEFAULT_REAL_SAMPLE } from '../src/cli/session/dataSource.ts';
 import { markMeans } from '../src/models/definitions/mark-means.ts';
 import { MODEL_REGISTRY, classifierSpecFor, isLinear } from '../src/models/registry.ts';
 import { runMain } from './cliHelpers.ts';

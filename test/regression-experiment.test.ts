@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EXPRESSION_CSV_HEADER, meanSd } from '../src/cli/experimentReport.ts';
+import { EXPRESSION_CSV_HEADER, meanSd } from '../src/cli/experiment/experimentReport.ts';
 import { runMain } from './cliHelpers.ts';
 
 // The small-data experiment with --target expression, on the real E003 sample

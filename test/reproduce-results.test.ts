@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/cli/args.ts';
-import { epochsFor } from '../src/cli/experiment.ts';
-import { checkFlagsApply } from '../src/cli/flagScope.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
+import { epochsFor } from '../src/cli/experiment/experiment.ts';
+import { checkFlagsApply } from '../src/cli/flags/flagScope.ts';
 import { MODEL_NAMES } from '../src/models/registry.ts';
 
 // scripts/reproduce-results.sh is the one command behind the README's results.

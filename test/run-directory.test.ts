@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { parseArgs } from '../src/cli/args.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
 import type { Progress } from '../src/train/runModel.ts';
-import { LOCK_FILE } from '../src/cli/runLock.ts';
-import { trainToDirectory } from '../src/cli/trainRun.ts';
+import { LOCK_FILE } from '../src/cli/session/runLock.ts';
+import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // What --out means: a new run never deletes or overwrites an earlier run's

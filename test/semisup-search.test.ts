@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { DEFAULTS, parseArgs } from '../src/cli/args.ts';
-import { resumedExperimentOptions } from '../src/cli/experimentResume.ts';
-import { checkFlagsApply } from '../src/cli/flagScope.ts';
+import { DEFAULTS, parseArgs } from '../src/cli/flags/args.ts';
+import { resumedExperimentOptions } from '../src/cli/experiment/experimentResume.ts';
+import { checkFlagsApply } from '../src/cli/flags/flagScope.ts';
 import { type Progress, type WeightSearch, firstBest } from '../src/train/runModel.ts';
-import { restoreSettings, storeSettings } from '../src/cli/storedSettings.ts';
-import { trainToDirectory } from '../src/cli/trainRun.ts';
+import { restoreSettings, storeSettings } from '../src/cli/flags/storedSettings.ts';
+import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { runMain } from './cliHelpers.ts';
 

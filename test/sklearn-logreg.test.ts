@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runModel } from '../src/train/runModel.ts';
 import type { RunSettings } from '../src/train/runSettings.ts';
-import { SHARED_DATASETS } from '../src/cli/dataSource.ts';
+import { SHARED_DATASETS } from '../src/cli/session/dataSource.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseArgs } from '../src/cli/args.ts';
-import { trainToDirectory } from '../src/cli/trainRun.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
+import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { runMain } from './cliHelpers.ts';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { FLAT_WINDOW, parseVaeCurves, reconstructionFall, vaeCurveRows, vaeCurvesCsv, vaeCurvesMarkdown, withCurve } from '../src/cli/vaeCurves.ts';
+import { FLAT_WINDOW, parseVaeCurves, reconstructionFall, vaeCurveRows, vaeCurvesCsv, vaeCurvesMarkdown, withCurve } from '../src/cli/experiment/vaeCurves.ts';
 import type { VaeEpochRecord } from '../src/train/trainVae.ts';
 import { runMain } from './cliHelpers.ts';
 

@@ -22,7 +22,7 @@ export type ModelInput = 'window' | 'latent' | 'latent+neighbors' | 'window+vae'
 export type TrainingPhase = 'vae-pretraining' | 'classifier' | 'joint' | 'linear-fit' | 'm2';
 
 /** The run settings (their command-line flags: --vae-epochs, …) that only some models read; a flag of one that no
- * chosen model lists is refused by src/cli/flagScope.ts. */
+ * chosen model lists is refused by src/cli/flags/flagScope.ts. */
 export const MODEL_SETTINGS = ['vaeEpochs', 'vaeBatch', 'latent', 'beta', 'sigma', 'alpha', 'm2Init', 'jointWeight', 'neighbors', 'k'] as const;
 export type ModelSetting = (typeof MODEL_SETTINGS)[number];
 /** The settings of SimpleChrome's VAE, which every model that reads it takes. */

@@ -1,9 +1,9 @@
-import { deepChromeModel } from '../models/deepchrome.ts';
-import { logregModel } from '../models/logreg.ts';
-import { mlpModel } from '../models/mlp.ts';
-import { type VaeModel, vaeModel } from '../models/vae.ts';
-import { jointModel } from '../models/vaeJoint.ts';
-import { type M2Config, m2Model } from '../models/vaeM2.ts';
+import { deepChromeModel } from './deepchrome.ts';
+import { logregModel } from './logreg.ts';
+import { mlpModel } from './mlp.ts';
+import { type VaeModel, vaeModel } from './vae.ts';
+import { jointModel } from './vaeJoint.ts';
+import { type M2Config, m2Model } from './vaeM2.ts';
 import type { Model } from '../nn/model.ts';
 
 // Everything needed to rebuild a network's parameter layout, as plain JSON in

@@ -3,7 +3,7 @@ import type { ModelName } from '../models/registry.ts';
 import type { Target } from './target.ts';
 
 // What one training run is told: the model, its sizes and its schedule. The
-// command line (src/cli/pickRunSettings.ts) and the page each fill one in from
+// command line (src/cli/flags/pickRunSettings.ts) and the page each fill one in from
 // their own inputs; nothing here knows where a setting came from.
 
 export interface RunSettings {

@@ -1,0 +1,303 @@
+import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme } from '../../data/normalize.ts';
+import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/registry.ts';
+import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
+import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
+import { TARGETS } from '../../train/target.ts';
+
+// Command-line flags, parsed strictly: an unknown flag, a missing value or a
+// value of the wrong kind is a UsageError with a message, never a default
+// silently taken.
+
+/** The registry's names (src/models/registry.ts): the only models --model and --models accept. */
+export const MODELS = MODEL_NAMES;
+export type { ModelName };
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** A training run's settings are the training core's (src/train/runSettings.ts); the rest are the command line's. */
+export interface CliOptions extends Omit<RunSettings, 'annotation' | 'expressionTable'> {
+  readonly command: 'train' | 'self-check' | 'help' | 'experiment';
+  readonly device: 'gpu' | 'cpu';
+  readonly data: string | undefined;
+  /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
+  readonly neighborKinds: readonly ('spatial' | 'functional')[];
+  readonly seeds: number;
+  /** Experiment: each classifier trains at least this many optimizer steps (more epochs than --epochs where a size needs them); 0: off. */
+  readonly minSteps: number;
+  /** Experiment: the most epochs --min-steps may ask for. */
+  readonly maxEpochs: number;
+  readonly normalize: NormalizationScheme;
+  readonly out: string | undefined;
+  readonly experiment: 'small-data' | undefined;
+  readonly models: readonly ModelName[];
+  readonly sizes: readonly (number | 'all')[];
+  readonly quiet: boolean;
+  /** --resume DIR: continue the run whose checkpoints are in DIR. */
+  readonly resume: string | undefined;
+  /** --overwrite: replace the run that --out holds (see runDirectory.ts). */
+  readonly overwrite: boolean;
+  /** --plan FILE: the experiment writes its grid there for a cluster (gridPlan.ts) instead of running it. */
+  readonly plan: string | undefined;
+  /** --gemm: how GEMM variants are chosen on the GPU (undefined: $SIMPLECHROME_GEMM, else tune). */
+  readonly gemm: VariantMode | undefined;
+  /** The options the command line set explicitly (a resumed run refuses those that contradict its checkpoint). */
+  readonly explicit: readonly (keyof CliOptions)[];
+}
+
+/** A run's settings default to the training core's (src/train/runSettings.ts), which the page takes too. */
+export const DEFAULTS: CliOptions = {
+  command: 'train',
+  device: 'gpu',
+  data: undefined,
+  ...RUN_DEFAULTS,
+  neighborKinds: ['spatial'],
+  seeds: 3,
+  minSteps: 0,
+  maxEpochs: 100,
+  normalize: DEFAULT_NORMALIZATION,
+  out: undefined,
+  experiment: undefined,
+  models: MODELS,
+  sizes: [100, 1000, 'all'],
+  quiet: false,
+  resume: undefined,
+  overwrite: false,
+  plan: undefined,
+  gemm: undefined,
+  explicit: [],
+};
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, got "${v}"`);
+  return n;
+}
+
+function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number, got "${v}"`);
+  return n;
+}
+
+/** A comma-separated list of numbers >= 0, none twice (each is a model the run trains and compares). */
+function weightList(flag: string, v: string): number[] {
+  const parts = v.split(',');
+  const values = parts.map((p) => {
+    const n = Number(p);
+    if (p.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs numbers >= 0, separated by commas; got "${v}"`);
+    return n;
+  });
+  if (new Set(values).size !== values.length) throw new UsageError(`${flag} ${v} names a value twice`);
+  return values;
+}
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${v}"`);
+  return v as T;
+}
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const o: { -readonly [K in keyof CliOptions]: CliOptions[K] } = { ...DEFAULTS };
+  const explicit = new Set<keyof CliOptions>();
+  // A setting given twice (--epochs 3 --epochs 5, --cpu --gpu) is refused: the last one winning silently hides a mistake.
+  const givenAs = new Map<keyof CliOptions, string>();
+  let current = '';
+  const set = <K extends keyof CliOptions>(key: K, v: CliOptions[K]): void => {
+    const before = givenAs.get(key);
+    if (before !== undefined) {
+      throw new UsageError(before === current ? `${current} is given twice` : `${before} and ${current} contradict each other: give one`);
+    }
+    givenAs.set(key, current);
+    o[key] = v;
+    explicit.add(key);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    current = flag;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--help': case '-h': o.command = 'help'; break;
+      case '--self-check': o.command = 'self-check'; break;
+      case '--gpu': set('device', 'gpu'); break;
+      case '--cpu': set('device', 'cpu'); break;
+      case '--quiet': set('quiet', true); break;
+      case '--data': set('data', value()); break;
+      case '--model': set('model', oneOf(flag, value(), MODELS)); break;
+      case '--target': set('target', oneOf(flag, value(), TARGETS)); break;
+      case '--models': set('models', value().split(',').map((m) => oneOf(flag, m, MODELS))); break;
+      case '--train-size': {
+        const v = value();
+        set('trainSize', v === 'all' ? undefined : positiveInt(flag, v));
+        break;
+      }
+      case '--sizes': set('sizes', value().split(',').map((s) => (s === 'all' ? 'all' : positiveInt(flag, s)))); break;
+      case '--epochs': set('epochs', positiveInt(flag, value())); break;
+      case '--vae-epochs': set('vaeEpochs', positiveInt(flag, value())); break;
+      case '--batch': set('batch', positiveInt(flag, value())); break;
+      case '--vae-batch': set('vaeBatch', positiveInt(flag, value())); break;
+      case '--lr': set('lr', positiveNumber(flag, value())); break;
+      case '--latent': set('latent', positiveInt(flag, value())); break;
+      case '--beta': {
+        const v = value();
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--beta needs a number >= 0, got "${v}"`);
+        set('beta', n);
+        break;
+      }
+      case '--joint-weight': set('jointWeight', weightList(flag, value())); break;
+      case '--alpha': set('alpha', weightList(flag, value())); break;
+      case '--m2-init': set('m2Init', oneOf(flag, value(), ['pretrained', 'random'] as const)); break;
+      case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
+      case '--neighbors': {
+        const kinds = value().split(',').map((k) => oneOf(flag, k, ['spatial', 'functional'] as const));
+        if (new Set(kinds).size !== kinds.length) throw new UsageError(`--neighbors names a kind twice: ${kinds.join(',')}`);
+        set('neighbors', kinds[0] as 'spatial' | 'functional');
+        o.neighborKinds = kinds;
+        break;
+      }
+      case '--k': set('k', positiveInt(flag, value())); break;
+      case '--seed': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed needs an integer in [0, 4294967295], got "${v}"`);
+        set('seed', Number(v));
+        break;
+      }
+      case '--seeds': set('seeds', positiveInt(flag, value())); break;
+      case '--min-steps': set('minSteps', positiveInt(flag, value())); break;
+      case '--max-epochs': set('maxEpochs', positiveInt(flag, value())); break;
+      case '--normalize': set('normalize', oneOf(flag, value(), NORMALIZATION_SCHEMES)); break;
+      case '--out': set('out', value()); break;
+      case '--resume': set('resume', value()); break;
+      case '--overwrite': set('overwrite', true); break;
+      case '--plan': set('plan', value()); break;
+      case '--gemm': {
+        const v = value();
+        try {
+          set('gemm', parseVariantMode(v, '--gemm'));
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+        break;
+      }
+      case '--experiment': set('experiment', oneOf(flag, value(), ['small-data'] as const)); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
+      default:
+        throw new UsageError(`unknown argument "${arg}" (see --help)`);
+    }
+  }
+  o.explicit = [...explicit];
+  // Without --vae-batch the VAE takes --batch's size, as it did before the two were split: a command line
+  // written then still trains the same VAE.
+  if (!explicit.has('vaeBatch')) o.vaeBatch = o.batch;
+  // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
+  if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
+  if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
+  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
+  return o;
+}
+
+/** `predict` and `encode`: use a trained model directory on (another cell's) data. */
+export interface UseOptions {
+  readonly command: 'predict' | 'encode';
+  readonly modelDir: string;
+  readonly data: string;
+  readonly out: string | undefined;
+  readonly device: 'gpu' | 'cpu';
+  readonly quiet: boolean;
+}
+
+export const USE_COMMANDS = ['predict', 'encode'] as const;
+
+/** A flag that training knows (whatever its value), for a clearer message when predict or encode is given one. */
+function isTrainingFlag(flag: string): boolean {
+  try {
+    parseArgs([flag, '1']);
+    return true;
+  } catch (e) {
+    return !(e instanceof UsageError && e.message.startsWith('unknown argument'));
+  }
+}
+
+export function parseUseArgs(argv: readonly string[]): UseOptions {
+  const command = oneOf('command', argv[0] ?? '', USE_COMMANDS);
+  let modelDir: string | undefined;
+  let data: string | undefined;
+  let out: string | undefined;
+  let device: 'gpu' | 'cpu' | undefined;
+  let quiet = false;
+  const seen = new Set<string>();
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${command} ${flag} needs a value`);
+      return v;
+    };
+    const once = (f: string): void => {
+      if (seen.has(f)) throw new UsageError(`${command} ${f} is given twice`);
+      seen.add(f);
+    };
+    if (flag === '--gpu' || flag === '--cpu') {
+      if (device !== undefined) throw new UsageError(`${command}: --gpu and --cpu contradict each other: give one`);
+    } else once(flag);
+    switch (flag) {
+      case '--model': modelDir = value(); break;
+      case '--data': data = value(); break;
+      case '--out': out = value(); break;
+      case '--gpu': device = 'gpu'; break;
+      case '--cpu': device = 'cpu'; break;
+      case '--quiet': quiet = true; break;
+      default: {
+        const usage = `usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
+        if (isTrainingFlag(flag)) throw new UsageError(`${command}: ${flag} is a training flag and does not apply to ${command}, which uses the model as trained (${usage})`);
+        throw new UsageError(`${command}: unknown argument "${arg}" (${usage})`);
+      }
+    }
+  }
+  if (modelDir === undefined) throw new UsageError(`${command} needs --model DIR (a directory a training run wrote, with best.safetensors)`);
+  if (data === undefined) throw new UsageError(`${command} needs --data PATH (the cell to ${command === 'predict' ? 'predict' : 'encode'})`);
+  if (command === 'encode') {
+    if (out === undefined) throw new UsageError('encode needs --out FILE.csv or FILE.safetensors');
+    if (!/\.(csv|safetensors)$/.test(out)) throw new UsageError(`encode --out ${out}: the name must end in .csv or .safetensors`);
+  }
+  return { command, modelDir, data, out, device: device ?? 'gpu', quiet };
+}
+
+/** Walks argv as `--flag value` or `--flag=value`; `context` begins the "needs a value" message. */
+export class FlagCursor {
+  private i = -1;
+  private inline: string | undefined;
+  /** The current argument as given, and its flag without any `=value`. */
+  arg = '';
+  flag = '';
+
+  constructor(
+    private readonly argv: readonly string[],
+    private readonly context: string,
+  ) {}
+
+  next(): boolean {
+    if (++this.i >= this.argv.length) return false;
+    this.arg = this.argv[this.i] as string;
+    const eq = this.arg.startsWith('--') ? this.arg.indexOf('=') : -1;
+    this.flag = eq < 0 ? this.arg : this.arg.slice(0, eq);
+    this.inline = eq < 0 ? undefined : this.arg.slice(eq + 1);
+    return true;
+  }
+
+  value(): string {
+    if (this.inline !== undefined) return this.inline;
+    const v = this.argv[++this.i];
+    if (v === undefined || v.startsWith('--')) throw new UsageError(`${this.context}${this.flag} needs a value`);
+    return v;
+  }
+}

@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { armsOf } from '../experiment/experiment.ts';
+import { csvText, writeExperimentReport } from '../experiment/experimentFiles.ts';
+import { type ExperimentRow, parseCsvLine } from '../experiment/experimentReport.ts';
+import type { CollectOptions } from './gridArgs.ts';
+import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
+import { entryFailure, entryResult, readLatents } from './gridJob.ts';
+import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
+import { err } from '../session/session.ts';
+import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from '../experiment/vaeCurves.ts';
+
+// The finished entries of a plan, merged into the files the single-machine
+// experiment writes (small-data.csv and .md, paired.csv, per-cell.csv, the
+// figure, experiment.json) in the plan's root, and a list of the entries
+// that are missing, unfinished or failed. Rows keep the plan's order, which
+// is the order one machine runs them in, so the tables come out the same.
+
+const { csv: CSV_FILE, vaeCurves: VAE_CURVES_FILE } = EXPERIMENT_FILE;
+
+export async function collectGrid(c: CollectOptions): Promise<number> {
+  const plan = readGridPlan(c.plan);
+  const o = planOptions(plan, c.plan);
+  const rows: ExperimentRow[] = [];
+  // VAE entries come in plan order, one per (cell, seed), as one machine trains them.
+  const vaeCurves: VaeCurveRow[] = [];
+  const devices = new Set<string>();
+  const problems: string[] = [];
+  for (const e of plan.entries) {
+    const r = entryResult(plan, e);
+    if (r) {
+      devices.add(r.device);
+      if (e.kind === 'run') rows.push(parseCsvLine(r.line ?? '', join(entryPath(plan, e), 'result.json')));
+      else vaeCurves.push(...vaeCurveRows(e.cell, e.seed, (await readLatents(plan, e)).history));
+      continue;
+    }
+    const failure = entryFailure(plan, e);
+    problems.push(`  ${e.index}  ${describeEntry(e)}: ${failure !== undefined ? `failed: ${failure.split('\n')[0]}` : 'not finished'} (${entryPath(plan, e)})`);
+  }
+  const runs = plan.entries.filter((e) => e.kind === 'run').length;
+  if (rows.length === 0) {
+    err(`collect: none of the ${runs} runs of ${c.plan} has finished yet:\n${problems.join('\n')}`);
+    return 1;
+  }
+  mkdirSync(plan.root, { recursive: true });
+  await writeFileAtomically(join(plan.root, CSV_FILE), csvText(rows, o.target));
+  if (vaeCurves.length > 0) await writeFileAtomically(join(plan.root, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
+  const report = await writeExperimentReport(plan.root, {
+    o,
+    rows,
+    cells: plan.cells,
+    labels: armsOf(o).map((a) => a.label),
+    dataLabel: plan.report.dataLabel,
+    folder: plan.report.folder,
+    synthetic: plan.report.synthetic,
+    deviceName: [...devices].join(', '),
+    settings: plan.settings,
+    vaeCurves,
+  });
+  process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(plan.root, f)).join(', ')}\n`);
+  if (problems.length > 0) {
+    err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\nrun them again with: npx tsx run.ts slurm --plan ${c.plan} --submit`);
+    return 1;
+  }
+  err(`collect: all ${runs} runs of ${c.plan} finished`);
+  return 0;
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { cellsInFolder } from '../../data/cellFolder.ts';
+import { type CliOptions, UsageError } from '../flags/args.ts';
+import { armsOf, experimentSettings, sizesOn } from '../experiment/experiment.ts';
+import { trainsVaeFirst } from '../../train/runModel.ts';
+import { experimentOptionsFrom } from '../experiment/experimentResume.ts';
+import { err, loadData } from '../session/session.ts';
+
+// The experiment grid as data, for a cluster scheduler: every run of
+// `--experiment small-data` (cell × seed × size × arm) as one entry with a
+// stable index, and before them one VAE entry per (cell, seed) that the runs
+// of the VAE-based models share. Each entry writes only into its own
+// directory under the plan's root; `job` runs one entry, `slurm` writes the
+// job arrays, `collect` merges the entries into the experiment's files.
+
+export const PLAN_FORMAT = 'simplechrome-grid-plan-1';
+
+export interface PlanCell {
+  readonly cell: string;
+  /** Absolute path the cell is loaded from. */
+  readonly path: string;
+  readonly genes: number;
+  readonly bins: number;
+  readonly trainGenes: number;
+  readonly sizes: readonly (number | 'all')[];
+}
+
+export interface VaeEntry {
+  readonly index: number;
+  readonly kind: 'vae';
+  readonly cell: string;
+  readonly seed: number;
+  /** Relative to the plan's root. */
+  readonly dir: string;
+}
+
+export interface RunEntry {
+  readonly index: number;
+  readonly kind: 'run';
+  readonly cell: string;
+  readonly seed: number;
+  readonly size: number | 'all';
+  /** The arm's label: the model, or model:kind for vae-mlp-neighbors with several kinds. */
+  readonly model: string;
+  readonly dir: string;
+  /** The VAE entry whose latents this run trains on (vae-* models): it must finish first. */
+  readonly after?: number;
+}
+
+export type PlanEntry = VaeEntry | RunEntry;
+
+export interface GridPlan {
+  readonly format: typeof PLAN_FORMAT;
+  /** Hash of everything below: an entry directory written under another plan is never taken for this one's. */
+  readonly planId: string;
+  /** Absolute directory that holds entries/, logs/, slurm/ and, once collected, the experiment's files. */
+  readonly root: string;
+  /** experiment.json of the same experiment run on one machine (settings and data fingerprints). */
+  readonly settings: Readonly<Record<string, unknown>>;
+  readonly report: { readonly dataLabel: string; readonly folder: boolean; readonly synthetic: boolean };
+  readonly cells: readonly PlanCell[];
+  readonly entries: readonly PlanEntry[];
+}
+
+const slug = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '-');
+const pad = (i: number): string => String(i).padStart(5, '0');
+
+/** Every entry of the grid: the VAE entries first, then the runs in the order the single-machine experiment runs them. */
+export function gridEntries(o: CliOptions, cells: readonly PlanCell[]): PlanEntry[] {
+  const arms = armsOf(o);
+  const usesVae = (model: CliOptions['model']): boolean => trainsVaeFirst({ model, m2Init: o.m2Init });
+  const needVae = arms.some((a) => usesVae(a.model));
+  const vaes: VaeEntry[] = [];
+  const vaeOf = new Map<string, number>();
+  if (needVae) {
+    for (const c of cells) {
+      for (let seed = 1; seed <= o.seeds; seed++) {
+        const index = vaes.length;
+        vaeOf.set(`${c.cell}|${seed}`, index);
+        vaes.push({ index, kind: 'vae', cell: c.cell, seed, dir: join('entries', `${pad(index)}-vae-${slug(c.cell)}-seed${seed}`) });
+      }
+    }
+  }
+  const runs: RunEntry[] = [];
+  for (const c of cells) {
+    for (let seed = 1; seed <= o.seeds; seed++) {
+      for (const size of c.sizes) {
+        for (const arm of arms) {
+          const index = vaes.length + runs.length;
+          const after = usesVae(arm.model) ? vaeOf.get(`${c.cell}|${seed}`) : undefined;
+          const dir = join('entries', `${pad(index)}-${slug(c.cell)}-${slug(arm.label)}-n${size}-seed${seed}`);
+          runs.push({ index, kind: 'run', cell: c.cell, seed, size, model: arm.label, dir, ...(after !== undefined ? { after } : {}) });
+        }
+      }
+    }
+  }
+  return [...vaes, ...runs];
+}
+
+/** `--experiment small-data ... --plan FILE`: loads every cell (for its name, size and fingerprint) and writes the plan. */
+export async function writeGridPlan(o: CliOptions, file: string): Promise<number> {
+  const folder = o.data !== undefined ? cellsInFolder(o.data) : undefined;
+  const paths: (string | undefined)[] = folder ? folder.map((c) => c.path) : [o.data];
+  const cells: PlanCell[] = [];
+  const fingerprints: Record<string, string> = {};
+  let dataLabel = '';
+  let synthetic = false;
+  for (const path of paths) {
+    const data = await loadData({ ...o, data: path });
+    const ds = data.dataset;
+    const { trainGenes, sizes } = sizesOn(o, ds);
+    cells.push({ cell: ds.cell, path: resolve(data.source.path), genes: ds.genes, bins: ds.bins, trainGenes, sizes });
+    fingerprints[ds.cell] = data.fingerprint;
+    if (cells.length === 1) {
+      dataLabel = folder ? String(o.data) : data.source.path;
+      synthetic = data.source.synthetic;
+    }
+  }
+  const first = cells[0] as PlanCell;
+  const root = resolve(o.out ?? join('runs', `small-data-${folder && o.data ? basename(resolve(o.data)) : first.cell}`));
+  const body = {
+    root,
+    settings: { ...experimentSettings(o, folder, root), fingerprints },
+    report: { dataLabel, folder: folder !== undefined, synthetic },
+    cells,
+    entries: gridEntries(o, cells),
+  };
+  const planId = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  const plan: GridPlan = { format: PLAN_FORMAT, planId, ...body };
+  const text = `${JSON.stringify(plan, null, 2)}\n`;
+  if (existsSync(file)) {
+    if (readFileSync(file, 'utf8') !== text) {
+      throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
+    }
+    err(`plan: ${file} already holds this plan; left as it is`);
+  } else {
+    await writeFileAtomically(file, text);
+  }
+  const vaes = plan.entries.filter((e) => e.kind === 'vae').length;
+  const runs = plan.entries.length - vaes;
+  process.stdout.write(
+    `wrote ${file}: ${plan.entries.length} entries (${vaes} VAE${vaes === 1 ? '' : 's'}, indices 0-${vaes - 1}; ${runs} runs, indices ${vaes}-${plan.entries.length - 1}) ` +
+      `over ${cells.length} cell${cells.length === 1 ? '' : 's'}; they write under ${root}\n` +
+      `next: npx tsx run.ts slurm --plan ${file} [--submit]   (or one entry: npx tsx run.ts job --plan ${file} --index N)\n`,
+  );
+  return 0;
+}
+
+/** Reads and checks a plan file; every problem names the file. */
+export function readGridPlan(file: string): GridPlan {
+  if (!existsSync(file)) throw new UsageError(`--plan ${file}: no such file (write one with --experiment small-data ... --plan ${file})`);
+  let plan: GridPlan;
+  try {
+    plan = JSON.parse(readFileSync(file, 'utf8')) as GridPlan;
+  } catch (e) {
+    throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
+  }
+  if (plan === null || typeof plan !== 'object' || plan.format !== PLAN_FORMAT) {
+    throw new Error(`${file}: not a plan written by this version (format ${JSON.stringify((plan as { format?: unknown } | null)?.format)}, expected ${PLAN_FORMAT})`);
+  }
+  if (!Array.isArray(plan.entries) || !Array.isArray(plan.cells) || typeof plan.root !== 'string' || typeof plan.planId !== 'string') {
+    throw new Error(`${file}: the plan is incomplete (entries, cells, root or planId missing)`);
+  }
+  plan.entries.forEach((e, i) => {
+    if (e.index !== i) throw new Error(`${file}: entry ${i} carries index ${e.index}; the plan was edited`);
+  });
+  return plan;
+}
+
+/** The experiment's options as the plan stores them. */
+export function planOptions(plan: GridPlan, file: string): CliOptions {
+  return experimentOptionsFrom(plan.settings, file);
+}
+
+export const entryPath = (plan: GridPlan, e: PlanEntry): string => join(plan.root, e.dir);
+
+export const describeEntry = (e: PlanEntry): string =>
+  e.kind === 'vae' ? `VAE of ${e.cell}, seed ${e.seed}` : `${e.model} on ${e.cell}, ${e.size} labeled genes, seed ${e.seed}`;

@@ -1,0 +1,270 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { FILES } from '../../checkpoint/runCheckpoint.ts';
+import { isTemporaryOf } from '../../util/atomicFile.ts';
+import { PLOT_FILES } from '../../plots/runPlots.ts';
+import { UsageError } from '../flags/args.ts';
+import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
+
+// What --out means. A run never deletes or overwrites another run's files
+// unless told to:
+//   - a new or empty directory: the run writes there;
+//   - a directory that holds a run: refused, naming --resume (continue it)
+//     and --overwrite (replace it);
+//   - with --overwrite, the new run writes into a fresh directory beside the
+//     old one and swaps it in only once it has written its first checkpoint,
+//     so a run that fails early (diverges, is killed, fills the disk) leaves
+//     the earlier run as it was;
+//   - a directory with files that are not a run's is refused even with
+//     --overwrite: they are not ours to delete.
+// A lock file refuses a second concurrent run into the same directory.
+
+export const METRICS_FILE = 'metrics.json';
+export const PREDICTIONS_FILE = 'predictions.csv';
+/** The files an experiment writes, by what they hold. */
+export const EXPERIMENT_FILE = {
+  csv: 'small-data.csv',
+  markdown: 'small-data.md',
+  paired: 'paired.csv',
+  perCell: 'per-cell.csv',
+  settings: 'experiment.json',
+  aurocFigure: 'auroc-vs-labeled.svg',
+  pearsonFigure: 'pearson-vs-labeled.svg',
+  vaeCurves: 'vae-curves.csv',
+  vaeFigure: 'vae-curves.svg',
+  /** Each run that trained several values of a loss weight (vae-m2's α, vae-joint's λ): every value's validation score and the one kept. */
+  weightChoices: 'weight-choices.csv',
+  /** A folder: each VAE the experiment trained, per cell and seed (experimentVaes.ts). */
+  vaes: 'vaes',
+} as const;
+export const EXPERIMENT_FILES: readonly string[] = Object.values(EXPERIMENT_FILE);
+
+/** Every file name a training run or an experiment writes into its directory. */
+export const RUN_FILE_NAMES: readonly string[] = [
+  ...Object.values(FILES),
+  METRICS_FILE,
+  PREDICTIONS_FILE,
+  ...Object.values(PLOT_FILES),
+  ...EXPERIMENT_FILES,
+];
+
+/** A file a run writes, or a temporary one it left while writing it. */
+export function isRunFile(name: string): boolean {
+  return RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
+}
+
+/** The entries of `dir`, leaving out the lock file, sorted (for messages that read the same every time). */
+function entriesOf(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => !isLockFile(f))
+    .sort();
+}
+
+const listed = (names: readonly string[]): string => (names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`);
+
+export interface OutDirectoryOptions {
+  /** Replace a directory that holds a run (swapped in at the first checkpoint). */
+  readonly overwrite: boolean;
+  /** The run continues the one in the directory (--resume): it writes in place. */
+  readonly resume: boolean;
+}
+
+/**
+ * What a replacing run that died left beside `out`: a staging directory
+ * (`.NAME.new-PID`) that never got its first checkpoint is removed; a run
+ * that died between the two renames of the swap leaves the earlier run in
+ * `.NAME.old-PID` and the new one in `.NAME.new-PID`: both are kept and named.
+ */
+function tidyLeftovers(out: string): string[] {
+  const target = resolve(out);
+  const parent = dirname(target);
+  const base = basename(target);
+  const notes: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return notes;
+  }
+  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
+  const dead = new Set<number>();
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m !== null && !processIsRunning(Number(m[2]))) dead.add(Number(m[2]));
+  }
+  for (const pid of dead) {
+    const [fresh, old] = [join(parent, `.${base}.new-${pid}`), join(parent, `.${base}.old-${pid}`)];
+    if (existsSync(old)) {
+      notes.push(
+        `note: process ${pid} stopped while it replaced the run in ${out}: the earlier run is in ${old}` +
+          (existsSync(fresh) ? `, the replacing one in ${fresh}` : '') +
+          '; move the one to keep back to that name',
+      );
+    } else if (existsSync(fresh)) {
+      rmSync(fresh, { recursive: true, force: true });
+      notes.push(`note: removed ${fresh}, left by a replacing run (process ${pid}) that stopped before its first checkpoint`);
+    }
+  }
+  return notes;
+}
+
+/**
+ * The directory a run writes into, locked for this process. `dir` is where
+ * files go now: `target`, or a staging directory beside it until `saved()`
+ * swaps it in. `saved()` after every checkpoint; `finish()` on success;
+ * `abandon()` on failure (it removes what the run created, if it kept nothing).
+ */
+export class OutDirectory {
+  private staging: string | undefined;
+  private stagingLock: RunLock | undefined;
+  private done = false;
+
+  private constructor(
+    readonly target: string,
+    private readonly lock: RunLock,
+    /** The directory did not exist before this run. */
+    private readonly created: boolean,
+    /** Notes for stderr (a replaced run, a stale lock taken over). */
+    readonly notes: readonly string[],
+    /** A resumed run's directory holds checkpoints from the start; they are never removed. */
+    private kept: boolean,
+  ) {}
+
+  get dir(): string {
+    return this.staging ?? this.target;
+  }
+
+  /** True once the run has written a checkpoint (or an experiment row) that is kept on failure. */
+  get hasKept(): boolean {
+    return this.kept;
+  }
+
+  static open(out: string, o: OutDirectoryOptions): OutDirectory {
+    const what = `--out ${out}`;
+    const leftovers = tidyLeftovers(out);
+    let created = false;
+    if (existsSync(out)) {
+      if (!statSync(out).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the run's files`);
+    } else if (o.resume) {
+      throw new UsageError(`--resume ${out}: no such directory`);
+    } else {
+      try {
+        mkdirSync(out, { recursive: true });
+      } catch (e) {
+        throw new Error(`${what}: cannot create the directory: ${(e as Error).message}`);
+      }
+      created = true;
+    }
+    let lock: RunLock;
+    try {
+      lock = RunLock.acquire(out, o.resume ? `--resume ${out}` : what);
+    } catch (e) {
+      if (created) rmSync(out, { recursive: true, force: true });
+      throw e;
+    }
+    const notes: string[] = [...leftovers];
+    if (lock.tookOverFrom !== undefined) notes.push(`note: ${out} was locked by process ${lock.tookOverFrom}, which is no longer running; this run took the lock over`);
+    const dir = new OutDirectory(out, lock, created, notes, o.resume);
+    if (o.resume) {
+      // Left by a writer that was killed mid-write; the lock says no one is writing now.
+      for (const f of entriesOf(out)) if (RUN_FILE_NAMES.some((n) => isTemporaryOf(f, n))) rmSync(join(out, f), { force: true });
+      return dir;
+    }
+    try {
+      const entries = entriesOf(out);
+      if (entries.length === 0) return dir;
+      const foreign = entries.filter((f) => !isRunFile(f));
+      if (foreign.length > 0) {
+        throw new UsageError(
+          `${what} is not empty and holds files that are not a simplechrome run's (${listed(foreign)}); ` +
+            'nothing was changed: choose a new or empty directory' +
+            (o.overwrite ? ' (--overwrite replaces only a directory that holds a run)' : ''),
+        );
+      }
+      if (!o.overwrite) {
+        throw new UsageError(
+          `${what} already holds a run (${listed(entries)}); nothing was changed. ` +
+            `Continue it with --resume ${out}, replace it with --overwrite, or choose another --out`,
+        );
+      }
+      dir.stage();
+      notes.push(`note: ${out} holds an earlier run; this run replaces it once it has written its first checkpoint (until then the earlier run stays as it is)`);
+      return dir;
+    } catch (e) {
+      // Refused: the directory's files are left exactly as they were.
+      lock.release();
+      throw e;
+    }
+  }
+
+  private stage(): void {
+    const target = resolve(this.target);
+    const staging = join(dirname(target), `.${basename(target)}.new-${process.pid}`);
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging);
+    this.staging = staging;
+    this.stagingLock = this.lock.copyInto(staging);
+  }
+
+  /** After each checkpoint: the first one swaps a staged directory in place of the earlier run. */
+  saved(): void {
+    this.kept = true;
+    const staging = this.staging;
+    if (staging === undefined) return;
+    const target = resolve(this.target);
+    const old = join(dirname(target), `.${basename(target)}.old-${process.pid}`);
+    renameSync(target, old);
+    try {
+      renameSync(staging, target);
+    } catch (e) {
+      renameSync(old, target);
+      throw new Error(`${this.target}: could not replace the earlier run (${(e as Error).message}); it is unchanged, and this run's files are in ${staging}`);
+    }
+    this.staging = undefined;
+    this.stagingLock?.movedTo(target);
+    rmSync(old, { recursive: true, force: true });
+  }
+
+  /** The run ended well: release the lock. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    (this.stagingLock ?? this.lock).release();
+  }
+
+  /**
+   * The run failed or was interrupted. When it kept nothing, removes what it
+   * created (the staging directory; the --out it made), leaving any earlier
+   * run untouched. Returns a sentence for the message (undefined when it kept
+   * a checkpoint: the caller names it).
+   */
+  abandon(): string | undefined {
+    if (this.done) return undefined;
+    this.done = true;
+    if (this.kept) {
+      (this.stagingLock ?? this.lock).release();
+      return undefined;
+    }
+    if (this.staging !== undefined) {
+      rmSync(this.staging, { recursive: true, force: true });
+      this.staging = undefined;
+      this.lock.release();
+      return `the earlier run in ${this.target} is unchanged`;
+    }
+    // Only what a run writes is removed; anything else that appeared meanwhile stays.
+    for (const f of readdirSync(this.target)) {
+      // recursive: an experiment's vaes/ folder is one of a run's entries.
+      if (isRunFile(f) && !isLockFile(f)) rmSync(join(this.target, f), { recursive: true, force: true });
+    }
+    this.lock.release();
+    if (this.created) {
+      try {
+        rmdirSync(this.target);
+        return `${this.target} was removed`;
+      } catch {
+        // Not empty: someone else's file is in it.
+      }
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+import { datasetFingerprint } from '../../checkpoint/fingerprint.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import { expressionTargets } from '../../data/expressionTargets.ts';
+import { loadCell } from '../../data/loadCell.ts';
+import { applyNormalization, fitNormalization, type NormalizationStats } from '../../data/normalize.ts';
+import { describeSelection } from '../../train/target.ts';
+import type { CliOptions } from '../flags/args.ts';
+import { readProgress } from './readProgress.ts';
+import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
+import type { RunSettings } from '../../train/runSettings.ts';
+import { pickRunSettings } from '../flags/pickRunSettings.ts';
+import type { Progress } from '../../train/runModel.ts';
+
+// What the train and experiment commands share: settings from flags, the
+// progress lines on stderr, and loading plus normalising the chosen data.
+
+export const err = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+export function settingsOf(o: CliOptions): RunSettings {
+  return pickRunSettings(o, { annotation: DEFAULT_ANNOTATION, expressionTable: DEFAULT_EXPRESSION_TABLE });
+}
+
+export function progressPrinter(quiet: boolean): Progress {
+  return {
+    vaeEpoch: (r, epochs) => {
+      if (!quiet) {
+        err(
+          `  vae epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.loss.toFixed(5)}  ` +
+            `mse ${r.reconstruction.toFixed(5)}  kl ${r.kl.toFixed(3)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
+        );
+      }
+    },
+    epoch: (model, r, epochs) => {
+      if (!quiet) {
+        err(
+          `  ${model} epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
+            (r.elbo ? `elbo ${r.elbo.loss.toFixed(5)} (mse ${r.elbo.reconstruction.toFixed(5)})  ` : '') +
+            `valid ${describeSelection(r.valid)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
+        );
+      }
+    },
+  };
+}
+
+export interface LoadedData {
+  readonly dataset: Dataset;
+  readonly normalization: NormalizationStats;
+  readonly source: {
+    readonly path: string;
+    readonly layout: string;
+    readonly synthetic: boolean;
+    readonly cache: string;
+    /** Each file read, with its size and the SHA-256 of its bytes. */
+    readonly files: readonly { readonly path: string; readonly bytes: number; readonly sha256: string }[];
+  };
+  /** datasetFingerprint of the data as read (before normalization). */
+  readonly fingerprint: string;
+}
+
+/** Reads the chosen data and normalises it: with statistics fitted on its
+ * training genes, or with `stats` as given (a resumed run never refits). */
+export async function loadData(o: CliOptions, stats?: NormalizationStats): Promise<LoadedData> {
+  const choice = await chooseData(o.data, err);
+  const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
+  for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
+  const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
+  const dataset = applyNormalization(loaded.dataset, normalization);
+  return {
+    dataset:
+      o.target === 'expression' ? { ...dataset, expression: await expressionTargets(loaded.dataset, loaded.layout, DEFAULT_EXPRESSION_TABLE) } : dataset,
+    normalization,
+    source: {
+      path: choice.path,
+      layout: loaded.layout,
+      synthetic: choice.synthetic,
+      cache: loaded.cache.status,
+      files: (loaded.sources ?? []).map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256 })),
+    },
+    fingerprint: datasetFingerprint(loaded.dataset),
+  };
+}
+

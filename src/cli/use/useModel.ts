@@ -1,0 +1,206 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  type ClassifierCheckpoint,
+  FILES,
+  type VaeCheckpoint,
+  readClassifierCheckpoint,
+  readVaeCheckpoint,
+} from '../../checkpoint/runCheckpoint.ts';
+import { encodeSafetensors } from '../../checkpoint/safetensors.ts';
+import { writeFileAtomically } from '../../util/atomicFile.ts';
+import type { Dataset } from '../../data/dataset.ts';
+import { loadCell } from '../../data/loadCell.ts';
+import { type NormalizationStats, applyNormalization } from '../../data/normalize.ts';
+import { auroc } from '../../metrics/auroc.ts';
+import { type UseOptions, UsageError } from '../flags/args.ts';
+import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
+import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
+import { usesVae } from '../run/resume.ts';
+import { DISK_SOURCES } from '../session/neighborSources.ts';
+import { type TrainedModel, latentMeans, predictWith } from '../../train/predictWith.ts';
+import { inputBins, isJointSpec } from '../../models/modelSpec.ts';
+import { inWords } from '../session/outputs.ts';
+import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
+import type { RunSettings } from '../../train/runSettings.ts';
+import type { Device } from '../../train/runModel.ts';
+import { err, settingsOf } from '../session/session.ts';
+import { restoreSettings } from '../flags/storedSettings.ts';
+import { deviceFor } from '../run/trainRun.ts';
+
+// `predict` and `encode`: a trained run directory applied to the genes of
+// another cell. The data is normalised with the statistics stored in the
+// checkpoint (fitted on the training cell's training genes), never refitted,
+// and goes through the same plans training used: the VAE plan's encode
+// segment, the classifier plan's predict segment.
+
+export interface ModelDirectory extends TrainedModel<ClassifierCheckpoint, VaeCheckpoint> {
+  readonly dir: string;
+  readonly trainedOn: string;
+}
+
+export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'): Promise<ModelDirectory> {
+  if (!existsSync(dir)) throw new UsageError(`--model ${dir}: no such directory`);
+  const bestPath = join(dir, FILES.best);
+  const vaePath = join(dir, FILES.vae);
+  const classifier = existsSync(bestPath) ? await readClassifierCheckpoint(bestPath, 'best') : undefined;
+  const info = classifier?.info ?? (existsSync(vaePath) ? (await readVaeCheckpoint(vaePath)).info : undefined);
+  if (!info) throw new Error(`--model ${dir}: no ${FILES.best} (a training run writes it after its first epoch)`);
+  if (need === 'classifier' && !classifier) throw new Error(`--model ${dir}: no ${FILES.best}; predict needs a trained classifier`);
+  let vae: VaeCheckpoint | undefined;
+  if (usesVae(info.modelName) || need === 'vae') {
+    if (!existsSync(vaePath)) {
+      throw new Error(
+        need === 'vae' && !usesVae(info.modelName)
+          ? `--model ${dir}: a ${info.modelName} model has no VAE; encode needs a ${inWords(MODEL_NAMES.filter(registryUsesVae), 'or')} run`
+          : `--model ${dir}: a ${info.modelName} model needs ${FILES.vae}, which is missing`,
+      );
+    }
+    vae = await readVaeCheckpoint(vaePath);
+    if (vae.info.runId !== info.runId) throw new Error(`--model ${dir}: ${FILES.best} and ${FILES.vae} come from different runs`);
+    if (classifier && trainsJointly(info.modelName)) vae = fineTunedVae(vae, classifier);
+    const planned = Number(info.settings.vaeEpochs);
+    if (vae.state.epoch < planned) {
+      throw new Error(`--model ${dir}: ${FILES.vae} holds a VAE stopped after ${vae.state.epoch} of ${planned} epochs; resume the run first (npx tsx run.ts --resume ${dir})`);
+    }
+  }
+  const settings = settingsOf(restoreSettings(info.settings, classifier?.file ?? vaePath));
+  return {
+    dir,
+    ...(classifier ? { classifier } : {}),
+    ...(vae ? { vae } : {}),
+    modelName: info.modelName,
+    settings,
+    normalization: info.normalization,
+    trainedOn: info.data.cell,
+  };
+}
+
+/** vae-joint's VAE as its best epoch left it: best.safetensors holds the whole joint model, whose flat buffer
+ * begins with the VAE's (src/models/vaeJoint.ts); vae.safetensors holds the VAE before fine-tuning. */
+function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoint {
+  if (!isJointSpec(c.spec) || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
+    throw new Error(`${c.file}: does not hold the VAE of ${vae.file} (sizes ${JSON.stringify(vae.spec)})`);
+  }
+  return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };
+}
+
+/** The new cell's data, read and normalised with the model's statistics; its shape must be the model's.
+ * `out` (the output file) must not be one of the files read. */
+async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: number): Promise<Dataset> {
+  const path = o.data;
+  if (!existsSync(path) && !existsSync(`${path}.train.csv.gz`) && !existsSync(`${path}.train.csv`)) {
+    throw new UsageError(`--data ${path}: no such file or directory`);
+  }
+  const loaded = await loadCell(path);
+  const raw = loaded.dataset;
+  if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
+  if (raw.bins !== bins || raw.marks.length !== marks) {
+    throw new Error(`--data ${path}: ${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model in ${m.dir} takes ${bins} × ${marks}`);
+  }
+  return applyNormalization(raw, m.normalization);
+}
+
+/** Probabilities for every gene of `ds` (already normalised), in dataset order. */
+export function predictProbabilities(m: ModelDirectory, ds: Dataset, device: Device): Promise<Float32Array> {
+  return predictWith(m, ds, device, DISK_SOURCES);
+}
+
+async function writeOutput(out: string | undefined, text: string): Promise<void> {
+  if (out === undefined) {
+    process.stdout.write(text);
+    return;
+  }
+  await mkdir(dirname(out), { recursive: true });
+  await writeFileAtomically(out, text);
+}
+
+function bothClasses(labels: ArrayLike<number>): boolean {
+  let pos = 0;
+  for (let i = 0; i < labels.length; i++) pos += labels[i] as number;
+  return pos > 0 && pos < labels.length;
+}
+
+async function predictCommand(o: UseOptions): Promise<number> {
+  if (o.out !== undefined) checkOutputName('predict', o.out, o.modelDir, 'predictions.csv');
+  const m = await readModelDirectory(o.modelDir, 'classifier');
+  const spec = (m.classifier as ClassifierCheckpoint).spec;
+  // A classifier on derived features (tss-linear, ...) does not read the window as its input: its bins are the training data's.
+  const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) ?? (m.classifier as ClassifierCheckpoint).info.data.bins);
+  const ds = await dataFor(o, m, bins, m.normalization.marks.length);
+  const choice = await deviceFor(o.device);
+  try {
+    if (!o.quiet) {
+      err(
+        `predict: ${m.modelName} trained on ${m.trainedOn} (${o.modelDir}) on ${ds.cell}, ${ds.genes} genes; ` +
+          `normalization ${m.normalization.scheme} as fitted on ${m.trainedOn}'s ${m.normalization.trainGenes} training genes; ${o.device.toUpperCase()}: ${choice.name}`,
+      );
+    }
+    const p = await predictProbabilities(m, ds, choice.device);
+    const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
+    if (m.settings.target === 'expression') {
+      // The new cell's own expression is not read: predict makes no claim about what it was.
+      await writeOutput(o.out, expressionPredictionsCsv(ds, all, p));
+      if (!o.quiet) err(`predict: ${ds.genes} genes, predicted log10(RPKM + 1)${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+      return 0;
+    }
+    await writeOutput(o.out, predictionsCsv(ds, all, p));
+    if (!o.quiet) {
+      const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
+      err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+    }
+    return 0;
+  } finally {
+    choice.release();
+  }
+}
+
+async function encodeCommand(o: UseOptions): Promise<number> {
+  checkOutputName('encode', o.out as string, o.modelDir, 'latents.csv');
+  const m = await readModelDirectory(o.modelDir, 'vae');
+  const vae = m.vae as VaeCheckpoint;
+  const ds = await dataFor(o, m, vae.spec.bins, vae.spec.marks);
+  const choice = await deviceFor(o.device);
+  try {
+    const Z = vae.spec.latent;
+    const mu = await latentMeans(ds, vae, m.settings, choice.device);
+    const out = o.out as string;
+    await mkdir(dirname(out), { recursive: true });
+    if (out.endsWith('.safetensors')) {
+      await writeFileAtomically(
+        out,
+        encodeSafetensors(
+          [
+            { name: 'latent_mean', shape: [ds.genes, Z], data: mu },
+            { name: 'label', shape: [ds.genes], data: Uint8Array.from(ds.labels) },
+            { name: 'split', shape: [ds.genes], data: Uint8Array.from(ds.split) },
+          ],
+          {
+            format: 'simplechrome-latents-1',
+            cell: ds.cell,
+            model: o.modelDir,
+            trained_on: m.trainedOn,
+            gene_ids: JSON.stringify(ds.geneIds),
+            split_codes: JSON.stringify({ train: 0, valid: 1, test: 2 }),
+          },
+        ),
+      );
+    } else {
+      const lines = [['gene_id', 'label', ...Array.from({ length: Z }, (_, j) => `z${j + 1}`)].join(',')];
+      for (let g = 0; g < ds.genes; g++) {
+        const row = Array.from(mu.subarray(g * Z, (g + 1) * Z), (v) => v.toPrecision(7));
+        lines.push([ds.geneIds[g], String(ds.labels[g]), ...row].join(','));
+      }
+      await writeFileAtomically(out, `${lines.join('\n')}\n`);
+    }
+    if (!o.quiet) err(`encode: ${ds.genes} genes of ${ds.cell} → ${Z} latent means each (VAE trained on ${m.trainedOn}); wrote ${out}`);
+    return 0;
+  } finally {
+    choice.release();
+  }
+}
+
+export async function useModel(o: UseOptions): Promise<number> {
+  return o.command === 'predict' ? predictCommand(o) : encodeCommand(o);
+}
