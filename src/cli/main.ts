@@ -91,8 +91,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (o.data !== undefined && !existsSync(o.data) && !existsSync(`${o.data}.train.csv.gz`) && !existsSync(`${o.data}.train.csv`)) {
       throw new UsageError(`--data ${o.data}: no such file or directory`);
     }
+    if (o.resume !== undefined) {
+      // Without a subcommand, --resume DIR continues whatever DIR holds; a subcommand says which it must be.
+      const isExperiment = isExperimentDirectory(o.resume);
+      if (o.subcommand === 'experiment' && !isExperiment) {
+        throw new UsageError(`experiment --resume ${o.resume}: no experiment there (no experiment.json); \`train --resume DIR\` continues a training run`);
+      }
+      if (o.subcommand === 'train' && isExperiment) {
+        throw new UsageError(`train --resume ${o.resume}: that is an experiment's directory; continue it with \`experiment --resume ${o.resume}\``);
+      }
+      if (isExperiment) return await runExperiment(resumedExperimentOptions(o, o.resume));
+    }
     if (o.command === 'experiment') return o.plan !== undefined ? await writeGridPlan(o, o.plan) : await runExperiment(o);
-    if (o.resume !== undefined && isExperimentDirectory(o.resume)) return await runExperiment(resumedExperimentOptions(o, o.resume));
     return await train(o);
   } catch (e) {
     if (e instanceof UsageError) {

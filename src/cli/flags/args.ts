@@ -12,13 +12,20 @@ import { TARGETS } from '../../train/target.ts';
 export const MODELS = MODEL_NAMES;
 export type { ModelName };
 
+/** The subcommands parseArgs reads. The flag forms that came first (`--experiment small-data`, `--self-check`,
+ * `--help`, and no subcommand for one run) stay as aliases, so no user's script breaks. */
+export const RUN_COMMANDS = ['train', 'experiment', 'self-check', 'help'] as const;
+export type RunCommand = (typeof RUN_COMMANDS)[number];
+
 export class UsageError extends Error {
   override name = 'UsageError';
 }
 
 /** A training run's settings are the training core's (src/train/runSettings.ts); the rest are the command line's. */
 export interface CliOptions extends Omit<RunSettings, 'annotation' | 'expressionTable'> {
-  readonly command: 'train' | 'self-check' | 'help' | 'experiment';
+  readonly command: RunCommand;
+  /** The subcommand as typed (`train`, `experiment`, …); undefined for the flag forms (`--experiment small-data`, a bare `--data …`). */
+  readonly subcommand: RunCommand | undefined;
   readonly device: 'gpu' | 'cpu';
   readonly data: string | undefined;
   /** Every kind --neighbors named (`spatial,functional`): the experiment runs vae-mlp-neighbors with each; a training run takes one. */
@@ -49,6 +56,7 @@ export interface CliOptions extends Omit<RunSettings, 'annotation' | 'expression
 /** A run's settings default to the training core's (src/train/runSettings.ts), which the page takes too. */
 export const DEFAULTS: CliOptions = {
   command: 'train',
+  subcommand: undefined,
   device: 'gpu',
   data: undefined,
   ...RUN_DEFAULTS,
@@ -98,8 +106,20 @@ function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[])
   return v as T;
 }
 
-export function parseArgs(argv: readonly string[]): CliOptions {
+export function parseArgs(args: readonly string[]): CliOptions {
   const o: { -readonly [K in keyof CliOptions]: CliOptions[K] } = { ...DEFAULTS };
+  const subcommand = (RUN_COMMANDS as readonly string[]).includes(args[0] ?? '') ? (args[0] as RunCommand) : undefined;
+  const argv = subcommand === undefined ? args : args.slice(1);
+  o.subcommand = subcommand;
+  if (subcommand !== undefined) o.command = subcommand;
+  // The experiment has one kind today; its subcommand is that kind.
+  if (subcommand === 'experiment') o.experiment = 'small-data';
+  /** A flag form of another command given under a subcommand: say which command it is, rather than pick one. */
+  const otherCommand = (flag: string, command: RunCommand): void => {
+    if (subcommand !== undefined && subcommand !== command && subcommand !== 'help') {
+      throw new UsageError(`${flag} belongs to the ${command} command, not ${subcommand}: run \`simplechrome ${command} ...\` on its own`);
+    }
+  };
   const explicit = new Set<keyof CliOptions>();
   // A setting given twice (--epochs 3 --epochs 5, --cpu --gpu) is refused: the last one winning silently hides a mistake.
   const givenAs = new Map<keyof CliOptions, string>();
@@ -125,7 +145,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     };
     switch (flag) {
       case '--help': case '-h': o.command = 'help'; break;
-      case '--self-check': o.command = 'self-check'; break;
+      case '--self-check': otherCommand(flag, 'self-check'); o.command = 'self-check'; break;
       case '--gpu': set('device', 'gpu'); break;
       case '--cpu': set('device', 'cpu'); break;
       case '--quiet': set('quiet', true); break;
@@ -187,7 +207,11 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         }
         break;
       }
-      case '--experiment': set('experiment', oneOf(flag, value(), ['small-data'] as const)); o.command = o.command === 'help' ? 'help' : 'experiment'; break;
+      case '--experiment':
+        otherCommand(flag, 'experiment');
+        set('experiment', oneOf(flag, value(), ['small-data'] as const));
+        o.command = o.command === 'help' ? 'help' : 'experiment';
+        break;
       default:
         throw new UsageError(`unknown argument "${arg}" (see --help)`);
     }
@@ -199,7 +223,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
   if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
-  if (o.resume !== undefined && o.command === 'experiment') throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment');
+  if (o.resume !== undefined && o.command === 'experiment' && subcommand !== 'experiment') {
+    throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment (or as `experiment --resume DIR`)');
+  }
   return o;
 }
 

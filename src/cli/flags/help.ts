@@ -5,23 +5,27 @@ const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd
 
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
-usage: tsx run.ts [options]                       train one model (checkpoints, metrics, plots in --out)
-       tsx run.ts --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
+usage: tsx run.ts train [options]                 train one model (checkpoints, metrics, plots in --out)
+       tsx run.ts train --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
+       tsx run.ts experiment [options]            SimpleChrome's small-data comparison (below)
+       tsx run.ts experiment [options] --plan FILE    the experiment's grid as a plan, for a cluster
+       tsx run.ts experiment --resume DIR         continue a stopped experiment
        tsx run.ts predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
        tsx run.ts encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
        tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
-       tsx run.ts --experiment small-data [options]
-       tsx run.ts --experiment small-data [options] --plan FILE    the grid as a plan, for a cluster
        tsx run.ts slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
        tsx run.ts job --plan FILE [--index N]                     one entry of the plan
        tsx run.ts collect --plan FILE                             the plan's finished entries → the tables
-       tsx run.ts --self-check
+       tsx run.ts self-check
+       tsx run.ts help
+  The first forms stay as aliases: no subcommand means train, --experiment small-data means
+  experiment, --resume DIR alone continues whichever DIR holds, --self-check and --help.
 
 device
   --gpu                 train on the GPU (default): a hardware adapter when one exists,
                         else SwiftShader (software Vulkan, slow) with a note on stderr
   --cpu                 train with the CPU reference path (same plan, same results)
-  --self-check          compare every kernel family on the GPU against its CPU twin
+  self-check            compare every kernel family on the GPU against its CPU twin (alias --self-check)
 
 data
   --data PATH           a cell: a DeepChrome directory (<cell>/classification/{train,valid,test}.csv[.gz]
@@ -121,8 +125,8 @@ using a trained model (DIR is a run's --out directory)
   encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 
-experiment (SimpleChrome's small-data comparison)
-  --experiment small-data   models × training sizes × seeds; writes to --out small-data.csv (every run),
+experiment (SimpleChrome's small-data comparison; alias --experiment small-data)
+  experiment                models × training sizes × seeds; writes to --out small-data.csv (every run),
                             small-data.md (tables), paired.csv (each model minus each baseline, logreg,
                             mlp, deepchrome, seed by seed: mean, sd, 95% t-interval, wins),
                             auroc-vs-labeled.svg and experiment.json (its settings); with --target
@@ -130,7 +134,7 @@ experiment (SimpleChrome's small-data comparison)
                             (and Spearman where AUPR stands). --data may name a
                             folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
                             DeepChrome's published AUROC beside ours. A stopped experiment continues with
-                            --resume DIR: finished runs are kept and skipped
+                            experiment --resume DIR: finished runs are kept and skipped
   --models A,B,...          default ${MODEL_NAMES.join(',')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
@@ -139,7 +143,7 @@ experiment (SimpleChrome's small-data comparison)
                             the epochs each run used. The issue's protocol: --epochs 30 --min-steps 2000
 
 the experiment on a cluster (docs/CLUSTER.md; the plan's root, --out, must be on a shared filesystem)
-  --plan FILE               with --experiment small-data: write every run of the grid to FILE (a stable
+  --plan FILE               with experiment: write every run of the grid to FILE (a stable
                             index each; one VAE entry per cell and seed, which the vae-* runs wait for)
                             instead of running it; each entry writes only into <--out>/entries/<index>-...
   job --plan FILE           run one entry: --index N, or $SLURM_ARRAY_TASK_ID plus --offset K; a finished
@@ -157,5 +161,5 @@ build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs
   build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell
                         in the DeepChrome layout, its cache, and bigwig-sources.json for --data
 
-  --help                this text
+  help, --help          this text
 `;
