@@ -30,13 +30,6 @@ const FLOORS: Readonly<Record<string, number>> = {
   cli: 9,
 };
 
-/** web/ → src/cli imports that stand today. The training core the page drives is in src/train; what is left is
- * reading a checkpoint's stored settings, which checks them by parsing them as a command line (parseArgs), so it
- * leaves cli/ only with a parser of the run's flags that sits below it. */
-const WEB_CLI_KNOWN = new Set([
-  'web/main.ts -> src/cli/flags/restoreSettings.ts',
-]);
-
 function filesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.ts'))
@@ -77,11 +70,11 @@ describe('layers', () => {
     expect(up).toEqual([]);
   });
 
-  it('has web/ import nothing from src/cli beyond the known exceptions', () => {
+  it('has web/ import nothing from src/cli: the page drives the training core in src/train, as the command line does', () => {
     const found = filesUnder('web').flatMap((file) => importsOf(file).filter((t) => t.startsWith('src/cli/')).map((t) => `${file} -> ${t}`));
-    expect(found.filter((f) => !WEB_CLI_KNOWN.has(f)), 'new web/ -> src/cli imports').toEqual([]);
-    // An exception that no longer stands comes off the list, so the list only shrinks.
-    expect([...WEB_CLI_KNOWN].filter((k) => !found.includes(k)), 'exceptions gone from the code').toEqual([]);
+    expect(found, 'web/ -> src/cli imports').toEqual([]);
+    // The check can fail: the page does import the training core.
+    expect(importsOf('web/main.ts').some((t) => t.startsWith('src/train/'))).toBe(true);
   });
 
   it('reads imports as the code writes them', () => {

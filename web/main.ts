@@ -6,7 +6,7 @@ import { classScores } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { type TrainedModel, predictWith } from '../src/train/predictWith.ts';
 import { inputBins } from '../src/models/modelSpec.ts';
-import { restoreRunSettings } from '../src/cli/flags/restoreSettings.ts';
+import { restoreRunSettings } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../src/train/runSettings.ts';
 import { deepchromeDefinition } from '../src/models/definitions/deepchrome.ts';

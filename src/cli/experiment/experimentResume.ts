@@ -4,7 +4,7 @@ import { type CliOptions, UsageError, parseArgs } from '../flags/args.ts';
 import type { Target } from '../../train/target.ts';
 import { type ExperimentRow, csvHeaderFor, parseCsvLine } from './experimentReport.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
-import { ADDED_LATER, storedValue } from '../flags/restoreSettings.ts';
+import { ADDED_LATER, storedValue } from '../../train/runFlags.ts';
 import { FLAG_OF } from '../flags/storedSettings.ts';
 import { type VaeCurveRow, parseVaeCurves } from './vaeCurves.ts';
 
@@ -64,7 +64,7 @@ export function experimentOptionsFrom(s: Readonly<Record<string, unknown>>, file
   if (typeof s.minSteps === 'number' && s.minSteps > 0) argv.push(`--min-steps=${s.minSteps}`, `--max-epochs=${String(s.maxEpochs)}`);
   for (const [key, flag] of Object.entries(FLAG_OF)) {
     if (['model', 'trainSize', 'seed', 'device', 'data', 'out'].includes(key)) continue;
-    const v = storedValue(s, key as keyof CliOptions);
+    const v = storedValue(s, key);
     if (v === undefined && ADDED_LATER.has(key)) continue;
     if (typeof v !== 'string' && typeof v !== 'number') throw new Error(`${file}: stored settings have no valid "${key}" (${JSON.stringify(v)})`);
     argv.push(`${flag}=${String(v)}`);

@@ -2,7 +2,7 @@ import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme 
 import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
-import { TARGETS } from '../../train/target.ts';
+import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError } from '../../train/runFlags.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -16,6 +16,9 @@ export type { ModelName };
  * `--help`, and no subcommand for one run) stay as aliases, so no user's script breaks. */
 export const RUN_COMMANDS = ['train', 'experiment', 'self-check', 'help'] as const;
 export type RunCommand = (typeof RUN_COMMANDS)[number];
+
+/** The run setting each flag sets (--neighbors aside: the command line takes a list of kinds). */
+const RUN_KEY_OF_FLAG: ReadonlyMap<string, RunKey> = new Map(RUN_KEYS.filter((k) => k !== 'neighbors').map((k) => [RUN_FLAGS[k].flag, k]));
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -77,36 +80,17 @@ export const DEFAULTS: CliOptions = {
   explicit: [],
 };
 
-function positiveInt(flag: string, v: string): number {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${flag} needs a positive integer, got "${v}"`);
-  return n;
-}
-
-function positiveNumber(flag: string, v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number, got "${v}"`);
-  return n;
-}
-
-/** A comma-separated list of numbers >= 0, none twice (each is a model the run trains and compares). */
-function weightList(flag: string, v: string): number[] {
-  const parts = v.split(',');
-  const values = parts.map((p) => {
-    const n = Number(p);
-    if (p.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`${flag} needs numbers >= 0, separated by commas; got "${v}"`);
-    return n;
-  });
-  if (new Set(values).size !== values.length) throw new UsageError(`${flag} ${v} names a value twice`);
-  return values;
-}
-
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}; got "${v}"`);
-  return v as T;
-}
-
+/** Parses a command line; a run setting's value is checked by its flag's parser in the training core (runFlags.ts). */
 export function parseArgs(args: readonly string[]): CliOptions {
+  try {
+    return parseFlags(args);
+  } catch (e) {
+    if (e instanceof SettingError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+function parseFlags(args: readonly string[]): CliOptions {
   const o: { -readonly [K in keyof CliOptions]: CliOptions[K] } = { ...DEFAULTS };
   const subcommand = (RUN_COMMANDS as readonly string[]).includes(args[0] ?? '') ? (args[0] as RunCommand) : undefined;
   const argv = subcommand === undefined ? args : args.slice(1);
@@ -124,14 +108,23 @@ export function parseArgs(args: readonly string[]): CliOptions {
   // A setting given twice (--epochs 3 --epochs 5, --cpu --gpu) is refused: the last one winning silently hides a mistake.
   const givenAs = new Map<keyof CliOptions, string>();
   let current = '';
-  const set = <K extends keyof CliOptions>(key: K, v: CliOptions[K]): void => {
+  const given = (key: keyof CliOptions): void => {
     const before = givenAs.get(key);
     if (before !== undefined) {
       throw new UsageError(before === current ? `${current} is given twice` : `${before} and ${current} contradict each other: give one`);
     }
     givenAs.set(key, current);
-    o[key] = v;
     explicit.add(key);
+  };
+  const set = <K extends keyof CliOptions>(key: K, v: CliOptions[K]): void => {
+    given(key);
+    o[key] = v;
+  };
+  // The run settings' part of the options, so that a flag's parser (typed by RunSettings) sets its key.
+  const run: { -readonly [K in RunKey]: RunSettings[K] } = o;
+  const setRun = <K extends RunKey>(key: K, v: string): void => {
+    given(key);
+    run[key] = RUN_FLAGS[key].parse(v, current);
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -150,44 +143,13 @@ export function parseArgs(args: readonly string[]): CliOptions {
       case '--cpu': set('device', 'cpu'); break;
       case '--quiet': set('quiet', true); break;
       case '--data': set('data', value()); break;
-      case '--model': set('model', oneOf(flag, value(), MODELS)); break;
-      case '--target': set('target', oneOf(flag, value(), TARGETS)); break;
       case '--models': set('models', value().split(',').map((m) => oneOf(flag, m, MODELS))); break;
-      case '--train-size': {
-        const v = value();
-        set('trainSize', v === 'all' ? undefined : positiveInt(flag, v));
-        break;
-      }
       case '--sizes': set('sizes', value().split(',').map((s) => (s === 'all' ? 'all' : positiveInt(flag, s)))); break;
-      case '--epochs': set('epochs', positiveInt(flag, value())); break;
-      case '--vae-epochs': set('vaeEpochs', positiveInt(flag, value())); break;
-      case '--batch': set('batch', positiveInt(flag, value())); break;
-      case '--vae-batch': set('vaeBatch', positiveInt(flag, value())); break;
-      case '--lr': set('lr', positiveNumber(flag, value())); break;
-      case '--latent': set('latent', positiveInt(flag, value())); break;
-      case '--beta': {
-        const v = value();
-        const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--beta needs a number >= 0, got "${v}"`);
-        set('beta', n);
-        break;
-      }
-      case '--joint-weight': set('jointWeight', weightList(flag, value())); break;
-      case '--alpha': set('alpha', weightList(flag, value())); break;
-      case '--m2-init': set('m2Init', oneOf(flag, value(), ['pretrained', 'random'] as const)); break;
-      case '--sigma': set('sigma', oneOf(flag, value(), ['logvar', 'softplus'] as const)); break;
       case '--neighbors': {
-        const kinds = value().split(',').map((k) => oneOf(flag, k, ['spatial', 'functional'] as const));
+        const kinds = value().split(',').map((k) => RUN_FLAGS.neighbors.parse(k, flag));
         if (new Set(kinds).size !== kinds.length) throw new UsageError(`--neighbors names a kind twice: ${kinds.join(',')}`);
         set('neighbors', kinds[0] as 'spatial' | 'functional');
         o.neighborKinds = kinds;
-        break;
-      }
-      case '--k': set('k', positiveInt(flag, value())); break;
-      case '--seed': {
-        const v = value();
-        if (!/^\d+$/.test(v) || Number(v) > 0xffffffff) throw new UsageError(`--seed needs an integer in [0, 4294967295], got "${v}"`);
-        set('seed', Number(v));
         break;
       }
       case '--seeds': set('seeds', positiveInt(flag, value())); break;
@@ -212,8 +174,11 @@ export function parseArgs(args: readonly string[]): CliOptions {
         set('experiment', oneOf(flag, value(), ['small-data'] as const));
         o.command = o.command === 'help' ? 'help' : 'experiment';
         break;
-      default:
-        throw new UsageError(`unknown argument "${arg}" (see --help)`);
+      default: {
+        const key = RUN_KEY_OF_FLAG.get(flag);
+        if (key === undefined) throw new UsageError(`unknown argument "${arg}" (see --help)`);
+        setRun(key, value());
+      }
     }
   }
   o.explicit = [...explicit];
