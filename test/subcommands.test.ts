@@ -65,6 +65,8 @@ describe('subcommands and their aliases', () => {
     for (const line of ['tsx run.ts train [options]', 'tsx run.ts experiment [options]', 'tsx run.ts experiment --resume DIR', 'tsx run.ts self-check']) {
       expect(HELP).toContain(line);
     }
+    // --help speaks to users, not to this project's issues and protocols.
+    expect(HELP).not.toMatch(/\bissues?\b|protocol/i);
   });
 
   it('runs and resumes an experiment by its subcommand, and refuses to resume one kind of directory as the other', async () => {

@@ -140,7 +140,7 @@ experiment (SimpleChrome's small-data comparison; alias --experiment small-data)
   --seeds N                 seeds 1..N (default 3)
   --min-steps N             each classifier trains at least N optimizer steps: small sizes get more
                             epochs than --epochs, at most --max-epochs (default 100); the CSV records
-                            the epochs each run used. The issue's protocol: --epochs 30 --min-steps 2000
+                            the epochs each run used. For example --epochs 30 --min-steps 2000
 
 the experiment on a cluster (docs/CLUSTER.md; the plan's root, --out, must be on a shared filesystem)
   --plan FILE               with experiment: write every run of the grid to FILE (a stable
