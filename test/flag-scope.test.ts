@@ -72,5 +72,9 @@ describe('flags that do not apply are errors', () => {
     expect(metrics.batchUsed).toBe(12);
     expect(metrics.config.trainSize).toBe(12);
     expect(metrics.labeledTrainingGenes).toBe(12);
+    // Only the settings mlp reads: no VAE's, neighbours' or semi-supervised weights, no neighbour sources.
+    for (const key of ['vaeEpochs', 'vaeBatch', 'latent', 'beta', 'sigma', 'neighbors', 'k', 'jointWeight', 'alpha', 'm2Init', 'annotation', 'expressionTable']) {
+      expect(metrics.config, key).not.toHaveProperty(key);
+    }
   });
 });

@@ -8,7 +8,7 @@ import { type TrainedModel, predictWith } from '../src/train/predictWith.ts';
 import { inputBins } from '../src/models/modelSpec.ts';
 import { restoreRunSettings } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
-import { RUN_DEFAULTS, type RunSettings } from '../src/train/runSettings.ts';
+import { RUN_DEFAULTS, type RunSettings, settingsThatApply } from '../src/train/runSettings.ts';
 import { deepchromeDefinition } from '../src/models/definitions/deepchrome.ts';
 import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
@@ -192,7 +192,7 @@ function metricsJson(f: Finished): string {
       labeledTrainingGenes: f.run.labeledGenes,
       validGenes: f.run.split.valid.length,
       testGenes: f.run.split.test.length,
-      config: { ...f.settings, normalize: DEFAULT_NORMALIZATION },
+      config: { ...settingsThatApply(f.settings), normalize: DEFAULT_NORMALIZATION },
       device: { kind: 'gpu', adapter: f.adapter, where: 'browser (navigator.gpu)', gemm: 'heuristic' },
       parameters: f.run.parameters,
       normalization: f.normalization,

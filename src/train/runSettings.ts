@@ -1,5 +1,6 @@
 import { deepchromeDefinition } from '../models/definitions/deepchrome.ts';
-import type { ModelName } from '../models/registry.ts';
+import { MODEL_SETTINGS, type ModelSetting } from '../models/definition.ts';
+import { derivedFeatures, isLinear, isSemiSupervisedVae, type ModelName, takesSetting, usesNeighbors } from '../models/registry.ts';
 import type { Target } from './target.ts';
 
 // What one training run is told: the model, its sizes and its schedule. The
@@ -65,3 +66,18 @@ export const RUN_DEFAULTS: Omit<RunSettings, 'annotation' | 'expressionTable'> =
   k: 2,
   seed: 1,
 };
+
+/** The settings the run's model reads, as metrics.json records them: a default the model ignores (--k on a vae-mlp
+ * run, --epochs on a linear fit) would read as a choice that shaped the result. */
+export function settingsThatApply(s: RunSettings): Partial<RunSettings> {
+  const m = s.model;
+  const applies = (key: string): boolean => {
+    if ((MODEL_SETTINGS as readonly string[]).includes(key)) return takesSetting(m, key as ModelSetting);
+    // A linear model is fit by L-BFGS on every labeled gene at once: no epochs, minibatch or learning rate.
+    if (key === 'epochs' || key === 'batch' || key === 'lr') return !isLinear(m) && !(key === 'epochs' && isSemiSupervisedVae(m) && s.m2Init === 'random');
+    // The gene annotation and the expression table are read for neighbours and derived features only.
+    if (key === 'annotation' || key === 'expressionTable') return usesNeighbors(m) || derivedFeatures(m) !== undefined;
+    return true;
+  };
+  return Object.fromEntries(Object.entries(s).filter(([k]) => applies(k))) as Partial<RunSettings>;
+}

@@ -20,6 +20,8 @@ import { OutDirectory } from '../session/runDirectory.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
+import { isLinear } from '../../models/registry.ts';
+import { settingsThatApply } from '../../train/runSettings.ts';
 
 // One training run into one directory, from scratch or resumed: load and
 // normalise the data, train with a checkpoint after every finished epoch,
@@ -267,8 +269,9 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
     labeledTrainingGenes: run.labeledGenes,
     validGenes: run.split.valid.length,
     testGenes: run.split.test.length,
-    config: { ...settings, normalize: o.normalize },
-    batchUsed: Math.min(o.batch, run.labeledGenes),
+    // Only the settings the model reads (settingsThatApply); the checkpoint keeps them all, for resume.
+    config: { ...settingsThatApply(settings), normalize: o.normalize },
+    ...(isLinear(o.model) ? {} : { batchUsed: Math.min(o.batch, run.labeledGenes) }),
     device,
     parameters: run.parameters,
     normalization: data.normalization,
