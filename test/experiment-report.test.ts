@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ExperimentRow, WINDOW_BASELINES, bestBaselines, bestEpochTable } from '../src/cli/experiment/experimentReport.ts';
+import { BASELINES, type ExperimentRow, WINDOW_BASELINES, bestBaselines, bestEpochTable } from '../src/cli/experiment/experimentReport.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, usesNeighbors } from '../src/models/registry.ts';
 
 // The experiment's tables say where each classifier's best epoch fell (a best
 // epoch that is the last one may mean it stopped too soon) and which
@@ -56,5 +57,16 @@ describe('the experiment report', () => {
       ['all', 'logreg'],
     ]);
     expect(best[0]?.mean).toBeCloseTo(0.855, 12);
+  });
+
+  it('takes its baselines from the definitions that declare themselves one, a neighbour baseline under each arm', () => {
+    for (const m of MODEL_NAMES) {
+      const kind = MODEL_REGISTRY[m].baseline;
+      expect(BASELINES.includes(m), m).toBe(kind !== undefined);
+      expect(WINDOW_BASELINES.includes(m), m).toBe(kind === 'window');
+      if (kind !== undefined && usesNeighbors(m)) expect(BASELINES).toEqual(expect.arrayContaining([`${m}:spatial`, `${m}:functional`]));
+    }
+    // mark-means went in by its definition file alone, and is a window baseline by its own declaration.
+    expect(WINDOW_BASELINES).toContain('mark-means');
   });
 });

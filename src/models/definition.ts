@@ -44,6 +44,10 @@ export interface ModelDefinition<N extends string = string> {
   readonly classifierSpec: (input: SpecSizes, l2: number) => ClassifierSpec;
   /** input 'derived': what the classifier reads per gene, built from the normalised dataset and the sources. */
   readonly features?: FeatureBuilder;
+  /** A baseline the experiment compares every model with, seed by seed: 'window' when it sees only the gene's own
+   * window of marks, as SimpleChrome's vae-mlp does (the claim is measured against the best of these), 'outside'
+   * when it also sees other cells' expression (through the table or its neighbours). Absent: not a baseline. */
+  readonly baseline?: 'window' | 'outside';
 }
 
 /** Keeps the name's literal type, so the registry's list gives the union of model names. */

@@ -103,3 +103,7 @@ export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 =
     l2,
   );
 }
+
+/** The experiment's baselines in the registry's order: the window-only ones, then those that see other cells' expression. */
+export const baselineModels = (kind?: 'window' | 'outside'): ModelName[] =>
+  DEFINITIONS.filter((d) => d.baseline !== undefined && (kind === undefined || d.baseline === kind)).map((d) => d.name);

@@ -1,10 +1,6 @@
 import { DEEPCHROME_PUBLISHED_AUROC } from '../../data/publishedAuroc.ts';
-import { deepchromeDefinition } from '../../models/definitions/deepchrome.ts';
-import { expressionPriorDefinition } from '../../models/definitions/expression-prior.ts';
-import { logregNeighborsDefinition } from '../../models/definitions/logreg-neighbors.ts';
-import { logregDefinition } from '../../models/definitions/logreg.ts';
-import { mlpDefinition } from '../../models/definitions/mlp.ts';
-import { tssLinearDefinition } from '../../models/definitions/tss-linear.ts';
+import { baselineModels, usesNeighbors } from '../../models/registry.ts';
+import { NEIGHBOR_KINDS } from '../../train/runFlags.ts';
 import type { SizePoint } from '../../plots/experimentChart.ts';
 import { type PairedRow, pairedTable } from '../../stats/paired.ts';
 import type { Target } from '../../train/target.ts';
@@ -15,23 +11,14 @@ import type { Target } from '../../train/target.ts';
 // published AUROC, and the points of the figure. With --target expression the
 // same tables hold Pearson (and Spearman where AUPR stood): see METRICS.
 
-/** The models every other model is compared with, seed by seed: the window models, and the linear baselines that see
- * what the neighbour models see (expression-prior: other cells' expression; logreg-neighbors: the same neighbours,
- * under the label its arm has in the tables, so a functional neighbour arm meets its own kind). */
-export const BASELINES = [
-  logregDefinition.name,
-  mlpDefinition.name,
-  deepchromeDefinition.name,
-  tssLinearDefinition.name,
-  expressionPriorDefinition.name,
-  logregNeighborsDefinition.name,
-  `${logregNeighborsDefinition.name}:spatial`,
-  `${logregNeighborsDefinition.name}:functional`,
-] as const;
+/** The models every other model is compared with, seed by seed: each definition that declares itself a baseline
+ * (src/models/definition.ts `baseline`), and a neighbour baseline also under each arm's label, so a functional
+ * neighbour arm meets its own kind. */
+export const BASELINES: readonly string[] = baselineModels().flatMap((m) => (usesNeighbors(m) ? [m, ...NEIGHBOR_KINDS.map((k) => `${m}:${k}`)] : [m]));
 
 /** The baselines that see only the gene's own window of marks, as vae-mlp does: SimpleChrome's claim is measured
  * against the best of these; the others see other cells' expression through the table or their neighbours. */
-export const WINDOW_BASELINES = [logregDefinition.name, tssLinearDefinition.name, mlpDefinition.name, deepchromeDefinition.name] as const;
+export const WINDOW_BASELINES: readonly string[] = baselineModels('window');
 
 /** What the experiment's score columns hold for each target. */
 export const METRICS: Readonly<Record<Target, { readonly main: string; readonly second: string }>> = {

@@ -9,4 +9,5 @@ export const deepchromeDefinition = defineModel({
   settings: [],
   predictsExpression: true,
   classifierSpec: (sizes) => deepChromeSpec(sizes.bins, sizes.marks),
+  baseline: 'window',
 });

@@ -11,4 +11,5 @@ export const expressionPriorDefinition = defineModel({
   predictsExpression: true,
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: expressionPriorBuilder,
+  baseline: 'outside',
 });

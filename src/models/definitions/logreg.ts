@@ -9,4 +9,5 @@ export const logregDefinition = defineModel({
   settings: [],
   predictsExpression: true,
   classifierSpec: (sizes, l2) => logregSpec([sizes.bins, sizes.marks], l2),
+  baseline: 'window',
 });

@@ -39,4 +39,5 @@ export const markMeansDefinition = defineModel({
   predictsExpression: true,
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: markMeansFeatures,
+  baseline: 'window',
 });

@@ -9,4 +9,5 @@ export const mlpDefinition = defineModel({
   settings: [],
   predictsExpression: true,
   classifierSpec: (sizes) => mlpSpec([sizes.bins, sizes.marks]),
+  baseline: 'window',
 });

@@ -11,4 +11,5 @@ export const tssLinearDefinition = defineModel({
   predictsExpression: true,
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: tssLinearFeatures,
+  baseline: 'window',
 });
