@@ -37,6 +37,13 @@ function twoGemmPlan(): Plan {
   return plan;
 }
 
+/** The cache's choices per adapter; {} when nothing was kept. */
+function readCacheAdapters(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  const adapters = (JSON.parse(readFileSync(file, 'utf8')) as { adapters: Record<string, Record<string, string>> }).adapters;
+  return Object.fromEntries(Object.entries(adapters).filter(([, v]) => Object.keys(v).length > 0));
+}
+
 describe('the GEMM autotuner', () => {
   it('finds each distinct GEMM of a plan once, keyed by its kernel and sizes', () => {
     const problems = gemmProblems(twoGemmPlan());
@@ -98,6 +105,47 @@ describe('the GEMM autotuner', () => {
     expect(again).toEqual([]);
     const t = await second.targetFor(twoGemmPlan());
     for (const p of gemmProblems(twoGemmPlan())) expect(t.gemmVariant(p.key, p.shape)).toBe(first.used[p.key]);
+  });
+
+  it('keeps to its timing budget: says what it does and how to skip it, gives the heuristic to what it did not time, and leaves that for a later run', async () => {
+    const gpu = await getGpu();
+    const cacheFile = join(dir, 'budget.json');
+    // A fake clock on which each problem's timing costs 30 s: a 20 s budget is spent after the first.
+    let clock = 0;
+    const now = (): number => (clock += 30_000);
+    const logs: string[] = [];
+    const policy = new VariantPolicy(gpu, { mode: 'tune', cacheFile, budgetMs: 20_000, now, log: (l) => logs.push(l) });
+    const plan = twoGemmPlan();
+    const [first, second] = gemmProblems(plan);
+    if (!first || !second) throw new Error('two problems expected');
+    const target = await policy.targetFor(plan);
+    expect(logs[0]).toBe(
+      `gemm: timing each matrix product's GEMM variants on ${gpu.adapterName}, at most 20 s in all (kept in ${cacheFile}, so later runs on this adapter skip it); --gemm heuristic skips the timing`,
+    );
+    expect(logs.filter((l) => l.startsWith('gemm: tuned'))).toHaveLength(1);
+    expect(logs.at(-1)).toBe("gemm: the timing budget (20 s) is spent; 1 matrix product takes the heuristic's variant this run, and a later run times it");
+    expect(target.gemmVariant(second.key, second.shape)).toBe(heuristicGemmVariant(second.shape));
+    const cached = (JSON.parse(readFileSync(cacheFile, 'utf8')) as { adapters: Record<string, Record<string, string>> }).adapters[adapterKey(gpu)];
+    expect(Object.keys(cached ?? {})).toEqual([first.key]);
+    // The same process does not time again once its budget is spent, and says nothing more.
+    const before = logs.length;
+    await policy.targetFor(twoGemmPlan());
+    expect(logs.length).toBe(before);
+
+    // The next run reads the first choice and times only the second, within its own budget.
+    const later: string[] = [];
+    const next = new VariantPolicy(gpu, { mode: 'tune', cacheFile, budgetMs: 20_000, now, log: (l) => later.push(l) });
+    await next.targetFor(twoGemmPlan());
+    expect(later.filter((l) => l.startsWith('gemm: tuned'))).toEqual([expect.stringMatching(new RegExp(`^gemm: tuned 1/1 ${second.key.replace(/[[\]|()]/g, '\\$&')}: `))]);
+
+    // A budget of nothing times nothing and caches nothing.
+    const none: string[] = [];
+    const noneFile = join(dir, 'none.json');
+    const zero = new VariantPolicy(gpu, { mode: 'tune', cacheFile: noneFile, budgetMs: 0, log: (l) => none.push(l) });
+    const t0 = await zero.targetFor(twoGemmPlan());
+    expect(none).toEqual(["gemm: the timing budget (0 s) is spent; 2 matrix products take the heuristic's variant this run, and a later run times them"]);
+    for (const p of gemmProblems(plan)) expect(t0.gemmVariant(p.key, p.shape)).toBe(heuristicGemmVariant(p.shape));
+    expect(readCacheAdapters(noneFile)).toEqual({});
   });
 
   it('a cache that cannot be written is said, and the tuned choices are used all the same', async () => {

@@ -181,8 +181,17 @@ export function describeTimings(timings: readonly VariantTiming[]): string {
     .join('; ');
 }
 
+/** How long one process may spend timing variants, in all: a first run on a software adapter (where one timing
+ * can take seconds) must train, not tune for minutes. What is left untimed takes the heuristic's pick and is not
+ * cached, so the next run times it within its own budget. */
+export const TUNING_BUDGET_MS = { software: 20_000, hardware: 60_000 } as const;
+
 export interface VariantPolicyOptions {
   readonly mode: VariantMode;
+  /** The most milliseconds of timing this policy spends (default TUNING_BUDGET_MS for the adapter's kind). */
+  readonly budgetMs?: number;
+  /** The clock the budget is kept by (tests give a fake one). */
+  readonly now?: () => number;
   /** Where tuned choices persist; null keeps them in memory only. */
   readonly cacheFile?: string | null;
   /** Choices that win over everything (a resumed run's recorded ones). */
@@ -198,6 +207,10 @@ export class VariantPolicy {
   private readonly given = new Map<string, GemmVariant>();
   private readonly adapter: string;
   private readonly cacheFile: string | null;
+  private readonly budgetMs: number;
+  private spentMs = 0;
+  private announced = false;
+  private toldSpent = false;
 
   constructor(
     private readonly gpu: Gpu,
@@ -205,6 +218,7 @@ export class VariantPolicy {
   ) {
     this.adapter = adapterKey(gpu);
     this.cacheFile = options.cacheFile === undefined ? defaultVariantCacheFile() : options.cacheFile;
+    this.budgetMs = options.budgetMs ?? (gpu.isSoftware ? TUNING_BUDGET_MS.software : TUNING_BUDGET_MS.hardware);
     if (options.mode === 'tune' && this.cacheFile !== null) {
       for (const [k, v] of Object.entries(readCache(this.cacheFile).adapters[this.adapter] ?? {})) {
         if (isGemmVariant(v)) this.choices.set(k, v);
@@ -228,8 +242,23 @@ export class VariantPolicy {
       const fresh: Record<string, GemmVariant> = {};
       const todo = gemmProblems(plan).filter((p) => !this.choices.has(p.key));
       const spreads: Record<string, Record<string, Spread>> = {};
+      const now = this.options.now ?? (() => performance.now());
+      if (todo.length > 0 && !this.announced && this.spentMs < this.budgetMs) {
+        this.announced = true;
+        this.options.log?.(
+          `gemm: timing each matrix product's GEMM variants on ${this.gpu.adapterName}, at most ${(this.budgetMs / 1000).toFixed(0)} s in all` +
+            `${this.cacheFile !== null ? ` (kept in ${this.cacheFile}, so later runs on this adapter skip it)` : ''}; --gemm heuristic skips the timing`,
+        );
+      }
+      let untimed = 0;
       for (const [i, problem] of todo.entries()) {
+        if (this.spentMs >= this.budgetMs) {
+          untimed = todo.length - i;
+          break;
+        }
+        const start = now();
         const timings = await timeVariants(this.gpu, problem);
+        this.spentMs += now() - start;
         // timeVariants puts the race's winner first; a variant that ran only its probe or one pass never wins over a leader.
         const won = timings[0]?.spread ? timings[0].variant : undefined;
         const winner = won ?? heuristicGemmVariant(problem.shape);
@@ -237,6 +266,12 @@ export class VariantPolicy {
         fresh[problem.key] = winner;
         spreads[problem.key] = Object.fromEntries(timings.flatMap((t) => (t.spread ? [[t.variant, t.spread]] : [])));
         this.options.log?.(`gemm: tuned ${i + 1}/${todo.length} ${problem.key}: ${winner} (${describeTimings(timings)})`);
+      }
+      if (untimed > 0 && !this.toldSpent) {
+        this.toldSpent = true;
+        this.options.log?.(
+          `gemm: the timing budget (${(this.budgetMs / 1000).toFixed(0)} s) is spent; ${untimed} matrix product${untimed === 1 ? ' takes' : 's take'} the heuristic's variant this run, and a later run times ${untimed === 1 ? 'it' : 'them'}`,
+        );
       }
       if (todo.length > 0 && this.cacheFile !== null) {
         // The cache only saves the next run the timing: a home that cannot be written (read-only on a cluster
