@@ -68,6 +68,25 @@ describe('deciding between GEMM variants from timings', () => {
     expect(none).toEqual({ winner: undefined, candidates: [{ variant: 'x', probe: undefined }], leaders: [] });
   });
 
+  it('stops when its time is up, at any stage, overrunning by at most the timing under way, and decides nothing', async () => {
+    const probes = { register4x8: 120, register8x4: 130 };
+    const times = { register4x8: [100, 101, 102, 103, 104, 105], register8x4: [150, 151, 152, 153, 154, 155] };
+    const all = scripted(probes, times);
+    await raceVariants(['register4x8', 'register8x4'], all);
+    // Out of time after each number of timings: the race makes no call past that point, and has no winner.
+    for (let allowed = 0; allowed < all.calls.length; allowed++) {
+      const timers = scripted(probes, times);
+      const r = await raceVariants(['register4x8', 'register8x4'], { ...timers, outOfTime: () => timers.calls.length >= allowed });
+      expect(timers.calls, `after ${allowed}`).toEqual(all.calls.slice(0, allowed));
+      expect(r).toEqual({ winner: undefined, candidates: [], leaders: [], abandoned: true });
+    }
+    // Never out of time: the same race as without the check.
+    const timers = scripted(probes, times);
+    const r = await raceVariants(['register4x8', 'register8x4'], { ...timers, outOfTime: () => false });
+    expect(timers.calls).toEqual(all.calls);
+    expect(r.winner).toBe('register4x8');
+  });
+
   it('refuses factors below 1 and counts below 1, naming what it got', async () => {
     await expect(raceVariants(['x'], scripted({ x: 1 }, { x: [1] }), { ...DEFAULT_RACE, cutFactor: 0.5 })).rejects.toThrow(
       'raceVariants: factors must be ≥ 1 and counts ≥ 1, got {"cutFactor":0.5,"leaderFactor":2,"maxLeaders":3,"rounds":5}',

@@ -117,13 +117,15 @@ export function worthTiming(variant: GemmVariant, shape: GemmShape): boolean {
 
 /** Times the variants of one kernel's GEMM on random inputs and decides between them (variantRace.ts):
  * a one-call probe each, one ~20 ms pass for those not far behind, then interleaved rounds over the leaders.
- * The result lists every variant: the leaders by median (the winner first), then the others. */
+ * The result lists every variant: the leaders by median (the winner first), then the others; undefined when
+ * `outOfTime` said stop before the race was decided. */
 export async function timeVariants(
   gpu: Gpu,
   problem: Problem,
   variants: readonly GemmVariant[] = GEMM_VARIANTS,
   race: RaceOptions = DEFAULT_RACE,
-): Promise<VariantTiming[]> {
+  outOfTime?: () => boolean,
+): Promise<VariantTiming[] | undefined> {
   const plan = singleKernelPlan(problem.kernel);
   // The heuristic's pick first: it is usually near the best, so the cut bites early.
   const first = heuristicGemmVariant(problem.shape);
@@ -154,7 +156,9 @@ export async function timeVariants(
         const t = await exec.timedRun(repeat);
         return (t.gpuMs ?? t.wallMs) / repeat;
       },
+      outOfTime,
     }, race);
+    if (result.abandoned) return undefined;
     const spreads = new Map(result.leaders.map((l) => [l.variant, l]));
     const timings: VariantTiming[] = result.candidates.map((c) => {
       const spread = spreads.get(c.variant);
@@ -257,8 +261,13 @@ export class VariantPolicy {
           break;
         }
         const start = now();
-        const timings = await timeVariants(this.gpu, problem);
-        this.spentMs += now() - start;
+        const spentBefore = this.spentMs;
+        const timings = await timeVariants(this.gpu, problem, GEMM_VARIANTS, DEFAULT_RACE, () => spentBefore + now() - start >= this.budgetMs);
+        if (timings === undefined) {
+          this.spentMs += now() - start;
+          untimed = todo.length - i;
+          break;
+        }
         // timeVariants puts the race's winner first; a variant that ran only its probe or one pass never wins over a leader.
         const won = timings[0]?.spread ? timings[0].variant : undefined;
         const winner = won ?? heuristicGemmVariant(problem.shape);
@@ -266,6 +275,7 @@ export class VariantPolicy {
         fresh[problem.key] = winner;
         spreads[problem.key] = Object.fromEntries(timings.flatMap((t) => (t.spread ? [[t.variant, t.spread]] : [])));
         this.options.log?.(`gemm: tuned ${i + 1}/${todo.length} ${problem.key}: ${winner} (${describeTimings(timings)})`);
+        this.spentMs += now() - start;
       }
       if (untimed > 0 && !this.toldSpent) {
         this.toldSpent = true;

@@ -47,6 +47,8 @@ export interface RaceResult<V> {
   readonly candidates: readonly CandidateRecord<V>[];
   /** Leaders only, in the order they finished (fastest median first). */
   readonly leaders: readonly (Spread & { readonly variant: V })[];
+  /** The race stopped when time was up (RaceTimers.outOfTime), before it could decide: no winner. */
+  readonly abandoned?: true;
 }
 
 export interface RaceTimers<V> {
@@ -54,6 +56,8 @@ export interface RaceTimers<V> {
   probe(variant: V): Promise<number | undefined>;
   /** One careful timing (a pass long enough to swamp the clock's granularity), ms per call. */
   time(variant: V): Promise<number>;
+  /** True once the caller's time for the race is up: checked before every timing, so a race overruns it by one. */
+  outOfTime?(): boolean;
 }
 
 export function spreadOf(samples: readonly number[]): Spread {
@@ -68,9 +72,12 @@ export async function raceVariants<V>(candidates: readonly V[], timers: RaceTime
   if (!(options.cutFactor >= 1) || !(options.leaderFactor >= 1) || !(options.maxLeaders >= 1) || !(options.rounds >= 1)) {
     throw new Error(`raceVariants: factors must be ≥ 1 and counts ≥ 1, got ${JSON.stringify(options)}`);
   }
+  const abandoned: RaceResult<V> = { winner: undefined, candidates: [], leaders: [], abandoned: true };
+  const late = (): boolean => timers.outOfTime?.() === true;
   const probes: { variant: V; probe: number | undefined }[] = [];
   let bestProbe = Number.POSITIVE_INFINITY;
   for (const variant of candidates) {
+    if (late()) return abandoned;
     const probe = await timers.probe(variant);
     probes.push({ variant, probe });
     if (probe !== undefined) bestProbe = Math.min(bestProbe, probe);
@@ -83,6 +90,7 @@ export async function raceVariants<V>(candidates: readonly V[], timers: RaceTime
       records.set(variant, { variant, probe });
       continue;
     }
+    if (late()) return abandoned;
     const ranking = await timers.time(variant);
     records.set(variant, { variant, probe, ranking });
     ranked.push({ variant, ranking });
@@ -95,6 +103,7 @@ export async function raceVariants<V>(candidates: readonly V[], timers: RaceTime
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < leaders.length; i++) {
       const variant = leaders[(round + i) % leaders.length] as V;
+      if (late()) return abandoned;
       (samples.get(variant) as number[]).push(await timers.time(variant));
     }
   }
