@@ -108,9 +108,9 @@ describe('run.ts end to end', () => {
     expect(metrics.normalization.scheme).toBe('log1p-max');
     expect(metrics.test.auroc).toBeGreaterThan(0.7);
     const rows = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('gene_id,label,probability');
+    expect(rows[0]).toBe('gene_id,label,probability,split');
     expect(rows).toHaveLength(201);
-    for (const row of rows.slice(1)) expect(row).toMatch(/^\d{6},[01],(0|1|0\.\d+|\d\.\d+e-\d+)$/);
+    for (const row of rows.slice(1)) expect(row).toMatch(/^\d{6},[01],(0|1|0\.\d+|\d\.\d+e-\d+),test$/);
   });
 
   it('the small-data experiment skips sizes larger than the data and writes its tables', () => {

@@ -11,6 +11,7 @@ import { main } from '../src/cli/main.ts';
 import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { predictProbabilities, readModelDirectory, useModel } from '../src/cli/use/useModel.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
+import { splitName } from '../src/data/dataset.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { applyNormalization, fitNormalization } from '../src/data/normalize.ts';
 import { captured, runMain, snapshot } from './cliHelpers.ts';
@@ -39,9 +40,10 @@ describe('predict: a model trained on E003 applied to E123', () => {
     const r = spawnSync(TSX, ['run.ts', 'predict', '--model', model, '--data', E123, '--out', out, '--cpu'], { cwd: REPO, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('normalization log1p-max as fitted on E003\'s 200 training genes');
-    expect(r.stderr).toMatch(/predict: 600 genes; AUROC against E123's labels 0\.\d{4}; wrote /);
+    expect(r.stderr).toMatch(/^ {2}test {3}200 {4}0\.\d{4} {2}0\.\d{4}$/m);
+    expect(r.stderr).toMatch(/predict: 600 genes; wrote /);
     const rows = readFileSync(out, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('gene_id,label,probability');
+    expect(rows[0]).toBe('gene_id,label,probability,split');
     expect(rows).toHaveLength(601);
 
     const raw = (await loadCell(E123, { cache: false })).dataset;
@@ -52,8 +54,9 @@ describe('predict: a model trained on E003 applied to E123', () => {
     const withE003 = await predictProbabilities(m, applyNormalization(raw, m.normalization), { kind: 'cpu' });
     const refitted = await predictProbabilities(m, applyNormalization(raw, fitNormalization(raw, 'log1p-max')), { kind: 'cpu' });
     rows.slice(1).forEach((row, g) => {
-      const [id, label, p] = row.split(',');
+      const [id, label, p, split] = row.split(',');
       expect(id).toBe(raw.geneIds[g]);
+      expect(split).toBe(splitName(raw.split[g] as number));
       expect(Number(label)).toBe(raw.labels[g]);
       expect(Number(p)).toBe(Number((withE003[g] as number).toPrecision(6)));
     });
@@ -65,7 +68,7 @@ describe('predict: a model trained on E003 applied to E123', () => {
     const { code, text } = await captured('stdout', () => main(['predict', '--model', model, '--data', E123, '--cpu', '--quiet']));
     expect(code).toBe(0);
     const rows = text.trim().split('\n');
-    expect(rows[0]).toBe('gene_id,label,probability');
+    expect(rows[0]).toBe('gene_id,label,probability,split');
     expect(rows).toHaveLength(601);
   });
 
@@ -177,6 +180,6 @@ describe('encode and predict with a VAE-based model', () => {
     // A file of the run's directory that is not one of its own is fine.
     const beside = join(model, 'other-cell.csv');
     expect((await use('predict', beside)).code).toBe(0);
-    expect(readFileSync(beside, 'utf8').split('\n')[0]).toBe('gene_id,label,probability');
+    expect(readFileSync(beside, 'utf8').split('\n')[0]).toBe('gene_id,label,probability,split');
   });
 });

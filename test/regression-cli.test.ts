@@ -42,7 +42,7 @@ interface RegressionMetrics {
 function readRun(out: string): { metrics: RegressionMetrics; observed: number[]; predicted: number[]; ids: string[] } {
   const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as RegressionMetrics;
   const [header, ...rows] = readFileSync(join(out, 'predictions.csv'), 'utf8').trim().split('\n');
-  expect(header).toBe('gene_id,observed_log10_rpkm_plus1,predicted_log10_rpkm_plus1');
+  expect(header).toBe('gene_id,observed_log10_rpkm_plus1,predicted_log10_rpkm_plus1,split');
   const cells = rows.map((r) => r.split(','));
   return {
     metrics,
@@ -114,7 +114,7 @@ describe('--target expression trains a regression head end to end', () => {
 });
 
 describe('--target expression keeps its target through resume and predict', () => {
-  it('resumes as a regression run, refuses --target class on it, and predict writes predicted expression', async () => {
+  it('resumes as a regression run, refuses --target class on it, and predict writes predicted expression beside E123\'s observed', async () => {
     const out = fresh();
     expect((await runMain(['--cpu', '--quiet', '--model', 'mlp', '--target', 'expression', '--data', E003, '--epochs', '1', '--out', out])).code).toBe(0);
     const before = snapshot(out);
@@ -132,9 +132,10 @@ describe('--target expression keeps its target through resume and predict', () =
     const p = await runMain(['predict', '--model', out, '--data', join(DATA, 'derived_deepchrome_format', 'E123_sample600'), '--cpu', '--out', predictions]);
     expect(p.code).toBe(0);
     const lines = readFileSync(predictions, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('gene_id,predicted_log10_rpkm_plus1');
+    expect(lines[0]).toBe('gene_id,observed_log10_rpkm_plus1,predicted_log10_rpkm_plus1,split');
     expect(lines).toHaveLength(601);
-    expect(lines.slice(1).every((l) => Number.isFinite(Number(l.split(',')[1])))).toBe(true);
+    expect(lines.slice(1).every((l) => Number.isFinite(Number(l.split(',')[2])))).toBe(true);
+    expect(p.stderr).toMatch(/predict: scores against E123's log10\(RPKM \+ 1\), by split:\n {2}split +genes +Pearson +Spearman +MSE\n/);
   });
 });
 

@@ -14,7 +14,7 @@ import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
 import { type ModelName, usesVae } from '../src/models/registry.ts';
 import { blobLines } from '../src/data/blobLines.ts';
-import type { Dataset, Split } from '../src/data/dataset.ts';
+import { type Dataset, type Split, SPLITS } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
 import { DEFAULT_NORMALIZATION, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
@@ -32,7 +32,6 @@ import { jsSha256 } from '../src/util/sha256.ts';
 
 /** Models the page trains (vae-mlp-neighbors needs annotation files a page does not have). */
 const PAGE_MODELS: readonly ModelName[] = [mlpDefinition.name, deepchromeDefinition.name, vaeMlpDefinition.name];
-const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
 const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
 const EXPR_NAME = /^(.*?)[._-]?expr\.csv(\.gz)?$/i;
 

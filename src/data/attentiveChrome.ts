@@ -13,9 +13,9 @@ import {
   readAttentiveChromeSplits,
   readExpressionWith,
 } from './attentiveChromeRows.ts';
-import { DataError, type Dataset } from './dataset.ts';
+import { DataError, SPLITS, type Dataset } from './dataset.ts';
 import { readLines } from './lineReader.ts';
-import { findCsv, findSplitFiles, pathKind, SPLITS, splitPrefixesIn, type SplitFile } from './sourceFiles.ts';
+import { findCsv, findSplitFiles, pathKind, splitPrefixesIn, type SplitFile } from './sourceFiles.ts';
 
 export {
   ATTENTIVECHROME_MARK_COLUMNS,

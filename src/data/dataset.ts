@@ -6,8 +6,17 @@
 export const MARKS = ['H3K27me3', 'H3K36me3', 'H3K4me1', 'H3K4me3', 'H3K9me3'] as const;
 export type Mark = (typeof MARKS)[number];
 
-export type Split = 'train' | 'valid' | 'test';
+/** Every reader puts each gene in one of these; a source that gives fewer splits (one split file) has only those. */
+export const SPLITS = ['train', 'valid', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
 export const SPLIT_CODES: Readonly<Record<Split, number>> = { train: 0, valid: 1, test: 2 };
+
+/** The split a SPLIT_CODES value stands for. */
+export function splitName(code: number): Split {
+  const split = SPLITS.find((s) => SPLIT_CODES[s] === code);
+  if (split === undefined) throw new RangeError(`split code ${code}: expected ${SPLITS.map((s) => `${SPLIT_CODES[s]} (${s})`).join(', ')}`);
+  return split;
+}
 
 export interface Dataset {
   /** Cell type (e.g. "E003") or a description of the source. */

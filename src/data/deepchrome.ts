@@ -5,7 +5,7 @@
 // whatever the first gene has (100 in DeepChrome); every gene must match it.
 
 import { basename, join } from 'node:path';
-import { DataError, type Dataset } from './dataset.ts';
+import { DataError, SPLITS, type Dataset } from './dataset.ts';
 import { readDeepChromeSplits } from './deepchromeRows.ts';
 import { readLines } from './lineReader.ts';
 import {
@@ -13,7 +13,6 @@ import {
   cellOfDirectory,
   findSplitFiles,
   pathKind,
-  SPLITS,
   splitFromName,
   splitPrefixesIn,
   stem,

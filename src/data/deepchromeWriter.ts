@@ -8,9 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { MARKS, SPLIT_CODES, type Dataset, type Split } from './dataset.ts';
-
-const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
+import { MARKS, SPLIT_CODES, SPLITS, type Dataset } from './dataset.ts';
 
 /**
  * The GeneID column: DeepChrome's last 6 digits of the Ensembl number when

@@ -7,9 +7,7 @@
 
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { DataError, type Split } from './dataset.ts';
-
-export const SPLITS: readonly Split[] = ['train', 'valid', 'test'];
+import { DataError, SPLITS, type Split } from './dataset.ts';
 
 export interface SplitFile {
   readonly split: Split;

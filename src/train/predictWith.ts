@@ -57,6 +57,12 @@ export interface PredictSources {
 /** Probabilities for every gene of `ds` (already normalised), in dataset order; `sources` serves the models that read
  * neighbours or the expression table. */
 export async function predictWith(m: TrainedModel, ds: Dataset, device: Device, sources: PredictSources = {}): Promise<Float32Array> {
+  return predictionsOf(m.settings.target, await predictOutputs(m, ds, device, sources));
+}
+
+/** The model's raw output per gene (a logit, or log10(RPKM + 1)), as training scores it: `scoresFor` on these gives
+ * a run's own numbers, where scoring the rounded probabilities could tie genes the logits tell apart. */
+export async function predictOutputs(m: TrainedModel, ds: Dataset, device: Device, sources: PredictSources = {}): Promise<Float32Array> {
   const { neighbors } = sources;
   const c = m.classifier as StoredClassifier;
   const s = m.settings;
@@ -90,7 +96,7 @@ export async function predictWith(m: TrainedModel, ds: Dataset, device: Device, 
   try {
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
-    return predictionsOf(s.target, await predictLogits(exec, cp, all));
+    return await predictLogits(exec, cp, all);
   } finally {
     exec.destroy?.();
   }

@@ -95,7 +95,7 @@ output
                         rewritten after every epoch), vae.safetensors (vae-* models), and the plots
                         loss.svg, roc.svg, pr.svg (+ vae-loss.svg, latent.svg for vae-* models);
                         with --target expression: predictions.csv is gene_id,observed,predicted
-                        log10(RPKM + 1) and scatter.svg (observed vs predicted) replaces roc and pr
+                        log10(RPKM + 1),split and scatter.svg (observed vs predicted) replaces roc and pr
                         A new or empty DIR only: one that holds a run is refused (continue it with
                         --resume DIR, or replace it with --overwrite); files that are not a run's are
                         never touched. One run at a time per DIR (a lock file names the process).
@@ -120,8 +120,11 @@ resume
 
 using a trained model (DIR is a run's --out directory)
   predict               probability of high expression for every gene of --data, normalised with the
-                        statistics of the training cell: gene_id,label,probability to --out or stdout
-                        (a --target expression model: gene_id,predicted_log10_rpkm_plus1)
+                        statistics of the training cell: gene_id,label,probability,split to --out or
+                        stdout (a --target expression model: gene_id,observed_log10_rpkm_plus1,
+                        predicted_log10_rpkm_plus1,split; observed when the RPKM table has the cell);
+                        stderr: AUROC and AUPR (Pearson, Spearman, MSE) per split, and whether the
+                        data is the model's own training data, whose train split scores optimistically
   encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 

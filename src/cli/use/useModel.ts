@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { DataInfo } from '../../checkpoint/checkpointFormat.ts';
+import { datasetFingerprint } from '../../checkpoint/fingerprint.ts';
 import {
   type ClassifierCheckpoint,
   FILES,
@@ -13,16 +15,19 @@ import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { loadCell } from '../../data/loadCell.ts';
 import { type NormalizationStats, applyNormalization } from '../../data/normalize.ts';
-import { auroc } from '../../metrics/auroc.ts';
+import { expressionTargets } from '../../data/expressionTargets.ts';
 import { type UseOptions, UsageError } from '../flags/args.ts';
 import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { type TrainedModel, latentMeans, predictWith } from '../../train/predictWith.ts';
+import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
 import { inputBins, isJointSpec } from '../../models/modelSpec.ts';
 import { inWords } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
+import { scoresBySplit } from '../../train/splitScores.ts';
+import { predictionsOf } from '../../train/target.ts';
+import { scoreSummary } from './predictSummary.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import type { Device } from '../../train/runModel.ts';
 import { err, settingsOf } from '../session/session.ts';
@@ -37,7 +42,8 @@ import { deviceFor } from '../run/trainRun.ts';
 
 export interface ModelDirectory extends TrainedModel<ClassifierCheckpoint, VaeCheckpoint> {
   readonly dir: string;
-  readonly trainedOn: string;
+  /** The data the model trained on, as its checkpoint records it (cell, path, fingerprint). */
+  readonly trainedOn: DataInfo;
 }
 
 export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'): Promise<ModelDirectory> {
@@ -73,7 +79,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     modelName: info.modelName,
     settings,
     normalization: info.normalization,
-    trainedOn: info.data.cell,
+    trainedOn: info.data,
   };
 }
 
@@ -86,9 +92,17 @@ function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoin
   return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };
 }
 
+interface UseData {
+  /** Normalised with the model's statistics. */
+  readonly ds: Dataset;
+  /** As read: what the fingerprint and the expression values are taken of. */
+  readonly raw: Dataset;
+  readonly layout: string;
+}
+
 /** The new cell's data, read and normalised with the model's statistics; its shape must be the model's.
  * `out` (the output file) must not be one of the files read. */
-async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: number): Promise<Dataset> {
+async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: number): Promise<UseData> {
   const path = o.data;
   if (!existsSync(path) && !existsSync(`${path}.train.csv.gz`) && !existsSync(`${path}.train.csv`)) {
     throw new UsageError(`--data ${path}: no such file or directory`);
@@ -99,7 +113,7 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
   if (raw.bins !== bins || raw.marks.length !== marks) {
     throw new Error(`--data ${path}: ${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model in ${m.dir} takes ${bins} × ${marks}`);
   }
-  return applyNormalization(raw, m.normalization);
+  return { ds: applyNormalization(raw, m.normalization), raw, layout: loaded.layout };
 }
 
 /** Probabilities for every gene of `ds` (already normalised), in dataset order. */
@@ -116,10 +130,19 @@ async function writeOutput(out: string | undefined, text: string): Promise<void>
   await writeFileAtomically(out, text);
 }
 
-function bothClasses(labels: ArrayLike<number>): boolean {
-  let pos = 0;
-  for (let i = 0; i < labels.length; i++) pos += labels[i] as number;
-  return pos > 0 && pos < labels.length;
+/** What the predictions are scored against: the labels, or log10(RPKM + 1); `why` there is none. */
+interface Observed {
+  readonly values?: ArrayLike<number>;
+  readonly why?: string;
+}
+
+/** The cell's observed log10(RPKM + 1), read as training reads it, or why there is none (a cell the RPKM table lacks). */
+async function observedExpression(m: ModelDirectory, data: UseData): Promise<Observed> {
+  try {
+    return { values: await expressionTargets(data.raw, data.layout, m.settings.expressionTable) };
+  } catch (e) {
+    return { why: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 async function predictCommand(o: UseOptions): Promise<number> {
@@ -128,27 +151,35 @@ async function predictCommand(o: UseOptions): Promise<number> {
   const spec = (m.classifier as ClassifierCheckpoint).spec;
   // A classifier on derived features (tss-linear, ...) does not read the window as its input: its bins are the training data's.
   const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) ?? (m.classifier as ClassifierCheckpoint).info.data.bins);
-  const ds = await dataFor(o, m, bins, m.normalization.marks.length);
+  const data = await dataFor(o, m, bins, m.normalization.marks.length);
+  const { ds } = data;
+  const target = m.settings.target;
+  const trainedOn = m.trainedOn.cell;
   const choice = await deviceFor(o.device);
   try {
     if (!o.quiet) {
       err(
-        `predict: ${m.modelName} trained on ${m.trainedOn} (${o.modelDir}) on ${ds.cell}, ${ds.genes} genes; ` +
-          `normalization ${m.normalization.scheme} as fitted on ${m.trainedOn}'s ${m.normalization.trainGenes} training genes; ${o.device.toUpperCase()}: ${choice.name}`,
+        `predict: ${m.modelName} trained on ${trainedOn} (${o.modelDir}) on ${ds.cell}, ${ds.genes} genes; ` +
+          `normalization ${m.normalization.scheme} as fitted on ${trainedOn}'s ${m.normalization.trainGenes} training genes; ${o.device.toUpperCase()}: ${choice.name}`,
       );
     }
-    const p = await predictProbabilities(m, ds, choice.device);
+    const outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
+    const predicted = predictionsOf(target, outputs);
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
-    if (m.settings.target === 'expression') {
-      // The new cell's own expression is not read: predict makes no claim about what it was.
-      await writeOutput(o.out, expressionPredictionsCsv(ds, all, p));
-      if (!o.quiet) err(`predict: ${ds.genes} genes, predicted log10(RPKM + 1)${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
-      return 0;
-    }
-    await writeOutput(o.out, predictionsCsv(ds, all, p));
+    const observed: Observed = target === 'expression' ? await observedExpression(m, data) : { values: ds.labels };
+    await writeOutput(
+      o.out,
+      target === 'expression' ? expressionPredictionsCsv(ds, all, predicted, observed.values) : predictionsCsv(ds, all, predicted),
+    );
     if (!o.quiet) {
-      const score = bothClasses(ds.labels) ? `; AUROC against ${ds.cell}'s labels ${auroc(ds.labels, p).toFixed(4)}` : '';
-      err(`predict: ${ds.genes} genes${score}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+      if (observed.values) {
+        const against = target === 'expression' ? `${ds.cell}'s log10(RPKM + 1)` : `${ds.cell}'s labels`;
+        const scores = scoresBySplit(target, ds, observed.values, outputs);
+        for (const line of scoreSummary({ data: m.trainedOn, settings: m.settings }, ds, datasetFingerprint(data.raw), scores, against)) err(line);
+      } else {
+        err(`predict: not scored: no observed expression for ${ds.cell} (${observed.why}); the table has the predictions only`);
+      }
+      err(`predict: ${ds.genes} genes${target === 'expression' ? ', predicted log10(RPKM + 1)' : ''}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
     }
     return 0;
   } finally {
@@ -160,7 +191,7 @@ async function encodeCommand(o: UseOptions): Promise<number> {
   checkOutputName('encode', o.out as string, o.modelDir, 'latents.csv');
   const m = await readModelDirectory(o.modelDir, 'vae');
   const vae = m.vae as VaeCheckpoint;
-  const ds = await dataFor(o, m, vae.spec.bins, vae.spec.marks);
+  const { ds } = await dataFor(o, m, vae.spec.bins, vae.spec.marks);
   const choice = await deviceFor(o.device);
   try {
     const Z = vae.spec.latent;
@@ -180,7 +211,7 @@ async function encodeCommand(o: UseOptions): Promise<number> {
             format: 'simplechrome-latents-1',
             cell: ds.cell,
             model: o.modelDir,
-            trained_on: m.trainedOn,
+            trained_on: m.trainedOn.cell,
             gene_ids: JSON.stringify(ds.geneIds),
             split_codes: JSON.stringify({ train: 0, valid: 1, test: 2 }),
           },
@@ -194,7 +225,7 @@ async function encodeCommand(o: UseOptions): Promise<number> {
       }
       await writeFileAtomically(out, `${lines.join('\n')}\n`);
     }
-    if (!o.quiet) err(`encode: ${ds.genes} genes of ${ds.cell} → ${Z} latent means each (VAE trained on ${m.trainedOn}); wrote ${out}`);
+    if (!o.quiet) err(`encode: ${ds.genes} genes of ${ds.cell} → ${Z} latent means each (VAE trained on ${m.trainedOn.cell}); wrote ${out}`);
     return 0;
   } finally {
     choice.release();
