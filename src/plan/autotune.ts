@@ -247,25 +247,36 @@ export class VariantPolicy {
       const todo = gemmProblems(plan).filter((p) => !this.choices.has(p.key));
       const spreads: Record<string, Record<string, Spread>> = {};
       const now = this.options.now ?? (() => performance.now());
-      if (todo.length > 0 && !this.announced && this.spentMs < this.budgetMs) {
-        this.announced = true;
-        this.options.log?.(
-          `gemm: timing each matrix product's GEMM variants on ${this.gpu.adapterName}, at most ${(this.budgetMs / 1000).toFixed(0)} s in all` +
-            `${this.cacheFile !== null ? ` (kept in ${this.cacheFile}, so later runs on this adapter skip it)` : ''}; --gemm heuristic skips the timing`,
-        );
-      }
       let untimed = 0;
       for (const [i, problem] of todo.entries()) {
-        if (this.spentMs >= this.budgetMs) {
+        // Each process times at least one product, however small its budget, so that runs make headway.
+        if (this.spentMs > 0 && this.spentMs >= this.budgetMs) {
           untimed = todo.length - i;
           break;
+        }
+        if (!this.announced) {
+          this.announced = true;
+          this.options.log?.(
+            `gemm: timing each matrix product's GEMM variants on ${this.gpu.adapterName}, about ${(this.budgetMs / 1000).toFixed(0)} s in all` +
+              `${this.cacheFile !== null ? ` (kept in ${this.cacheFile}, so later runs on this adapter skip it)` : ''}; --gemm heuristic skips the timing`,
+          );
         }
         const start = now();
         const spentBefore = this.spentMs;
         const timings = await timeVariants(this.gpu, problem, GEMM_VARIANTS, DEFAULT_RACE, () => spentBefore + now() - start >= this.budgetMs);
         if (timings === undefined) {
           this.spentMs += now() - start;
-          untimed = todo.length - i;
+          if (spentBefore > 0) {
+            untimed = todo.length - i;
+            break;
+          }
+          // A product whose timing alone outlasts the whole budget would stop every later run at the same place:
+          // it keeps the heuristic's variant, cached, so the next run moves on to the products after it.
+          const winner = heuristicGemmVariant(problem.shape);
+          this.choices.set(problem.key, winner);
+          fresh[problem.key] = winner;
+          this.options.log?.(`gemm: timing ${problem.key} alone outlasts the budget; it keeps the heuristic's ${winner}, and later runs time the others`);
+          untimed = todo.length - i - 1;
           break;
         }
         // timeVariants puts the race's winner first; a variant that ran only its probe or one pass never wins over a leader.
