@@ -83,6 +83,23 @@ export interface RunOutcome {
 export interface Progress {
   epoch(model: string, r: EpochRecord, epochs: number): void;
   vaeEpoch(r: VaeEpochRecord, epochs: number): void;
+  /** Within an epoch: `done` of its `total` training steps have run. Optional: without it the GPU runs each epoch
+   * in one submit, as it does unwatched. */
+  steps?(at: EpochAt, done: number, total: number): void;
+}
+
+/** Which epoch a `steps` report is of: the VAE's (model 'vae') or the classifier's, labelled as `epoch` labels it. */
+export interface EpochAt {
+  readonly phase: 'vae' | 'classifier';
+  readonly model: string;
+  readonly epoch: number;
+  readonly epochs: number;
+}
+
+/** The trainers' onSteps for `progress`, or nothing when it does not watch steps. */
+function stepsOf(progress: Progress, phase: EpochAt['phase'], model: string, epochs: number): { onSteps?: (epoch: number, done: number, total: number) => void } {
+  const steps = progress.steps?.bind(progress);
+  return steps ? { onSteps: (epoch, done, total) => steps({ phase, model, epoch, epochs }, done, total) } : {};
 }
 
 /** Checkpoints to write as training goes, and checkpoints to continue from. */
@@ -145,6 +162,7 @@ export async function trainVaeLatents(
       epochs: s.vaeEpochs,
       seed: s.seed,
       onEpoch: (r) => progress.vaeEpoch(r, s.vaeEpochs),
+      ...stepsOf(progress, 'vae', 'vae', s.vaeEpochs),
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveVae(exec, vp, spec, state) } : {}),
     });
@@ -555,6 +573,7 @@ async function trainClassifierSpec(
       epochs,
       seed: s.seed,
       onEpoch: (r) => progress.epoch(label, r, epochs),
+      ...stepsOf(progress, 'classifier', label, epochs),
       ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
       ...(save

@@ -18,7 +18,8 @@ import { observedValues } from '../../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
 import { OutDirectory } from '../session/runDirectory.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
-import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
+import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { progressPrinter } from '../session/progressPrinter.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
 
 // One training run into one directory, from scratch or resumed: load and
