@@ -86,6 +86,9 @@ export interface Progress {
   /** Within an epoch: `done` of its `total` training steps have run. Optional: without it the GPU runs each epoch
    * in one submit, as it does unwatched. */
   steps?(at: EpochAt, done: number, total: number): void;
+  /** A resumed run continues the VAE or a classifier from a checkpoint that holds these finished epochs; the
+   * epochs after them are reported as they finish. */
+  resumed?(from: ResumedPhase): void;
 }
 
 /** Which epoch a `steps` report is of: the VAE's (model 'vae') or the classifier's, labelled as `epoch` labels it. */
@@ -95,6 +98,10 @@ export interface EpochAt {
   readonly epoch: number;
   readonly epochs: number;
 }
+
+export type ResumedPhase =
+  | { readonly phase: 'vae'; readonly epochs: number; readonly history: readonly VaeEpochRecord[] }
+  | { readonly phase: 'classifier'; readonly model: string; readonly epochs: number; readonly history: readonly EpochRecord[] };
 
 /** The trainers' onSteps for `progress`, or nothing when it does not watch steps. */
 function stepsOf(progress: Progress, phase: EpochAt['phase'], model: string, epochs: number): { onSteps?: (epoch: number, done: number, total: number) => void } {
@@ -154,6 +161,7 @@ export async function trainVaeLatents(
     if (from) {
       sameSpec(spec, from.spec, from.file);
       initialiseVaeFrom(exec, vp, ds.features, { ...from, step: from.state.step });
+      progress.resumed?.({ phase: 'vae', epochs: s.vaeEpochs, history: from.state.history });
     } else {
       initialiseVae(exec, vp, ds.features, model.store.initialValues(s.seed));
     }
@@ -560,6 +568,7 @@ async function trainClassifierSpec(
       const { params, adamM, adamV, best } = from;
       if (!adamM || !adamV || !best) throw new Error(`${from.file}: has no optimizer state to resume from`);
       initialiseFrom(exec, cp, data, { params, adamM, adamV, best, step: from.state.step });
+      progress.resumed?.({ phase: 'classifier', model: label, epochs, history: from.state.history });
     } else {
       const initial = model.store.initialValues(s.seed + 1);
       // vae-joint starts from the pretrained VAE (the head from the fresh values); vae-m2 from the VAE's weights

@@ -16,7 +16,8 @@ import { writeRunFiles } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { observedValues } from '../../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
-import { OutDirectory } from '../session/runDirectory.ts';
+import { OutDirectory, PROGRESS_FILE } from '../session/runDirectory.ts';
+import { ProgressLog } from './progressLog.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
@@ -205,10 +206,13 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
           (c ? `classifier ${c.state.epoch}/${o.epochs} epochs done (step ${c.state.step}, best epoch ${c.state.bestEpoch})` : 'classifier not started'),
       );
     }
+    const log = resume
+      ? await ProgressLog.resumed(() => dir.dir, { vaeEpoch: resume.vae?.state.epoch ?? 0, classifierEpoch: resume.classifier?.state.epoch ?? 0, model: o.model })
+      : ProgressLog.fresh(() => dir.dir);
     const tLoaded = performance.now();
     let run: RunOutcome;
     try {
-      run = await runModel(ds, settings, choice.device, overrides.progress ?? progressPrinter(o.quiet), undefined, {
+      run = await runModel(ds, settings, choice.device, log.around(overrides.progress ?? progressPrinter(o.quiet)), undefined, {
         checkpoints: cps,
         ...DISK_SOURCES,
         ...(resume ? { resume: { ...(resume.vae ? { vae: resume.vae } : {}), ...(resume.classifier ? { classifier: resume.classifier } : {}) } } : {}),
@@ -315,5 +319,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
       ? predictionsCsv(ds, run.split.test, r.testPredictions)
       : expressionPredictionsCsv(ds, run.split.test, r.testPredictions, observed);
   await writeRunFiles(out, { ...metrics, plots }, predictions);
-  return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots];
+  // progress.jsonl holds a line per epoch trained: a run from before it was written may have none.
+  const progress = existsSync(join(out, PROGRESS_FILE)) ? [PROGRESS_FILE] : [];
+  return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots, ...progress];
 }
