@@ -18,6 +18,7 @@ import { observedValues } from '../../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
 import { OutDirectory, PROGRESS_FILE } from '../session/runDirectory.ts';
 import { ProgressLog } from './progressLog.ts';
+import { runWarnings } from '../../train/runWarnings.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
@@ -162,7 +163,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     }
     const ds = data.dataset;
     const settings = settingsOf(o);
-    const labeled = labeledCount(settings.trainSize, ds);
+    const { labeled, training } = labeledCount(settings.trainSize, ds);
     if (o.batch > labeled) err(`note: --batch ${o.batch} is more than the ${labeled} labeled training genes; each step uses all ${labeled}`);
     outDir ??= openOut(join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`), o);
     const out = outDir.target;
@@ -220,9 +221,11 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     } catch (e) {
       throw stopped(e, dir, cps);
     }
+    const warnings = runWarnings(run.result, { model: o.model, labeledGenes: run.labeledGenes, trainingGenes: training, lr: o.lr, epochs: o.epochs, normalize: o.normalize });
     try {
-      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, device: deviceRecord(o.device, choice), loadSeconds: (tLoaded - t0) / 1000, t0 });
+      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, warnings, device: deviceRecord(o.device, choice), loadSeconds: (tLoaded - t0) / 1000, t0 });
       dir.finish();
+      for (const w of warnings) err(`warning: ${w}`);
       return { out, options: o, data, run, files };
     } catch (e) {
       throw new TrainingStoppedError(
@@ -239,13 +242,13 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
   }
 }
 
-/** Labeled training genes; a --train-size larger than the training split is refused rather than clamped unseen. */
-function labeledCount(size: number | undefined, ds: LoadedData['dataset']): number {
+/** Labeled training genes, of the training split's; a --train-size larger than the split is refused rather than clamped unseen. */
+function labeledCount(size: number | undefined, ds: LoadedData['dataset']): { labeled: number; training: number } {
   const train = ds.split.filter((c) => c === SPLIT_CODES.train).length;
   if (size !== undefined && size > train) {
     throw new UsageError(`--train-size ${size}: ${ds.cell} has only ${train} training genes; give ${train} or fewer, or --train-size all`);
   }
-  return size ?? train;
+  return { labeled: size ?? train, training: train };
 }
 
 interface OutputContext {
@@ -254,13 +257,15 @@ interface OutputContext {
   readonly info: RunInfo;
   readonly run: RunOutcome;
   readonly resume: ResumeSet | undefined;
+  /** runWarnings.ts: why this run may have learnt nothing, and what to try. */
+  readonly warnings: readonly string[];
   readonly device: Record<string, unknown>;
   readonly loadSeconds: number;
   readonly t0: number;
 }
 
 /** metrics.json, predictions.csv and the plots; returns the names of every file the run leaves. */
-async function writeOutputs(out: string, { o, data, info, run, resume, device, loadSeconds, t0 }: OutputContext): Promise<string[]> {
+async function writeOutputs(out: string, { o, data, info, run, resume, warnings, device, loadSeconds, t0 }: OutputContext): Promise<string[]> {
   const ds = data.dataset;
   const settings = settingsOf(o);
   const r = run.result;
@@ -300,6 +305,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
       totalSeconds: (performance.now() - t0) / 1000,
     },
     synthetic: data.source.synthetic,
+    warnings,
   };
   const observed = observedValues(ds, o.target);
   const testLabels = Array.from(run.split.test, (g) => observed[g] as number);
