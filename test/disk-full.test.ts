@@ -96,7 +96,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
           `the last good checkpoint is ${join(out, 'last.safetensors')} \\(classifier epoch 2\\); once the disk has room, continue with: npx tsx run.ts --resume ${out}$`,
       ),
     );
-    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'last.safetensors']);
+    expect(readdirSync(out).sort()).toEqual(['best.safetensors', 'last.safetensors', 'progress.jsonl']);
     const kept = await readClassifierCheckpoint(join(out, 'last.safetensors'), 'last');
     expect(kept.state.epoch).toBe(2);
     // Space is back: the resumed run ends where the uninterrupted one did.

@@ -45,7 +45,7 @@ describe('--out never loses an earlier run', () => {
     const r = await train(earlier);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      `simplechrome: --out ${earlier} already holds a run (best.safetensors, last.safetensors, latent.svg, loss.svg, metrics.json, pr.svg and 4 more); nothing was changed. ` +
+      `simplechrome: --out ${earlier} already holds a run (best.safetensors, last.safetensors, latent.svg, loss.svg, metrics.json, pr.svg and 5 more); nothing was changed. ` +
         `Continue it with --resume ${earlier}, replace it with --overwrite, or choose another --out`,
     );
     expect(snapshot(earlier)).toEqual(before);
@@ -84,7 +84,7 @@ describe('--out never loses an earlier run', () => {
     const r = await train(copy, '--overwrite');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`note: ${copy} holds an earlier run; this run replaces it once it has written its first checkpoint`);
-    expect(readdirSync(copy).sort()).toEqual(['best.safetensors', 'last.safetensors', 'loss.svg', 'metrics.json', 'pr.svg', 'predictions.csv', 'roc.svg']);
+    expect(readdirSync(copy).sort()).toEqual(['best.safetensors', 'last.safetensors', 'loss.svg', 'metrics.json', 'pr.svg', 'predictions.csv', 'progress.jsonl', 'roc.svg']);
     expect((JSON.parse(readFileSync(join(copy, 'metrics.json'), 'utf8')) as { model: string }).model).toBe('mlp');
     expect(readdirSync(dirname(copy))).toEqual(['run']);
   });

@@ -136,6 +136,36 @@ export class GpuExecutor {
     await this.submit(this.segmentDispatches(segment), repeat, 'plan');
   }
 
+  /** `run(repeat, segment)` as up to `chunks` submits, all queued before the first is awaited (the device never
+   * waits on the host between them); `onDone(steps)` as the device finishes each, with the repeats done so far. */
+  async runInChunks(repeat: number, segment: string | undefined, chunks: number, onDone: (done: number) => void): Promise<void> {
+    const dispatches = this.segmentDispatches(segment);
+    const finished: Promise<number>[] = [];
+    let submitted = 0;
+    try {
+      for (let c = 1; c <= chunks; c++) {
+        const n = Math.round((c * repeat) / chunks) - submitted;
+        if (n === 0) continue;
+        await this.submit(dispatches, n, 'plan');
+        submitted += n;
+        const upTo = submitted;
+        finished.push(unlessLost(this.gpu, 'waiting for the GPU', this.gpu.device.queue.onSubmittedWorkDone()).then(() => upTo));
+      }
+    } catch (e) {
+      // The chunks already queued may fail too (a lost device): their rejections are this one's.
+      for (const p of finished) p.catch(() => {});
+      throw e;
+    }
+    for (const [i, p] of finished.entries()) {
+      try {
+        onDone(await p);
+      } catch (e) {
+        for (const q of finished.slice(i + 1)) q.catch(() => {});
+        throw e;
+      }
+    }
+  }
+
   /** `run(repeat, segment)` timed: `wallMs` from submit to the queue going
    * idle on the host clock (the queue is drained first), and `gpuMs` between
    * timestamps written at the start and end of the pass when the device has

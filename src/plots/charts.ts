@@ -11,6 +11,8 @@ import type { ChartSpec } from './render.ts';
 const SQUARE = { width: 360, height: 360 } as const;
 const WIDE = { width: 480, height: 300 } as const;
 const f3 = (x: number): string => x.toFixed(3);
+/** Vega's category10 green: neither of the loss panel's two colours. */
+const SCORE_COLOR = '#54a24b';
 
 export interface LossPoint {
   readonly epoch: number;
@@ -20,33 +22,58 @@ export interface LossPoint {
 
 /** Loss per epoch, one line per series, with a rule at `markEpoch` (the best epoch) when given. */
 export function lossChart(title: string, points: readonly LossPoint[], yTitle: string, markEpoch?: number): ChartSpec {
+  return { title, ...WIDE, ...lossPanel(points, yTitle, markEpoch, true) } as ChartSpec;
+}
+
+/** One panel of lines per series over epochs (no title or size): its data, marks and encodings. `label`: the
+ * best epoch's rule says which it is, at the top of the plot, left of the legend, which sits outside on the right. */
+function lossPanel(points: readonly LossPoint[], yTitle: string, markEpoch: number | undefined, label: boolean, colors?: readonly string[]): Record<string, unknown> {
   const rows = points.filter((p) => Number.isFinite(p.loss));
-  const line: ChartSpec = {
+  const line = {
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false } },
       y: { field: 'loss', type: 'quantitative', title: yTitle, scale: { zero: false } },
-      color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 400 } },
+      color: { field: 'series', type: 'nominal', title: null, sort: null, legend: { labelLimit: 400 }, ...(colors ? { scale: { range: colors } } : {}) },
     },
-  } as ChartSpec;
-  if (markEpoch === undefined) return { title, ...WIDE, data: { values: rows.map((r) => ({ ...r })) }, ...line } as ChartSpec;
+  };
+  if (markEpoch === undefined) return { data: { values: rows.map((r) => ({ ...r })) }, ...line };
+  const best = { data: { values: [{ epoch: markEpoch, label: `best epoch ${markEpoch}` }] } };
   return {
-    title,
-    ...WIDE,
     data: { values: rows.map((r) => ({ ...r })) },
     layer: [
       line,
-      {
-        data: { values: [{ epoch: markEpoch, label: `best epoch ${markEpoch}` }] },
-        mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' },
-        encoding: { x: { field: 'epoch', type: 'quantitative' } },
-      },
-      {
-        data: { values: [{ epoch: markEpoch, label: `best epoch ${markEpoch}` }] },
-        mark: { type: 'text', align: 'left', dx: 4, dy: -4, baseline: 'top', color: 'gray', y: 0 },
-        encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' } },
-      },
+      { ...best, mark: { type: 'rule', strokeDash: [4, 4], color: 'gray' }, encoding: { x: { field: 'epoch', type: 'quantitative' } } },
+      ...(label
+        ? [
+            {
+              ...best,
+              mark: { type: 'text', align: 'left', dx: 4, dy: -4, baseline: 'top', color: 'gray', y: 0 },
+              encoding: { x: { field: 'epoch', type: 'quantitative' }, text: { field: 'label' } },
+            },
+          ]
+        : []),
     ],
+  };
+}
+
+/** A classifier's training curves: its losses per epoch above, its validation score (AUROC, or Pearson for the
+ * expression target) per epoch below, on the same epochs, each panel with its own legend beside it and the best
+ * epoch ruled in both (named once, in the upper). */
+export function trainingChart(
+  title: string,
+  loss: { readonly points: readonly LossPoint[]; readonly yTitle: string },
+  score: { readonly points: readonly LossPoint[]; readonly yTitle: string },
+  markEpoch: number,
+): ChartSpec {
+  return {
+    title,
+    vconcat: [
+      { ...WIDE, ...lossPanel(loss.points, loss.yTitle, markEpoch, true) },
+      // Its own colour: the score is not the training loss drawn in the first colour above.
+      { ...WIDE, height: WIDE.height / 2, ...lossPanel(score.points, score.yTitle, markEpoch, false, [SCORE_COLOR]) },
+    ],
+    resolve: { scale: { color: 'independent' }, legend: { color: 'independent' } },
   } as ChartSpec;
 }
 

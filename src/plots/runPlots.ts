@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { writeFileAtomically } from '../util/atomicFile.ts';
 import type { EpochRecord, Scores } from '../train/trainClassifier.ts';
-import { isClassScores } from '../train/target.ts';
+import { isClassScores, selectionName, selectionScore } from '../train/target.ts';
 import type { VaeEpochRecord } from '../train/trainVae.ts';
-import { type LossPoint, latentChart, lossChart, prChart, rocChart } from './charts.ts';
+import { type LossPoint, latentChart, lossChart, prChart, rocChart, trainingChart } from './charts.ts';
 import { renderSvg } from './render.ts';
 import { observedPredictedChart } from './scatterChart.ts';
 
 // The SVG files every training run leaves in its directory:
-//   loss.svg      classifier training and validation loss per epoch
+//   loss.svg      classifier training and validation loss per epoch, and below it the validation AUROC
+//                 (Pearson for --target expression) per epoch
 //   roc.svg       ROC curve on the test genes
 //   pr.svg        precision-recall curve on the test genes
 //   scatter.svg   --target expression, instead of roc and pr: observed against predicted on the test genes
@@ -42,20 +43,25 @@ export const PLOT_FILES = {
 export async function writeRunPlots(out: string, r: RunPlotInput): Promise<string[]> {
   const what = `${r.model} on ${r.cell}`;
   const loss: LossPoint[] = [];
+  const score: LossPoint[] = [];
+  const t = r.test;
+  const scoreSeries = `validation ${selectionName(isClassScores(t) ? 'class' : 'expression')}`;
   for (const h of r.history) {
     loss.push({ epoch: h.epoch, series: 'train', loss: h.trainLoss });
     loss.push({ epoch: h.epoch, series: 'validation', loss: h.valid.loss });
+    score.push({ epoch: h.epoch, series: scoreSeries, loss: selectionScore(h.valid) });
   }
   const n = r.testLabels.length;
-  const t = r.test;
+  const curves = (lossTitle: string) =>
+    renderSvg(trainingChart(`${what}: loss and ${scoreSeries} per epoch`, { points: loss, yTitle: lossTitle }, { points: score, yTitle: scoreSeries }, r.bestEpoch));
   const charts: [string, Promise<string>][] = isClassScores(t)
     ? [
-        [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'binary cross-entropy', r.bestEpoch))],
+        [PLOT_FILES.loss, curves('binary cross-entropy')],
         [PLOT_FILES.roc, renderSvg(rocChart(`${what}: ROC, ${n} test genes`, r.testLabels, r.testPredictions, t.auroc))],
         [PLOT_FILES.pr, renderSvg(prChart(`${what}: precision-recall, ${n} test genes`, r.testLabels, r.testPredictions, t.aupr))],
       ]
     : [
-        [PLOT_FILES.loss, renderSvg(lossChart(`${what}: loss per epoch`, loss, 'mean squared error', r.bestEpoch))],
+        [PLOT_FILES.loss, curves('mean squared error')],
         [PLOT_FILES.scatter, renderSvg(observedPredictedChart(`${what}: test genes, observed vs predicted`, r.testLabels, r.testPredictions, t))],
       ];
   if (r.vaeHistory && r.vaeHistory.length > 0) {

@@ -83,6 +83,30 @@ export interface RunOutcome {
 export interface Progress {
   epoch(model: string, r: EpochRecord, epochs: number): void;
   vaeEpoch(r: VaeEpochRecord, epochs: number): void;
+  /** Within an epoch: `done` of its `total` training steps have run. Optional: without it the GPU runs each epoch
+   * in one submit, as it does unwatched. */
+  steps?(at: EpochAt, done: number, total: number): void;
+  /** A resumed run continues the VAE or a classifier from a checkpoint that holds these finished epochs; the
+   * epochs after them are reported as they finish. */
+  resumed?(from: ResumedPhase): void;
+}
+
+/** Which epoch a `steps` report is of: the VAE's (model 'vae') or the classifier's, labelled as `epoch` labels it. */
+export interface EpochAt {
+  readonly phase: 'vae' | 'classifier';
+  readonly model: string;
+  readonly epoch: number;
+  readonly epochs: number;
+}
+
+export type ResumedPhase =
+  | { readonly phase: 'vae'; readonly epochs: number; readonly history: readonly VaeEpochRecord[] }
+  | { readonly phase: 'classifier'; readonly model: string; readonly epochs: number; readonly history: readonly EpochRecord[] };
+
+/** The trainers' onSteps for `progress`, or nothing when it does not watch steps. */
+function stepsOf(progress: Progress, phase: EpochAt['phase'], model: string, epochs: number): { onSteps?: (epoch: number, done: number, total: number) => void } {
+  const steps = progress.steps?.bind(progress);
+  return steps ? { onSteps: (epoch, done, total) => steps({ phase, model, epoch, epochs }, done, total) } : {};
 }
 
 /** Checkpoints to write as training goes, and checkpoints to continue from. */
@@ -137,6 +161,7 @@ export async function trainVaeLatents(
     if (from) {
       sameSpec(spec, from.spec, from.file);
       initialiseVaeFrom(exec, vp, ds.features, { ...from, step: from.state.step });
+      progress.resumed?.({ phase: 'vae', epochs: s.vaeEpochs, history: from.state.history });
     } else {
       initialiseVae(exec, vp, ds.features, model.store.initialValues(s.seed));
     }
@@ -145,6 +170,7 @@ export async function trainVaeLatents(
       epochs: s.vaeEpochs,
       seed: s.seed,
       onEpoch: (r) => progress.vaeEpoch(r, s.vaeEpochs),
+      ...stepsOf(progress, 'vae', 'vae', s.vaeEpochs),
       ...(from ? { resume: from.state } : {}),
       ...(checkpoints ? { afterEpoch: (state) => checkpoints.saveVae(exec, vp, spec, state) } : {}),
     });
@@ -542,6 +568,7 @@ async function trainClassifierSpec(
       const { params, adamM, adamV, best } = from;
       if (!adamM || !adamV || !best) throw new Error(`${from.file}: has no optimizer state to resume from`);
       initialiseFrom(exec, cp, data, { params, adamM, adamV, best, step: from.state.step });
+      progress.resumed?.({ phase: 'classifier', model: label, epochs, history: from.state.history });
     } else {
       const initial = model.store.initialValues(s.seed + 1);
       // vae-joint starts from the pretrained VAE (the head from the fresh values); vae-m2 from the VAE's weights
@@ -555,6 +582,7 @@ async function trainClassifierSpec(
       epochs,
       seed: s.seed,
       onEpoch: (r) => progress.epoch(label, r, epochs),
+      ...stepsOf(progress, 'classifier', label, epochs),
       ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
       ...(save

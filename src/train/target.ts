@@ -94,7 +94,7 @@ export function selectionScore(s: Scores): number {
   return Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
 }
 
-export const selectionName = (target: Target): string => (target === 'class' ? 'AUROC' : 'Pearson');
+export const selectionName = (target: Target): 'AUROC' | 'Pearson' => (target === 'class' ? 'AUROC' : 'Pearson');
 
 /** "AUROC 0.8123" or "Pearson 0.7012", for progress lines. */
 export function describeSelection(s: Scores): string {

@@ -69,6 +69,8 @@ export interface TrainLoopConfig {
   /** Seeds the shuffles (the parameter init and GPU streams are seeded where they are built). */
   readonly seed: number;
   readonly onEpoch?: (r: EpochRecord) => void;
+  /** Within an epoch: `done` of its `total` training steps have run (progress for someone watching a long epoch). */
+  readonly onSteps?: (epoch: number, done: number, total: number) => void;
   /** Continue from a checkpoint instead of epoch 1. */
   readonly resume?: ClassifierState;
   /** Awaited after each finished epoch (and before onEpoch): where checkpoints are written. `improved`: this
@@ -211,7 +213,8 @@ export async function trainClassifier(
     exec.write(T.trainCursor, [0]);
     exec.write(T.reportLoss, [0]);
     if (config.elboLoss) exec.write(config.elboLoss, [0, 0, 0]);
-    await runInSlices(exec, steps, 'train');
+    const onSteps = config.onSteps;
+    await runInSlices(exec, steps, 'train', onSteps && ((done, total) => onSteps(epoch, done, total)));
     exec.write(T.predictCursor, [0]);
     await exec.run(validBatches, 'predict');
     const report = await exec.read(T.report);

@@ -37,6 +37,8 @@ export interface VaeTrainConfig {
   readonly epochs: number;
   readonly seed: number;
   readonly onEpoch?: (r: VaeEpochRecord) => void;
+  /** Within an epoch: `done` of its `total` steps have run (progress for someone watching a long epoch). */
+  readonly onSteps?: (epoch: number, done: number, total: number) => void;
   /** Continue from a checkpoint: the caller has restored the parameters, moments and step counter. */
   readonly resume?: VaeState;
   /** Awaited after each finished epoch, before onEpoch. */
@@ -78,7 +80,8 @@ export async function trainVae(exec: Executor, vp: VaePlan, genes: Uint32Array, 
     exec.write(V.trainOrder, epochOrder(genes, vp.config.trainOrderLength, random));
     exec.write(V.trainCursor, [0]);
     exec.write(V.reportLoss, [0, 0, 0]);
-    await runInSlices(exec, steps, 'train');
+    const onSteps = config.onSteps;
+    await runInSlices(exec, steps, 'train', onSteps && ((done, total) => onSteps(epoch, done, total)));
     const loss = await exec.read(V.reportLoss);
     const seconds = (performance.now() - t0) / 1000;
     const record: VaeEpochRecord = {

@@ -22,7 +22,8 @@ import { EXPERIMENT_FILE, OutDirectory } from '../session/runDirectory.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst } from '../../train/runModel.ts';
 import type { Dataset } from '../../data/dataset.ts';
-import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
+import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { progressPrinter } from '../session/progressPrinter.ts';
 
 // SimpleChrome's claim, tested: test AUROC of each model when only N training
 // genes carry labels, over several seeds, on one cell or on every cell of a

@@ -14,7 +14,8 @@ import { onInterrupt } from '../session/interrupt.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { RunLock } from '../session/runLock.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../../train/runModel.ts';
-import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
+import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { progressPrinter } from '../session/progressPrinter.ts';
 import { type DeviceChoice, deviceFor } from '../run/trainRun.ts';
 
 // One entry of a plan, run into its own directory: a (cell, seed)'s VAE,

@@ -16,9 +16,12 @@ import { writeRunFiles } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { observedValues } from '../../train/prepare.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
-import { OutDirectory } from '../session/runDirectory.ts';
+import { OutDirectory, PROGRESS_FILE } from '../session/runDirectory.ts';
+import { ProgressLog } from './progressLog.ts';
+import { runWarnings } from '../../train/runWarnings.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
-import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
+import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { progressPrinter } from '../session/progressPrinter.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
 import { isLinear } from '../../models/registry.ts';
 import { settingsThatApply } from '../../train/runSettings.ts';
@@ -162,7 +165,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     }
     const ds = data.dataset;
     const settings = settingsOf(o);
-    const labeled = labeledCount(settings.trainSize, ds);
+    const { labeled, training } = labeledCount(settings.trainSize, ds);
     if (o.batch > labeled) err(`note: --batch ${o.batch} is more than the ${labeled} labeled training genes; each step uses all ${labeled}`);
     outDir ??= openOut(join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`), o);
     const out = outDir.target;
@@ -206,10 +209,13 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
           (c ? `classifier ${c.state.epoch}/${o.epochs} epochs done (step ${c.state.step}, best epoch ${c.state.bestEpoch})` : 'classifier not started'),
       );
     }
+    const log = resume
+      ? await ProgressLog.resumed(() => dir.dir, { vaeEpoch: resume.vae?.state.epoch ?? 0, classifierEpoch: resume.classifier?.state.epoch ?? 0, model: o.model })
+      : ProgressLog.fresh(() => dir.dir);
     const tLoaded = performance.now();
     let run: RunOutcome;
     try {
-      run = await runModel(ds, settings, choice.device, overrides.progress ?? progressPrinter(o.quiet), undefined, {
+      run = await runModel(ds, settings, choice.device, log.around(overrides.progress ?? progressPrinter(o.quiet)), undefined, {
         checkpoints: cps,
         ...DISK_SOURCES,
         ...(resume ? { resume: { ...(resume.vae ? { vae: resume.vae } : {}), ...(resume.classifier ? { classifier: resume.classifier } : {}) } } : {}),
@@ -217,9 +223,11 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     } catch (e) {
       throw stopped(e, dir, cps);
     }
+    const warnings = runWarnings(run.result, { model: o.model, labeledGenes: run.labeledGenes, trainingGenes: training, lr: o.lr, epochs: o.epochs, normalize: o.normalize });
     try {
-      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, device: deviceRecord(o.device, choice), loadSeconds: (tLoaded - t0) / 1000, t0 });
+      const files = await writeOutputs(dir.dir, { o, data, info, run, resume, warnings, device: deviceRecord(o.device, choice), loadSeconds: (tLoaded - t0) / 1000, t0 });
       dir.finish();
+      for (const w of warnings) err(`warning: ${w}`);
       return { out, options: o, data, run, files };
     } catch (e) {
       throw new TrainingStoppedError(
@@ -236,13 +244,13 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
   }
 }
 
-/** Labeled training genes; a --train-size larger than the training split is refused rather than clamped unseen. */
-function labeledCount(size: number | undefined, ds: LoadedData['dataset']): number {
+/** Labeled training genes, of the training split's; a --train-size larger than the split is refused rather than clamped unseen. */
+function labeledCount(size: number | undefined, ds: LoadedData['dataset']): { labeled: number; training: number } {
   const train = ds.split.filter((c) => c === SPLIT_CODES.train).length;
   if (size !== undefined && size > train) {
     throw new UsageError(`--train-size ${size}: ${ds.cell} has only ${train} training genes; give ${train} or fewer, or --train-size all`);
   }
-  return size ?? train;
+  return { labeled: size ?? train, training: train };
 }
 
 interface OutputContext {
@@ -251,13 +259,15 @@ interface OutputContext {
   readonly info: RunInfo;
   readonly run: RunOutcome;
   readonly resume: ResumeSet | undefined;
+  /** runWarnings.ts: why this run may have learnt nothing, and what to try. */
+  readonly warnings: readonly string[];
   readonly device: Record<string, unknown>;
   readonly loadSeconds: number;
   readonly t0: number;
 }
 
 /** metrics.json, predictions.csv and the plots; returns the names of every file the run leaves. */
-async function writeOutputs(out: string, { o, data, info, run, resume, device, loadSeconds, t0 }: OutputContext): Promise<string[]> {
+async function writeOutputs(out: string, { o, data, info, run, resume, warnings, device, loadSeconds, t0 }: OutputContext): Promise<string[]> {
   const ds = data.dataset;
   const settings = settingsOf(o);
   const r = run.result;
@@ -298,6 +308,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
       totalSeconds: (performance.now() - t0) / 1000,
     },
     synthetic: data.source.synthetic,
+    warnings,
   };
   const observed = observedValues(ds, o.target);
   const testLabels = Array.from(run.split.test, (g) => observed[g] as number);
@@ -317,5 +328,7 @@ async function writeOutputs(out: string, { o, data, info, run, resume, device, l
       ? predictionsCsv(ds, run.split.test, r.testPredictions)
       : expressionPredictionsCsv(ds, run.split.test, r.testPredictions, observed);
   await writeRunFiles(out, { ...metrics, plots }, predictions);
-  return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots];
+  // progress.jsonl holds a line per epoch trained: a run from before it was written may have none.
+  const progress = existsSync(join(out, PROGRESS_FILE)) ? [PROGRESS_FILE] : [];
+  return ['metrics.json', 'predictions.csv', FILES.best, FILES.last, ...(run.vaeHistory ? [FILES.vae] : []), ...plots, ...progress];
 }

@@ -21,6 +21,8 @@ import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
 
 export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
+/** One line per finished epoch, appended as the run goes (progressLog.ts). */
+export const PROGRESS_FILE = 'progress.jsonl';
 /** The files an experiment writes, by what they hold. */
 export const EXPERIMENT_FILE = {
   csv: 'small-data.csv',
@@ -44,6 +46,7 @@ export const RUN_FILE_NAMES: readonly string[] = [
   ...Object.values(FILES),
   METRICS_FILE,
   PREDICTIONS_FILE,
+  PROGRESS_FILE,
   ...Object.values(PLOT_FILES),
   ...EXPERIMENT_FILES,
 ];

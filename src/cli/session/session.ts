@@ -3,16 +3,15 @@ import type { Dataset } from '../../data/dataset.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
 import { loadCell } from '../../data/loadCell.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../../data/normalize.ts';
-import { describeSelection } from '../../train/target.ts';
 import type { CliOptions } from '../flags/args.ts';
 import { readProgress } from './readProgress.ts';
 import { chooseData, DEFAULT_ANNOTATION, DEFAULT_EXPRESSION_TABLE } from './dataSource.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import { pickRunSettings } from '../flags/pickRunSettings.ts';
-import type { Progress } from '../../train/runModel.ts';
 
-// What the train and experiment commands share: settings from flags, the
-// progress lines on stderr, and loading plus normalising the chosen data.
+// What the train and experiment commands share: settings from flags and
+// loading plus normalising the chosen data (the progress lines on stderr:
+// progressPrinter.ts).
 
 export const err = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -20,28 +19,6 @@ export const err = (line: string): void => {
 
 export function settingsOf(o: CliOptions): RunSettings {
   return pickRunSettings(o, { annotation: DEFAULT_ANNOTATION, expressionTable: DEFAULT_EXPRESSION_TABLE });
-}
-
-export function progressPrinter(quiet: boolean): Progress {
-  return {
-    vaeEpoch: (r, epochs) => {
-      if (!quiet) {
-        err(
-          `  vae epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.loss.toFixed(5)}  ` +
-            `mse ${r.reconstruction.toFixed(5)}  kl ${r.kl.toFixed(3)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
-        );
-      }
-    },
-    epoch: (model, r, epochs) => {
-      if (!quiet) {
-        err(
-          `  ${model} epoch ${String(r.epoch).padStart(3)}/${epochs}  loss ${r.trainLoss.toFixed(4)}  ` +
-            (r.elbo ? `elbo ${r.elbo.loss.toFixed(5)} (mse ${r.elbo.reconstruction.toFixed(5)})  ` : '') +
-            `valid ${describeSelection(r.valid)}  ${r.genesPerSecond.toFixed(0)} genes/s`,
-        );
-      }
-    },
-  };
 }
 
 export interface LoadedData {
