@@ -4,7 +4,8 @@
 # found), Debian's Chromium (the browser the web page's test drives headless;
 # nothing downloads a browser at npm install time), Slurm and MUNGE (the
 # cluster tests start a single-node Slurm on localhost; nothing is configured
-# system-wide), Node.js when missing, and the npm dependencies.
+# system-wide), Debian's python3 with scikit-learn and PyTorch (tests and the
+# PyTorch bridge), Node.js when missing, and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,8 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 [ -x /usr/sbin/munged ] || need_apt+=(munge)
 # test/sklearn-logreg.test.ts checks logreg against scikit-learn with Debian's python3.
 /usr/bin/python3 -c 'import sklearn, numpy' >/dev/null 2>&1 || need_apt+=(python3-sklearn python3-numpy)
+# scripts/to_pytorch.py (the PyTorch bridge) and test/pytorch-bridge.test.ts use Debian's python3 with PyTorch.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need_apt+=(python3-torch)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then

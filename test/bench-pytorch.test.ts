@@ -4,7 +4,7 @@ import { findPython, matchingRow, parsePytorchJson } from '../bench/lib/pytorchP
 // How bench/train.ts reads PyTorch's side (bench/pytorch_train.py --json): a
 // missing torch says how to get one, a malformed report names the field, and
 // a model of another size or epoch is refused rather than compared. Torch
-// itself is not needed here (CI has none); the bench run is what times it.
+// itself is not needed here; the bench run is what times it.
 
 const report = {
   bench: 'pytorch_train',
