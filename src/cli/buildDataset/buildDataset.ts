@@ -13,6 +13,7 @@ import { readTssTable } from '../../data/tssTable.ts';
 import { FlagCursor, UsageError } from '../flags/args.ts';
 import { readProgress } from '../session/readProgress.ts';
 import { err } from '../session/session.ts';
+import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // `build-dataset`: bigWig tracks + a gene table + an expression table → a cell
 // in the DeepChrome layout (which every DeepChrome-derived tool reads), its
@@ -20,7 +21,7 @@ import { err } from '../session/session.ts';
 // `--data` reads to rebuild the same dataset straight from the tracks.
 
 export const BUILD_USAGE =
-  'usage: tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR\n' +
+  `usage: ${COMMAND} build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR\n` +
   '         [--bin 100] [--flank 50] [--anchor grid|tss] [--summary mean0|mean|sum] [--strand reverse|ignore]\n' +
   '         [--value-column NAME] [--label-column NAME | --threshold X | --quantile Q]\n' +
   '         [--test-chromosomes chr8,chr9,chr10] [--valid-chromosomes chr11,chr12] [--cell NAME] [--force] [--quiet]';
@@ -200,7 +201,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `wrote ${ds.cell}: ${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks (train ${counts.train}, valid ${counts.valid}, test ${counts.test}) ` +
       `to ${join(o.out, 'classification')}/{train,valid,test}.csv in ${build.seconds.total.toFixed(1)} s (tracks read in ${build.seconds.readTracks.toFixed(1)} s)\n` +
-      `train on it: npx tsx run.ts --data ${o.out}   or straight from the tracks, keeping the bin mask: npx tsx run.ts --data ${join(o.out, SOURCES_FILE_NAME)}\n`,
+      `train on it: ${COMMAND_TO_TYPE} --data ${o.out}   or straight from the tracks, keeping the bin mask: ${COMMAND_TO_TYPE} --data ${join(o.out, SOURCES_FILE_NAME)}\n`,
   );
   return 0;
 }

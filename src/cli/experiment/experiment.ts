@@ -23,6 +23,7 @@ import type { RunSettings } from '../../train/runSettings.ts';
 import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst } from '../../train/runModel.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // SimpleChrome's claim, tested: test AUROC of each model when only N training
 // genes carry labels, over several seeds, on one cell or on every cell of a
@@ -54,7 +55,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   let out = o.out !== undefined ? open(o.out) : undefined;
   const unregister = onInterrupt(() => {
     const removed = out?.abandon();
-    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: npx tsx run.ts --resume ${out.target}`;
+    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
     return removed;
   });
   let gpu: Gpu | undefined;

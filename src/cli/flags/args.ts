@@ -3,6 +3,7 @@ import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/re
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
 import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError } from '../../train/runFlags.ts';
+import { COMMAND } from './commandName.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -248,7 +249,7 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
       case '--cpu': device = 'cpu'; break;
       case '--quiet': quiet = true; break;
       default: {
-        const usage = `usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
+        const usage = `usage: ${COMMAND} ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
         if (isTrainingFlag(flag)) throw new UsageError(`${command}: ${flag} is a training flag and does not apply to ${command}, which uses the model as trained (${usage})`);
         throw new UsageError(`${command}: unknown argument "${arg}" (${usage})`);
       }

@@ -20,6 +20,7 @@ import { OutDirectory } from '../session/runDirectory.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, progressPrinter, settingsOf } from '../session/session.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // One training run into one directory, from scratch or resumed: load and
 // normalise the data, train with a checkpoint after every finished epoch,
@@ -120,7 +121,7 @@ function stopped(e: unknown, out: OutDirectory, checkpoints: RunCheckpoints): Tr
   } else {
     tail = keptAt(kept);
     if (e instanceof TrainingDivergedError) tail += '; resuming would diverge again at the same step: start a new run with a lower --lr';
-    else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: npx tsx run.ts --resume ${out.target}`;
+    else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
   }
   return new TrainingStoppedError(`${message}\n${tail}`, { cause: e });
 }
@@ -130,7 +131,7 @@ function interrupted(out: OutDirectory | undefined, checkpoints: RunCheckpoints 
   if (out === undefined) return undefined;
   const removed = out.abandon();
   const kept = out.hasKept ? checkpoints?.latest : undefined;
-  if (kept) return `${keptAt(kept)}; continue with: npx tsx run.ts --resume ${out.target}`;
+  if (kept) return `${keptAt(kept)}; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
   return `no checkpoint was written yet${removed !== undefined ? `; ${removed}` : ''}`;
 }
 
@@ -167,7 +168,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     choice = overrides.device ?? (await deviceFor(o.device, { mode: o.gemm, pinned: resume?.info.gemmVariants?.() }));
     const policy = choice.device.kind === 'gpu' ? choice.device.variants : undefined;
     err(`simplechrome: ${o.model} on ${ds.cell} (${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks), ${o.device.toUpperCase()}: ${choice.name}`);
-    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: npx tsx run.ts --resume ${out}`);
+    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: ${COMMAND_TO_TYPE} --resume ${out}`);
     const info: RunInfo = {
       runId: resume?.info.runId ?? randomUUID(),
       modelName: o.model,
@@ -221,7 +222,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
       return { out, options: o, data, run, files };
     } catch (e) {
       throw new TrainingStoppedError(
-        `${e instanceof Error ? e.message : String(e)}\nthe trained model is kept in ${out}; write its outputs again with: npx tsx run.ts --resume ${out}`,
+        `${e instanceof Error ? e.message : String(e)}\nthe trained model is kept in ${out}; write its outputs again with: ${COMMAND_TO_TYPE} --resume ${out}`,
         { cause: e },
       );
     }
