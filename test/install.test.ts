@@ -136,6 +136,12 @@ describe('the installed command, run from another directory', () => {
     expect(r.stdout).not.toContain('tsx run.ts');
   });
 
+  it('a mistyped flag is refused with the flag it was likely meant to be', async () => {
+    const r = await simplechrome(['train', '--epoch', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('simplechrome: unknown argument "--epoch" (did you mean --epochs? see --help)\n');
+  });
+
   it('trains one epoch with --data and --out relative to the working directory', async () => {
     const r = await simplechrome(['train', '--cpu', '--model', 'mlp', '--epochs', '1', '--train-size', '100', '--data', relative(elsewhere, SAMPLE), '--out', 'run', '--quiet']);
     expect(r.code, r.stderr).toBe(0);

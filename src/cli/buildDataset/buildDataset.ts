@@ -11,6 +11,7 @@ import type { LabelRule } from '../../data/expressionLabels.ts';
 import { loadCell } from '../../data/loadCell.ts';
 import { readTssTable } from '../../data/tssTable.ts';
 import { FlagCursor, UsageError } from '../flags/args.ts';
+import { didYouMean, listedFlag } from '../flags/didYouMean.ts';
 import { readProgress } from '../session/readProgress.ts';
 import { err } from '../session/session.ts';
 import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
@@ -35,6 +36,12 @@ export interface BuildOptions {
   readonly quiet: boolean;
   readonly reader: StoredBigWigOptions;
 }
+
+/** The flags build-dataset reads; its switch takes only these (listedFlag). */
+const BUILD_FLAGS = [
+  '--tracks', '--genes', '--expression', '--out', '--force', '--quiet', '--bin', '--flank', '--anchor', '--summary', '--strand',
+  '--value-column', '--label-column', '--threshold', '--quantile', '--test-chromosomes', '--valid-chromosomes', '--cell',
+] as const;
 
 export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   const tracks: string[] = [];
@@ -69,7 +76,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       return Number(v);
     };
     const list = (): string[] => value().split(',').filter((s) => s !== '');
-    switch (flag) {
+    switch (listedFlag(BUILD_FLAGS, flag)) {
       case '--tracks': tracks.push(...list()); break;
       case '--genes': genes = value(); break;
       case '--expression': expression = value(); break;
@@ -94,7 +101,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       case '--valid-chromosomes': r.validChromosomes = list(); break;
       case '--cell': r.cell = value(); break;
       default:
-        throw new UsageError(`build-dataset: unknown argument "${cur.arg}"\n${BUILD_USAGE}`);
+        throw new UsageError(`build-dataset: unknown argument "${cur.arg}"${didYouMean(flag, BUILD_FLAGS)}\n${BUILD_USAGE}`);
     }
   }
   const need = (v: string | undefined, flag: string, what: string): string => {

@@ -1,4 +1,5 @@
 import { FlagCursor, UsageError } from '../flags/args.ts';
+import { didYouMean } from '../flags/didYouMean.ts';
 import { COMMAND } from '../flags/commandName.ts';
 
 // Flags of the commands that run the experiment grid from a plan file:
@@ -73,7 +74,8 @@ export function parseGridArgs(argv: readonly string[]): GridOptions {
   const switches = new Set(['--quiet', '--submit']);
   while (c.next()) {
     if (!allowed[command].includes(c.flag)) {
-      throw new UsageError(`${command}: ${c.arg.startsWith('--') ? `${c.flag} does not apply` : `unexpected argument "${c.arg}"`} (${usage})`);
+      const what = c.arg.startsWith('--') ? `${c.flag} does not apply` : `unexpected argument "${c.arg}"`;
+      throw new UsageError(`${command}: ${what}${didYouMean(c.flag, allowed[command], usage)}`);
     }
     if (seen.has(c.flag)) throw new UsageError(`${command} ${c.flag} is given twice`);
     seen.add(c.flag);
