@@ -142,6 +142,12 @@ describe('the installed command, run from another directory', () => {
     expect(r.stderr).toBe('simplechrome: unknown argument "--epoch" (did you mean --epochs? see --help)\n');
   });
 
+  it('runs every kernel on the GPU from the .wgsl files it ships (self-check)', async () => {
+    const r = await simplechrome(['self-check']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^all \d+ kernels agree with the CPU reference$/m);
+  });
+
   it('trains one epoch with --data and --out relative to the working directory', async () => {
     const r = await simplechrome(['train', '--cpu', '--model', 'mlp', '--epochs', '1', '--train-size', '100', '--data', relative(elsewhere, SAMPLE), '--out', 'run', '--quiet']);
     expect(r.code, r.stderr).toBe(0);
@@ -180,7 +186,7 @@ describe('the installed command, run from another directory', () => {
 });
 
 describe('where the synthetic demo set goes', () => {
-  const scratch = (): string => mkdtempSync(join(tmpdir(), 'sc-home-'));
+  const scratch = (): string => mkdtempSync(join(root, 'home-'));
 
   it("is the checkout's datasets/synthetic", () => {
     expect(syntheticHome(PACKAGE_ROOT)).toEqual({ dir: join(PACKAGE_ROOT, 'datasets', 'synthetic'), why: undefined });
