@@ -185,6 +185,15 @@ describe('the installed command, run from another directory', () => {
   });
 });
 
+describe('in the checkout', () => {
+  it('npx simplechrome runs the sources, from any folder of it', async () => {
+    const r = await run('npx', ['simplechrome', '--version'], join(REPO, 'test'));
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `${manifest.version}\n`, '']);
+    const help = await run('npx', ['simplechrome', '--help'], REPO);
+    expect(help.stdout).toContain('usage: tsx run.ts train [options]');
+  });
+});
+
 describe('where the synthetic demo set goes', () => {
   const scratch = (): string => mkdtempSync(join(root, 'home-'));
 
