@@ -20,6 +20,7 @@ import { table } from './session/outputs.ts';
 import { err } from './session/session.ts';
 import { trainToDirectory } from './run/trainRun.ts';
 import { useModel } from './use/useModel.ts';
+import { packageVersion } from '../util/packageRoot.ts';
 
 async function train(o: CliOptions): Promise<number> {
   const { out, options, data, run } = await trainToDirectory(o);
@@ -59,6 +60,11 @@ async function check(): Promise<number> {
 /** Returns the exit code; expected failures end in one clear line, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    if (argv.includes('--version')) {
+      if (argv.length > 1) throw new UsageError(`--version prints the version and takes nothing else: run \`simplechrome --version\`, not \`${argv.join(' ')}\``);
+      process.stdout.write(`${packageVersion()}\n`);
+      return 0;
+    }
     if (argv[0] === 'build-dataset') {
       if (argv.includes('--help') || argv.includes('-h')) {
         process.stdout.write(`${BUILD_USAGE}\nSee docs/BIGWIG.md.\n`);

@@ -11,8 +11,10 @@ import type { LabelRule } from '../../data/expressionLabels.ts';
 import { loadCell } from '../../data/loadCell.ts';
 import { readTssTable } from '../../data/tssTable.ts';
 import { FlagCursor, UsageError } from '../flags/args.ts';
+import { didYouMean, listedFlag } from '../flags/didYouMean.ts';
 import { readProgress } from '../session/readProgress.ts';
 import { err } from '../session/session.ts';
+import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // `build-dataset`: bigWig tracks + a gene table + an expression table → a cell
 // in the DeepChrome layout (which every DeepChrome-derived tool reads), its
@@ -20,7 +22,7 @@ import { err } from '../session/session.ts';
 // `--data` reads to rebuild the same dataset straight from the tracks.
 
 export const BUILD_USAGE =
-  'usage: tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR\n' +
+  `usage: ${COMMAND} build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR\n` +
   '         [--bin 100] [--flank 50] [--anchor grid|tss] [--summary mean0|mean|sum] [--strand reverse|ignore]\n' +
   '         [--value-column NAME] [--label-column NAME | --threshold X | --quantile Q]\n' +
   '         [--test-chromosomes chr8,chr9,chr10] [--valid-chromosomes chr11,chr12] [--cell NAME] [--force] [--quiet]';
@@ -34,6 +36,12 @@ export interface BuildOptions {
   readonly quiet: boolean;
   readonly reader: StoredBigWigOptions;
 }
+
+/** The flags build-dataset reads; its switch takes only these (listedFlag). */
+const BUILD_FLAGS = [
+  '--tracks', '--genes', '--expression', '--out', '--force', '--quiet', '--bin', '--flank', '--anchor', '--summary', '--strand',
+  '--value-column', '--label-column', '--threshold', '--quantile', '--test-chromosomes', '--valid-chromosomes', '--cell',
+] as const;
 
 export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   const tracks: string[] = [];
@@ -68,7 +76,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       return Number(v);
     };
     const list = (): string[] => value().split(',').filter((s) => s !== '');
-    switch (flag) {
+    switch (listedFlag(BUILD_FLAGS, flag)) {
       case '--tracks': tracks.push(...list()); break;
       case '--genes': genes = value(); break;
       case '--expression': expression = value(); break;
@@ -93,7 +101,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       case '--valid-chromosomes': r.validChromosomes = list(); break;
       case '--cell': r.cell = value(); break;
       default:
-        throw new UsageError(`build-dataset: unknown argument "${cur.arg}"\n${BUILD_USAGE}`);
+        throw new UsageError(`build-dataset: unknown argument "${cur.arg}"${didYouMean(flag, BUILD_FLAGS)}\n${BUILD_USAGE}`);
     }
   }
   const need = (v: string | undefined, flag: string, what: string): string => {
@@ -200,7 +208,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `wrote ${ds.cell}: ${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks (train ${counts.train}, valid ${counts.valid}, test ${counts.test}) ` +
       `to ${join(o.out, 'classification')}/{train,valid,test}.csv in ${build.seconds.total.toFixed(1)} s (tracks read in ${build.seconds.readTracks.toFixed(1)} s)\n` +
-      `train on it: npx tsx run.ts --data ${o.out}   or straight from the tracks, keeping the bin mask: npx tsx run.ts --data ${join(o.out, SOURCES_FILE_NAME)}\n`,
+      `train on it: ${COMMAND_TO_TYPE} --data ${o.out}   or straight from the tracks, keeping the bin mask: ${COMMAND_TO_TYPE} --data ${join(o.out, SOURCES_FILE_NAME)}\n`,
   );
   return 0;
 }

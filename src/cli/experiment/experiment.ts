@@ -24,6 +24,7 @@ import { type Device, type RunOutcome, type VaeLatents, runModel, trainsVaeFirst
 import type { Dataset } from '../../data/dataset.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // SimpleChrome's claim, tested: test AUROC of each model when only N training
 // genes carry labels, over several seeds, on one cell or on every cell of a
@@ -55,7 +56,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   let out = o.out !== undefined ? open(o.out) : undefined;
   const unregister = onInterrupt(() => {
     const removed = out?.abandon();
-    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: npx tsx run.ts --resume ${out.target}`;
+    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
     return removed;
   });
   let gpu: Gpu | undefined;

@@ -25,6 +25,7 @@ import { table } from '../session/outputs.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
 import type { Target } from '../../train/target.ts';
 import { type VaeCurveRow, vaeCurvesChart, vaeCurvesMarkdown } from './vaeCurves.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The files an experiment leaves once its runs are done: small-data.md, the
 // paired differences, the per-cell table, the figure, the VAE curves' table and
@@ -96,7 +97,7 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
     '',
     ...(r.partial
       ? [
-          `**Partial.** These tables hold the ${r.partial.finished} runs finished so far, of ${r.partial.total}; they are rewritten after every run, and the experiment continues with \`npx tsx run.ts --resume ${r.partial.resume}\`. Compare models only where their seeds are the same (the paired table does).`,
+          `**Partial.** These tables hold the ${r.partial.finished} runs finished so far, of ${r.partial.total}; they are rewritten after every run, and the experiment continues with \`${COMMAND_TO_TYPE} --resume ${r.partial.resume}\`. Compare models only where their seeds are the same (the paired table does).`,
           '',
         ]
       : []),

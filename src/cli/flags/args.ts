@@ -3,6 +3,8 @@ import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/re
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
 import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError } from '../../train/runFlags.ts';
+import { didYouMean, listedFlag } from './didYouMean.ts';
+import { COMMAND } from './commandName.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a
 // value of the wrong kind is a UsageError with a message, never a default
@@ -19,6 +21,13 @@ export type RunCommand = (typeof RUN_COMMANDS)[number];
 
 /** The run setting each flag sets (--neighbors aside: the command line takes a list of kinds). */
 const RUN_KEY_OF_FLAG: ReadonlyMap<string, RunKey> = new Map(RUN_KEYS.filter((k) => k !== 'neighbors').map((k) => [RUN_FLAGS[k].flag, k]));
+
+/** The flags parseArgs reads itself, beside the run settings' (RUN_KEY_OF_FLAG); its switch takes only these (listedFlag). */
+const COMMAND_LINE_FLAGS = [
+  '--help', '-h', '--self-check', '--gpu', '--cpu', '--quiet', '--data', '--models', '--sizes', '--neighbors', '--seeds',
+  '--min-steps', '--max-epochs', '--normalize', '--out', '--resume', '--overwrite', '--plan', '--gemm', '--experiment',
+] as const;
+const TRAINING_FLAGS: readonly string[] = [...COMMAND_LINE_FLAGS, ...RUN_KEY_OF_FLAG.keys()];
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -136,7 +145,7 @@ function parseFlags(args: readonly string[]): CliOptions {
       if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
       return v;
     };
-    switch (flag) {
+    switch (listedFlag(COMMAND_LINE_FLAGS, flag)) {
       case '--help': case '-h': o.command = 'help'; break;
       case '--self-check': otherCommand(flag, 'self-check'); o.command = 'self-check'; break;
       case '--gpu': set('device', 'gpu'); break;
@@ -176,7 +185,7 @@ function parseFlags(args: readonly string[]): CliOptions {
         break;
       default: {
         const key = RUN_KEY_OF_FLAG.get(flag);
-        if (key === undefined) throw new UsageError(`unknown argument "${arg}" (see --help)`);
+        if (key === undefined) throw new UsageError(`unknown argument "${arg}"${didYouMean(flag, TRAINING_FLAGS, 'see --help')}`);
         setRun(key, value());
       }
     }
@@ -205,6 +214,9 @@ export interface UseOptions {
 }
 
 export const USE_COMMANDS = ['predict', 'encode'] as const;
+
+/** The flags predict and encode read; their switch takes only these (listedFlag). */
+const USE_FLAGS = ['--model', '--data', '--out', '--gpu', '--cpu', '--quiet'] as const;
 
 /** A flag that training knows (whatever its value), for a clearer message when predict or encode is given one. */
 function isTrainingFlag(flag: string): boolean {
@@ -240,7 +252,7 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
     if (flag === '--gpu' || flag === '--cpu') {
       if (device !== undefined) throw new UsageError(`${command}: --gpu and --cpu contradict each other: give one`);
     } else once(flag);
-    switch (flag) {
+    switch (listedFlag(USE_FLAGS, flag)) {
       case '--model': modelDir = value(); break;
       case '--data': data = value(); break;
       case '--out': out = value(); break;
@@ -248,9 +260,9 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
       case '--cpu': device = 'cpu'; break;
       case '--quiet': quiet = true; break;
       default: {
-        const usage = `usage: tsx run.ts ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
+        const usage = `usage: ${COMMAND} ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
         if (isTrainingFlag(flag)) throw new UsageError(`${command}: ${flag} is a training flag and does not apply to ${command}, which uses the model as trained (${usage})`);
-        throw new UsageError(`${command}: unknown argument "${arg}" (${usage})`);
+        throw new UsageError(`${command}: unknown argument "${arg}"${didYouMean(flag, USE_FLAGS, usage)}`);
       }
     }
   }

@@ -1,25 +1,34 @@
 import { LOGREG_L2_GRID } from '../../models/logreg.ts';
 import { MODEL_NAMES, MODEL_REGISTRY, isLinear } from '../../models/registry.ts';
+import { isCheckout } from '../../util/packageRoot.ts';
+import { COMMAND } from './commandName.ts';
 
 const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
 
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
-usage: tsx run.ts train [options]                 train one model (checkpoints, metrics, plots in --out)
-       tsx run.ts train --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
-       tsx run.ts experiment [options]            SimpleChrome's small-data comparison (below)
-       tsx run.ts experiment [options] --plan FILE    the experiment's grid as a plan, for a cluster
-       tsx run.ts experiment --resume DIR         continue a stopped experiment
-       tsx run.ts predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
-       tsx run.ts encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
-       tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
-       tsx run.ts slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
-       tsx run.ts job --plan FILE [--index N]                     one entry of the plan
-       tsx run.ts collect --plan FILE                             the plan's finished entries → the tables
-       tsx run.ts self-check
-       tsx run.ts help
+usage: ${COMMAND} train [options]                 train one model (checkpoints, metrics, plots in --out)
+       ${COMMAND} train --resume DIR [--gpu|--cpu] [--epochs N]   continue a stopped run
+       ${COMMAND} experiment [options]            SimpleChrome's small-data comparison (below)
+       ${COMMAND} experiment [options] --plan FILE    the experiment's grid as a plan, for a cluster
+       ${COMMAND} experiment --resume DIR         continue a stopped experiment
+       ${COMMAND} predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
+       ${COMMAND} encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
+       ${COMMAND} build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
+       ${COMMAND} slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
+       ${COMMAND} job --plan FILE [--index N]                     one entry of the plan
+       ${COMMAND} collect --plan FILE                             the plan's finished entries → the tables
+       ${COMMAND} self-check
+       ${COMMAND} help
+       ${COMMAND} --version
   The first forms stay as aliases: no subcommand means train, --experiment small-data means
-  experiment, --resume DIR alone continues whichever DIR holds, --self-check and --help.
+  experiment, --resume DIR alone continues whichever DIR holds, --self-check and --help.${
+    isCheckout()
+      ? `
+  In a checkout, npx simplechrome runs the same as npx ${COMMAND}; installed with npm (README.md,
+  "Install it as a command"), the command is simplechrome wherever this says ${COMMAND}.`
+      : ''
+  }
 
 device
   --gpu                 train on the GPU (default): a hardware adapter when one exists,
@@ -160,9 +169,10 @@ the experiment on a cluster (docs/CLUSTER.md; the plan's root, --out, must be on
                             the figure and experiment.json in <--out>, as one machine would write them,
                             and list the entries missing or failed (exit 1 while any is)
 
-build a dataset from bigWig tracks (see tsx run.ts build-dataset --help and docs/BIGWIG.md)
+build a dataset from bigWig tracks (see ${COMMAND} build-dataset --help and docs/BIGWIG.md)
   build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell
                         in the DeepChrome layout, its cache, and bigwig-sources.json for --data
 
   help, --help          this text
+  --version             the version of simplechrome (package.json's)
 `;

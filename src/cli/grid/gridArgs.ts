@@ -1,4 +1,6 @@
 import { FlagCursor, UsageError } from '../flags/args.ts';
+import { didYouMean } from '../flags/didYouMean.ts';
+import { COMMAND } from '../flags/commandName.ts';
 
 // Flags of the commands that run the experiment grid from a plan file:
 // `job` (one entry), `slurm` (job arrays) and `collect` (the tables). Each
@@ -8,10 +10,10 @@ export const GRID_COMMANDS = ['job', 'slurm', 'collect'] as const;
 export type GridCommand = (typeof GRID_COMMANDS)[number];
 
 export const GRID_USAGE: Readonly<Record<GridCommand, string>> = {
-  job: 'tsx run.ts job --plan FILE [--index N | --offset K with $SLURM_ARRAY_TASK_ID] [--quiet]',
+  job: `${COMMAND} job --plan FILE [--index N | --offset K with $SLURM_ARRAY_TASK_ID] [--quiet]`,
   slurm:
-    'tsx run.ts slurm --plan FILE [--submit] [--partition P] [--account A] [--time T] [--gres G] [--cpus-per-task N] [--mem M] [--max-running N] [--max-array-size N]',
-  collect: 'tsx run.ts collect --plan FILE',
+    `${COMMAND} slurm --plan FILE [--submit] [--partition P] [--account A] [--time T] [--gres G] [--cpus-per-task N] [--mem M] [--max-running N] [--max-array-size N]`,
+  collect: `${COMMAND} collect --plan FILE`,
 };
 
 export interface JobOptions {
@@ -72,7 +74,8 @@ export function parseGridArgs(argv: readonly string[]): GridOptions {
   const switches = new Set(['--quiet', '--submit']);
   while (c.next()) {
     if (!allowed[command].includes(c.flag)) {
-      throw new UsageError(`${command}: ${c.arg.startsWith('--') ? `${c.flag} does not apply` : `unexpected argument "${c.arg}"`} (${usage})`);
+      const what = c.arg.startsWith('--') ? `${c.flag} does not apply` : `unexpected argument "${c.arg}"`;
+      throw new UsageError(`${command}: ${what}${didYouMean(c.flag, allowed[command], usage)}`);
     }
     if (seen.has(c.flag)) throw new UsageError(`${command} ${c.flag} is given twice`);
     seen.add(c.flag);

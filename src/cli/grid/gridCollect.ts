@@ -10,6 +10,7 @@ import { entryFailure, entryResult, readLatents } from './gridJob.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
 import { err } from '../session/session.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from '../experiment/vaeCurves.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The finished entries of a plan, merged into the files the single-machine
 // experiment writes (small-data.csv and .md, paired.csv, per-cell.csv, the
@@ -60,7 +61,7 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
   });
   process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(plan.root, f)).join(', ')}\n`);
   if (problems.length > 0) {
-    err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\nrun them again with: npx tsx run.ts slurm --plan ${c.plan} --submit`);
+    err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\nrun them again with: ${COMMAND_TO_TYPE} slurm --plan ${c.plan} --submit`);
     return 1;
   }
   err(`collect: all ${runs} runs of ${c.plan} finished`);

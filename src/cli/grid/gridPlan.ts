@@ -8,6 +8,7 @@ import { armsOf, experimentSettings, sizesOn } from '../experiment/experiment.ts
 import { trainsVaeFirst } from '../../train/runModel.ts';
 import { experimentOptionsFrom } from '../experiment/experimentResume.ts';
 import { err, loadData } from '../session/session.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The experiment grid as data, for a cluster scheduler: every run of
 // `--experiment small-data` (cell × seed × size × arm) as one entry with a
@@ -144,7 +145,7 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
   process.stdout.write(
     `wrote ${file}: ${plan.entries.length} entries (${vaes} VAE${vaes === 1 ? '' : 's'}, indices 0-${vaes - 1}; ${runs} runs, indices ${vaes}-${plan.entries.length - 1}) ` +
       `over ${cells.length} cell${cells.length === 1 ? '' : 's'}; they write under ${root}\n` +
-      `next: npx tsx run.ts slurm --plan ${file} [--submit]   (or one entry: npx tsx run.ts job --plan ${file} --index N)\n`,
+      `next: ${COMMAND_TO_TYPE} slurm --plan ${file} [--submit]   (or one entry: ${COMMAND_TO_TYPE} job --plan ${file} --index N)\n`,
   );
   return 0;
 }

@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../../util/packageRoot.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { SlurmOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, readGridPlan } from './gridPlan.ts';
 import { entryResult } from './gridJob.ts';
 import { err } from '../session/session.ts';
+import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The plan as Slurm job arrays: one array of the VAE entries, and one of the
 // runs that the scheduler starts only once every VAE task has succeeded
@@ -15,8 +16,6 @@ import { err } from '../session/session.ts';
 // entries not finished yet, so submitting again after a failure or a
 // cancellation runs just what is left. Nothing here is one cluster's: the
 // partition, account, time, GPU request and memory are flags.
-
-const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Slurm's array syntax for sorted task ids: ranges where they run on, and `%cap`. */
 export function arraySpec(ids: readonly number[], cap: number): string {
@@ -56,12 +55,13 @@ function script(plan: GridPlan, planFile: string, o: SlurmOptions, name: string,
   return [
     '#!/bin/bash',
     ...sbatch.map((f) => `#SBATCH ${f}`),
-    `# Written by: tsx run.ts slurm --plan ${planFile}. Each task runs entry ${offset} + $SLURM_ARRAY_TASK_ID of the plan;`,
+    `# Written by: ${COMMAND} slurm --plan ${planFile}. Each task runs entry ${offset} + $SLURM_ARRAY_TASK_ID of the plan;`,
     '# a finished entry is skipped and an interrupted one continues from its last checkpoint.',
     'set -euo pipefail',
-    `cd ${quote(REPO)}`,
-    // The node binary that wrote the scripts, unless the cluster's differs ($SIMPLECHROME_NODE, exported by sbatch).
-    `exec "\${SIMPLECHROME_NODE:-${process.execPath}}" --import tsx run.ts job --plan ${quote(planFile)} --offset ${offset}`,
+    `cd ${quote(PACKAGE_ROOT)}`,
+    // The node binary that wrote the scripts, unless the cluster's differs ($SIMPLECHROME_NODE, exported by sbatch),
+    // runs the package's command: run.ts through tsx in a checkout, the built command in an installed package.
+    `exec "\${SIMPLECHROME_NODE:-${process.execPath}}" ${quote(join(PACKAGE_ROOT, 'bin', 'simplechrome.js'))} job --plan ${quote(planFile)} --offset ${offset}`,
     '',
   ].join('\n');
 }
@@ -93,7 +93,7 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
     }
   }
   if (arrays.length === 0) {
-    process.stdout.write(`every entry of ${planFile} has finished: nothing to submit; write the tables with: npx tsx run.ts collect --plan ${planFile}\n`);
+    process.stdout.write(`every entry of ${planFile} has finished: nothing to submit; write the tables with: ${COMMAND_TO_TYPE} collect --plan ${planFile}\n`);
     return 0;
   }
   const vae = arrays.filter((a) => a.kind === 'vae');
@@ -112,7 +112,7 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
   await writeFileAtomically(submitFile, submit);
   process.stdout.write(`wrote ${arrays.map((a) => a.file).join(', ')} and ${submitFile} (${left.length} of ${plan.entries.length} entries left)\n`);
   if (!o.submit) {
-    process.stdout.write(`submit with: bash ${submitFile}   (or: npx tsx run.ts slurm --plan ${o.plan} --submit)\n`);
+    process.stdout.write(`submit with: bash ${submitFile}   (or: ${COMMAND_TO_TYPE} slurm --plan ${o.plan} --submit)\n`);
     return 0;
   }
   const r = spawnSync('bash', [submitFile], { encoding: 'utf8' });
@@ -122,6 +122,6 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
     err(r.stderr.trim());
     throw new Error(`sbatch failed (exit ${r.status}): ${r.stderr.includes('command not found') ? 'sbatch is not installed here; run this on a Slurm login node' : 'see the lines above'}`);
   }
-  process.stdout.write(`follow with: squeue --me; logs in ${join(plan.root, 'logs')}; when done: npx tsx run.ts collect --plan ${o.plan}\n`);
+  process.stdout.write(`follow with: squeue --me; logs in ${join(plan.root, 'logs')}; when done: ${COMMAND_TO_TYPE} collect --plan ${o.plan}\n`);
   return 0;
 }

@@ -25,6 +25,7 @@ import { progressPrinter } from '../session/progressPrinter.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
 import { isLinear } from '../../models/registry.ts';
 import { settingsThatApply } from '../../train/runSettings.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // One training run into one directory, from scratch or resumed: load and
 // normalise the data, train with a checkpoint after every finished epoch,
@@ -125,7 +126,7 @@ function stopped(e: unknown, out: OutDirectory, checkpoints: RunCheckpoints): Tr
   } else {
     tail = keptAt(kept);
     if (e instanceof TrainingDivergedError) tail += '; resuming would diverge again at the same step: start a new run with a lower --lr';
-    else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: npx tsx run.ts --resume ${out.target}`;
+    else tail += `; ${e instanceof WriteFailedError ? 'once the disk has room, ' : ''}continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
   }
   return new TrainingStoppedError(`${message}\n${tail}`, { cause: e });
 }
@@ -135,7 +136,7 @@ function interrupted(out: OutDirectory | undefined, checkpoints: RunCheckpoints 
   if (out === undefined) return undefined;
   const removed = out.abandon();
   const kept = out.hasKept ? checkpoints?.latest : undefined;
-  if (kept) return `${keptAt(kept)}; continue with: npx tsx run.ts --resume ${out.target}`;
+  if (kept) return `${keptAt(kept)}; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
   return `no checkpoint was written yet${removed !== undefined ? `; ${removed}` : ''}`;
 }
 
@@ -172,7 +173,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     choice = overrides.device ?? (await deviceFor(o.device, { mode: o.gemm, pinned: resume?.info.gemmVariants?.() }));
     const policy = choice.device.kind === 'gpu' ? choice.device.variants : undefined;
     err(`simplechrome: ${o.model} on ${ds.cell} (${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks), ${o.device.toUpperCase()}: ${choice.name}`);
-    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: npx tsx run.ts --resume ${out}`);
+    if (!resume) err(`checkpoints go to ${out} after every epoch; a stopped run continues with: ${COMMAND_TO_TYPE} --resume ${out}`);
     const info: RunInfo = {
       runId: resume?.info.runId ?? randomUUID(),
       modelName: o.model,
@@ -231,7 +232,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
       return { out, options: o, data, run, files };
     } catch (e) {
       throw new TrainingStoppedError(
-        `${e instanceof Error ? e.message : String(e)}\nthe trained model is kept in ${out}; write its outputs again with: npx tsx run.ts --resume ${out}`,
+        `${e instanceof Error ? e.message : String(e)}\nthe trained model is kept in ${out}; write its outputs again with: ${COMMAND_TO_TYPE} --resume ${out}`,
         { cause: e },
       );
     }

@@ -33,6 +33,7 @@ import type { Device } from '../../train/runModel.ts';
 import { err, settingsOf } from '../session/session.ts';
 import { restoreSettings } from '../flags/storedSettings.ts';
 import { deviceFor } from '../run/trainRun.ts';
+import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // `predict` and `encode`: a trained run directory applied to the genes of
 // another cell. The data is normalised with the statistics stored in the
@@ -68,7 +69,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
     if (classifier && trainsJointly(info.modelName)) vae = fineTunedVae(vae, classifier);
     const planned = Number(info.settings.vaeEpochs);
     if (vae.state.epoch < planned) {
-      throw new Error(`--model ${dir}: ${FILES.vae} holds a VAE stopped after ${vae.state.epoch} of ${planned} epochs; resume the run first (npx tsx run.ts --resume ${dir})`);
+      throw new Error(`--model ${dir}: ${FILES.vae} holds a VAE stopped after ${vae.state.epoch} of ${planned} epochs; resume the run first (${COMMAND_TO_TYPE} --resume ${dir})`);
     }
   }
   const settings = settingsOf(restoreSettings(info.settings, classifier?.file ?? vaePath));
