@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every table and figure of the README's "Results on real data": E116
+# Every table and figure of the README's "Results": E116
 # (GC-MERGE layout) with 100, 1000 and all labeled genes, and the E003 and
 # E123 samples as a folder of two cells with 100 and all (200); 5 seeds. The
 # models: the baselines (logreg and tss-linear, both fit to convergence; mlp;
