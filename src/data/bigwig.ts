@@ -3,7 +3,7 @@
 // size, flank and summary asked for. Genes are read in batches of nearby
 // genes, each batch one range query per track, so memory stays bounded by
 // the intervals of one batch whatever the genome's size. The split is by
-// chromosome, as in the GC-MERGE reader, whose windows and masks this
+// chromosome (or at random, randomSplit.ts), as in the GC-MERGE reader, whose windows and masks this
 // reproduces with `grid` anchoring.
 
 import { basename, dirname } from 'node:path';
@@ -13,6 +13,7 @@ import { GCMERGE_DEFAULT_TEST, GCMERGE_DEFAULT_VALID } from './gcmerge.ts';
 import { agreeOnLength, type ChromosomeEnd } from './bigwigAssembly.ts';
 import { openTrack, resolveTracks, type OpenTrack } from './bigwigTracks.ts';
 import { type Anchor, type BinSummary, binOffChromosome, binsPerWindow, summariseBins, windowStart, type WindowShape } from './bigwigWindows.ts';
+import { fractionsProblem, randomSplit, type RandomSplit } from './randomSplit.ts';
 import { cellNameFrom } from './sourceFiles.ts';
 import { readTssTable, type GeneTableFormat, type TssTable } from './tssTable.ts';
 
@@ -39,6 +40,8 @@ export interface BigWigOptions {
   readonly labels?: LabelRule;
   readonly testChromosomes?: readonly string[];
   readonly validChromosomes?: readonly string[];
+  /** Split genes at random instead of by chromosome (then neither chromosome list may be given). */
+  readonly randomSplit?: RandomSplit;
   /** Called after each batch with genes done and total (a genome takes seconds to minutes). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -82,16 +85,7 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
 
   const kept = joinGenes(table, expression.labelOf, sources, notes);
   const lengths = await chromosomeLengths(tracks, table, kept, notes);
-  const test = opts.testChromosomes ?? defaultsFor(GCMERGE_DEFAULT_TEST, table, kept);
-  const valid = opts.validChromosomes ?? defaultsFor(GCMERGE_DEFAULT_VALID, table, kept);
-  const both = test.filter((c) => valid.includes(c));
-  if (both.length > 0) throw new RangeError(`chromosome${both.length > 1 ? 's' : ''} ${both.join(', ')} listed as both test and valid`);
-  const withGenes = new Set(kept.rows.map((r) => table.chroms[r] as string));
-  for (const [list, name] of [[test, 'test'], [valid, 'valid']] as const) {
-    for (const c of list) {
-      if (!withGenes.has(c)) throw new DataError(sources.genes, undefined, `${name} chromosome ${c} has no genes (chromosomes with genes: ${[...withGenes].join(', ')})`);
-    }
-  }
+  const byChromosome = chromosomeSplit(opts, table, kept, sources);
 
   const n = kept.rows.length;
   const width = binsPerWindow(shape);
@@ -106,9 +100,15 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     const chrom = table.chroms[row] as string;
     geneIds.push(table.ids[row] as string);
     labels[g] = kept.labels[g] as number;
-    split[g] = test.includes(chrom) ? SPLIT_CODES.test : valid.includes(chrom) ? SPLIT_CODES.valid : SPLIT_CODES.train;
+    if (byChromosome !== undefined) split[g] = byChromosome(chrom);
     starts[g] = windowStart(shape, table.tss[row] as number, stranded ? (table.strands[row] as '+' | '-' | '.') : '+');
   });
+
+  if (opts.randomSplit !== undefined) {
+    split.set(randomSplit(geneIds, opts.randomSplit));
+    const [a, b, c] = opts.randomSplit.fractions;
+    notes.push(`split at random (seed ${opts.randomSplit.seed}): ${a} train, ${b} valid, ${c} test of the genes`);
+  }
 
   let reversed = 0;
   let unstranded = 0;
@@ -313,6 +313,27 @@ function prefixHint(genes: readonly string[], track: readonly string[]): string 
   if (has(track) && !has(genes)) return ': add the "chr" prefix to the gene table\'s chromosomes (1 → chr1), or use tracks named like it';
   if (!has(track) && has(genes)) return ': remove the "chr" prefix from the gene table\'s chromosomes (chr1 → 1), or use tracks named like it';
   return '';
+}
+
+/** The split of a gene on a chromosome, from the test and valid chromosomes (GC-MERGE's by default); undefined for a random split. */
+function chromosomeSplit(opts: BigWigOptions, table: TssTable, kept: KeptGenes, sources: BigWigSources): ((chrom: string) => number) | undefined {
+  if (opts.randomSplit !== undefined) {
+    if (opts.testChromosomes !== undefined || opts.validChromosomes !== undefined) throw new RangeError('a random split takes no test or valid chromosomes');
+    const problem = fractionsProblem(opts.randomSplit.fractions);
+    if (problem !== undefined) throw new RangeError(`random split: ${problem}`);
+    return undefined;
+  }
+  const test = opts.testChromosomes ?? defaultsFor(GCMERGE_DEFAULT_TEST, table, kept);
+  const valid = opts.validChromosomes ?? defaultsFor(GCMERGE_DEFAULT_VALID, table, kept);
+  const both = test.filter((c) => valid.includes(c));
+  if (both.length > 0) throw new RangeError(`chromosome${both.length > 1 ? 's' : ''} ${both.join(', ')} listed as both test and valid`);
+  const withGenes = new Set(kept.rows.map((r) => table.chroms[r] as string));
+  for (const [list, name] of [[test, 'test'], [valid, 'valid']] as const) {
+    for (const c of list) {
+      if (!withGenes.has(c)) throw new DataError(sources.genes, undefined, `${name} chromosome ${c} has no genes (chromosomes with genes: ${[...withGenes].join(', ')})`);
+    }
+  }
+  return (chrom) => (test.includes(chrom) ? SPLIT_CODES.test : valid.includes(chrom) ? SPLIT_CODES.valid : SPLIT_CODES.train);
 }
 
 /** GC-MERGE's default held-out chromosomes, spelled as the gene table spells chromosomes. */

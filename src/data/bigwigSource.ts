@@ -10,6 +10,7 @@ import { bigWigsIn, resolveTracks } from './bigwigTracks.ts';
 import { ANCHORS, BIN_SUMMARIES } from './bigwigWindows.ts';
 import { DataError } from './dataset.ts';
 import type { LabelRule } from './expressionLabels.ts';
+import { fractionsProblem, type RandomSplit } from './randomSplit.ts';
 import { cellNameFrom, pathKind } from './sourceFiles.ts';
 import { GENE_TABLE_FILE } from './tssTable.ts';
 
@@ -132,7 +133,7 @@ function checkOptions(file: string, o: unknown): StoredBigWigOptions {
     if (!Array.isArray(x) || !x.every((s) => typeof s === 'string')) fail(`"${k}" must be a list of chromosome names`);
     return x as string[];
   };
-  const known = ['cell', 'bin', 'flank', 'anchor', 'summary', 'strand', 'geneFormat', 'valueColumn', 'labels', 'testChromosomes', 'validChromosomes'];
+  const known = ['cell', 'bin', 'flank', 'anchor', 'summary', 'strand', 'geneFormat', 'valueColumn', 'labels', 'testChromosomes', 'validChromosomes', 'randomSplit'];
   const unknown = Object.keys(v).filter((k) => !known.includes(k));
   if (unknown.length > 0) fail(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const labels = v.labels === undefined ? undefined : labelRule(v.labels, fail);
@@ -148,6 +149,7 @@ function checkOptions(file: string, o: unknown): StoredBigWigOptions {
     labels,
     testChromosomes: strings('testChromosomes'),
     validChromosomes: strings('validChromosomes'),
+    randomSplit: v.randomSplit === undefined ? undefined : randomSplitRule(v.randomSplit, fail),
   };
   return Object.fromEntries(Object.entries(out).filter(([, x]) => x !== undefined)) as StoredBigWigOptions;
 }
@@ -165,6 +167,16 @@ function labelRule(x: unknown, fail: (what: string) => never): LabelRule {
   return fail('"labels" must be {"column": NAME}, {"threshold": {"value": X}} or {"threshold": {"quantile": Q}}');
 }
 
+function randomSplitRule(x: unknown, fail: (what: string) => never): RandomSplit {
+  const r = x as Record<string, unknown>;
+  const shape = '"randomSplit" must be {"fractions": [TRAIN, VALID, TEST], "seed": N}';
+  if (typeof r !== 'object' || r === null || !Array.isArray(r.fractions) || !r.fractions.every((f) => typeof f === 'number')) return fail(shape);
+  if (typeof r.seed !== 'number' || !Number.isSafeInteger(r.seed) || r.seed < 0) return fail(`${shape}, the seed an integer ≥ 0`);
+  const problem = fractionsProblem(r.fractions as number[]);
+  if (problem !== undefined) return fail(`"randomSplit": ${problem}`);
+  return { fractions: r.fractions as [number, number, number], seed: r.seed };
+}
+
 /** The options with their defaults filled in: the cache identity, and what build-dataset records. */
 export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown> {
   return {
@@ -179,6 +191,7 @@ export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown
     ...(o.valueColumn !== undefined ? { valueColumn: o.valueColumn } : {}),
     ...(o.testChromosomes !== undefined ? { testChromosomes: o.testChromosomes } : {}),
     ...(o.validChromosomes !== undefined ? { validChromosomes: o.validChromosomes } : {}),
+    ...(o.randomSplit !== undefined ? { randomSplit: o.randomSplit } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import { SPLIT_CODES, type Dataset, type Split } from '../../data/dataset.ts';
 import { writeDeepChromeLayout } from '../../data/deepchromeWriter.ts';
 import type { LabelRule } from '../../data/expressionLabels.ts';
 import { loadCell } from '../../data/loadCell.ts';
+import { fractionsProblem } from '../../data/randomSplit.ts';
 import { readTssTable } from '../../data/tssTable.ts';
 import { FlagCursor, UsageError } from '../flags/args.ts';
 import { readProgress } from '../session/readProgress.ts';
@@ -23,7 +24,12 @@ export const BUILD_USAGE =
   'usage: tsx run.ts build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR\n' +
   '         [--bin 100] [--flank 50] [--anchor grid|tss] [--summary mean0|mean|sum] [--strand reverse|ignore]\n' +
   '         [--value-column NAME] [--label-column NAME | --threshold X | --quantile Q]\n' +
-  '         [--test-chromosomes chr8,chr9,chr10] [--valid-chromosomes chr11,chr12] [--cell NAME] [--force] [--quiet]';
+  '         [--test-chromosomes chr8,chr9,chr10] [--valid-chromosomes chr11,chr12 | --split random:0.8,0.1,0.1 [--seed 1]]\n' +
+  '         [--cell NAME] [--force] [--quiet]';
+
+/** The --split a random split is asked with, and the seed it takes when --seed is not given. */
+export const RANDOM_SPLIT_FLAG = /^random:(.*)$/;
+export const DEFAULT_SPLIT_SEED = 1;
 
 export interface BuildOptions {
   readonly tracks: readonly string[];
@@ -44,6 +50,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   let quiet = false;
   const r: { -readonly [K in keyof StoredBigWigOptions]: StoredBigWigOptions[K] } = {};
   let labels: LabelRule | undefined;
+  let fractions: [number, number, number] | undefined;
+  let seed: number | undefined;
   const setLabels = (flag: string, rule: LabelRule): void => {
     if (labels !== undefined) throw new UsageError(`build-dataset ${flag}: give only one of --label-column, --threshold and --quantile`);
     labels = rule;
@@ -91,6 +99,17 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
       }
       case '--test-chromosomes': r.testChromosomes = list(); break;
       case '--valid-chromosomes': r.validChromosomes = list(); break;
+      case '--split': {
+        const v = value();
+        if (v === 'chromosomes') break;
+        const m = RANDOM_SPLIT_FLAG.exec(v);
+        const shares = m === null ? [] : (m[1] as string).split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+        const problem = m === null ? 'expected chromosomes or random:TRAIN,VALID,TEST' : fractionsProblem(shares);
+        if (problem !== undefined) throw new UsageError(`build-dataset --split ${v}: ${problem} (e.g. --split random:0.8,0.1,0.1)`);
+        fractions = shares as [number, number, number];
+        break;
+      }
+      case '--seed': seed = int(0); break;
       case '--cell': r.cell = value(); break;
       default:
         throw new UsageError(`build-dataset: unknown argument "${cur.arg}"\n${BUILD_USAGE}`);
@@ -102,6 +121,14 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   };
   if (tracks.length === 0) throw new UsageError(`build-dataset needs --tracks (a directory of bigWig files, or MARK=FILE,… )\n${BUILD_USAGE}`);
   if (labels !== undefined) r.labels = labels;
+  if (fractions !== undefined) {
+    if (r.testChromosomes !== undefined || r.validChromosomes !== undefined) {
+      throw new UsageError('build-dataset --split random:… draws every split at random: drop --test-chromosomes and --valid-chromosomes, or drop --split');
+    }
+    r.randomSplit = { fractions, seed: seed ?? DEFAULT_SPLIT_SEED };
+  } else if (seed !== undefined) {
+    throw new UsageError('build-dataset --seed seeds a random split: give it with --split random:TRAIN,VALID,TEST');
+  }
   return {
     tracks,
     genes: need(genes, '--genes', 'FILE (BED, GTF or GFF3)'),
@@ -147,7 +174,9 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   if (empty.length > 0) {
     throw new UsageError(
       `build-dataset: no genes in the ${empty.join(' and ')} split (${JSON.stringify(counts)}): the DeepChrome layout needs genes in all three; ` +
-        'choose chromosomes with --test-chromosomes and --valid-chromosomes',
+        (o.reader.randomSplit !== undefined
+          ? 'give that split a larger share in --split random:…, or use more genes'
+          : 'choose chromosomes with --test-chromosomes and --valid-chromosomes, or split at random with --split random:0.8,0.1,0.1 (a cell on one chromosome)'),
     );
   }
 
