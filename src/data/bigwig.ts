@@ -1,4 +1,4 @@
-// Reader for a bigWig-backed cell: five mark tracks (bigWig), a gene table
+// Reader for a bigWig-backed cell: one bigWig track per mark (any marks), a gene table
 // (BED, GTF or GFF3) and an expression table become one Dataset, at the bin
 // size, flank and summary asked for. Genes are read in batches of nearby
 // genes, each batch one range query per track, so memory stays bounded by
@@ -7,7 +7,7 @@
 // reproduces with `grid` anchoring.
 
 import { basename, dirname } from 'node:path';
-import { DataError, MARKS, SPLIT_CODES, type Dataset } from './dataset.ts';
+import { DataError, SPLIT_CODES, type Dataset } from './dataset.ts';
 import { readExpressionLabels, type LabelRule } from './expressionLabels.ts';
 import { GCMERGE_DEFAULT_TEST, GCMERGE_DEFAULT_VALID } from './gcmerge.ts';
 import { agreeOnLength, type ChromosomeEnd } from './bigwigAssembly.ts';
@@ -81,7 +81,7 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     ...(opts.valueColumn !== undefined ? { valueColumn: opts.valueColumn } : {}),
     ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
   });
-  const notes: string[] = ignored.map((f) => `ignored ${f}: its name names none of the marks ${MARKS.join(', ')}`);
+  const notes: string[] = ignored.map((f) => `ignored ${f}: its name names no mark`);
 
   const kept = joinGenes(table, expression.labelOf, sources, notes);
   const lengths = await chromosomeLengths(tracks, table, kept, notes);
@@ -89,7 +89,7 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
 
   const n = kept.rows.length;
   const width = binsPerWindow(shape);
-  const m = MARKS.length;
+  const m = tracks.length;
   const features = new Float32Array(n * width * m);
   const mask = new Uint8Array(n * width);
   const split = new Uint8Array(n);
@@ -173,7 +173,7 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     cell: opts.cell ?? cellOf(tracks.map((f) => f.path)),
     genes: n,
     bins: width,
-    marks: MARKS,
+    marks: tracks.map((t) => t.mark),
     features,
     labels,
     split,

@@ -1,12 +1,12 @@
 // Where a bigWig-backed cell is, for `--data` and loadCell: a directory that
-// holds the five mark tracks, one gene table and one expression table (read
+// holds the mark tracks, one gene table and one expression table (read
 // with the default windows), or a sources file (`*.json`, as build-dataset
 // writes beside its output) that names the sources and the options.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { BIGWIG_DEFAULTS, type BigWigOptions, type BigWigSources } from './bigwig.ts';
-import { bigWigsIn, resolveTracks } from './bigwigTracks.ts';
+import { bigWigsIn, MARK_AND_PATH, resolveTracks } from './bigwigTracks.ts';
 import { ANCHORS, BIN_SUMMARIES } from './bigwigWindows.ts';
 import { DataError } from './dataset.ts';
 import type { LabelRule } from './expressionLabels.ts';
@@ -95,7 +95,7 @@ function fromSourcesFile(file: string): ResolvedBigWig {
   if (!Array.isArray(r.tracks) || r.tracks.length === 0) throw new DataError(file, undefined, '"tracks" must be a list of MARK=path entries');
   const tracks = r.tracks.map((t: unknown) => {
     const s = at(t, 'tracks');
-    const eq = /^([A-Za-z0-9]+)=(.+)$/.exec(String(t));
+    const eq = MARK_AND_PATH.exec(String(t));
     return eq === null ? s : `${eq[1]}=${at(eq[2], 'tracks')}`;
   });
   const options = checkOptions(file, r.options ?? {});
@@ -105,8 +105,8 @@ function fromSourcesFile(file: string): ResolvedBigWig {
 }
 
 function trackPath(t: string): string {
-  const eq = /^[A-Za-z0-9]+=(.+)$/.exec(t);
-  return eq === null ? t : (eq[1] as string);
+  const eq = MARK_AND_PATH.exec(t);
+  return eq === null ? t : (eq[2] as string);
 }
 
 function checkOptions(file: string, o: unknown): StoredBigWigOptions {

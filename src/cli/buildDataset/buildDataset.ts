@@ -5,7 +5,7 @@ import { readBigWigCell, type BigWigOptions } from '../../data/bigwig.ts';
 import { effectiveOptions, SOURCES_FILE_NAME, SOURCES_FORMAT, type SourcesFile, type StoredBigWigOptions } from '../../data/bigwigSource.ts';
 import { resolveTracks } from '../../data/bigwigTracks.ts';
 import { ANCHORS, BIN_SUMMARIES, type Anchor, type BinSummary } from '../../data/bigwigWindows.ts';
-import { SPLIT_CODES, type Dataset, type Split } from '../../data/dataset.ts';
+import { hasCanonicalMarks, MARKS, SPLIT_CODES, type Dataset, type Split } from '../../data/dataset.ts';
 import { writeDeepChromeLayout } from '../../data/deepchromeWriter.ts';
 import type { LabelRule } from '../../data/expressionLabels.ts';
 import { loadCell } from '../../data/loadCell.ts';
@@ -16,8 +16,8 @@ import { readProgress } from '../session/readProgress.ts';
 import { err } from '../session/session.ts';
 
 // `build-dataset`: bigWig tracks + a gene table + an expression table → a cell
-// in the DeepChrome layout (which every DeepChrome-derived tool reads), its
-// binary cache, a gene table of what was written and the sources file that
+// in the DeepChrome layout (which every DeepChrome-derived tool reads; for the
+// five marks of that layout only), its binary cache, a gene table of what was written and the sources file that
 // `--data` reads to rebuild the same dataset straight from the tracks.
 
 export const BUILD_USAGE =
@@ -143,7 +143,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
 /** Files this command writes into --out (the only ones --force may replace). */
 const OUTPUTS = ['classification', 'genes.tsv', SOURCES_FILE_NAME, 'build.json', '.simplechrome-cache'];
 
-function checkOut(out: string, force: boolean): void {
+function checkOut(out: string, force: boolean, writesLayout: boolean): void {
   if (!existsSync(out)) return;
   if (!statSync(out).isDirectory()) throw new UsageError(`build-dataset --out ${out}: a file, not a directory`);
   const entries = readdirSync(out);
@@ -154,16 +154,24 @@ function checkOut(out: string, force: boolean): void {
         'choose a new directory, or pass --force to replace the files this command writes there (other files are left alone)',
     );
   }
+  if (!writesLayout && entries.includes('classification')) {
+    throw new UsageError(
+      `build-dataset --out ${out} --force: ${join(out, 'classification')} holds a DeepChrome-layout build, which these marks do not replace ` +
+        '(that layout holds the five marks only), so --data on the directory would read the old build: move or remove it, or choose a new directory',
+    );
+  }
   const foreign = entries.filter((e) => !OUTPUTS.includes(e));
   if (foreign.length > 0) err(`note: --force: leaving ${foreign.join(', ')} in ${out} untouched`);
 }
 
 export async function buildDataset(argv: readonly string[]): Promise<number> {
   const o = parseBuildArgs(argv);
-  checkOut(o.out, o.force);
-  const t0 = performance.now();
   const resolved = resolveTracks(o.tracks);
-  for (const f of resolved.ignored) err(`note: ignoring ${f}: its name names none of the five marks`);
+  // The DeepChrome layout has five fixed mark columns and no header: other mark sets live in the sources file.
+  const layout = hasCanonicalMarks(resolved.tracks.map((t) => t.mark));
+  checkOut(o.out, o.force, layout);
+  const t0 = performance.now();
+  for (const f of resolved.ignored) err(`note: ignoring ${f}: its name names no mark`);
   const options: BigWigOptions = { ...o.reader, onProgress: readProgress(o.quiet) };
   const trackSpecs = resolved.tracks.map((t) => `${t.mark}=${resolve(t.path)}`);
   const ds = await readBigWigCell({ tracks: trackSpecs, genes: o.genes, expression: o.expression }, options);
@@ -173,7 +181,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   const empty = (Object.keys(counts) as Split[]).filter((s) => counts[s] === 0);
   if (empty.length > 0) {
     throw new UsageError(
-      `build-dataset: no genes in the ${empty.join(' and ')} split (${JSON.stringify(counts)}): the DeepChrome layout needs genes in all three; ` +
+      `build-dataset: no genes in the ${empty.join(' and ')} split (${JSON.stringify(counts)}): training needs genes in all three; ` +
         (o.reader.randomSplit !== undefined
           ? 'give that split a larger share in --split random:…, or use more genes'
           : 'choose chromosomes with --test-chromosomes and --valid-chromosomes, or split at random with --split random:0.8,0.1,0.1 (a cell on one chromosome)'),
@@ -181,7 +189,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   }
 
   await mkdir(o.out, { recursive: true });
-  const written = await writeDeepChromeLayout(ds, o.out);
+  const written = layout ? await writeDeepChromeLayout(ds, o.out) : { files: [], geneIdsShortened: false };
   const table = await readTssTable(o.genes, o.reader.geneFormat);
   const where = new Map(table.ids.map((id, r) => [id, r]));
   const ids = written.geneIdsShortened ? ds.geneIds.map((id) => id.slice(-6)) : ds.geneIds;
@@ -207,7 +215,8 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
   await atomicWrite(join(o.out, SOURCES_FILE_NAME), `${JSON.stringify(sourcesFile, null, 2)}\n`);
   const masked = ds.binMask === undefined ? 0 : ds.binMask.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
   // Load what was written, so the cache holds exactly what parsing these files gives.
-  const loaded = await loadCell(o.out, { cacheDir: join(o.out, '.simplechrome-cache') });
+  const trainOn = layout ? o.out : join(o.out, SOURCES_FILE_NAME);
+  const loaded = await loadCell(trainOn, { cacheDir: join(o.out, '.simplechrome-cache') });
   const build = {
     cell: ds.cell,
     genes: ds.genes,
@@ -218,6 +227,7 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
     binOrder: (o.reader.strand ?? 'reverse') === 'reverse' ? 'transcription direction: the bins of minus-strand genes are reversed (bin 1 is the most upstream)' : 'genome order for every gene',
     maskedBins: masked,
     maskedBinsNote: masked > 0 ? 'bins off the chromosome or without data in any track are 0 here: the DeepChrome layout has no mask; --data on the sources file keeps it' : undefined,
+    layout: layout ? 'DeepChrome (classification/)' : `none: the DeepChrome layout holds the marks ${MARKS.join(', ')} only; train on ${SOURCES_FILE_NAME}`,
     geneIds: written.geneIdsShortened ? 'DeepChrome: the last 6 digits of the Ensembl id (genes.tsv maps them back)' : 'as in the gene table',
     notes: ds.notes ?? [],
     sources: { tracks: trackSpecs, genes: resolve(o.genes), expression: resolve(o.expression) },
@@ -226,10 +236,16 @@ export async function buildDataset(argv: readonly string[]): Promise<number> {
     seconds: { readTracks: (tRead - t0) / 1000, total: (performance.now() - t0) / 1000 },
   };
   await atomicWrite(join(o.out, 'build.json'), `${JSON.stringify(build, null, 2)}\n`);
+  const shape = `${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} mark${ds.marks.length > 1 ? 's' : ''} (train ${counts.train}, valid ${counts.valid}, test ${counts.test})`;
+  const took = `in ${build.seconds.total.toFixed(1)} s (tracks read in ${build.seconds.readTracks.toFixed(1)} s)`;
+  const sourcesPath = join(o.out, SOURCES_FILE_NAME);
   process.stdout.write(
-    `wrote ${ds.cell}: ${ds.genes} genes × ${ds.bins} bins × ${ds.marks.length} marks (train ${counts.train}, valid ${counts.valid}, test ${counts.test}) ` +
-      `to ${join(o.out, 'classification')}/{train,valid,test}.csv in ${build.seconds.total.toFixed(1)} s (tracks read in ${build.seconds.readTracks.toFixed(1)} s)\n` +
-      `train on it: npx tsx run.ts --data ${o.out}   or straight from the tracks, keeping the bin mask: npx tsx run.ts --data ${join(o.out, SOURCES_FILE_NAME)}\n`,
+    layout
+      ? `wrote ${ds.cell}: ${shape} to ${join(o.out, 'classification')}/{train,valid,test}.csv ${took}\n` +
+          `train on it: npx tsx run.ts --data ${o.out}   or straight from the tracks, keeping the bin mask: npx tsx run.ts --data ${sourcesPath}\n`
+      : `wrote ${ds.cell}: ${shape}, marks ${ds.marks.join(', ')}, to ${sourcesPath} and its cache ${took}; ` +
+          `no DeepChrome layout (it holds the marks ${MARKS.join(', ')} only)\n` +
+          `train on it: npx tsx run.ts --data ${sourcesPath}\n`,
   );
   return 0;
 }
