@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { readBigWigCell } from '../src/data/bigwig.ts';
 import { MARKS } from '../src/data/dataset.ts';
 import { inputBins } from '../src/models/modelSpec.ts';
 import { classifierSpecFor, MODEL_NAMES } from '../src/models/registry.ts';
+import { snapshot } from './cliHelpers.ts';
 
 // Tracks as users have them: one real ENCODE bigWig alone (chr22 only, named
 // H3K27ac here) becomes a one-mark cell split at random, a model trains on it
@@ -36,20 +37,6 @@ writeFileSync(bed, `${readFileSync(join(E116, 'E116_genes_tss.bed'), 'utf8').spl
 const expression = join(E116, 'E116_expression.tsv');
 const TABLES = ['--genes', bed, '--expression', expression, '--label-column', 'label_binary', '--bin', '1000', '--flank', '5'];
 const RANDOM = ['--split', 'random:0.8,0.1,0.1', '--seed', '3'];
-
-/** Every file under `dir` with its bytes, to show that a refusal changed nothing. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[p] = readFileSync(p).toString('base64');
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 describe('a one-mark cell from the ENCODE track alone', () => {
   const cell = join(root, 'chr22-H3K27ac');
