@@ -62,14 +62,19 @@ describe('bigWig cell errors', () => {
     expect(e.message).toContain('add the "chr" prefix');
   });
 
-  it('a missing mark names it and what was found', async () => {
+  it('a directory whose bigWigs name no mark names them; any set of marks is read, in one order', async () => {
     const dir = await freshDir();
-    for (const m of MARKS.filter((x) => x !== 'H3K9me3')) await symlink(join(E116, `E116_${m}.10kb.bw`), join(dir, `E116_${m}.10kb.bw`));
     await writeFile(join(dir, 'E116_input.bw'), 'x');
-    const e = await rejection({ tracks: dir, genes: join(E116, 'E116_genes_tss.bed'), expression: join(E116, 'E116_expression.tsv') });
-    expect(e.message).toContain('missing track for H3K9me3');
-    expect(e.message).toContain('found H3K27me3 (E116_H3K27me3.10kb.bw)');
-    expect(e.message).toContain('files naming no mark: E116_input.bw');
+    await writeFile(join(dir, 'sample.bw'), 'x');
+    const genes = join(E116, 'E116_genes_tss.bed');
+    const expression = join(E116, 'E116_expression.tsv');
+    const e = await rejection({ tracks: dir, genes, expression });
+    expect(e.message).toContain('no track names a mark (a histone mark such as H3K27me3, H3K36me3, H3K4me1, H3K4me3, H3K9me3 or H3K27ac, or DNase, ATAC): E116_input.bw, sample.bw');
+    // Four of the five: read as four marks, in DeepChrome's order whatever the order given.
+    const four = ['H3K9me3', 'H3K4me1', 'H3K27me3', 'H3K36me3'].map((m) => `${m}=${join(E116, `E116_${m}.10kb.bw`)}`);
+    const ds = await readBigWigCell({ tracks: four, genes, expression }, { bin: 10000, flank: 1 });
+    expect(ds.marks).toEqual(['H3K27me3', 'H3K36me3', 'H3K4me1', 'H3K9me3']);
+    expect(ds.features.length).toBe(ds.genes * 3 * 4);
   });
 
   it('a file that names no mark, or two tracks for one mark', async () => {

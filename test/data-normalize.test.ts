@@ -225,7 +225,10 @@ describe('JSON', () => {
       ['{', 'stats.json: not JSON'],
       ['[1]', 'stats.json: normalization statistics: expected a JSON object'],
       [bad({ scheme: 'minmax' }), 'stats.json: normalization statistics: scheme is "minmax", expected one of raw, log1p'],
-      [bad({ marks: ['H3K27ac'] }), 'stats.json: normalization statistics: marks is ["H3K27ac"], expected a list of H3K27me3'],
+      // Any mark names may be fitted (H3K27ac, DNase); each once, and names, not numbers.
+      [bad({ marks: ['H3K27ac', 'H3K27ac', 'DNase', 'ATAC', 'H3K4me3'] }), 'stats.json: normalization statistics: marks is ["H3K27ac","H3K27ac","DNase","ATAC","H3K4me3"], expected a list of distinct mark names'],
+      [bad({ marks: [1, 2, 3, 4, 5] }), 'stats.json: normalization statistics: marks is [1,2,3,4,5], expected a list of distinct mark names'],
+      [bad({ marks: [] }), 'stats.json: normalization statistics: marks is [], expected a list of distinct mark names'],
       [bad({ scale: [1, 1, 0, 1, 1] }), 'stats.json: normalization statistics: scale has 0, expected a finite number > 0'],
       [bad({ center: [1, 1, 1] }), 'stats.json: normalization statistics: center must be a list of 5 numbers'],
       [bad({ mean: [1, null, 1, 1, 1] }), 'stats.json: normalization statistics: mean has null, expected a finite number'],

@@ -1,17 +1,19 @@
-// Reader for a bigWig-backed cell: five mark tracks (bigWig), a gene table
+// Reader for a bigWig-backed cell: one bigWig track per mark (any marks), a gene table
 // (BED, GTF or GFF3) and an expression table become one Dataset, at the bin
 // size, flank and summary asked for. Genes are read in batches of nearby
 // genes, each batch one range query per track, so memory stays bounded by
 // the intervals of one batch whatever the genome's size. The split is by
-// chromosome, as in the GC-MERGE reader, whose windows and masks this
+// chromosome (or at random, randomSplit.ts), as in the GC-MERGE reader, whose windows and masks this
 // reproduces with `grid` anchoring.
 
 import { basename, dirname } from 'node:path';
-import { DataError, MARKS, SPLIT_CODES, type Dataset } from './dataset.ts';
+import { DataError, SPLIT_CODES, type Dataset } from './dataset.ts';
 import { readExpressionLabels, type LabelRule } from './expressionLabels.ts';
 import { GCMERGE_DEFAULT_TEST, GCMERGE_DEFAULT_VALID } from './gcmerge.ts';
+import { agreeOnLength, type ChromosomeEnd } from './bigwigAssembly.ts';
 import { openTrack, resolveTracks, type OpenTrack } from './bigwigTracks.ts';
 import { type Anchor, type BinSummary, binOffChromosome, binsPerWindow, summariseBins, windowStart, type WindowShape } from './bigwigWindows.ts';
+import { fractionsProblem, randomSplit, type RandomSplit } from './randomSplit.ts';
 import { cellNameFrom } from './sourceFiles.ts';
 import { readTssTable, type GeneTableFormat, type TssTable } from './tssTable.ts';
 
@@ -38,6 +40,8 @@ export interface BigWigOptions {
   readonly labels?: LabelRule;
   readonly testChromosomes?: readonly string[];
   readonly validChromosomes?: readonly string[];
+  /** Split genes at random instead of by chromosome (then neither chromosome list may be given). */
+  readonly randomSplit?: RandomSplit;
   /** Called after each batch with genes done and total (a genome takes seconds to minutes). */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -77,24 +81,15 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     ...(opts.valueColumn !== undefined ? { valueColumn: opts.valueColumn } : {}),
     ...(opts.labels !== undefined ? { labels: opts.labels } : {}),
   });
-  const notes: string[] = ignored.map((f) => `ignored ${f}: its name names none of the marks ${MARKS.join(', ')}`);
+  const notes: string[] = ignored.map((f) => `ignored ${f}: its name names no mark`);
 
   const kept = joinGenes(table, expression.labelOf, sources, notes);
-  const lengths = chromosomeLengths(tracks, table, kept, notes);
-  const test = opts.testChromosomes ?? defaultsFor(GCMERGE_DEFAULT_TEST, table, kept);
-  const valid = opts.validChromosomes ?? defaultsFor(GCMERGE_DEFAULT_VALID, table, kept);
-  const both = test.filter((c) => valid.includes(c));
-  if (both.length > 0) throw new RangeError(`chromosome${both.length > 1 ? 's' : ''} ${both.join(', ')} listed as both test and valid`);
-  const withGenes = new Set(kept.rows.map((r) => table.chroms[r] as string));
-  for (const [list, name] of [[test, 'test'], [valid, 'valid']] as const) {
-    for (const c of list) {
-      if (!withGenes.has(c)) throw new DataError(sources.genes, undefined, `${name} chromosome ${c} has no genes (chromosomes with genes: ${[...withGenes].join(', ')})`);
-    }
-  }
+  const lengths = await chromosomeLengths(tracks, table, kept, notes);
+  const byChromosome = chromosomeSplit(opts, table, kept, sources);
 
   const n = kept.rows.length;
   const width = binsPerWindow(shape);
-  const m = MARKS.length;
+  const m = tracks.length;
   const features = new Float32Array(n * width * m);
   const mask = new Uint8Array(n * width);
   const split = new Uint8Array(n);
@@ -105,9 +100,15 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     const chrom = table.chroms[row] as string;
     geneIds.push(table.ids[row] as string);
     labels[g] = kept.labels[g] as number;
-    split[g] = test.includes(chrom) ? SPLIT_CODES.test : valid.includes(chrom) ? SPLIT_CODES.valid : SPLIT_CODES.train;
+    if (byChromosome !== undefined) split[g] = byChromosome(chrom);
     starts[g] = windowStart(shape, table.tss[row] as number, stranded ? (table.strands[row] as '+' | '-' | '.') : '+');
   });
+
+  if (opts.randomSplit !== undefined) {
+    split.set(randomSplit(geneIds, opts.randomSplit));
+    const [a, b, c] = opts.randomSplit.fractions;
+    notes.push(`split at random (seed ${opts.randomSplit.seed}): ${a} train, ${b} valid, ${c} test of the genes`);
+  }
 
   let reversed = 0;
   let unstranded = 0;
@@ -172,7 +173,7 @@ async function readOpened(tracks: readonly OpenTrack[], ignored: readonly string
     cell: opts.cell ?? cellOf(tracks.map((f) => f.path)),
     genes: n,
     bins: width,
-    marks: MARKS,
+    marks: tracks.map((t) => t.mark),
     features,
     labels,
     split,
@@ -225,7 +226,7 @@ function joinGenes(table: TssTable, labelOf: ReadonlyMap<string, 0 | 1>, sources
 }
 
 /** Length of every chromosome with genes; DataError when names or lengths do not fit. */
-function chromosomeLengths(tracks: readonly OpenTrack[], table: TssTable, kept: KeptGenes, notes: string[]): Map<string, number> {
+async function chromosomeLengths(tracks: readonly OpenTrack[], table: TssTable, kept: KeptGenes, notes: string[]): Promise<Map<string, number>> {
   const geneChroms = [...new Set(kept.rows.map((r) => table.chroms[r] as string))];
   const list = (names: readonly string[]): string => names.slice(0, 4).join(', ') + (names.length > 4 ? `, … (${names.length} in all)` : '');
   for (const t of tracks) {
@@ -238,26 +239,20 @@ function chromosomeLengths(tracks: readonly OpenTrack[], table: TssTable, kept: 
       `the ${t.mark} track's chromosome names do not match the gene table ${table.path}: the track names ${list(trackNames)}; the gene table names ${list(geneChroms)}${hint}`,
     );
   }
-  const lengths = new Map<string, number>();
+  const lengths = await agreedLengths(tracks, notes);
   for (const c of geneChroms) {
-    const having = tracks.filter((t) => t.chromosomes.has(c));
-    if (having.length === 0) {
-      const rows = kept.rows.filter((r) => table.chroms[r] === c);
-      const first = rows[0] as number;
-      throw new DataError(
-        table.path,
-        table.lines[first],
-        `gene ${table.ids[first]} is on ${c}, which no track covers (${rows.length} gene(s) on ${c}; the tracks cover ${list([...(tracks[0] as OpenTrack).chromosomes.keys()])}): remove those genes or add tracks that cover ${c}`,
-      );
+    if (lengths.has(c)) {
+      const lacking = tracks.filter((t) => !t.chromosomes.has(c));
+      if (lacking.length > 0) notes.push(`${lacking.map((t) => t.mark).join(', ')}: no data on ${c} (the track does not list it): its bins there are 0`);
+      continue;
     }
-    const len = having[0]?.chromosomes.get(c) as number;
-    const other = having.find((t) => t.chromosomes.get(c) !== len);
-    if (other !== undefined) {
-      throw new DataError(other.path, undefined, `${c} is ${other.chromosomes.get(c)} bp here but ${len} bp in ${having[0]?.path}: the tracks are of different genome assemblies`);
-    }
-    const lacking = tracks.filter((t) => !t.chromosomes.has(c));
-    if (lacking.length > 0) notes.push(`${lacking.map((t) => t.mark).join(', ')}: no data on ${c} (the track does not list it): its bins there are 0`);
-    lengths.set(c, len);
+    const rows = kept.rows.filter((r) => table.chroms[r] === c);
+    const first = rows[0] as number;
+    throw new DataError(
+      table.path,
+      table.lines[first],
+      `gene ${table.ids[first]} is on ${c}, which no track covers (${rows.length} gene(s) on ${c}; the tracks cover ${list([...(tracks[0] as OpenTrack).chromosomes.keys()])}): remove those genes or add tracks that cover ${c}`,
+    );
   }
   kept.rows.forEach((r) => {
     const c = table.chroms[r] as string;
@@ -269,11 +264,76 @@ function chromosomeLengths(tracks: readonly OpenTrack[], table: TssTable, kept: 
   return lengths;
 }
 
+/**
+ * The length of every chromosome any track lists, checked across the tracks
+ * (agreeOnLength); DataError naming the chromosome, the lengths and the files
+ * when they are of different assemblies.
+ */
+async function agreedLengths(tracks: readonly OpenTrack[], notes: string[]): Promise<Map<string, number>> {
+  const names = [...new Set(tracks.flatMap((t) => [...t.chromosomes.keys()]))];
+  const lengths = new Map<string, number>();
+  const conflicts: { chrom: string; path: string; what: string }[] = [];
+  for (const c of names) {
+    const having = tracks.filter((t) => t.chromosomes.has(c));
+    const ends: ChromosomeEnd[] = [];
+    const differ = new Set(having.map((t) => t.chromosomes.get(c))).size > 1;
+    for (const t of having) {
+      const length = t.chromosomes.get(c) as number;
+      // Only lengths that differ need the last interval, which tells a binned track's end from an assembly's.
+      const last = differ ? await lastInterval(t, c, length) : undefined;
+      ends.push({ path: t.path, mark: t.mark, length, ...(last !== undefined && last.end === length ? { lastBin: last } : {}) });
+    }
+    const verdict = agreeOnLength(c, ends);
+    if ('conflict' in verdict) conflicts.push({ chrom: c, path: verdict.path, what: verdict.conflict });
+    else {
+      lengths.set(c, verdict.length);
+      if (verdict.note !== undefined) notes.push(verdict.note);
+    }
+  }
+  const first = conflicts[0];
+  if (first !== undefined) {
+    const more = conflicts.slice(1).map((x) => x.chrom);
+    throw new DataError(
+      first.path,
+      undefined,
+      `the tracks are of different genome assemblies: ${first.what}${more.length > 0 ? ` (lengths differ also on ${more.slice(0, 5).join(', ')}${more.length > 5 ? ', …' : ''})` : ''}`,
+    );
+  }
+  return lengths;
+}
+
+async function lastInterval(t: OpenTrack, chrom: string, length: number): Promise<{ start: number; end: number } | undefined> {
+  const iv = await t.intervals(chrom, Math.max(0, length - 1), length);
+  const n = iv.starts.length;
+  return n === 0 ? undefined : { start: iv.starts[n - 1] as number, end: iv.ends[n - 1] as number };
+}
+
 function prefixHint(genes: readonly string[], track: readonly string[]): string {
   const has = (names: readonly string[]): boolean => names.some((n) => n.startsWith('chr'));
   if (has(track) && !has(genes)) return ': add the "chr" prefix to the gene table\'s chromosomes (1 → chr1), or use tracks named like it';
   if (!has(track) && has(genes)) return ': remove the "chr" prefix from the gene table\'s chromosomes (chr1 → 1), or use tracks named like it';
   return '';
+}
+
+/** The split of a gene on a chromosome, from the test and valid chromosomes (GC-MERGE's by default); undefined for a random split. */
+function chromosomeSplit(opts: BigWigOptions, table: TssTable, kept: KeptGenes, sources: BigWigSources): ((chrom: string) => number) | undefined {
+  if (opts.randomSplit !== undefined) {
+    if (opts.testChromosomes !== undefined || opts.validChromosomes !== undefined) throw new RangeError('a random split takes no test or valid chromosomes');
+    const problem = fractionsProblem(opts.randomSplit.fractions);
+    if (problem !== undefined) throw new RangeError(`random split: ${problem}`);
+    return undefined;
+  }
+  const test = opts.testChromosomes ?? defaultsFor(GCMERGE_DEFAULT_TEST, table, kept);
+  const valid = opts.validChromosomes ?? defaultsFor(GCMERGE_DEFAULT_VALID, table, kept);
+  const both = test.filter((c) => valid.includes(c));
+  if (both.length > 0) throw new RangeError(`chromosome${both.length > 1 ? 's' : ''} ${both.join(', ')} listed as both test and valid`);
+  const withGenes = new Set(kept.rows.map((r) => table.chroms[r] as string));
+  for (const [list, name] of [[test, 'test'], [valid, 'valid']] as const) {
+    for (const c of list) {
+      if (!withGenes.has(c)) throw new DataError(sources.genes, undefined, `${name} chromosome ${c} has no genes (chromosomes with genes: ${[...withGenes].join(', ')})`);
+    }
+  }
+  return (chrom) => (test.includes(chrom) ? SPLIT_CODES.test : valid.includes(chrom) ? SPLIT_CODES.valid : SPLIT_CODES.train);
 }
 
 /** GC-MERGE's default held-out chromosomes, spelled as the gene table spells chromosomes. */

@@ -1,15 +1,16 @@
 // Where a bigWig-backed cell is, for `--data` and loadCell: a directory that
-// holds the five mark tracks, one gene table and one expression table (read
+// holds the mark tracks, one gene table and one expression table (read
 // with the default windows), or a sources file (`*.json`, as build-dataset
 // writes beside its output) that names the sources and the options.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { BIGWIG_DEFAULTS, type BigWigOptions, type BigWigSources } from './bigwig.ts';
-import { bigWigsIn, resolveTracks } from './bigwigTracks.ts';
+import { bigWigsIn, MARK_AND_PATH, resolveTracks } from './bigwigTracks.ts';
 import { ANCHORS, BIN_SUMMARIES } from './bigwigWindows.ts';
 import { DataError } from './dataset.ts';
 import type { LabelRule } from './expressionLabels.ts';
+import { fractionsProblem, type RandomSplit } from './randomSplit.ts';
 import { cellNameFrom, pathKind } from './sourceFiles.ts';
 import { GENE_TABLE_FILE } from './tssTable.ts';
 
@@ -94,7 +95,7 @@ function fromSourcesFile(file: string): ResolvedBigWig {
   if (!Array.isArray(r.tracks) || r.tracks.length === 0) throw new DataError(file, undefined, '"tracks" must be a list of MARK=path entries');
   const tracks = r.tracks.map((t: unknown) => {
     const s = at(t, 'tracks');
-    const eq = /^([A-Za-z0-9]+)=(.+)$/.exec(String(t));
+    const eq = MARK_AND_PATH.exec(String(t));
     return eq === null ? s : `${eq[1]}=${at(eq[2], 'tracks')}`;
   });
   const options = checkOptions(file, r.options ?? {});
@@ -104,8 +105,8 @@ function fromSourcesFile(file: string): ResolvedBigWig {
 }
 
 function trackPath(t: string): string {
-  const eq = /^[A-Za-z0-9]+=(.+)$/.exec(t);
-  return eq === null ? t : (eq[1] as string);
+  const eq = MARK_AND_PATH.exec(t);
+  return eq === null ? t : (eq[2] as string);
 }
 
 function checkOptions(file: string, o: unknown): StoredBigWigOptions {
@@ -132,7 +133,7 @@ function checkOptions(file: string, o: unknown): StoredBigWigOptions {
     if (!Array.isArray(x) || !x.every((s) => typeof s === 'string')) fail(`"${k}" must be a list of chromosome names`);
     return x as string[];
   };
-  const known = ['cell', 'bin', 'flank', 'anchor', 'summary', 'strand', 'geneFormat', 'valueColumn', 'labels', 'testChromosomes', 'validChromosomes'];
+  const known = ['cell', 'bin', 'flank', 'anchor', 'summary', 'strand', 'geneFormat', 'valueColumn', 'labels', 'testChromosomes', 'validChromosomes', 'randomSplit'];
   const unknown = Object.keys(v).filter((k) => !known.includes(k));
   if (unknown.length > 0) fail(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const labels = v.labels === undefined ? undefined : labelRule(v.labels, fail);
@@ -148,6 +149,7 @@ function checkOptions(file: string, o: unknown): StoredBigWigOptions {
     labels,
     testChromosomes: strings('testChromosomes'),
     validChromosomes: strings('validChromosomes'),
+    randomSplit: v.randomSplit === undefined ? undefined : randomSplitRule(v.randomSplit, fail),
   };
   return Object.fromEntries(Object.entries(out).filter(([, x]) => x !== undefined)) as StoredBigWigOptions;
 }
@@ -165,6 +167,16 @@ function labelRule(x: unknown, fail: (what: string) => never): LabelRule {
   return fail('"labels" must be {"column": NAME}, {"threshold": {"value": X}} or {"threshold": {"quantile": Q}}');
 }
 
+function randomSplitRule(x: unknown, fail: (what: string) => never): RandomSplit {
+  const r = x as Record<string, unknown>;
+  const shape = '"randomSplit" must be {"fractions": [TRAIN, VALID, TEST], "seed": N}';
+  if (typeof r !== 'object' || r === null || !Array.isArray(r.fractions) || !r.fractions.every((f) => typeof f === 'number')) return fail(shape);
+  if (typeof r.seed !== 'number' || !Number.isSafeInteger(r.seed) || r.seed < 0) return fail(`${shape}, the seed an integer ≥ 0`);
+  const problem = fractionsProblem(r.fractions as number[]);
+  if (problem !== undefined) return fail(`"randomSplit": ${problem}`);
+  return { fractions: r.fractions as [number, number, number], seed: r.seed };
+}
+
 /** The options with their defaults filled in: the cache identity, and what build-dataset records. */
 export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown> {
   return {
@@ -179,6 +191,7 @@ export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown
     ...(o.valueColumn !== undefined ? { valueColumn: o.valueColumn } : {}),
     ...(o.testChromosomes !== undefined ? { testChromosomes: o.testChromosomes } : {}),
     ...(o.validChromosomes !== undefined ? { validChromosomes: o.validChromosomes } : {}),
+    ...(o.randomSplit !== undefined ? { randomSplit: o.randomSplit } : {}),
   };
 }
 

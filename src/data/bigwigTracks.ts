@@ -6,7 +6,7 @@
 import { BigWig } from '@gmod/bbi';
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DataError, MARKS, type Mark } from './dataset.ts';
+import { DataError, MARKS, markOrder } from './dataset.ts';
 import { pathKind } from './sourceFiles.ts';
 
 const BIGWIG_MAGIC = 0x888ffc26;
@@ -21,43 +21,77 @@ const RENEW_AFTER_BYTES = 32 << 20;
 export const BIGWIG_FILE = /\.(bw|bigwig)$/i;
 
 export interface TrackFile {
-  readonly mark: Mark;
+  readonly mark: string;
   readonly path: string;
 }
 
-/** The marks whose name appears in `name` (case-insensitive, not inside a longer mark name). */
-export function marksNamedIn(name: string): Mark[] {
-  return MARKS.filter((m) => new RegExp(`(^|[^A-Za-z0-9])${m}($|[^A-Za-z0-9])`, 'i').test(name));
+/** `MARK=path`: a track given with its mark (ENCODE files are named by accession). */
+export const MARK_AND_PATH = /^([A-Za-z0-9][A-Za-z0-9._-]*)=(.+)$/;
+
+/**
+ * Marks a file name can name, each with its usual spelling: histone
+ * modifications (H3K27ac, H3K4me3, H2BK120ub1, …), the variant H2A.Z, and
+ * the accessibility assays DNase and ATAC.
+ */
+const KNOWN_MARKS: readonly { readonly pattern: string; readonly spell: (m: RegExpExecArray) => string }[] = [
+  { pattern: 'H([234])([AB]?)K(\\d{1,3})(me[123]|ac|ub1?|cr)', spell: (m) => `H${m[1]}${(m[2] as string).toUpperCase()}K${m[3]}${(m[4] as string).toLowerCase()}` },
+  { pattern: 'H2A\\.?Z', spell: () => 'H2A.Z' },
+  { pattern: 'DNase(?:I|1)?', spell: () => 'DNase' },
+  { pattern: 'ATAC', spell: () => 'ATAC' },
+];
+
+/** The mark `text` is wholly the name of, in its usual spelling (h3k27ac → H3K27ac), or undefined. */
+function knownMark(text: string): string | undefined {
+  for (const k of KNOWN_MARKS) {
+    const m = new RegExp(`^${k.pattern}$`, 'i').exec(text);
+    if (m !== null) return k.spell(m);
+  }
+  return undefined;
+}
+
+/** The marks whose name appears in `name` (case-insensitive, not inside a longer word), each spelled as usual. */
+export function marksNamedIn(name: string): string[] {
+  const found = new Set<string>();
+  for (const k of KNOWN_MARKS) {
+    const re = new RegExp(`(?:^|[^A-Za-z0-9])(${k.pattern})(?=$|[^A-Za-z0-9])`, 'gi');
+    for (const m of name.matchAll(re)) found.add(knownMark(m[1] as string) as string);
+  }
+  return [...found];
+}
+
+/** A mark as given in MARK=path: a known mark in its usual spelling, any other name as given. */
+export function markNamed(given: string): string {
+  return knownMark(given) ?? given;
 }
 
 export interface ResolvedTracks {
+  /** One per mark, in markOrder. */
   readonly tracks: readonly TrackFile[];
-  /** Files that were passed over (a directory's bigWigs that name none of the five marks). */
+  /** Files that were passed over (a directory's bigWigs that name no mark). */
   readonly ignored: readonly string[];
 }
 
 /**
- * The five mark tracks from `spec`: a directory of `*.bw`/`*.bigWig` files
- * each naming its mark, or a comma-separated list of files, each either named
- * by its mark or given as `MARK=path` (ENCODE files are named by accession).
+ * The mark tracks from `spec`: a directory of `*.bw`/`*.bigWig` files each
+ * naming its mark, or a comma-separated list of files, each either named by
+ * its mark or given as `MARK=path`. Any set of one or more marks, one file
+ * each; they are held in markOrder (the five of DeepChrome's layout first).
  */
 export function resolveTracks(spec: string | readonly string[]): ResolvedTracks {
   const items = typeof spec === 'string' ? spec.split(',').filter((s) => s !== '') : spec;
   if (items.length === 0) throw new DataError(String(spec), undefined, 'no tracks given');
-  const byMark = new Map<Mark, string>();
+  const byMark = new Map<string, string>();
   const ignored: string[] = [];
-  const take = (mark: Mark, path: string): void => {
-    const prev = byMark.get(mark);
-    if (prev !== undefined) throw new DataError(path, undefined, `a second track for ${mark} (the first is ${prev}): give one file per mark`);
+  const take = (mark: string, path: string): void => {
+    const same = [...byMark.keys()].find((m) => m.toLowerCase() === mark.toLowerCase());
+    if (same !== undefined) throw new DataError(path, undefined, `a second track for ${mark} (the first is ${byMark.get(same)}): give one file per mark`);
     byMark.set(mark, path);
   };
   for (const item of items) {
-    const eq = /^([A-Za-z0-9]+)=(.+)$/.exec(item);
+    const eq = MARK_AND_PATH.exec(item);
     if (eq !== null) {
-      const mark = MARKS.find((m) => m.toLowerCase() === (eq[1] as string).toLowerCase());
-      if (mark === undefined) throw new DataError(item, undefined, `unknown mark ${eq[1]}: the marks are ${MARKS.join(', ')}`);
       requireFile(eq[2] as string);
-      take(mark, eq[2] as string);
+      take(markNamed(eq[1] as string), eq[2] as string);
       continue;
     }
     const kind = pathKind(item);
@@ -68,28 +102,26 @@ export function resolveTracks(spec: string | readonly string[]): ResolvedTracks 
         const marks = marksNamedIn(basename(f));
         if (marks.length === 0) ignored.push(f);
         else if (marks.length > 1) throw new DataError(f, undefined, `the name names several marks (${marks.join(', ')}): rename it or pass MARK=${f}`);
-        else take(marks[0] as Mark, f);
+        else take(marks[0] as string, f);
       }
       continue;
     }
     requireFile(item);
     const marks = marksNamedIn(basename(item));
     if (marks.length !== 1) {
-      throw new DataError(item, undefined, `cannot tell the mark from the file name (${marks.length === 0 ? 'it names none' : `it names ${marks.join(' and ')}`} of ${MARKS.join(', ')}): pass it as MARK=${item}`);
+      throw new DataError(item, undefined, `cannot tell the mark from the file name (${marks.length === 0 ? 'it names none' : `it names ${marks.join(' and ')}`}): pass it as MARK=${item}`);
     }
-    take(marks[0] as Mark, item);
+    take(marks[0] as string, item);
   }
-  const missing = MARKS.filter((m) => !byMark.has(m));
-  if (missing.length > 0) {
-    const found = [...byMark.entries()].map(([m, p]) => `${m} (${basename(p)})`).join(', ');
+  if (byMark.size === 0) {
     throw new DataError(
       String(spec),
       undefined,
-      `missing track${missing.length > 1 ? 's' : ''} for ${missing.join(', ')}: the models read all five marks ${MARKS.join(', ')}; found ${found || 'none'}` +
-        (ignored.length > 0 ? `; files naming no mark: ${ignored.map((f) => basename(f)).join(', ')}` : ''),
+      `no track names a mark (a histone mark such as ${MARKS.join(', ')} or H3K27ac, or DNase, ATAC): ${ignored.map((f) => basename(f)).join(', ')}; ` +
+        'name each file by its mark or pass MARK=FILE',
     );
   }
-  return { tracks: MARKS.map((mark) => ({ mark, path: byMark.get(mark) as string })), ignored };
+  return { tracks: markOrder([...byMark.keys()]).map((mark) => ({ mark, path: byMark.get(mark) as string })), ignored };
 }
 
 export function bigWigsIn(dir: string): string[] {
@@ -115,7 +147,7 @@ export interface Chromosome {
 
 /** One opened track: its chromosomes and a reader of the intervals in a region. */
 export interface OpenTrack {
-  readonly mark: Mark;
+  readonly mark: string;
   readonly path: string;
   readonly chromosomes: ReadonlyMap<string, number>;
   /** Intervals overlapping [start, end) of `chrom`, sorted, as the file holds them (not clipped). */

@@ -29,7 +29,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
-import { MARKS, type Dataset, type Mark } from './dataset.ts';
+import type { Dataset } from './dataset.ts';
 
 export const CACHE_MAGIC = 'SCHRDSET';
 export const CACHE_VERSION = 2;
@@ -250,7 +250,7 @@ export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readon
     cell: header.cell,
     genes,
     bins,
-    marks: header.marks as readonly Mark[],
+    marks: header.marks,
     features,
     labels: new Uint8Array(labels.buffer, labels.byteOffset, labels.length),
     split: new Uint8Array(split.buffer, split.byteOffset, split.length),
@@ -350,8 +350,9 @@ function validHeader(h: unknown): h is CacheHeader {
     count(r.payloadBytes) &&
     count(r.payloadCrc32) &&
     Array.isArray(r.marks) &&
-    r.marks.length === MARKS.length &&
-    r.marks.every((m, i) => m === MARKS[i]) &&
+    r.marks.length > 0 &&
+    r.marks.every((m) => typeof m === 'string' && m !== '') &&
+    new Set(r.marks).size === r.marks.length &&
     Array.isArray(r.source) &&
     r.source.every((s) => typeof s === 'string') &&
     Array.isArray(r.stamps) &&

@@ -2,9 +2,30 @@
 // Features are genes × bins × marks, row-major, float32, so that the whole
 // cell goes to the GPU in one copy.
 
-/** The canonical mark order. Readers map columns by name onto this order. */
+/** The five marks of DeepChrome's layout, in its order. Readers map columns by name onto this order; a
+ * cell from bigWig tracks may hold any marks (markOrder). */
 export const MARKS = ['H3K27me3', 'H3K36me3', 'H3K4me1', 'H3K4me3', 'H3K9me3'] as const;
 export type Mark = (typeof MARKS)[number];
+
+/** The order a set of marks is held in: the five of MARKS first, in its order, then the others by name. */
+export function markOrder(marks: readonly string[]): string[] {
+  const rank = (m: string): number => {
+    const i = (MARKS as readonly string[]).indexOf(m);
+    return i < 0 ? MARKS.length : i;
+  };
+  return [...marks].sort((a, b) => rank(a) - rank(b) || (a.toLowerCase() < b.toLowerCase() ? -1 : a.toLowerCase() > b.toLowerCase() ? 1 : 0));
+}
+
+/** True when `marks` are the five of MARKS in its order (what the DeepChrome layout holds). */
+export function hasCanonicalMarks(marks: readonly string[]): boolean {
+  return marks.length === MARKS.length && marks.every((m, i) => m === MARKS[i]);
+}
+
+/** Why a model fitted on marks `model` cannot read data with marks `data` (names, order), or undefined when it can. */
+export function marksMismatch(model: readonly string[], data: readonly string[]): string | undefined {
+  if (model.length === data.length && model.every((m, i) => m === data[i])) return undefined;
+  return `the model was trained on the marks [${model.join(', ')}], the data has [${data.join(', ')}]; a model reads the marks it was trained on, in their order`;
+}
 
 /** Every reader puts each gene in one of these; a source that gives fewer splits (one split file) has only those. */
 export const SPLITS = ['train', 'valid', 'test'] as const;
@@ -23,7 +44,8 @@ export interface Dataset {
   readonly cell: string;
   readonly genes: number;
   readonly bins: number;
-  readonly marks: readonly Mark[];
+  /** Mark names in feature order: MARKS for the preprocessed layouts, markOrder of the tracks for bigWig cells. */
+  readonly marks: readonly string[];
   /** [genes, bins, marks], row-major. */
   readonly features: Float32Array;
   /** 0 or 1 per gene. */

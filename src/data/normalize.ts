@@ -21,7 +21,7 @@
 // mark with sd 0 gets scale 1 (centering only): a constant mark must not turn
 // later data into NaN or ±Inf. Masked bins stay exactly 0 after the transform.
 
-import { DataError, MARKS, SPLIT_CODES, type Dataset, type Mark } from './dataset.ts';
+import { DataError, MARKS, SPLIT_CODES, type Dataset } from './dataset.ts';
 
 export const NORMALIZATION_SCHEMES = ['raw', 'log1p', 'max', 'log1p-max', 'zscore', 'log1p-zscore'] as const;
 export type NormalizationScheme = (typeof NORMALIZATION_SCHEMES)[number];
@@ -32,7 +32,7 @@ export const DEFAULT_NORMALIZATION: NormalizationScheme = 'log1p-max';
 /** JSON-serializable; every per-mark array is in `marks` order. */
 export interface NormalizationStats {
   readonly scheme: NormalizationScheme;
-  readonly marks: readonly Mark[];
+  readonly marks: readonly string[];
   /** Training genes and, per mark, the unmasked training values the statistics came from. */
   readonly trainGenes: number;
   readonly trainValues: readonly number[];
@@ -184,8 +184,8 @@ export function parseNormalization(text: string, file: string): NormalizationSta
     return fail(`scheme is ${JSON.stringify(scheme)}, expected one of ${NORMALIZATION_SCHEMES.join(', ')}`);
   }
   const marks = o['marks'];
-  if (!Array.isArray(marks) || marks.length === 0 || marks.some((m) => !(MARKS as readonly unknown[]).includes(m))) {
-    return fail(`marks is ${JSON.stringify(marks)}, expected a list of ${MARKS.join(', ')}`);
+  if (!Array.isArray(marks) || marks.length === 0 || marks.some((m) => typeof m !== 'string' || m === '') || new Set(marks).size !== marks.length) {
+    return fail(`marks is ${JSON.stringify(marks)}, expected a list of distinct mark names (e.g. ${MARKS.join(', ')})`);
   }
   const numbers = (key: string, check: (v: number) => boolean, what: string): number[] => {
     const a = o[key];
@@ -202,7 +202,7 @@ export function parseNormalization(text: string, file: string): NormalizationSta
   }
   return {
     scheme: scheme as NormalizationScheme,
-    marks: marks as Mark[],
+    marks: marks as string[],
     trainGenes,
     trainValues: numbers('trainValues', (v) => Number.isInteger(v) && v > 0, 'a positive integer'),
     max: numbers('max', finite, 'a finite number'),

@@ -170,8 +170,10 @@ the experiment on a cluster (docs/CLUSTER.md; the plan's root, --out, must be on
                             and list the entries missing or failed (exit 1 while any is)
 
 build a dataset from bigWig tracks (see ${COMMAND} build-dataset --help and docs/BIGWIG.md)
-  build-dataset         five mark tracks + a gene table (BED/GTF/GFF3) + an expression table → a cell
-                        in the DeepChrome layout, its cache, and bigwig-sources.json for --data
+  build-dataset         one bigWig track per mark (any marks: H3K4me3, H3K27ac, DNase, ATAC, …) + a gene
+                        table (BED/GTF/GFF3) + an expression table → bigwig-sources.json for --data, its
+                        cache, and for the five DeepChrome marks the DeepChrome layout; split by
+                        chromosome or at random (--split random:0.8,0.1,0.1 --seed N)
 
   help, --help          this text
   --version             the version of simplechrome (package.json's)

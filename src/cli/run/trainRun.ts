@@ -157,7 +157,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
   let choice: DeviceChoice | undefined;
   try {
     const { options: o, resume } = given.resume !== undefined ? await resumedOptions(given, given.resume) : { options: given, resume: undefined };
-    const data = await loadData(o, resume?.info.normalization);
+    const data = await loadData(o, resume ? { stats: resume.info.normalization, by: `--resume ${resume.dir}` } : undefined);
     if (resume && data.fingerprint !== resume.info.data.fingerprint) {
       throw new Error(
         `--resume ${resume.dir}: the data at ${data.source.path} is not the data this run trained on ` +

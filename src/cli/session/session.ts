@@ -2,6 +2,7 @@ import { datasetFingerprint } from '../../checkpoint/fingerprint.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
 import { loadCell } from '../../data/loadCell.ts';
+import { marksMismatch } from '../../data/dataset.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../../data/normalize.ts';
 import type { CliOptions } from '../flags/args.ts';
 import { readProgress } from './readProgress.ts';
@@ -37,11 +38,15 @@ export interface LoadedData {
 }
 
 /** Reads the chosen data and normalises it: with statistics fitted on its
- * training genes, or with `stats` as given (a resumed run never refits). */
-export async function loadData(o: CliOptions, stats?: NormalizationStats): Promise<LoadedData> {
+ * training genes, or with `fitted.stats` as given (a resumed run never refits;
+ * `fitted.by` names the model, for the refusal of data with other marks). */
+export async function loadData(o: CliOptions, fitted?: { readonly stats: NormalizationStats; readonly by: string }): Promise<LoadedData> {
   const choice = await chooseData(o.data, err);
   const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
   for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
+  const stats = fitted?.stats;
+  const mismatch = stats && marksMismatch(stats.marks, loaded.dataset.marks);
+  if (mismatch) throw new Error(`--data ${choice.path}: ${fitted.by}: ${mismatch}`);
   const normalization = stats ?? fitNormalization(loaded.dataset, o.normalize);
   const dataset = applyNormalization(loaded.dataset, normalization);
   return {

@@ -12,7 +12,7 @@ import {
 } from '../../checkpoint/runCheckpoint.ts';
 import { encodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
-import type { Dataset } from '../../data/dataset.ts';
+import { marksMismatch, type Dataset } from '../../data/dataset.ts';
 import { loadCell } from '../../data/loadCell.ts';
 import { type NormalizationStats, applyNormalization } from '../../data/normalize.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
@@ -111,6 +111,8 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
   const loaded = await loadCell(path);
   const raw = loaded.dataset;
   if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
+  const mismatch = marksMismatch(m.normalization.marks, raw.marks);
+  if (mismatch) throw new Error(`--data ${path}: the model in ${m.dir}: ${mismatch}`);
   if (raw.bins !== bins || raw.marks.length !== marks) {
     throw new Error(`--data ${path}: ${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model in ${m.dir} takes ${bins} × ${marks}`);
   }
