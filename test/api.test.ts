@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/session/dataSource.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { bundledShaders } from '../web/build.ts';
-import { runMain, snapshot } from './cliHelpers.ts';
+import { run, runMain, snapshot } from './cliHelpers.ts';
 
 // The programmatic API (src/api): the example a user starts from runs and gives the command line's numbers, bit
 // for bit on the CPU; train's `out` writes the directory `train --out` writes; predict and encode give what the
@@ -20,19 +19,6 @@ import { runMain, snapshot } from './cliHelpers.ts';
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const tmp = (tag: string): string => mkdtempSync(join(tmpdir(), `sc-api-${tag}-`));
-
-/** A process run to its end without blocking the test worker. */
-function run(command: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Metrics {
   readonly bestEpoch: number;
@@ -44,7 +30,7 @@ const metricsIn = (dir: string): Metrics => JSON.parse(readFileSync(join(dir, 'm
 
 describe('examples/train-and-predict.ts', () => {
   it("trains mlp on 100 labeled E003 genes for 2 epochs on the CPU, with the command line's numbers bit for bit, and predicts", async () => {
-    const example = await run(TSX, ['examples/train-and-predict.ts']);
+    const example = await run(TSX, ['examples/train-and-predict.ts'], REPO);
     expect(example.code, example.stderr).toBe(0);
     const dir = join(tmp('cli'), 'run');
     const cli = await runMain(['train', '--cpu', '--model', 'mlp', '--train-size', '100', '--epochs', '2', '--data', DEFAULT_REAL_SAMPLE, '--out', dir, '--quiet']);
