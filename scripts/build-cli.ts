@@ -1,7 +1,8 @@
 // Builds what an installed package runs (package.json's "prepack", so `npm pack` and `npm publish` ship it):
 //   dist/run.js    the `simplechrome` command (bin/simplechrome.js imports it when there is no run.ts beside it)
-//   dist/main.js   the package's export: main(argv), a command line run in-process
-//   dist/main.d.ts its types
+//   dist/main.js   the package's export: the programmatic API (src/api/index.ts: loadCell, train, predict,
+//                  encode, and main(argv), a command line run in-process)
+//   dist/main.d.ts its types, which re-export the declarations of the API's sources in dist/types/
 // One esbuild bundle (the two entries share a chunk) with every dependency left to node_modules. Why built
 // JavaScript and not tsx: `simplechrome --help` starts in about a fifth of the time (bench/RESULTS.md,
 // 2026-12-07). The shaders stay .wgsl files, read at run time from the package's shaders/ (package.json "files").
@@ -17,22 +18,23 @@ import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = join(ROOT, 'dist');
-/** The package's export; its declaration is emitted from it alone (see declarationOf). */
-const API = 'src/cli/main.ts';
+/** The package's export. */
+const API = 'src/api/index.ts';
+const TYPES = 'types';
 
-/** The .d.ts of one file without type-checking the program (checking is `tsc --noEmit`'s job): its exports
- * must carry their types, and the declaration may use no other file of ours, which would not be shipped. */
-function declarationOf(file: string): string {
-  const out = ts.transpileDeclaration(readFileSync(join(ROOT, file), 'utf8'), {
-    fileName: file,
-    reportDiagnostics: true,
-    compilerOptions: { isolatedDeclarations: true, declaration: true, module: ts.ModuleKind.NodeNext, target: ts.ScriptTarget.ES2022 },
-  });
-  const problems = (out.diagnostics ?? []).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-  if (problems.length > 0) throw new Error(`${file}: cannot declare its exports on their own:\n  ${problems.join('\n  ')}`);
-  const local = out.outputText.match(/from\s+['"]\.{1,2}\/[^'"]*['"]/g);
-  if (local !== null) throw new Error(`${file}: its declaration imports ${local.join(', ')}, which the package does not ship`);
-  return out.outputText;
+/** The declarations of `entry` and of every file of ours it imports, under dist/types/ as they lie in the checkout
+ * (their imports keep their .ts names, which TypeScript resolves to the .d.ts beside them), type-checked as
+ * tsconfig.json has it; returns the import of the entry's declaration from dist/. */
+function declarations(entry: string): string {
+  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
+  if (config === undefined) throw new Error('tsconfig.json: cannot be read');
+  const options: ts.CompilerOptions = { ...config.options, noEmit: false, declaration: true, emitDeclarationOnly: true, rootDir: ROOT, outDir: join(DIST, TYPES) };
+  // With the ambient declarations of src/types/ (a dependency shipped without types), as the checkout compiles.
+  const program = ts.createProgram([join(ROOT, entry), ...config.fileNames.filter((f) => f.endsWith('.d.ts'))], options);
+  const result = program.emit();
+  const problems = [...ts.getPreEmitDiagnostics(program), ...result.diagnostics].map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  if (problems.length > 0 || result.emitSkipped) throw new Error(`${entry}: its declarations cannot be emitted:\n  ${problems.join('\n  ')}`);
+  return `./${TYPES}/${entry}`;
 }
 
 rmSync(DIST, { recursive: true, force: true });
@@ -53,5 +55,6 @@ if (!process.argv.includes('--clean')) {
   const command = join(DIST, 'run.js');
   writeFileSync(command, readFileSync(command, 'utf8').replace(/^#!.*\n/, ''));
   mkdirSync(DIST, { recursive: true });
-  writeFileSync(join(DIST, 'main.d.ts'), declarationOf(API));
+  // The GPU's types (GPUDevice, ...) are globals from @webgpu/types, a dependency: named here, a consumer needs no set-up.
+  writeFileSync(join(DIST, 'main.d.ts'), `/// <reference types="@webgpu/types" />\nexport * from '${declarations(API)}';\n`);
 }

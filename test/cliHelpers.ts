@@ -69,3 +69,16 @@ export function interruptWhen(argv: readonly string[], when: RegExp, signal: Nod
     child.on('exit', (code) => resolve({ code, stderr }));
   });
 }
+
+/** A process run to its end without blocking this one (a test worker that blocks for a minute loses its runner). */
+export function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

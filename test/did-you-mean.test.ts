@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILD_USAGE, parseBuildArgs } from '../src/cli/buildDataset/buildDataset.ts';
 import { parseArgs, parseUseArgs, UsageError } from '../src/cli/flags/args.ts';
-import { editDistance, nearestFlags } from '../src/cli/flags/didYouMean.ts';
+import { editDistance, nearestFlags } from '../src/util/didYouMean.ts';
 import { GRID_USAGE, parseGridArgs } from '../src/cli/grid/gridArgs.ts';
 import { runMain } from './cliHelpers.ts';
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticHome } from '../src/cli/session/dataSource.ts';
 import { PACKAGE_ROOT } from '../src/util/packageRoot.ts';
-import { snapshot } from './cliHelpers.ts';
+import { run, snapshot } from './cliHelpers.ts';
 
 // The package as a user installs it: `npm pack` (whose prepack step builds dist/), the tarball installed into
 // a temporary prefix, and the `simplechrome` that npm links there run by name from another directory.
@@ -31,19 +30,6 @@ let bin = '';
 let elsewhere = '';
 let cache = '';
 let contents: string[] = [];
-
-/** A process run to its end without blocking this one (a test worker that blocks for a minute loses its runner). */
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function npm(args: readonly string[], cwd: string): Promise<void> {
   const r = await run('npm', args, cwd);
@@ -103,7 +89,7 @@ function folderModes(dir: string, mode: number): void {
 
 describe('npm pack', () => {
   it('ships the built command, its types, every shader and the docs, and no sources or tests', () => {
-    for (const f of ['package.json', 'README.md', 'bin/simplechrome.js', 'dist/run.js', 'dist/main.js', 'dist/main.d.ts', 'datasets/README.md', 'docs/USING.md']) {
+    for (const f of ['package.json', 'README.md', 'bin/simplechrome.js', 'dist/run.js', 'dist/main.js', 'dist/main.d.ts', 'dist/types/src/api/index.d.ts', 'datasets/README.md', 'docs/USING.md']) {
       expect(contents, f).toContain(f);
     }
     const shaders = readdirSync(join(REPO, 'shaders'), { recursive: true, withFileTypes: true })
@@ -171,9 +157,17 @@ describe('the installed command, run from another directory', () => {
     expect(snapshot(installed)).toEqual(before);
   });
 
-  it("exports main(), with types that TypeScript finds through the package's exports", async () => {
+  it("exports the API and main(), with types that TypeScript finds through the package's exports", async () => {
     const project = join(installed, '..', '..');
-    writeFileSync(join(project, 'consumer.mts'), "import { main } from 'simplechrome';\nconst code: number = await main(['--version']);\nprocess.exitCode = code;\n");
+    writeFileSync(
+      join(project, 'consumer.mts'),
+      "import { type ClassScores, type Trained, encode, loadCell, main, predict, train } from 'simplechrome';\n" +
+        'const code: number = await main([\'--version\']);\n' +
+        "const trained: Trained = await train(await loadCell('cell'), { model: 'mlp', trainSize: 100, epochs: 1, device: 'cpu' });\n" +
+        'const auroc: number = (trained.test as ClassScores).auroc;\n' +
+        "const p: Float32Array = (await predict(trained, await loadCell('cell'))).values;\n" +
+        'process.exitCode = code + auroc + p.length + (typeof encode === \'function\' ? 0 : 1);\n',
+    );
     const tsc = await run(
       process.execPath,
       [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2022', '--types', 'node', '--typeRoots', join(REPO, 'node_modules', '@types'), 'consumer.mts'],
@@ -182,6 +176,12 @@ describe('the installed command, run from another directory', () => {
     expect(tsc.stdout + tsc.stderr).toBe('');
     const r = await run(process.execPath, ['--input-type=module', '-e', "import { main } from 'simplechrome'; process.exitCode = await main(['--version']);"], project);
     expect([r.code, r.stdout]).toEqual([0, `${manifest.version}\n`]);
+    // The API from the installed bundle, in another folder: the checkout's command line's number, bit for bit.
+    const script = `import { loadCell, train } from 'simplechrome'; const t = await train(await loadCell(${JSON.stringify(SAMPLE)}), { model: 'mlp', trainSize: 100, epochs: 1, device: 'cpu' }); process.stdout.write(String(t.test.auroc));`;
+    const api = await run(process.execPath, ['--input-type=module', '-e', script], project, { ...process.env, XDG_CACHE_HOME: cache });
+    expect(api.code, api.stderr).toBe(0);
+    const metrics = JSON.parse(readFileSync(join(elsewhere, 'run', 'metrics.json'), 'utf8')) as { test: { auroc: number } };
+    expect(api.stdout).toBe(String(metrics.test.auroc));
   });
 });
 

@@ -28,6 +28,9 @@ const FLOORS: Readonly<Record<string, number>> = {
   checkpoint: 7,
   plots: 8,
   cli: 9,
+  // The programmatic API (src/api): the browser-safe core.ts over the training core, and the package entry index.ts,
+  // which reuses the command line's run directory (trainToDirectory) for `out`.
+  api: 10,
 };
 
 function filesUnder(dir: string): string[] {

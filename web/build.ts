@@ -22,7 +22,7 @@ function wgslFiles(dir: string): string[] {
 }
 
 /** Replaces src/gpu/shaderFiles.ts (node:fs) with a module holding every shaders/**\/*.wgsl as a string. */
-const bundledShaders: Plugin = {
+export const bundledShaders: Plugin = {
   name: 'bundled-shaders',
   setup(b) {
     b.onResolve({ filter: /[\\/]shaderFiles\.ts$/ }, (args) => ({ path: resolve(args.resolveDir, args.path), namespace: 'bundled-shaders' }));

@@ -16,6 +16,8 @@ import {
   buildVae,
   checkClassifierSpec,
   checkVaeSpec,
+  inputBins,
+  isJointSpec,
 } from '../models/modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
 
@@ -309,4 +311,25 @@ export function vaeCheckpointFrom(file: SafetensorsFile, path: string): VaeCheck
     adamM: tensorsToFlat(store, file, path, 'adam.m.'),
     adamV: tensorsToFlat(store, file, path, 'adam.v.'),
   };
+}
+
+/** vae-joint's VAE as its best epoch left it: best.safetensors holds the whole joint model, whose flat buffer
+ * begins with the VAE's (src/models/vaeJoint.ts); vae.safetensors holds the VAE before fine-tuning. */
+export function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoint {
+  if (!isJointSpec(c.spec) || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
+    throw new Error(`${c.file}: does not hold the VAE of ${vae.file} (sizes ${JSON.stringify(vae.spec)})`);
+  }
+  return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };
+}
+
+/** The window a trained model reads per gene: its VAE's, or its classifier's; a classifier on derived features
+ * (tss-linear, ...) does not read the window as its input, so its bins are those of the data it trained on. */
+export function modelWindow(m: { readonly classifier?: ClassifierCheckpoint; readonly vae?: VaeCheckpoint; readonly normalization: NormalizationStats }): {
+  readonly bins: number;
+  readonly marks: number;
+} {
+  const c = m.classifier;
+  const bins = m.vae ? m.vae.spec.bins : c ? (inputBins(c.spec) ?? c.info.data.bins) : undefined;
+  if (bins === undefined) throw new Error('a trained model holds a classifier or a VAE; this one has neither');
+  return { bins, marks: m.normalization.marks.length };
 }

@@ -1,5 +1,6 @@
 import { type Dataset, SPLIT_CODES } from '../data/dataset.ts';
 import { seededRandom, shuffleInPlace } from '../util/random.ts';
+import { SettingError } from './runFlags.ts';
 import type { Target } from './target.ts';
 import type { SplitIndices } from './trainClassifier.ts';
 
@@ -17,6 +18,16 @@ export function labeledSubset(train: Uint32Array, size: number | undefined, seed
   if (size === undefined || size >= train.length) return train;
   const perm = shuffleInPlace(Uint32Array.from(train), seededRandom(seed ^ 0x1abe1));
   return perm.subarray(0, size).sort();
+}
+
+/** Labeled training genes, of the training split's; a train size larger than the split is refused rather than
+ * clamped unseen. `setting` names it as the caller's user gives it (--train-size, trainSize). */
+export function labeledCount(size: number | undefined, ds: Dataset, setting: string): { labeled: number; training: number } {
+  const train = ds.split.filter((c) => c === SPLIT_CODES.train).length;
+  if (size !== undefined && size > train) {
+    throw new SettingError(`${setting} ${size}: ${ds.cell} has only ${train} training genes; give ${train} or fewer, or ${setting} all`);
+  }
+  return { labeled: size ?? train, training: train };
 }
 
 /** Regression needs spread among each split's targets: with one value for every gene, Pearson is undefined. */

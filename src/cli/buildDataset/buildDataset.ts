@@ -12,7 +12,7 @@ import { loadCell } from '../../data/loadCell.ts';
 import { fractionsProblem } from '../../data/randomSplit.ts';
 import { readTssTable } from '../../data/tssTable.ts';
 import { FlagCursor, UsageError } from '../flags/args.ts';
-import { didYouMean, listedFlag } from '../flags/didYouMean.ts';
+import { didYouMean, listedFlag } from '../../util/didYouMean.ts';
 import { readProgress } from '../session/readProgress.ts';
 import { err } from '../session/session.ts';
 import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';

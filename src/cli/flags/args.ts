@@ -3,7 +3,7 @@ import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/re
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
 import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError } from '../../train/runFlags.ts';
-import { didYouMean, listedFlag } from './didYouMean.ts';
+import { didYouMean, listedFlag } from '../../util/didYouMean.ts';
 import { COMMAND } from './commandName.ts';
 
 // Command-line flags, parsed strictly: an unknown flag, a missing value or a

@@ -1,5 +1,5 @@
 import { FlagCursor, UsageError } from '../flags/args.ts';
-import { didYouMean } from '../flags/didYouMean.ts';
+import { didYouMean } from '../../util/didYouMean.ts';
 import { COMMAND } from '../flags/commandName.ts';
 
 // Flags of the commands that run the experiment grid from a plan file:

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, type RunInfo, RunCheckpoints } from '../../checkpoint/runCheckpoint.ts';
-import { SPLIT_CODES } from '../../data/dataset.ts';
 import { acquireGpu } from '../../gpu/device.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { writeRunPlots } from '../../plots/runPlots.ts';
@@ -14,7 +13,8 @@ import { type CliOptions, UsageError } from '../flags/args.ts';
 import { onInterrupt } from '../session/interrupt.ts';
 import { writeRunFiles } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
-import { observedValues } from '../../train/prepare.ts';
+import { labeledCount, observedValues } from '../../train/prepare.ts';
+import { SettingError } from '../../train/runFlags.ts';
 import { type ResumeSet, loadResumeSet } from './resume.ts';
 import { OutDirectory, PROGRESS_FILE } from '../session/runDirectory.ts';
 import { ProgressLog } from './progressLog.ts';
@@ -108,6 +108,16 @@ async function resumedOptions(o: CliOptions, dir: string): Promise<{ options: Cl
   return { options, resume };
 }
 
+/** A setting the training core refuses is the user's flag: a usage error, as parseArgs makes it. */
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SettingError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
 type Kept = NonNullable<RunCheckpoints['latest']>;
 const keptAt = (k: Kept): string => `the last good checkpoint is ${k.file} (${k.phase} epoch ${k.epoch})`;
 
@@ -166,7 +176,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     }
     const ds = data.dataset;
     const settings = settingsOf(o);
-    const { labeled, training } = labeledCount(settings.trainSize, ds);
+    const { labeled, training } = asUsage(() => labeledCount(settings.trainSize, ds, '--train-size'));
     if (o.batch > labeled) err(`note: --batch ${o.batch} is more than the ${labeled} labeled training genes; each step uses all ${labeled}`);
     outDir ??= openOut(join('runs', `${ds.cell}-${o.model}-n${o.trainSize ?? 'all'}-seed${o.seed}`), o);
     const out = outDir.target;
@@ -243,15 +253,6 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
     unregister();
     if (!overrides.device) choice?.release();
   }
-}
-
-/** Labeled training genes, of the training split's; a --train-size larger than the split is refused rather than clamped unseen. */
-function labeledCount(size: number | undefined, ds: LoadedData['dataset']): { labeled: number; training: number } {
-  const train = ds.split.filter((c) => c === SPLIT_CODES.train).length;
-  if (size !== undefined && size > train) {
-    throw new UsageError(`--train-size ${size}: ${ds.cell} has only ${train} training genes; give ${train} or fewer, or --train-size all`);
-  }
-  return { labeled: size ?? train, training: train };
 }
 
 interface OutputContext {

@@ -10,6 +10,7 @@ import {
   readClassifierCheckpoint,
   readVaeCheckpoint,
 } from '../../checkpoint/runCheckpoint.ts';
+import { fineTunedVae, modelWindow } from '../../checkpoint/checkpointFormat.ts';
 import { encodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { marksMismatch, type Dataset } from '../../data/dataset.ts';
@@ -22,7 +23,6 @@ import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as r
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
-import { inputBins, isJointSpec } from '../../models/modelSpec.ts';
 import { inWords } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
@@ -84,15 +84,6 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
   };
 }
 
-/** vae-joint's VAE as its best epoch left it: best.safetensors holds the whole joint model, whose flat buffer
- * begins with the VAE's (src/models/vaeJoint.ts); vae.safetensors holds the VAE before fine-tuning. */
-function fineTunedVae(vae: VaeCheckpoint, c: ClassifierCheckpoint): VaeCheckpoint {
-  if (!isJointSpec(c.spec) || JSON.stringify(c.spec.vae) !== JSON.stringify(vae.spec)) {
-    throw new Error(`${c.file}: does not hold the VAE of ${vae.file} (sizes ${JSON.stringify(vae.spec)})`);
-  }
-  return { ...vae, file: c.file, params: c.params.slice(0, vae.model.store.total) };
-}
-
 interface UseData {
   /** Normalised with the model's statistics. */
   readonly ds: Dataset;
@@ -151,10 +142,8 @@ async function observedExpression(m: ModelDirectory, data: UseData): Promise<Obs
 async function predictCommand(o: UseOptions): Promise<number> {
   if (o.out !== undefined) checkOutputName('predict', o.out, o.modelDir, 'predictions.csv');
   const m = await readModelDirectory(o.modelDir, 'classifier');
-  const spec = (m.classifier as ClassifierCheckpoint).spec;
-  // A classifier on derived features (tss-linear, ...) does not read the window as its input: its bins are the training data's.
-  const bins = m.vae ? m.vae.spec.bins : (inputBins(spec) ?? (m.classifier as ClassifierCheckpoint).info.data.bins);
-  const data = await dataFor(o, m, bins, m.normalization.marks.length);
+  const { bins, marks } = modelWindow(m);
+  const data = await dataFor(o, m, bins, marks);
   const { ds } = data;
   const target = m.settings.target;
   const trainedOn = m.trainedOn.cell;
