@@ -7,6 +7,7 @@ import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
 import { logregDefinition } from '../src/models/definitions/logreg.ts';
+import { expressionPriorDefinition } from '../src/models/definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from '../src/models/definitions/logreg-neighbors.ts';
 import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
@@ -32,6 +33,7 @@ let browser: Browser;
 let page: Page;
 
 const ANNOTATION = join(SAMPLE_DIR, '..', 'labels_rpkm_shallowchrome', 'GeneFile_tss_windows.txt.gz');
+const RPKM_TABLE = join(SAMPLE_DIR, '..', 'labels_rpkm_shallowchrome', 'rpkm_19802genes_x_56cells.csv.gz');
 
 /** `tsx run.ts --gpu` with the page's settings (seed 1, the heuristic GEMM variants the page uses; mlp and `epochs`
  * epochs unless `flags` say otherwise); its metrics.json. */
@@ -253,9 +255,9 @@ describe('the web page in headless Chromium', () => {
 
   it('trains vae-mlp with a train size and another normalization to the command line\'s AUROC', async () => {
     await page.selectOption('#model', vaeMlpDefinition.name);
-    const shown = await trainWith({ epochs: '2', 'vae-epochs': '2', 'train-size': '150', normalize: 'log1p-zscore' });
-    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 2, 'cli-vae-mlp', [
-      '--model', vaeMlpDefinition.name, '--vae-epochs', '2', '--train-size', '150', '--normalize', 'log1p-zscore',
+    const shown = await trainWith({ epochs: '1', 'vae-epochs': '1', 'train-size': '150', normalize: 'log1p-zscore' });
+    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 1, 'cli-vae-mlp', [
+      '--model', vaeMlpDefinition.name, '--vae-epochs', '1', '--train-size', '150', '--normalize', 'log1p-zscore',
     ]);
     expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
     expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
@@ -263,25 +265,34 @@ describe('the web page in headless Chromium', () => {
     const saved = join(work, 'vae-mlp-metrics.json');
     await download.saveAs(saved);
     const config = (JSON.parse(readFileSync(saved, 'utf8')) as { config: Record<string, unknown> }).config;
-    expect([config.trainSize, config.normalize, config.vaeEpochs]).toEqual([150, 'log1p-zscore', 2]);
+    expect([config.trainSize, config.normalize, config.vaeEpochs]).toEqual([150, 'log1p-zscore', 1]);
     await page.fill('#train-size', 'all');
     await page.selectOption('#normalize', 'log1p-max');
   }, 600_000);
 
-  it('fits logreg-neighbors on spatial neighbours from the annotation the user picks, to the command line\'s AUROC', async () => {
-    expect(await page.$eval(`#model option[value="${logregNeighborsDefinition.name}"]`, (o) => (o as HTMLOptionElement).disabled)).toBe(true);
+  it('fits expression-prior on the RPKM table the user picks, for --target expression, to the command line\'s Pearson', async () => {
+    const disabled = (m: string): Promise<boolean> => page.$eval(`#model option[value="${m}"]`, (o) => (o as HTMLOptionElement).disabled);
+    expect(await disabled(logregNeighborsDefinition.name)).toBe(true);
+    // The annotation serves spatial neighbours; functional ones would need the RPKM table, and the page says so.
     await page.setInputFiles('#annotation-file', ANNOTATION);
     await page.waitForFunction((m) => !(document.querySelector(`#model option[value="${m}"]`) as HTMLOptionElement).disabled, logregNeighborsDefinition.name);
     await page.selectOption('#model', logregNeighborsDefinition.name);
-    // Functional neighbours would need the RPKM table, which is not picked.
     await page.selectOption('#neighbors', 'functional');
     expect(await page.textContent('#neighbors-error')).toMatch(/--neighbors functional needs the 56-cell RPKM table/);
     await page.selectOption('#neighbors', 'spatial');
     expect(await page.textContent('#neighbors-error')).toBe('');
-    const shown = await trainWith({});
-    // The command line reads the same annotation from ../shared/datasets by default.
-    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 0, 'cli-logreg-neighbors', ['--model', logregNeighborsDefinition.name, '--neighbors', 'spatial']);
-    expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
-    expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
+
+    expect(await disabled(expressionPriorDefinition.name)).toBe(true);
+    await page.setInputFiles('#expression-table-file', RPKM_TABLE);
+    await page.waitForFunction((m) => !(document.querySelector(`#model option[value="${m}"]`) as HTMLOptionElement).disabled, expressionPriorDefinition.name);
+    await page.selectOption('#model', expressionPriorDefinition.name);
+    const shown = await trainWith({ target: 'expression' });
+    // The command line reads the same table from ../shared/datasets by default.
+    const metrics = (await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 0, 'cli-expression-prior', ['--model', expressionPriorDefinition.name, '--target', 'expression'])) as unknown as {
+      valid: { pearson: number };
+      test: { pearson: number };
+    };
+    expect(Number(shown.validPearson)).toBe(metrics.valid.pearson);
+    expect(Number(shown.testPearson)).toBe(metrics.test.pearson);
   }, 600_000);
 });

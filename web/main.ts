@@ -377,6 +377,8 @@ async function showResults(ds: Dataset, settings: RunSettings, run: RunOutcome):
 
 async function train(): Promise<void> {
   clearError();
+  // Set before the first await, so whoever watches the state never reads the last run's as this one's.
+  document.body.dataset.state = 'training';
   const p = picked;
   if (p === undefined) throw new Error('choose data first: drop files or use the bundled sample');
   const form = readSettings();
