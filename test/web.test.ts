@@ -6,6 +6,13 @@ import { promisify } from 'node:util';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
+import { logregDefinition } from '../src/models/definitions/logreg.ts';
+import { expressionPriorDefinition } from '../src/models/definitions/expression-prior.ts';
+import { logregNeighborsDefinition } from '../src/models/definitions/logreg-neighbors.ts';
+import { mlpDefinition } from '../src/models/definitions/mlp.ts';
+import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
+import { MODEL_NAMES, sourcesRead } from '../src/models/registry.ts';
+import { RUN_FLAGS } from '../src/train/runFlags.ts';
 import { SAMPLE_DIR, SAMPLE_FILES, buildWeb } from '../web/build.ts';
 import { type Served, serveDir } from '../web/serve.ts';
 
@@ -25,17 +32,29 @@ let served: Served;
 let browser: Browser;
 let page: Page;
 
-/** `tsx run.ts --gpu` with the page's settings (mlp, seed 1, the heuristic GEMM variants the page uses); its metrics.json. */
-async function cliTraining(data: string, epochs: number, outName: string): Promise<{ valid: { auroc: number }; test: { auroc: number } }> {
+const ANNOTATION = join(SAMPLE_DIR, '..', 'labels_rpkm_shallowchrome', 'GeneFile_tss_windows.txt.gz');
+const RPKM_TABLE = join(SAMPLE_DIR, '..', 'labels_rpkm_shallowchrome', 'rpkm_19802genes_x_56cells.csv.gz');
+
+/** `tsx run.ts --gpu` with the page's settings (seed 1, the heuristic GEMM variants the page uses; mlp and `epochs`
+ * epochs unless `flags` say otherwise); its metrics.json. */
+async function cliTraining(data: string, epochs: number, outName: string, flags: readonly string[] = ['--model', mlpDefinition.name]): Promise<{ valid: { auroc: number }; test: { auroc: number } }> {
   const out = join(work, outName);
-  const args = ['run.ts', '--gpu', '--model', 'mlp', '--epochs', String(epochs), '--seed', '1', '--gemm', 'heuristic', '--data', data, '--out', out, '--quiet'];
+  const args = ['run.ts', '--gpu', ...flags, ...(epochs > 0 ? ['--epochs', String(epochs)] : []), '--seed', '1', '--gemm', 'heuristic', '--data', data, '--out', out, '--quiet'];
   await run(join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, timeout: 300_000 });
   return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { valid: { auroc: number }; test: { auroc: number } };
 }
 
 /** Trains the chosen model on the page's chosen data with seed 1; the exact AUROCs the page shows. */
 async function trainOnPage(epochs: number): Promise<Record<string, string | undefined>> {
-  await page.fill('#epochs', String(epochs));
+  return trainWith({ epochs: String(epochs) });
+}
+
+/** Trains with the given fields (by id: the flag without its dashes) set, seed 1; the exact scores the page shows. */
+async function trainWith(fields: Readonly<Record<string, string>>): Promise<Record<string, string | undefined>> {
+  for (const [id, value] of Object.entries(fields)) {
+    if (await page.evaluate((i) => document.getElementById(i) instanceof HTMLSelectElement, id)) await page.selectOption(`#${id}`, value);
+    else await page.fill(`#${id}`, value);
+  }
   await page.fill('#seed', '1');
   await page.click('#train');
   await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
@@ -170,4 +189,110 @@ describe('the web page in headless Chromium', () => {
       await context.close();
     }
   });
+  it('offers every registered model, showing each setting only for the models that read it', async () => {
+    await page.click('#use-sample');
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+    const options = await page.$$eval('#model option', (os) => os.map((o) => ({ name: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled })));
+    expect(options.map((o) => o.name)).toEqual(MODEL_NAMES);
+    // With no annotation or RPKM table picked, exactly the models that read one are greyed out, and the page says why.
+    const needFiles = MODEL_NAMES.filter((m) => sourcesRead(m, 'spatial').length > 0 && sourcesRead(m, 'functional').length > 0);
+    expect(needFiles.length).toBeGreaterThan(0);
+    expect(options.filter((o) => o.disabled).map((o) => o.name)).toEqual(needFiles);
+    for (const m of needFiles) expect(await page.textContent('#model-note')).toContain(`${m} needs`);
+
+    const visible = (id: string): Promise<boolean> => page.isVisible(`#${id}-field`);
+    await page.selectOption('#model', mlpDefinition.name);
+    expect([await visible('epochs'), await visible('train-size'), await visible('normalize'), await visible('target')]).toEqual([true, true, true, true]);
+    expect([await visible('vae-epochs'), await visible('latent'), await visible('k')]).toEqual([false, false, false]);
+    await page.selectOption('#model', vaeMlpDefinition.name);
+    expect([await visible('vae-epochs'), await visible('latent'), await visible('k')]).toEqual([true, true, false]);
+    await page.selectOption('#model', logregDefinition.name);
+    // A linear fit has no epochs, batch or learning rate.
+    expect([await visible('epochs'), await visible('lr'), await visible('vae-epochs')]).toEqual([false, false, false]);
+
+    // --target expression needs the RPKM table, and the page says so beside the field.
+    await page.selectOption('#target', 'expression');
+    expect(await page.textContent('#target-error')).toMatch(/--target expression needs the 56-cell RPKM table/);
+    await page.selectOption('#target', 'class');
+    expect(await page.textContent('#target-error')).toBe('');
+  }, 120_000);
+
+  it('shows the command line\'s own message beside a bad setting, and trains nothing', async () => {
+    await page.selectOption('#model', mlpDefinition.name);
+    const cli = await run(join(ROOT, 'node_modules', '.bin', 'tsx'), ['run.ts', '--cpu', '--epochs', '0', '--quiet'], { cwd: ROOT, timeout: 120_000 }).then(
+      () => '',
+      (e: unknown) => String((e as { stderr?: string }).stderr),
+    );
+    let parsed = '';
+    try {
+      RUN_FLAGS.epochs.parse('0', RUN_FLAGS.epochs.flag);
+    } catch (e) {
+      parsed = (e as Error).message;
+    }
+    expect(parsed).toMatch(/--epochs/);
+    expect(cli).toContain(parsed);
+    await page.fill('#epochs', '0');
+    expect(await page.textContent('#epochs-error')).toBe(parsed);
+    await page.click('#train');
+    await page.waitForFunction(() => document.body.dataset.state === 'error');
+    expect(await page.textContent('#error')).toMatch(/settings are not valid/);
+    expect(await page.isHidden('#results')).toBe(true);
+    // What the user typed is still there to correct.
+    expect(await page.inputValue('#epochs')).toBe('0');
+    await page.fill('#epochs', '2');
+    expect(await page.textContent('#epochs-error')).toBe('');
+  }, 180_000);
+
+  it('fits logreg (the linear fit) to the command line\'s AUROC', async () => {
+    await page.click('#use-sample');
+    await page.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+    await page.selectOption('#model', logregDefinition.name);
+    const shown = await trainWith({});
+    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 0, 'cli-logreg', ['--model', logregDefinition.name]);
+    expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
+    expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
+  }, 600_000);
+
+  it('trains vae-mlp with a train size and another normalization to the command line\'s AUROC', async () => {
+    await page.selectOption('#model', vaeMlpDefinition.name);
+    const shown = await trainWith({ epochs: '1', 'vae-epochs': '1', 'train-size': '150', normalize: 'log1p-zscore' });
+    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 1, 'cli-vae-mlp', [
+      '--model', vaeMlpDefinition.name, '--vae-epochs', '1', '--train-size', '150', '--normalize', 'log1p-zscore',
+    ]);
+    expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
+    expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-metrics')]);
+    const saved = join(work, 'vae-mlp-metrics.json');
+    await download.saveAs(saved);
+    const config = (JSON.parse(readFileSync(saved, 'utf8')) as { config: Record<string, unknown> }).config;
+    expect([config.trainSize, config.normalize, config.vaeEpochs]).toEqual([150, 'log1p-zscore', 1]);
+    await page.fill('#train-size', 'all');
+    await page.selectOption('#normalize', 'log1p-max');
+  }, 600_000);
+
+  it('fits expression-prior on the RPKM table the user picks, for --target expression, to the command line\'s Pearson', async () => {
+    const disabled = (m: string): Promise<boolean> => page.$eval(`#model option[value="${m}"]`, (o) => (o as HTMLOptionElement).disabled);
+    expect(await disabled(logregNeighborsDefinition.name)).toBe(true);
+    // The annotation serves spatial neighbours; functional ones would need the RPKM table, and the page says so.
+    await page.setInputFiles('#annotation-file', ANNOTATION);
+    await page.waitForFunction((m) => !(document.querySelector(`#model option[value="${m}"]`) as HTMLOptionElement).disabled, logregNeighborsDefinition.name);
+    await page.selectOption('#model', logregNeighborsDefinition.name);
+    await page.selectOption('#neighbors', 'functional');
+    expect(await page.textContent('#neighbors-error')).toMatch(/--neighbors functional needs the 56-cell RPKM table/);
+    await page.selectOption('#neighbors', 'spatial');
+    expect(await page.textContent('#neighbors-error')).toBe('');
+
+    expect(await disabled(expressionPriorDefinition.name)).toBe(true);
+    await page.setInputFiles('#expression-table-file', RPKM_TABLE);
+    await page.waitForFunction((m) => !(document.querySelector(`#model option[value="${m}"]`) as HTMLOptionElement).disabled, expressionPriorDefinition.name);
+    await page.selectOption('#model', expressionPriorDefinition.name);
+    const shown = await trainWith({ target: 'expression' });
+    // The command line reads the same table from ../shared/datasets by default.
+    const metrics = (await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 0, 'cli-expression-prior', ['--model', expressionPriorDefinition.name, '--target', 'expression'])) as unknown as {
+      valid: { pearson: number };
+      test: { pearson: number };
+    };
+    expect(Number(shown.validPearson)).toBe(metrics.valid.pearson);
+    expect(Number(shown.testPearson)).toBe(metrics.test.pearson);
+  }, 600_000);
 });

@@ -2,26 +2,29 @@ import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifier
 import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
-import { classScores } from '../src/train/target.ts';
+import { type Scores, classScores, isClassScores, selectionName } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { type TrainedModel, predictWith } from '../src/train/predictWith.ts';
 import { inputBins } from '../src/models/modelSpec.ts';
-import { restoreRunSettings } from '../src/train/runFlags.ts';
+import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings, settingsThatApply } from '../src/train/runSettings.ts';
-import { deepchromeDefinition } from '../src/models/definitions/deepchrome.ts';
-import { mlpDefinition } from '../src/models/definitions/mlp.ts';
-import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
-import { type ModelName, usesVae } from '../src/models/registry.ts';
+import { type SourceHooks, runSources } from '../src/train/runSources.ts';
+import type { SourceFile } from '../src/models/definition.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, isLinear, predictsExpression, pretrainsVae, sourcesRead, trainsJointly, usesNeighbors, usesVae } from '../src/models/registry.ts';
 import { blobLines } from '../src/data/blobLines.ts';
+import { readExpressionTableWith } from '../src/data/expressionTableRows.ts';
+import { readGeneAnnotationWith } from '../src/data/geneAnnotationRows.ts';
+import { rpkmTargets } from '../src/data/rpkmTargets.ts';
 import { type Dataset, type Split, SPLITS } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
-import { DEFAULT_NORMALIZATION, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
+import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
 import type { Gpu } from '../src/gpu/openDevice.ts';
 import { auroc } from '../src/metrics/auroc.ts';
 import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/charts.ts';
+import { observedPredictedChart } from '../src/plots/scatterChart.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import type { EpochRecord } from '../src/train/trainClassifier.ts';
 import { jsSha256 } from '../src/util/sha256.ts';
@@ -30,8 +33,6 @@ import { jsSha256 } from '../src/util/sha256.ts';
 // loop, on navigator.gpu, with the files the user drops or picks (or the
 // bundled E003 sample). Everything here is wiring and drawing.
 
-/** Models the page trains (vae-mlp-neighbors needs annotation files a page does not have). */
-const PAGE_MODELS: readonly ModelName[] = [mlpDefinition.name, deepchromeDefinition.name, vaeMlpDefinition.name];
 const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
 const EXPR_NAME = /^(.*?)[._-]?expr\.csv(\.gz)?$/i;
 
@@ -47,6 +48,8 @@ interface PickedCell {
   readonly files: { readonly split: Split; readonly path: string }[];
   /** The AttentiveChrome layout's expression file; absent for the DeepChrome layout. */
   readonly expr?: string;
+  /** As the command line's loadCell names it: the layouts read their expression targets differently. */
+  readonly layout: string;
 }
 
 /** The chosen cell read by the command line's reader for its layout. */
@@ -99,9 +102,9 @@ function cellFromFiles(files: readonly File[]): PickedCell {
     blobs.set(f.name, f);
     return { split, path: f.name };
   });
-  if (expr === undefined) return { cell, blobs, files: ordered };
+  if (expr === undefined) return { cell, blobs, files: ordered, layout: 'deepchrome' };
   blobs.set(expr.name, expr);
-  return { cell, blobs, files: ordered, expr: expr.name };
+  return { cell, blobs, files: ordered, expr: expr.name, layout: 'attentivechrome' };
 }
 
 async function bundledSample(): Promise<PickedCell> {
@@ -118,49 +121,169 @@ function choose(cell: PickedCell): void {
   $<HTMLButtonElement>('train').disabled = false;
 }
 
-function numberField(id: string): number {
-  const v = Number($<HTMLInputElement>(id).value);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`${id}: needs a positive number, got "${$<HTMLInputElement>(id).value}"`);
-  return v;
+// ---- The files some models read besides the data ----
+
+/** The gene annotation and the RPKM table the user picked, by what they are. */
+const sources = new Map<SourceFile, File>();
+const SOURCE_INPUT: Readonly<Record<SourceFile, string>> = { annotation: 'annotation-file', expressionTable: 'expression-table-file' };
+const SOURCE_WORDS: Readonly<Record<SourceFile, string>> = {
+  annotation: 'the gene annotation (GeneFile_tss_windows.txt.gz)',
+  expressionTable: 'the 56-cell RPKM table (rpkm_19802genes_x_56cells.csv.gz)',
+};
+
+/** The picked sources as the run hooks read them: the settings name a file, as on the command line. */
+function pickedSources(): SourceHooks {
+  const lines = (): ReturnType<typeof blobLines> => blobLines(new Map([...sources.values()].map((f) => [f.name, f])));
+  return runSources({ annotation: (name) => readGeneAnnotationWith(lines(), name), expressionTable: (name) => readExpressionTableWith(lines(), name) });
 }
 
-function settingsFromForm(): RunSettings {
-  const model = $<HTMLSelectElement>('model').value as ModelName;
-  if (!PAGE_MODELS.includes(model)) throw new Error(`model ${model} is not offered on the page`);
-  return {
-    model,
-    // The page trains classifiers only.
-    target: 'class',
-    trainSize: undefined,
-    epochs: Math.round(numberField('epochs')),
-    vaeEpochs: Math.round(numberField('vae-epochs')),
-    batch: Math.round(numberField('batch')),
-    // The page has one batch field; it sizes the VAE's minibatch too, as --batch did before --vae-batch.
-    vaeBatch: Math.round(numberField('batch')),
-    lr: numberField('lr'),
-    latent: RUN_DEFAULTS.latent,
-    beta: RUN_DEFAULTS.beta,
-    sigma: RUN_DEFAULTS.sigma,
-    jointWeight: RUN_DEFAULTS.jointWeight,
-    alpha: RUN_DEFAULTS.alpha,
-    m2Init: RUN_DEFAULTS.m2Init,
-    neighbors: RUN_DEFAULTS.neighbors,
-    k: RUN_DEFAULTS.k,
-    seed: Math.round(numberField('seed')),
-    annotation: '',
-    expressionTable: '',
+const sourceName = (f: SourceFile): string => sources.get(f)?.name ?? '';
+
+/** Why `model` cannot be trained with the files picked so far: it needs a file for every choice of --neighbors. */
+function unavailable(model: ModelName): string | undefined {
+  const kinds = usesNeighbors(model) ? NEIGHBOR_KINDS : [RUN_DEFAULTS.neighbors];
+  const missing = kinds.map((k) => sourcesRead(model, k).filter((f) => !sources.has(f)));
+  if (missing.some((m) => m.length === 0)) return undefined;
+  return `needs ${missing.map((m) => m.map((f) => SOURCE_WORDS[f]).join(' and ')).join(' (--neighbors spatial), or ')}${usesNeighbors(model) ? ' (--neighbors functional)' : ''}: pick it under "Files some models read"`;
+}
+
+// ---- The settings: one field per run setting, parsed by the command line's own parser ----
+
+/** Every run setting but the model, which has its own list, in RUN_FLAGS' order; and --normalize, which is the
+ * command line's and not a run's (the statistics are fitted before the run). */
+const FIELD_KEYS = RUN_KEYS.filter((k) => k !== 'model');
+const NORMALIZE = { flag: '--normalize', choices: NORMALIZATION_SCHEMES } as const;
+const fieldId = (flag: string): string => flag.replace(/^--/, '');
+
+/** A setting's default as the command line spells it; --vae-batch left empty is --batch's, as on the command line. */
+function defaultText(key: RunKey): string {
+  if (key === 'trainSize') return 'all';
+  if (key === 'vaeBatch') return '';
+  return String(storedValue(RUN_DEFAULTS, key));
+}
+
+function buildFields(): void {
+  const select = $<HTMLSelectElement>('model');
+  for (const name of MODEL_NAMES) {
+    const o = document.createElement('option');
+    o.value = name;
+    o.textContent = name;
+    o.title = MODEL_REGISTRY[name].summary;
+    select.append(o);
+  }
+  select.value = RUN_DEFAULTS.model;
+  const box = $('settings');
+  const fields = [
+    { flag: NORMALIZE.flag, choices: NORMALIZE.choices as readonly string[], value: DEFAULT_NORMALIZATION as string, key: 'normalize' },
+    ...FIELD_KEYS.map((key) => ({ flag: RUN_FLAGS[key].flag, choices: RUN_FLAGS[key].choices, value: defaultText(key), key })),
+  ];
+  for (const f of fields) {
+    const id = fieldId(f.flag);
+    const label = document.createElement('label');
+    label.className = 'field';
+    label.id = `${id}-field`;
+    label.title = f.flag;
+    label.append(`${id.replace(/-/g, ' ')} `);
+    let input: HTMLInputElement | HTMLSelectElement;
+    if (f.choices) {
+      input = document.createElement('select');
+      for (const c of f.choices) input.append(new Option(c, c));
+    } else {
+      input = document.createElement('input');
+      input.type = 'text';
+      input.size = 7;
+      if (f.key === 'vaeBatch') input.placeholder = 'as batch';
+    }
+    input.id = id;
+    input.value = f.value;
+    input.addEventListener('input', refreshSettings);
+    const error = document.createElement('span');
+    error.className = 'field-error';
+    error.id = `${id}-error`;
+    label.append(input, error);
+    box.append(label);
+  }
+  select.addEventListener('change', refreshSettings);
+}
+
+const fieldValue = (flag: string): string => $<HTMLInputElement>(fieldId(flag)).value;
+
+interface FormSettings {
+  readonly settings: RunSettings;
+  readonly normalize: NormalizationScheme;
+}
+
+/** The settings as the command line would parse them, or undefined with each bad field's message beside it. Shows
+ * only the fields the chosen model reads (settingsThatApply, from its definition); the others keep their defaults,
+ * as a command line that refuses a flag its model does not take would. */
+function readSettings(): FormSettings | undefined {
+  const errors = new Map<string, string>();
+  const parse = <T>(flag: string, read: () => T, fallback: T): T => {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof SettingError)) throw e;
+      errors.set(fieldId(flag), e.message);
+      return fallback;
+    }
   };
+  const model = parse(RUN_FLAGS.model.flag, () => RUN_FLAGS.model.parse($<HTMLSelectElement>('model').value, RUN_FLAGS.model.flag), RUN_DEFAULTS.model);
+  const m2Init = parse(RUN_FLAGS.m2Init.flag, () => RUN_FLAGS.m2Init.parse(fieldValue(RUN_FLAGS.m2Init.flag), RUN_FLAGS.m2Init.flag), RUN_DEFAULTS.m2Init);
+  const applies = new Set(Object.keys(settingsThatApply({ ...RUN_DEFAULTS, model, m2Init, annotation: '', expressionTable: '' })));
+  const settings: Record<string, unknown> = { ...RUN_DEFAULTS, model, annotation: sourceName('annotation'), expressionTable: sourceName('expressionTable') };
+  for (const key of FIELD_KEYS) {
+    const { flag } = RUN_FLAGS[key];
+    $(`${fieldId(flag)}-field`).hidden = !applies.has(key);
+    if (!applies.has(key)) continue;
+    const text = fieldValue(flag);
+    settings[key] = key === 'vaeBatch' && text.trim() === '' ? settings.batch : parse(flag, () => RUN_FLAGS[key].parse(text, flag), RUN_DEFAULTS[key]);
+  }
+  const normalize = parse(NORMALIZE.flag, () => oneOf(NORMALIZE.flag, fieldValue(NORMALIZE.flag), NORMALIZATION_SCHEMES), DEFAULT_NORMALIZATION);
+  const why = unavailable(model);
+  if (why !== undefined) errors.set('model', `${model} ${why}`);
+  const target = fieldId(RUN_FLAGS.target.flag);
+  if (settings.target === 'expression' && !errors.has(target)) {
+    if (!predictsExpression(model)) {
+      errors.set(target, `--target expression does not apply to ${model}: its label is a latent class of two values; ${MODEL_NAMES.filter(predictsExpression).join(', ')} predict expression`);
+    } else if (!sources.has('expressionTable')) {
+      errors.set(target, `--target expression needs ${SOURCE_WORDS.expressionTable}: the data's files carry classes, and the expression values come from the table's column for the cell; pick it under "Files some models read"`);
+    }
+  }
+  const neighbors = fieldId(RUN_FLAGS.neighbors.flag);
+  if (why === undefined && !errors.has(neighbors)) {
+    const missing = sourcesRead(model, settings.neighbors as RunSettings['neighbors']).filter((f) => !sources.has(f));
+    if (missing.length > 0) errors.set(neighbors, `--neighbors ${String(settings.neighbors)} needs ${missing.map((f) => SOURCE_WORDS[f]).join(' and ')}`);
+  }
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>('.field-error'))) el.textContent = errors.get(el.id.replace(/-error$/, '')) ?? '';
+  return errors.size === 0 ? { settings: settings as unknown as RunSettings, normalize } : undefined;
 }
 
-async function drawCurves(model: string, history: readonly EpochRecord[], bestEpoch?: number): Promise<void> {
+/** Marks the models the picked files cannot serve, and re-reads the settings. */
+function refreshSettings(): void {
+  const notes: string[] = [];
+  for (const o of Array.from($<HTMLSelectElement>('model').options)) {
+    const why = unavailable(o.value as ModelName);
+    o.disabled = why !== undefined;
+    o.textContent = why === undefined ? o.value : `${o.value} (needs more files)`;
+    if (why !== undefined) notes.push(`${o.value} ${why}.`);
+  }
+  $('model-note').textContent = notes.join(' ');
+  readSettings();
+}
+
+/** A split's headline score: AUROC for a classifier, Pearson for the expression target. */
+const headline = (s: Scores): number => (isClassScores(s) ? s.auroc : s.pearson);
+
+async function drawCurves(model: string, target: RunSettings['target'], history: readonly EpochRecord[], bestEpoch?: number): Promise<void> {
   const loss: LossPoint[] = [];
-  const auroc: LossPoint[] = [];
+  const score: LossPoint[] = [];
+  const name = selectionName(target);
   for (const h of history) {
     loss.push({ epoch: h.epoch, series: 'train', loss: h.trainLoss }, { epoch: h.epoch, series: 'validation', loss: h.valid.loss });
-    auroc.push({ epoch: h.epoch, series: 'validation AUROC', loss: classScores(h.valid, 'the page').auroc });
+    score.push({ epoch: h.epoch, series: `validation ${name}`, loss: headline(h.valid) });
   }
-  $('loss-chart').innerHTML = await renderSvg(lossChart(`${model}: loss per epoch`, loss, 'binary cross-entropy', bestEpoch));
-  $('auroc-chart').innerHTML = await renderSvg(lossChart(`${model}: validation AUROC per epoch`, auroc, 'AUROC', bestEpoch));
+  $('loss-chart').innerHTML = await renderSvg(lossChart(`${model}: loss per epoch`, loss, target === 'class' ? 'binary cross-entropy' : 'mean squared error', bestEpoch));
+  $('auroc-chart').innerHTML = await renderSvg(lossChart(`${model}: validation ${name} per epoch`, score, name, bestEpoch));
 }
 
 function download(name: string, data: BlobPart, type: string): void {
@@ -174,6 +297,7 @@ function download(name: string, data: BlobPart, type: string): void {
 interface Finished {
   readonly ds: Dataset;
   readonly settings: RunSettings;
+  readonly normalize: NormalizationScheme;
   readonly run: RunOutcome;
   readonly normalization: NormalizationStats;
   readonly adapter: string;
@@ -191,10 +315,13 @@ function metricsJson(f: Finished): string {
       labeledTrainingGenes: f.run.labeledGenes,
       validGenes: f.run.split.valid.length,
       testGenes: f.run.split.test.length,
-      config: { ...settingsThatApply(f.settings), normalize: DEFAULT_NORMALIZATION },
+      config: { ...settingsThatApply(f.settings), normalize: f.normalize },
       device: { kind: 'gpu', adapter: f.adapter, where: 'browser (navigator.gpu)', gemm: 'heuristic' },
       parameters: f.run.parameters,
       normalization: f.normalization,
+      ...(f.run.neighbors ? { neighbors: f.run.neighbors } : {}),
+      ...(f.run.derived ? { derived: f.run.derived } : {}),
+      ...(f.run.penalty ? { penalty: f.run.penalty } : {}),
       history: r.history,
       bestEpoch: r.bestEpoch,
       valid: r.valid,
@@ -206,20 +333,57 @@ function metricsJson(f: Finished): string {
 }
 
 /** What every checkpoint file carries, as the command line writes it, so `tsx run.ts predict` reads the page's files. */
-function runInfo(raw: Dataset, settings: RunSettings, normalization: NormalizationStats, adapter: string): RunInfo {
+function runInfo(raw: Dataset, p: PickedCell, form: FormSettings, normalization: NormalizationStats, adapter: string): RunInfo {
+  const { settings, normalize } = form;
   return {
     runId: crypto.randomUUID(),
     modelName: settings.model,
-    settings: { ...settings, trainSize: null, normalize: DEFAULT_NORMALIZATION, device: 'gpu', data: raw.source.join(','), adapter },
+    settings: { ...settings, trainSize: settings.trainSize ?? null, normalize, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
-    data: { cell: raw.cell, path: raw.source.join(','), layout: picked?.expr === undefined ? 'deepchrome' : 'attentivechrome', genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
+    data: { cell: raw.cell, path: raw.source.join(','), layout: p.layout, genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
   };
+}
+
+/** The test genes' charts and the summary line, for either target. */
+async function showResults(ds: Dataset, settings: RunSettings, run: RunOutcome): Promise<void> {
+  const r = run.result;
+  const model = settings.model;
+  const results = $('results');
+  const n = run.split.test.length;
+  for (const key of Object.keys(results.dataset)) delete results.dataset[key];
+  if (isClassScores(r.valid) && isClassScores(r.test)) {
+    const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
+    $('roc-chart').innerHTML = await renderSvg(rocChart(`${model}: ROC, ${n} test genes`, testLabels, r.testPredictions, r.test.auroc));
+    $('pr-chart').innerHTML = await renderSvg(prChart(`${model}: precision-recall, ${n} test genes`, testLabels, r.testPredictions, r.test.aupr));
+    // Exact values for anyone comparing with the command line (String() round-trips a double).
+    results.dataset.validAuroc = String(r.valid.auroc);
+    results.dataset.testAuroc = String(r.test.auroc);
+    $('summary').textContent = `${chosen(r.bestEpoch)}validation AUROC ${r.valid.auroc.toFixed(4)}, test AUROC ${r.test.auroc.toFixed(4)}, test AUPR ${r.test.aupr.toFixed(4)}, accuracy ${r.test.accuracy.toFixed(4)}`;
+  } else if (!isClassScores(r.valid) && !isClassScores(r.test)) {
+    const expression = ds.expression as Float32Array;
+    const observed = Array.from(run.split.test, (g) => expression[g] as number);
+    $('roc-chart').innerHTML = await renderSvg(observedPredictedChart(`${model}: log10(RPKM + 1), ${n} test genes`, observed, r.testPredictions, r.test));
+    $('pr-chart').innerHTML = '';
+    results.dataset.validPearson = String(r.valid.pearson);
+    results.dataset.testPearson = String(r.test.pearson);
+    $('summary').textContent = `${chosen(r.bestEpoch)}validation Pearson ${r.valid.pearson.toFixed(4)}, test Pearson ${r.test.pearson.toFixed(4)}, test Spearman ${r.test.spearman.toFixed(4)}, test MSE ${r.test.mse.toFixed(4)} (of log10(RPKM + 1))`;
+  }
+  results.hidden = false;
+
+  function chosen(epoch: number): string {
+    return isLinear(model) ? 'fit by L-BFGS, penalty chosen on the validation genes: ' : `best epoch ${epoch}: `;
+  }
 }
 
 async function train(): Promise<void> {
   clearError();
-  if (picked === undefined) throw new Error('choose data first: drop files or use the bundled sample');
-  const settings = settingsFromForm();
+  // Set before the first await, so whoever watches the state never reads the last run's as this one's.
+  document.body.dataset.state = 'training';
+  const p = picked;
+  if (p === undefined) throw new Error('choose data first: drop files or use the bundled sample');
+  const form = readSettings();
+  if (form === undefined) throw new Error('some settings are not valid: see the messages beside them');
+  const { settings } = form;
   const button = $<HTMLButtonElement>('train');
   button.disabled = true;
   $('results').hidden = true;
@@ -227,12 +391,15 @@ async function train(): Promise<void> {
   const status = $('train-status');
   try {
     status.textContent = 'reading the files…';
-    const raw = await readPicked(picked);
+    const raw = await readPicked(p);
     // As on the command line: statistics from the training genes only.
-    const normalization = fitNormalization(raw, DEFAULT_NORMALIZATION);
-    const ds = applyNormalization(raw, normalization);
+    const normalization = fitNormalization(raw, form.normalize);
+    const hooks = pickedSources();
+    const normalized = applyNormalization(raw, normalization);
+    // As the command line's loadData: the targets from the table's column for the cell, matched to the raw genes.
+    const ds = settings.target === 'expression' ? { ...normalized, expression: rpkmTargets(raw, p.layout, await hooks.expressionTable(settings)) } : normalized;
     const device = await (gpu ??= acquireBrowserGpu());
-    const total = settings.epochs + (usesVae(settings.model) ? settings.vaeEpochs : 0);
+    const total = isLinear(settings.model) ? 1 : settings.epochs + (pretrainsVae(settings.model) ? settings.vaeEpochs : 0);
     let done = 0;
     bar.max = total;
     bar.value = 0;
@@ -245,30 +412,23 @@ async function train(): Promise<void> {
       epoch: (model, r, epochs) => {
         bar.value = ++done;
         history.push(r);
-        status.textContent = `${model} epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}, validation AUROC ${classScores(r.valid, 'the page').auroc.toFixed(4)}`;
-        void drawCurves(model, history);
+        status.textContent = `${model} epoch ${r.epoch}/${epochs}: train loss ${r.trainLoss.toFixed(4)}, validation ${selectionName(settings.target)} ${headline(r.valid).toFixed(4)}`;
+        void drawCurves(model, settings.target, history);
       },
     };
-    status.textContent = `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
-    const checkpoints = new MemoryCheckpoints(runInfo(raw, settings, normalization, device.adapterName), jsSha256);
-    const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints });
-    finished = { ds, settings, run, normalization, adapter: device.adapterName, checkpoints };
+    status.textContent = isLinear(settings.model)
+      ? `fitting ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}: L-BFGS for each penalty of the search…`
+      : `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
+    const checkpoints = new MemoryCheckpoints(runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
+    const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints, ...hooks });
+    finished = { ds, settings, normalize: form.normalize, run, normalization, adapter: device.adapterName, checkpoints };
     $('download-vae').hidden = checkpoints.file('vae') === undefined;
     const r = run.result;
-    await drawCurves(settings.model, r.history, r.bestEpoch);
-    const testLabels = Array.from(run.split.test, (g) => ds.labels[g] as number);
-    const n = testLabels.length;
-    $('roc-chart').innerHTML = await renderSvg(rocChart(`${settings.model}: ROC, ${n} test genes`, testLabels, r.testPredictions, classScores(r.test, 'the page').auroc));
-    $('pr-chart').innerHTML = await renderSvg(prChart(`${settings.model}: precision-recall, ${n} test genes`, testLabels, r.testPredictions, classScores(r.test, 'the page').aupr));
-    const results = $('results');
-    // Exact values for anyone comparing with the command line (String() round-trips a double).
-    results.dataset.validAuroc = String(classScores(r.valid, 'the page').auroc);
-    results.dataset.testAuroc = String(classScores(r.test, 'the page').auroc);
-    $('summary').textContent =
-      `best epoch ${r.bestEpoch}: validation AUROC ${classScores(r.valid, 'the page').auroc.toFixed(4)}, test AUROC ${classScores(r.test, 'the page').auroc.toFixed(4)}, ` +
-      `test AUPR ${classScores(r.test, 'the page').aupr.toFixed(4)}, accuracy ${classScores(r.test, 'the page').accuracy.toFixed(4)}`;
-    results.hidden = false;
-    status.textContent = `done: ${settings.model} on ${ds.cell}, ${r.history.length} epochs`;
+    if (r.history.length > 0) await drawCurves(settings.model, settings.target, r.history, r.bestEpoch);
+    else for (const id of ['loss-chart', 'auroc-chart']) $(id).innerHTML = '';
+    bar.value = bar.max;
+    await showResults(ds, settings, run);
+    status.textContent = `done: ${settings.model} on ${ds.cell}${r.history.length > 0 ? `, ${r.history.length} epochs` : ''}`;
     document.body.dataset.state = 'trained';
   } finally {
     button.disabled = false;
@@ -281,22 +441,26 @@ async function decoded(files: readonly File[], name: string): Promise<{ file: Fi
   return file === undefined ? undefined : { file, bytes: new Uint8Array(await file.arrayBuffer()) };
 }
 
-/** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for vae-mlp. */
+/** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for the models that read a VAE. */
 async function loadedModel(files: readonly File[]): Promise<TrainedModel<ClassifierCheckpoint, VaeCheckpoint>> {
   const best = await decoded(files, 'best.safetensors');
   if (best === undefined) throw new Error(`load best.safetensors (a run directory's, or the page's download); got ${files.map((f) => f.name).join(', ') || 'nothing'}`);
   const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.file.name), best.file.name, 'best');
-  const modelName = classifier.info.modelName;
-  if (!PAGE_MODELS.includes(modelName as ModelName)) throw new Error(`${best.file.name}: a ${modelName} model needs files the page does not have; use \`npx tsx run.ts predict\``);
+  const modelName = RUN_FLAGS.model.parse(classifier.info.modelName, `${best.file.name}: its model`);
+  const why = unavailable(modelName);
+  if (why !== undefined) throw new Error(`${best.file.name}: a ${modelName} model ${why}`);
   let vae: VaeCheckpoint | undefined;
-  // Of the page's models only vae-mlp reads a VAE, which its run keeps in vae.safetensors.
+  // The command line's predict takes a jointly trained VAE out of best.safetensors (src/cli/use/useModel.ts), which the page does not yet.
+  if (trainsJointly(modelName)) throw new Error(`${best.file.name}: the page does not yet predict with a ${modelName} model; use \`npx tsx run.ts predict\``);
+  // A model that reads SimpleChrome's VAE keeps it in vae.safetensors.
   if (usesVae(modelName)) {
     const v = await decoded(files, 'vae.safetensors');
-    if (v === undefined) throw new Error(`${best.file.name}: a vae-mlp model needs vae.safetensors from the same run; load both files`);
+    if (v === undefined) throw new Error(`${best.file.name}: a ${modelName} model needs vae.safetensors from the same run; load both files`);
     vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);
     if (vae.info.runId !== classifier.info.runId) throw new Error('best.safetensors and vae.safetensors come from different runs');
   }
-  const settings = restoreRunSettings(classifier.info.settings, best.file.name, { annotation: '', expressionTable: '' });
+  // The sources it reads are the ones picked here, whatever the run that wrote it named.
+  const settings = restoreRunSettings(classifier.info.settings, best.file.name, { annotation: sourceName('annotation'), expressionTable: sourceName('expressionTable') });
   return { classifier, ...(vae ? { vae } : {}), modelName, settings, normalization: classifier.info.normalization };
 }
 
@@ -316,10 +480,11 @@ async function predict(): Promise<void> {
   // With the training cell's statistics, as `predict` does.
   const ds = applyNormalization(raw, model.normalization);
   const device = await (gpu ??= acquireBrowserGpu());
-  const probabilities = await predictWith(model, ds, { kind: 'gpu', gpu: device });
+  const probabilities = await predictWith(model, ds, { kind: 'gpu', gpu: device }, pickedSources());
   predicted = { ds, probabilities };
   $('predict-status').textContent =
-    `${model.modelName} trained on ${c?.info.data.cell} predicted ${ds.genes} genes of ${ds.cell}; AUROC against their labels ${auroc(ds.labels, probabilities).toFixed(4)}`;
+    `${model.modelName} trained on ${c?.info.data.cell} predicted ${ds.genes} genes of ${ds.cell}` +
+    (model.settings.target === 'class' ? `; AUROC against their labels ${auroc(ds.labels, probabilities).toFixed(4)}` : ': log10(RPKM + 1) per gene');
   $('download-predicted').hidden = false;
   document.body.dataset.state = 'predicted';
 }
@@ -334,6 +499,17 @@ function guarded(what: () => Promise<void>): () => void {
 }
 
 function wire(): void {
+  buildFields();
+  for (const [source, id] of Object.entries(SOURCE_INPUT) as [SourceFile, string][]) {
+    const input = $<HTMLInputElement>(id);
+    input.addEventListener('change', () => {
+      const file = input.files?.[0];
+      if (file === undefined) sources.delete(source);
+      else sources.set(source, file);
+      refreshSettings();
+    });
+  }
+  refreshSettings();
   if ((navigator as Navigator & { gpu?: GPU }).gpu === undefined) {
     const warn = $('no-webgpu');
     warn.hidden = false;

@@ -30,6 +30,10 @@ export const VAE_SETTINGS = ['vaeEpochs', 'vaeBatch', 'latent', 'beta', 'sigma']
 /** Whose neighbours a model reads beside each gene's own (--neighbors, --k). */
 export const NEIGHBOR_SETTINGS = ['neighbors', 'k'] as const satisfies readonly ModelSetting[];
 
+/** Files besides the data a run may read: the gene annotation (TSS windows) and the 56-cell RPKM table. */
+export const SOURCE_FILES = ['annotation', 'expressionTable'] as const;
+export type SourceFile = (typeof SOURCE_FILES)[number];
+
 export interface ModelDefinition<N extends string = string> {
   readonly name: N;
   /** One line for --help. */
@@ -44,6 +48,9 @@ export interface ModelDefinition<N extends string = string> {
   readonly classifierSpec: (input: SpecSizes, l2: number) => ClassifierSpec;
   /** input 'derived': what the classifier reads per gene, built from the normalised dataset and the sources. */
   readonly features?: FeatureBuilder;
+  /** The files its features read whatever its settings (expression-prior: the RPKM table). A model with neighbours
+   * reads one more, chosen by --neighbors (registry.ts sourcesRead). */
+  readonly sources?: readonly SourceFile[];
   /** A baseline the experiment compares every model with, seed by seed: 'window' when it sees only the gene's own
    * window of marks, as SimpleChrome's vae-mlp does (the claim is measured against the best of these), 'outside'
    * when it also sees other cells' expression (through the table or its neighbours). Absent: not a baseline. */

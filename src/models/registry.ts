@@ -5,7 +5,7 @@
 // predict all ask this list, through the predicates below; none compares
 // model names.
 
-import type { ModelDefinition, ModelSetting, TrainingPhase } from './definition.ts';
+import type { ModelDefinition, ModelSetting, SourceFile, TrainingPhase } from './definition.ts';
 import { deepchromeDefinition } from './definitions/deepchrome.ts';
 import { expressionPriorDefinition } from './definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from './definitions/logreg-neighbors.ts';
@@ -83,6 +83,14 @@ export const trainsJointly = (name: ModelName): boolean => hasPhase(name, 'joint
 export const predictsExpression = (name: ModelName): boolean => definitionOf(name).predictsExpression;
 /** Whether the model-specific setting `setting` (its flag) applies to `name`. */
 export const takesSetting = (name: ModelName, setting: ModelSetting): boolean => definitionOf(name).settings.includes(setting);
+
+/** The files besides the data a run of `name` reads: its features' (the definition's `sources`), and for a model
+ * with neighbours, the annotation (spatial neighbours, by TSS) or the RPKM table (functional, by co-expression). */
+export function sourcesRead(name: ModelName, neighbors: 'spatial' | 'functional'): SourceFile[] {
+  const read = new Set<SourceFile>(definitionOf(name).sources ?? []);
+  if (usesNeighbors(name)) read.add(neighbors === 'spatial' ? 'annotation' : 'expressionTable');
+  return [...read];
+}
 
 /** The classifier each registered model trains; `l2` is a linear model's penalty. */
 export function classifierSpecFor(model: ModelName, input: ClassifierInput, l2 = 0): ClassifierSpec {

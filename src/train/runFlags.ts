@@ -47,12 +47,17 @@ export const NEIGHBOR_KINDS = ['spatial', 'functional'] as const;
 interface RunFlag<K extends RunKey> {
   readonly flag: string;
   readonly parse: (v: string, flag: string) => RunSettings[K];
+  /** The values it accepts, for a setting that is one of a few (the page offers them as a list). */
+  readonly choices?: readonly string[];
 }
+
+export const SIGMA_KINDS = ['logvar', 'softplus'] as const;
+export const M2_INITS = ['pretrained', 'random'] as const;
 
 /** Every run setting's flag and parser, in the order a checkpoint stores them. */
 export const RUN_FLAGS: { readonly [K in RunKey]: RunFlag<K> } = {
-  model: { flag: '--model', parse: (v, f) => oneOf(f, v, MODEL_NAMES) },
-  target: { flag: '--target', parse: (v, f) => oneOf(f, v, TARGETS) },
+  model: { flag: '--model', parse: (v, f) => oneOf(f, v, MODEL_NAMES), choices: MODEL_NAMES },
+  target: { flag: '--target', parse: (v, f) => oneOf(f, v, TARGETS), choices: TARGETS },
   trainSize: { flag: '--train-size', parse: (v, f) => (v === 'all' ? undefined : positiveInt(f, v)) },
   epochs: { flag: '--epochs', parse: (v, f) => positiveInt(f, v) },
   vaeEpochs: { flag: '--vae-epochs', parse: (v, f) => positiveInt(f, v) },
@@ -68,8 +73,8 @@ export const RUN_FLAGS: { readonly [K in RunKey]: RunFlag<K> } = {
       return n;
     },
   },
-  sigma: { flag: '--sigma', parse: (v, f) => oneOf(f, v, ['logvar', 'softplus'] as const) },
-  neighbors: { flag: '--neighbors', parse: (v, f) => oneOf(f, v, NEIGHBOR_KINDS) },
+  sigma: { flag: '--sigma', parse: (v, f) => oneOf(f, v, SIGMA_KINDS), choices: SIGMA_KINDS },
+  neighbors: { flag: '--neighbors', parse: (v, f) => oneOf(f, v, NEIGHBOR_KINDS), choices: NEIGHBOR_KINDS },
   k: { flag: '--k', parse: (v, f) => positiveInt(f, v) },
   seed: {
     flag: '--seed',
@@ -80,7 +85,7 @@ export const RUN_FLAGS: { readonly [K in RunKey]: RunFlag<K> } = {
   },
   jointWeight: { flag: '--joint-weight', parse: (v, f) => weightList(f, v) },
   alpha: { flag: '--alpha', parse: (v, f) => weightList(f, v) },
-  m2Init: { flag: '--m2-init', parse: (v, f) => oneOf(f, v, ['pretrained', 'random'] as const) },
+  m2Init: { flag: '--m2-init', parse: (v, f) => oneOf(f, v, M2_INITS), choices: M2_INITS },
 };
 
 export const RUN_KEYS = Object.keys(RUN_FLAGS) as RunKey[];

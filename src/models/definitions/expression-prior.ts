@@ -11,5 +11,6 @@ export const expressionPriorDefinition = defineModel({
   predictsExpression: true,
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: expressionPriorBuilder,
+  sources: ['expressionTable'],
   baseline: 'outside',
 });
