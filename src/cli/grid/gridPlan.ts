@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { pathUnder } from '../../util/pathUnder.ts';
 import { cellsInFolder } from '../../data/cellFolder.ts';
 import { type CliOptions, UsageError } from '../flags/args.ts';
 import { armsOf, experimentSettings, sizesOn } from '../experiment/experiment.ts';
@@ -101,6 +102,12 @@ export function gridEntries(o: CliOptions, cells: readonly PlanCell[]): PlanEntr
   return [...vaes, ...runs];
 }
 
+/** The plan's identity: a hash of everything it says, in the order it is written (and read back). */
+export function planIdOf(p: Pick<GridPlan, 'root' | 'settings' | 'report' | 'cells' | 'entries'>): string {
+  const body = { root: p.root, settings: p.settings, report: p.report, cells: p.cells, entries: p.entries };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
 /** `--experiment small-data ... --plan FILE`: loads every cell (for its name, size and fingerprint) and writes the plan. */
 export async function writeGridPlan(o: CliOptions, file: string): Promise<number> {
   const folder = o.data !== undefined ? cellsInFolder(o.data) : undefined;
@@ -129,8 +136,7 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
     cells,
     entries: gridEntries(o, cells),
   };
-  const planId = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  const plan: GridPlan = { format: PLAN_FORMAT, planId, ...body };
+  const plan: GridPlan = { format: PLAN_FORMAT, planId: planIdOf(body), ...body };
   const text = `${JSON.stringify(plan, null, 2)}\n`;
   if (existsSync(file)) {
     if (readFileSync(file, 'utf8') !== text) {
@@ -165,9 +171,15 @@ export function readGridPlan(file: string): GridPlan {
   if (!Array.isArray(plan.entries) || !Array.isArray(plan.cells) || typeof plan.root !== 'string' || typeof plan.planId !== 'string') {
     throw new Error(`${file}: the plan is incomplete (entries, cells, root or planId missing)`);
   }
+  if (!isAbsolute(plan.root)) throw new Error(`${file}: the plan's root ${JSON.stringify(plan.root)} is not an absolute path; the plan was edited`);
   plan.entries.forEach((e, i) => {
     if (e.index !== i) throw new Error(`${file}: entry ${i} carries index ${e.index}; the plan was edited`);
+    // Checked before the identity, which anyone can recompute: an entry writes only inside the plan's root.
+    if (typeof e.dir !== 'string' || pathUnder(plan.root, e.dir) === undefined) {
+      throw new Error(`${file}: entry ${i} names the folder ${JSON.stringify(e.dir)}, which is outside the plan's root ${plan.root}; the plan was edited`);
+    }
   });
+  if (planIdOf(plan) !== plan.planId) throw new Error(`${file}: the plan's contents do not match its identity (planId ${plan.planId}); it was edited: write a new plan`);
   return plan;
 }
 
@@ -176,7 +188,12 @@ export function planOptions(plan: GridPlan, file: string): CliOptions {
   return experimentOptionsFrom(plan.settings, file);
 }
 
-export const entryPath = (plan: GridPlan, e: PlanEntry): string => join(plan.root, e.dir);
+/** An entry's folder, which never lies outside the plan's root (readGridPlan refuses such a plan with its file's name). */
+export function entryPath(plan: GridPlan, e: PlanEntry): string {
+  const dir = pathUnder(plan.root, e.dir);
+  if (dir === undefined) throw new Error(`entry ${e.index}: its folder ${JSON.stringify(e.dir)} is outside the plan's root ${plan.root}`);
+  return dir;
+}
 
 export const describeEntry = (e: PlanEntry): string =>
   e.kind === 'vae' ? `VAE of ${e.cell}, seed ${e.seed}` : `${e.model} on ${e.cell}, ${e.size} labeled genes, seed ${e.seed}`;
