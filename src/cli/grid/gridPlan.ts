@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { pathUnder } from '../../util/pathUnder.ts';
@@ -9,6 +9,8 @@ import { armsOf, experimentSettings, sizesOn } from '../experiment/experiment.ts
 import { trainsVaeFirst } from '../../train/runModel.ts';
 import { experimentOptionsFrom } from '../experiment/experimentResume.ts';
 import { err, loadData } from '../session/session.ts';
+import { listed } from '../session/runDirectory.ts';
+import { notCollectedHere } from './gridRoot.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The experiment grid as data, for a cluster scheduler: every run of
@@ -138,14 +140,17 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
   };
   const plan: GridPlan = { format: PLAN_FORMAT, planId: planIdOf(body), ...body };
   const text = `${JSON.stringify(plan, null, 2)}\n`;
-  if (existsSync(file)) {
-    if (readFileSync(file, 'utf8') !== text) {
-      throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
-    }
-    err(`plan: ${file} already holds this plan; left as it is`);
-  } else {
-    await writeFileAtomically(file, text);
+  const same = existsSync(file);
+  if (same && readFileSync(file, 'utf8') !== text) {
+    throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
   }
+  // The root by the rules of a single experiment's --out: what collect will later write there must not replace a user's file.
+  const what = `--out ${o.out ?? root}`;
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the plan's files`);
+  const held = notCollectedHere(root, plan.planId, file, `${what} is not empty and`, 'choose a new or empty directory');
+  if (held.length > 0) throw new UsageError(`${what} already holds a run (${listed(held)}); nothing was changed: choose a new or empty directory for the plan`);
+  if (same) err(`plan: ${file} already holds this plan; left as it is`);
+  else await writeFileAtomically(file, text);
   const vaes = plan.entries.filter((e) => e.kind === 'vae').length;
   const runs = plan.entries.length - vaes;
   process.stdout.write(
