@@ -184,5 +184,9 @@ describe('bigWig cell errors', () => {
     await writeFile(sources, JSON.stringify({ ...body, options: { flank: 1, binsize: 100 } }));
     e = await fail(loadCell(sources, { cache: false }));
     expect(e?.message).toContain('options: unknown option binsize');
+    // The cell's name becomes part of folder names (runs/CELL-..., an experiment's vaes/CELL-seedN): it cannot lead elsewhere.
+    await writeFile(sources, JSON.stringify({ ...body, options: { cell: '../../etc' } }));
+    e = await fail(loadCell(sources, { cache: false }));
+    expect(e?.message).toBe(`${sources}: options: "cell" must be a plain name (letters, digits, . _ -), not "../../etc"`);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GridPlan, planIdOf } from '../src/cli/grid/gridPlan.ts';
 import { arraySpec } from '../src/cli/grid/slurmScripts.ts';
 import { sampleCellFolder } from './cellFolder.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
@@ -102,12 +103,15 @@ describe('job, slurm and collect', () => {
     writeFileSync(edited, JSON.stringify({ ...p, entries: p.entries.map((e, i) => (i === 3 ? { ...e, index: 9 } : e)) }));
     const r = await runMain(['job', '--plan', edited, '--index', '0']);
     expect(r.stderr).toBe(`simplechrome: ${edited}: entry 3 carries index 9; the plan was edited\n`);
+    // Another plan with the same root: its own identity, and entry 5 in the folder the first plan's entry 5 wrote.
     const other = join(root, 'other.json');
-    writeFileSync(other, JSON.stringify({ ...p, planId: '0123456789abcdef' }));
+    const otherPlan = { ...p, settings: { ...(p as unknown as { settings: object }).settings, epochs: 3 } } as unknown as GridPlan;
+    const otherId = planIdOf(otherPlan);
+    writeFileSync(other, JSON.stringify({ ...otherPlan, planId: otherId }));
     const before = snapshot(out);
     const refused = await runMain(['job', '--plan', other, '--index', '5']);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`holds an entry of another plan (see ${join(out, 'entries', '00005-E003-vae-mlp-n100-seed1', 'entry.json')}); this plan is 0123456789abcdef: give the plan another --out`);
+    expect(refused.stderr).toContain(`holds an entry of another plan (see ${join(out, 'entries', '00005-E003-vae-mlp-n100-seed1', 'entry.json')}); this plan is ${otherId}: give the plan another --out`);
     expect(snapshot(out)).toEqual(before);
   });
 

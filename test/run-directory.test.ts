@@ -166,8 +166,11 @@ describe('--out never loses an earlier run', () => {
     const dead = Number(spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout);
     const parent = tmp('leftover');
     const out = join(parent, 'run');
+    // Each holds the lock its run copied in, naming a process of this host that has stopped.
+    const deadLock = `${JSON.stringify({ pid: dead, host: (await import('node:os')).hostname(), started: '2026-01-01T00:00:00.000Z', command: 'run.ts --overwrite' })}\n`;
     mkdirSync(join(parent, `.run.new-${dead}`));
     writeFileSync(join(parent, `.run.new-${dead}`, 'best.safetensors'), 'partial');
+    writeFileSync(join(parent, `.run.new-${dead}`, LOCK_FILE), deadLock);
     const r = await train(out);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`note: removed ${join(parent, `.run.new-${dead}`)}, left by a replacing run (process ${dead}) that stopped before its first checkpoint`);
@@ -177,6 +180,8 @@ describe('--out never loses an earlier run', () => {
     mkdirSync(join(parent, `.other.old-${dead}`));
     mkdirSync(join(parent, `.other.new-${dead}`));
     writeFileSync(join(parent, `.other.old-${dead}`, 'metrics.json'), '{}\n');
+    writeFileSync(join(parent, `.other.old-${dead}`, LOCK_FILE), deadLock);
+    writeFileSync(join(parent, `.other.new-${dead}`, LOCK_FILE), deadLock);
     const kept = snapshot(join(parent, `.other.old-${dead}`));
     const r2 = await train(other);
     expect(r2.code, r2.stderr).toBe(0);
@@ -185,6 +190,43 @@ describe('--out never loses an earlier run', () => {
         `the replacing one in ${join(parent, `.other.new-${dead}`)}; move the one to keep back to that name`,
     );
     expect(snapshot(join(parent, `.other.old-${dead}`))).toEqual(kept);
+  });
+
+  it('a replacing run in progress on another machine (shared filesystem), or in a live process here, is never removed', async () => {
+    const { hostname } = await import('node:os');
+    const parent = tmp('shared');
+    const lockOf = (pid: number, host: string) => `${JSON.stringify({ pid, host, started: '2026-01-01T00:00:00.000Z', command: 'run.ts --overwrite' })}\n`;
+    // Another node's --overwrite of xh, staged beside it: its pid means nothing on this host.
+    const out = join(parent, 'xh');
+    mkdirSync(out);
+    for (const f of Object.keys(before)) writeFileSync(join(out, f), readFileSync(join(earlier, f)));
+    const staged = join(parent, `.xh.new-${process.pid + 100000}`);
+    mkdirSync(staged);
+    writeFileSync(join(staged, 'last.safetensors'), 'their checkpoint');
+    writeFileSync(join(staged, LOCK_FILE), lockOf(process.pid + 100000, 'another-node'));
+    const kept = snapshot(parent);
+    const refused = await train(out);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`--out ${out} already holds a run`);
+    expect(refused.stderr).not.toContain('removed');
+    expect(snapshot(parent)).toEqual(kept);
+    // A run that goes ahead leaves it too, and says how to clear it when it is known to be dead.
+    const fresh = join(parent, 'yh');
+    const theirs = join(parent, `.yh.new-${process.pid + 100000}`);
+    mkdirSync(theirs);
+    writeFileSync(join(theirs, LOCK_FILE), lockOf(process.pid + 100000, 'another-node'));
+    // And a live process of this host (this test's parent) staging a third.
+    const live = join(parent, `.yh.new-${process.ppid}`);
+    mkdirSync(live);
+    writeFileSync(join(live, LOCK_FILE), lockOf(process.ppid, hostname()));
+    const others = { ...snapshot(theirs), live: snapshot(live) };
+    const r = await train(fresh);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `note: ${theirs} belongs to a run of process ${process.pid + 100000} on host another-node (it replaces ${fresh}); it is left as it is. ` +
+        `If no run is going on there, delete ${theirs} yourself`,
+    );
+    expect({ ...snapshot(theirs), live: snapshot(live) }).toEqual(others);
   });
 
   it('two run.ts processes started together into one directory: one trains, the other is refused', async () => {

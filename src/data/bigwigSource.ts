@@ -109,6 +109,13 @@ function trackPath(t: string): string {
   return eq === null ? t : (eq[2] as string);
 }
 
+/** A cell's name from a sources file: it becomes part of folder names (runs/CELL-...), so it cannot hold a path. */
+function plainName(x: unknown, fail: (what: string) => never): string | undefined {
+  if (x === undefined) return undefined;
+  if (typeof x !== 'string' || !/^[A-Za-z0-9._-]+$/.test(x) || /^\.+$/.test(x)) fail(`"cell" must be a plain name (letters, digits, . _ -), not ${JSON.stringify(x)}`);
+  return x as string;
+}
+
 function checkOptions(file: string, o: unknown): StoredBigWigOptions {
   if (typeof o !== 'object' || o === null) throw new DataError(file, undefined, '"options" must be an object');
   const v = o as Record<string, unknown>;
@@ -138,7 +145,7 @@ function checkOptions(file: string, o: unknown): StoredBigWigOptions {
   if (unknown.length > 0) fail(`unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${known.join(', ')})`);
   const labels = v.labels === undefined ? undefined : labelRule(v.labels, fail);
   const out: Record<string, unknown> = {
-    cell: typeof v.cell === 'string' ? v.cell : undefined,
+    cell: plainName(v.cell, fail),
     bin: int('bin', 1),
     flank: int('flank', 0),
     anchor: oneOf('anchor', ANCHORS),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathUnder } from '../../util/pathUnder.ts';
 import { FILES, RunCheckpoints, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
@@ -19,7 +20,12 @@ import type { LoadedData } from '../session/session.ts';
 
 const VAES_DIR = EXPERIMENT_FILE.vaes;
 
-export const vaeFolder = (experimentDir: string, cell: string, seed: number): string => join(experimentDir, VAES_DIR, `${cell}-seed${seed}`);
+export function vaeFolder(experimentDir: string, cell: string, seed: number): string {
+  // The cell's name comes from the data's files: the folder it names must stay inside vaes/.
+  const vaes = join(experimentDir, VAES_DIR);
+  if (pathUnder(vaes, `${cell}-seed${seed}`) === undefined) throw new Error(`cell name ${JSON.stringify(cell)} would put its VAE outside ${vaes}`);
+  return join(vaes, `${cell}-seed${seed}`);
+}
 
 /** What a stored VAE must have been trained with: the settings key runModel shares VAEs by, and the data. */
 export const vaeIdentity = (settingsKey: string, fingerprint: string): string => `${settingsKey}|data ${fingerprint}`;

@@ -7,7 +7,10 @@ import { type ExperimentRow, parseCsvLine } from '../experiment/experimentReport
 import type { CollectOptions } from './gridArgs.ts';
 import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
 import { entryFailure, entryResult, readLatents } from './gridJob.ts';
-import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
+import { EXPERIMENT_FILE, listed } from '../session/runDirectory.ts';
+import { RunLock } from '../session/runLock.ts';
+import { UsageError } from '../flags/args.ts';
+import { notCollectedHere, recordCollected } from './gridRoot.ts';
 import { err } from '../session/session.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from '../experiment/vaeCurves.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
@@ -45,21 +48,33 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
     return 1;
   }
   mkdirSync(plan.root, { recursive: true });
-  await writeFileAtomically(join(plan.root, CSV_FILE), csvText(rows, o.target));
-  if (vaeCurves.length > 0) await writeFileAtomically(join(plan.root, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
-  const report = await writeExperimentReport(plan.root, {
-    o,
-    rows,
-    cells: plan.cells,
-    labels: armsOf(o).map((a) => a.label),
-    dataLabel: plan.report.dataLabel,
-    folder: plan.report.folder,
-    synthetic: plan.report.synthetic,
-    deviceName: [...devices].join(', '),
-    settings: plan.settings,
-    vaeCurves,
-  });
-  process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(plan.root, f)).join(', ')}\n`);
+  const lock = RunLock.acquire(plan.root, `collect: ${plan.root}`);
+  try {
+    const advice = `move them out of ${plan.root}, or give the plan another --out`;
+    const held = notCollectedHere(plan.root, plan.planId, c.plan, `collect: ${plan.root}`, advice).map((f) => join(plan.root, f));
+    if (held.length > 0) {
+      const one = held.length === 1;
+      throw new UsageError(`collect: ${listed(held)} ${one ? 'was' : 'were'} not written by collect of this plan; nothing was changed: ${one ? advice.replace('them', 'it') : advice}`);
+    }
+    await writeFileAtomically(join(plan.root, CSV_FILE), csvText(rows, o.target));
+    if (vaeCurves.length > 0) await writeFileAtomically(join(plan.root, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
+    const report = await writeExperimentReport(plan.root, {
+      o,
+      rows,
+      cells: plan.cells,
+      labels: armsOf(o).map((a) => a.label),
+      dataLabel: plan.report.dataLabel,
+      folder: plan.report.folder,
+      synthetic: plan.report.synthetic,
+      deviceName: [...devices].join(', '),
+      settings: plan.settings,
+      vaeCurves,
+    });
+    await recordCollected(plan.root, plan.planId, [...new Set([CSV_FILE, ...(vaeCurves.length > 0 ? [VAE_CURVES_FILE] : []), ...report.files])]);
+    process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(plan.root, f)).join(', ')}\n`);
+  } finally {
+    lock.release();
+  }
   if (problems.length > 0) {
     err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\nrun them again with: ${COMMAND_TO_TYPE} slurm --plan ${c.plan} --submit`);
     return 1;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
-import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
 import { splitIndices } from '../../train/prepare.ts';
@@ -13,6 +13,7 @@ import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEn
 import { onInterrupt } from '../session/interrupt.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { RunLock } from '../session/runLock.ts';
+import { isRunFile, listed, refuseForeign } from '../session/runDirectory.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
@@ -27,6 +28,9 @@ import { type DeviceChoice, deviceFor } from '../run/trainRun.ts';
 export const ENTRY_FILE = 'entry.json';
 export const RESULT_FILE = 'result.json';
 export const FAILED_FILE = 'failed.json';
+
+/** What an entry's folder may hold: a run's files, the entry's own, and the VAE's latents. */
+const isEntryFile = (name: string): boolean => isRunFile(name) || [ENTRY_FILE, RESULT_FILE, FAILED_FILE, LATENTS_FILE].some((f) => name === f || isTemporaryOf(name, f));
 
 export interface EntryResult {
   readonly planId: string;
@@ -85,8 +89,15 @@ export async function runJob(j: JobOptions): Promise<number> {
   try {
     const entryFile = join(dir, ENTRY_FILE);
     const mine = `${JSON.stringify({ planId: plan.planId, ...entry }, null, 2)}\n`;
-    if (existsSync(entryFile) && readFileSync(entryFile, 'utf8') !== mine) {
-      throw new Error(`${dir} holds an entry of another plan (see ${entryFile}); this plan is ${plan.planId}: give the plan another --out`);
+    if (existsSync(entryFile)) {
+      if (readFileSync(entryFile, 'utf8') !== mine) {
+        throw new Error(`${dir} holds an entry of another plan (see ${entryFile}); this plan is ${plan.planId}: give the plan another --out`);
+      }
+    } else {
+      // Not yet this entry's: the folder must be new or empty, by the rules of a run's --out; nothing is added otherwise.
+      const advice = 'give the plan another --out';
+      const held = refuseForeign(dir, `job: ${what}: ${dir}`, advice, isEntryFile);
+      if (held.length > 0) throw new UsageError(`job: ${what}: ${dir} already holds a run that is not an entry of this plan (${listed(held)}); nothing was changed: ${advice}`);
     }
     await writeFileAtomically(entryFile, mine);
     owned = true;

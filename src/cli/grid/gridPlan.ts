@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { pathUnder } from '../../util/pathUnder.ts';
 import { cellsInFolder } from '../../data/cellFolder.ts';
 import { type CliOptions, UsageError } from '../flags/args.ts';
 import { armsOf, experimentSettings, sizesOn } from '../experiment/experiment.ts';
 import { trainsVaeFirst } from '../../train/runModel.ts';
 import { experimentOptionsFrom } from '../experiment/experimentResume.ts';
 import { err, loadData } from '../session/session.ts';
+import { listed } from '../session/runDirectory.ts';
+import { notCollectedHere } from './gridRoot.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
 // The experiment grid as data, for a cluster scheduler: every run of
@@ -101,6 +104,12 @@ export function gridEntries(o: CliOptions, cells: readonly PlanCell[]): PlanEntr
   return [...vaes, ...runs];
 }
 
+/** The plan's identity: a hash of everything it says, in the order it is written (and read back). */
+export function planIdOf(p: Pick<GridPlan, 'root' | 'settings' | 'report' | 'cells' | 'entries'>): string {
+  const body = { root: p.root, settings: p.settings, report: p.report, cells: p.cells, entries: p.entries };
+  return createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+}
+
 /** `--experiment small-data ... --plan FILE`: loads every cell (for its name, size and fingerprint) and writes the plan. */
 export async function writeGridPlan(o: CliOptions, file: string): Promise<number> {
   const folder = o.data !== undefined ? cellsInFolder(o.data) : undefined;
@@ -129,17 +138,19 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
     cells,
     entries: gridEntries(o, cells),
   };
-  const planId = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
-  const plan: GridPlan = { format: PLAN_FORMAT, planId, ...body };
+  const plan: GridPlan = { format: PLAN_FORMAT, planId: planIdOf(body), ...body };
   const text = `${JSON.stringify(plan, null, 2)}\n`;
-  if (existsSync(file)) {
-    if (readFileSync(file, 'utf8') !== text) {
-      throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
-    }
-    err(`plan: ${file} already holds this plan; left as it is`);
-  } else {
-    await writeFileAtomically(file, text);
+  const same = existsSync(file);
+  if (same && readFileSync(file, 'utf8') !== text) {
+    throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
   }
+  // The root by the rules of a single experiment's --out: what collect will later write there must not replace a user's file.
+  const what = `--out ${o.out ?? root}`;
+  if (existsSync(root) && !statSync(root).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the plan's files`);
+  const held = notCollectedHere(root, plan.planId, file, `${what} is not empty and`, 'choose a new or empty directory');
+  if (held.length > 0) throw new UsageError(`${what} already holds a run (${listed(held)}); nothing was changed: choose a new or empty directory for the plan`);
+  if (same) err(`plan: ${file} already holds this plan; left as it is`);
+  else await writeFileAtomically(file, text);
   const vaes = plan.entries.filter((e) => e.kind === 'vae').length;
   const runs = plan.entries.length - vaes;
   process.stdout.write(
@@ -165,9 +176,15 @@ export function readGridPlan(file: string): GridPlan {
   if (!Array.isArray(plan.entries) || !Array.isArray(plan.cells) || typeof plan.root !== 'string' || typeof plan.planId !== 'string') {
     throw new Error(`${file}: the plan is incomplete (entries, cells, root or planId missing)`);
   }
+  if (!isAbsolute(plan.root)) throw new Error(`${file}: the plan's root ${JSON.stringify(plan.root)} is not an absolute path; the plan was edited`);
   plan.entries.forEach((e, i) => {
     if (e.index !== i) throw new Error(`${file}: entry ${i} carries index ${e.index}; the plan was edited`);
+    // Checked before the identity, which anyone can recompute: an entry writes only inside the plan's root.
+    if (typeof e.dir !== 'string' || pathUnder(plan.root, e.dir) === undefined) {
+      throw new Error(`${file}: entry ${i} names the folder ${JSON.stringify(e.dir)}, which is outside the plan's root ${plan.root}; the plan was edited`);
+    }
   });
+  if (planIdOf(plan) !== plan.planId) throw new Error(`${file}: the plan's contents do not match its identity (planId ${plan.planId}); it was edited: write a new plan`);
   return plan;
 }
 
@@ -176,7 +193,12 @@ export function planOptions(plan: GridPlan, file: string): CliOptions {
   return experimentOptionsFrom(plan.settings, file);
 }
 
-export const entryPath = (plan: GridPlan, e: PlanEntry): string => join(plan.root, e.dir);
+/** An entry's folder, which never lies outside the plan's root (readGridPlan refuses such a plan with its file's name). */
+export function entryPath(plan: GridPlan, e: PlanEntry): string {
+  const dir = pathUnder(plan.root, e.dir);
+  if (dir === undefined) throw new Error(`entry ${e.index}: its folder ${JSON.stringify(e.dir)} is outside the plan's root ${plan.root}`);
+  return dir;
+}
 
 export const describeEntry = (e: PlanEntry): string =>
   e.kind === 'vae' ? `VAE of ${e.cell}, seed ${e.seed}` : `${e.model} on ${e.cell}, ${e.size} labeled genes, seed ${e.seed}`;

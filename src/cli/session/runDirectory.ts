@@ -4,7 +4,7 @@ import { FILES } from '../../checkpoint/runCheckpoint.ts';
 import { isTemporaryOf } from '../../util/atomicFile.ts';
 import { PLOT_FILES } from '../../plots/runPlots.ts';
 import { UsageError } from '../flags/args.ts';
-import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
+import { isLockFile, lockHolder, RunLock } from './runLock.ts';
 
 // What --out means. A run never deletes or overwrites another run's files
 // unless told to:
@@ -18,6 +18,9 @@ import { isLockFile, processIsRunning, RunLock } from './runLock.ts';
 //   - a directory with files that are not a run's is refused even with
 //     --overwrite: they are not ours to delete.
 // A lock file refuses a second concurrent run into the same directory.
+// The grid (plan, job, collect) applies the same rules to its root and to
+// each entry's folder through refuseForeign below; docs/RELIABILITY.md lists
+// these promises and the tests that hold them.
 
 export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
@@ -57,13 +60,28 @@ export function isRunFile(name: string): boolean {
 }
 
 /** The entries of `dir`, leaving out the lock file, sorted (for messages that read the same every time). */
-function entriesOf(dir: string): string[] {
+export function entriesOf(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => !isLockFile(f))
     .sort();
 }
 
-const listed = (names: readonly string[]): string => (names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`);
+/** Names for a message: all of them, or the first six and how many more. */
+export const listed = (names: readonly string[]): string => (names.length <= 6 ? names.join(', ') : `${names.slice(0, 6).join(', ')} and ${names.length - 6} more`);
+
+/**
+ * The rule every command that writes into a folder keeps: a folder holding
+ * anything that is not its own (`isOwn`: by default what a run writes) is
+ * refused with `lead` and `advice` and left exactly as it was. Returns the
+ * folder's entries (lock left out); none when it does not exist.
+ */
+export function refuseForeign(dir: string, lead: string, advice: string, isOwn: (name: string) => boolean = isRunFile): string[] {
+  if (!existsSync(dir)) return [];
+  const entries = entriesOf(dir);
+  const foreign = entries.filter((f) => !isOwn(f));
+  if (foreign.length > 0) throw new UsageError(`${lead} holds files that are not a simplechrome run's (${listed(foreign)}); nothing was changed: ${advice}`);
+  return entries;
+}
 
 export interface OutDirectoryOptions {
   /** Replace a directory that holds a run (swapped in at the first checkpoint). */
@@ -73,10 +91,16 @@ export interface OutDirectoryOptions {
 }
 
 /**
- * What a replacing run that died left beside `out`: a staging directory
- * (`.NAME.new-PID`) that never got its first checkpoint is removed; a run
- * that died between the two renames of the swap leaves the earlier run in
- * `.NAME.old-PID` and the new one in `.NAME.new-PID`: both are kept and named.
+ * What a replacing run left beside `out` (`.NAME.new-PID`, its staging
+ * directory, and `.NAME.old-PID`, the earlier run while the two are swapped),
+ * judged by the lock each holds, not by the PID in its name: on a shared
+ * filesystem that PID may be another machine's. Only a staging directory whose
+ * lock names a process of this host that has stopped, and that never got its
+ * first checkpoint swapped in, is removed. One whose process is alive, runs on
+ * another host, or holds no readable lock is left as it is and named, with
+ * how to clear it. A run that died between the two renames of the swap leaves
+ * the earlier run in `.old` and the new one in `.new`: both are kept and named.
+ * Called only once this run holds the lock on `out` and goes ahead.
  */
 function tidyLeftovers(out: string): string[] {
   const target = resolve(out);
@@ -90,14 +114,20 @@ function tidyLeftovers(out: string): string[] {
     return notes;
   }
   const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
-  const dead = new Set<number>();
+  const pids = new Set<number>();
   for (const name of names) {
     const m = pattern.exec(name);
-    if (m !== null && !processIsRunning(Number(m[2]))) dead.add(Number(m[2]));
+    if (m !== null) pids.add(Number(m[2]));
   }
-  for (const pid of dead) {
+  for (const pid of pids) {
     const [fresh, old] = [join(parent, `.${base}.new-${pid}`), join(parent, `.${base}.old-${pid}`)];
-    if (existsSync(old)) {
+    const holder = lockHolder(fresh) ?? lockHolder(old);
+    if (holder?.state !== 'dead') {
+      const who = holder === undefined ? `a run that left no readable lock (process ${pid} of some host)` : `a run of process ${holder.pid} on host ${holder.host}`;
+      for (const d of [fresh, old].filter((p) => existsSync(p))) {
+        notes.push(`note: ${d} belongs to ${who} (it replaces ${out}); it is left as it is. If no run is going on there, delete ${d} yourself`);
+      }
+    } else if (existsSync(old)) {
       notes.push(
         `note: process ${pid} stopped while it replaced the run in ${out}: the earlier run is in ${old}` +
           (existsSync(fresh) ? `, the replacing one in ${fresh}` : '') +
@@ -144,7 +174,6 @@ export class OutDirectory {
 
   static open(out: string, o: OutDirectoryOptions): OutDirectory {
     const what = `--out ${out}`;
-    const leftovers = tidyLeftovers(out);
     let created = false;
     if (existsSync(out)) {
       if (!statSync(out).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the run's files`);
@@ -165,33 +194,20 @@ export class OutDirectory {
       if (created) rmSync(out, { recursive: true, force: true });
       throw e;
     }
-    const notes: string[] = [...leftovers];
+    const notes: string[] = [];
     if (lock.tookOverFrom !== undefined) notes.push(`note: ${out} was locked by process ${lock.tookOverFrom}, which is no longer running; this run took the lock over`);
     const dir = new OutDirectory(out, lock, created, notes, o.resume);
-    if (o.resume) {
-      // Left by a writer that was killed mid-write; the lock says no one is writing now.
-      for (const f of entriesOf(out)) if (RUN_FILE_NAMES.some((n) => isTemporaryOf(f, n))) rmSync(join(out, f), { force: true });
-      return dir;
-    }
     try {
-      const entries = entriesOf(out);
-      if (entries.length === 0) return dir;
-      const foreign = entries.filter((f) => !isRunFile(f));
-      if (foreign.length > 0) {
-        throw new UsageError(
-          `${what} is not empty and holds files that are not a simplechrome run's (${listed(foreign)}); ` +
-            'nothing was changed: choose a new or empty directory' +
-            (o.overwrite ? ' (--overwrite replaces only a directory that holds a run)' : ''),
-        );
+      const replaces = !o.resume && OutDirectory.refuseUnlessOurs(out, what, o.overwrite);
+      // Only now, with the lock held and the run going ahead, is anything beside --out tidied: a refused run changes nothing.
+      notes.push(...tidyLeftovers(out));
+      if (o.resume) {
+        // Left by a writer that was killed mid-write; the lock says no one is writing now.
+        for (const f of entriesOf(out)) if (RUN_FILE_NAMES.some((n) => isTemporaryOf(f, n))) rmSync(join(out, f), { force: true });
+      } else if (replaces) {
+        dir.stage();
+        notes.push(`note: ${out} holds an earlier run; this run replaces it once it has written its first checkpoint (until then the earlier run stays as it is)`);
       }
-      if (!o.overwrite) {
-        throw new UsageError(
-          `${what} already holds a run (${listed(entries)}); nothing was changed. ` +
-            `Continue it with --resume ${out}, replace it with --overwrite, or choose another --out`,
-        );
-      }
-      dir.stage();
-      notes.push(`note: ${out} holds an earlier run; this run replaces it once it has written its first checkpoint (until then the earlier run stays as it is)`);
       return dir;
     } catch (e) {
       // Refused: the directory's files are left exactly as they were.
@@ -200,11 +216,33 @@ export class OutDirectory {
     }
   }
 
+  /** Refuses what a new run may not write into; true when it holds a run that --overwrite replaces. */
+  private static refuseUnlessOurs(out: string, what: string, overwrite: boolean): boolean {
+    const entries = refuseForeign(
+      out,
+      `${what} is not empty and`,
+      `choose a new or empty directory${overwrite ? ' (--overwrite replaces only a directory that holds a run)' : ''}`,
+    );
+    if (entries.length === 0) return false;
+    if (!overwrite) {
+      throw new UsageError(
+        `${what} already holds a run (${listed(entries)}); nothing was changed. ` +
+          `Continue it with --resume ${out}, replace it with --overwrite, or choose another --out`,
+      );
+    }
+    return true;
+  }
+
   private stage(): void {
     const target = resolve(this.target);
     const staging = join(dirname(target), `.${basename(target)}.new-${process.pid}`);
-    rmSync(staging, { recursive: true, force: true });
-    mkdirSync(staging);
+    // One of this host's stopped runs under this name was tidied away; what is still there is a live run's or
+    // another host's with the same PID, and is not ours to remove.
+    try {
+      mkdirSync(staging);
+    } catch (e) {
+      throw new Error(`${this.target}: cannot stage the replacing run in ${staging} (${(e as Error).message}); nothing was changed`);
+    }
     this.staging = staging;
     this.stagingLock = this.lock.copyInto(staging);
   }

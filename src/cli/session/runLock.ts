@@ -189,9 +189,15 @@ export class RunLock {
   }
 }
 
-/** Whether process `pid` of this host is still running (a dead one's leftovers may be cleaned up). */
-export function processIsRunning(pid: number): boolean {
-  return liveness({ pid, host: hostname(), startTicks: undefined, started: '', command: '' }) !== 'dead';
+/** Who holds the lock in `dir` and whether that process runs: undefined when `dir` holds no readable lock. */
+export function lockHolder(dir: string): { readonly pid: number; readonly host: string; readonly state: 'alive' | 'dead' | 'unknown' } | undefined {
+  let owner: LockOwner | undefined;
+  try {
+    owner = parseOwner(readFileSync(join(dir, LOCK_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  return owner === undefined ? undefined : { pid: owner.pid, host: owner.host, state: liveness(owner) };
 }
 
 /** True for the lock file and its helpers, which a run directory may hold besides the run's own files. */
