@@ -22,7 +22,7 @@ import type { Progress } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, settingsThatApply } from '../src/train/runSettings.ts';
 import { initialise, stepsPerEpoch } from '../src/train/trainClassifier.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
-import { getGpu, maxRelError, randomArray } from './helpers.ts';
+import { getGpu, maxRelError, messageOf, randomArray } from './helpers.ts';
 
 // --clip N: torch.nn.utils.clip_grad_norm_ before every Adam step of the model a run trains, on the GPU inside the
 // step's submit (src/kernels/clipGradNorm.ts, appended by appendOptimizerStep). Here: the step scales the whole
@@ -95,15 +95,6 @@ describe('a clipped training step', () => {
     expect(maxRelError(clipped.cpu.params, free.cpu.params)).toBeGreaterThan(1e-4);
   });
 });
-
-const messageOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('did not throw');
-};
 
 describe('the --clip flag', () => {
   it('takes a positive number, or off (the default)', () => {
