@@ -32,7 +32,7 @@ export function clipGradNormKernel(o: ClipGradNormOptions): Kernel {
     scratch: { sumSquares: { shape: [1], dtype: 'f32' }, ...sumAllScratch(n) },
     cpu: (t) => clipGradNorm(sizes, t.grads as FloatArray),
     gpu: () => [
-      ...sumAllDispatches('grads', 'sumSquares', { n, squares: true }, { srcAccess: 'read_write' }),
+      ...sumAllDispatches('grads', 'sumSquares', { n, squares: true }, 'read_write'),
       {
         shader: 'clip_grad_norm',
         entryPoint: 'clip_grad_norm',

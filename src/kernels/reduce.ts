@@ -152,20 +152,15 @@ export function sumPartialsDispatch(
 }
 
 /** The scratch a sum over n elements folds its partials through, when one workgroup will not do. */
-export function sumAllScratch(n: number, partials = 'partials'): Readonly<Record<string, TensorSpec>> {
+export function sumAllScratch(n: number): Readonly<Record<string, TensorSpec>> {
   const { groups } = sumAllTiling(n);
-  return groups > 1 ? { [partials]: { shape: [groups], dtype: 'f32' } } : {};
+  return groups > 1 ? { partials: { shape: [groups], dtype: 'f32' } } : {};
 }
 
-/** The dispatches of dst[0] (+)= scale · Σ src[i] (or src[i]²) over n elements: one pass, or a pass into
- * `partials` (sumAllScratch) and one over those. A family that needs a sum inside its own kernel appends these;
- * `srcAccess` is how its kernel declares `src` (a binding's access must match its slot's). */
-export function sumAllDispatches(
-  src: string,
-  dst: string,
-  opts: SumAllOptions,
-  { srcAccess = 'read', partials = 'partials' }: { readonly srcAccess?: Access; readonly partials?: string } = {},
-): GpuDispatch[] {
+/** The dispatches of dst[0] (+)= scale · Σ src[i] (or src[i]²) over n elements: one pass, or a pass into the
+ * scratch `partials` (sumAllScratch) and one over those. A family that needs a sum inside its own kernel appends
+ * these; `srcAccess` is how its kernel declares `src` (a binding's access must match its slot's). */
+export function sumAllDispatches(src: string, dst: string, opts: SumAllOptions, srcAccess: Access = 'read'): GpuDispatch[] {
   const { n } = opts;
   const scale = opts.scale ?? 1;
   const accumulate = opts.accumulate ?? false;
@@ -181,7 +176,7 @@ export function sumAllDispatches(
       SQUARES: opts.squares ?? false,
     },
     constants: { WG },
-    bindings: [src, final ? dst : partials],
+    bindings: [src, final ? dst : 'partials'],
     uniforms: uniformBlock([
       ['u32', n],
       ['u32', chunk],
@@ -189,7 +184,7 @@ export function sumAllDispatches(
     ]),
     workgroups: [groups, 1, 1],
   });
-  return groups === 1 ? [firstPass(true)] : [firstPass(false), sumPartialsDispatch(partials, dst, groups, scale, accumulate)];
+  return groups === 1 ? [firstPass(true)] : [firstPass(false), sumPartialsDispatch('partials', dst, groups, scale, accumulate)];
 }
 
 /** out [1] = scale · Σ x [n] (or Σ x², `squares`); with `accumulate`, out[0] += that. Two passes
