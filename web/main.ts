@@ -157,7 +157,8 @@ const fieldId = (flag: string): string => flag.replace(/^--/, '');
 
 /** A setting's default as the command line spells it; --vae-batch left empty is --batch's, as on the command line. */
 function defaultText(key: RunKey): string {
-  if (key === 'trainSize') return 'all';
+  const { unset } = RUN_FLAGS[key];
+  if (RUN_DEFAULTS[key] === undefined && unset !== undefined) return unset;
   if (key === 'vaeBatch') return '';
   return String(storedValue(RUN_DEFAULTS, key));
 }

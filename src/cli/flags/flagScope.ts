@@ -1,6 +1,6 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
 import { NEIGHBOR_SETTINGS, VAE_SETTINGS, type ModelSetting } from '../../models/definition.ts';
-import { MODEL_NAMES, isSemiSupervisedVae, predictsExpression, takesSetting } from '../../models/registry.ts';
+import { MODEL_NAMES, isLinear, isSemiSupervisedVae, predictsExpression, takesSetting } from '../../models/registry.ts';
 import { inWords } from '../session/outputs.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
@@ -88,6 +88,11 @@ export function checkFlagsApply(o: CliOptions): void {
   }
   for (const key of given(['alpha', 'm2Init'] as const)) {
     if (!models.some(taking(key))) throw new UsageError(`${flagOf(key)} applies to ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} only; ${what} does not train it`);
+  }
+  if (o.explicit.includes('clip') && models.every(isLinear)) {
+    throw new UsageError(
+      `--clip limits the gradient of each Adam step; ${what} is fit by full-batch L-BFGS to convergence, as ${inWords(MODEL_NAMES.filter(isLinear), 'and')} are, and takes no clip`,
+    );
   }
   const cannot = models.filter((m) => !predictsExpression(m));
   if (o.target === 'expression' && cannot.length > 0) {
