@@ -10,7 +10,7 @@ import { checkFlagsApply } from '../src/cli/flags/flagScope.ts';
 import { pickRunSettings } from '../src/cli/flags/pickRunSettings.ts';
 import { restoreSettings } from '../src/cli/flags/restoreSettings.ts';
 import { trainToDirectory } from '../src/cli/run/trainRun.ts';
-import { inWords } from '../src/cli/session/outputs.ts';
+import { inWords } from '../src/util/inWords.ts';
 import { mlpModel } from '../src/models/mlp.ts';
 import { MODEL_NAMES, isLinear } from '../src/models/registry.ts';
 import { GRADS, PARAMS } from '../src/nn/parameters.ts';

@@ -18,6 +18,7 @@ import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
 import { type PredictSources, type TrainedModel, latentMeans, predictOutputs } from '../train/predictWith.ts';
 import { labeledCount } from '../train/prepare.ts';
 import { RUN_FLAGS, RUN_KEYS, SPLIT_FROM, SettingError, oneOf } from '../train/runFlags.ts';
+import { settingOutOfScope } from '../train/settingScope.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../train/runSettings.ts';
 import { type SplitScore, scoresBySplit } from '../train/splitScores.ts';
@@ -125,6 +126,17 @@ export function runSettingsOf(
   for (const key of RUN_KEYS) if (values[key] !== undefined) settings[key] = RUN_FLAGS[key].parse(asTyped(values[key]), key);
   // A setting split off an older one follows it unless given, as on the command line (vaeBatch is batch's).
   for (const [key, older] of Object.entries(SPLIT_FROM)) if (values[key] === undefined) settings[key] = settings[older];
+  // A setting the model would ignore is refused, as the command line refuses its flag (k on an mlp run).
+  const run = settings as unknown as RunSettings;
+  const outOfScope = settingOutOfScope({
+    models: [run.model],
+    given: RUN_KEYS.filter((k) => values[k] !== undefined),
+    m2Init: run.m2Init,
+    target: run.target,
+    what: `model ${run.model}`,
+    nameOf: (key) => key,
+  });
+  if (outOfScope !== undefined) throw new SettingError(outOfScope);
   for (const key of ['annotation', 'expressionTable']) {
     const v = values[key];
     if (v === undefined) continue;

@@ -23,7 +23,7 @@ import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as r
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
-import { inWords } from '../session/outputs.ts';
+import { inWords } from '../../util/inWords.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
 import { predictionsOf } from '../../train/target.ts';
