@@ -22,7 +22,7 @@ import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
+import { type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs, predictWith } from '../../train/predictWith.ts';
 import { inWords } from '../session/outputs.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
@@ -156,6 +156,8 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
+    const overflow = nonFiniteOutputs(outputs, ds);
+    if (overflow !== undefined) throw new Error(`predict: the model in ${o.modelDir} (${m.modelName}, run ${m.classifier?.info.runId}) ${overflow}: nothing was written`);
     const predicted = predictionsOf(target, outputs);
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     const observed: Observed = target === 'expression' ? await observedExpression(m, data) : { values: ds.labels };
