@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../util/packageRoot.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { SlurmOptions } from './gridArgs.ts';
-import { type GridPlan, type PlanEntry, readGridPlan } from './gridPlan.ts';
-import { entryResult } from './gridJob.ts';
+import { type GridPlan, type PlanEntry, planOptions, readGridPlan } from './gridPlan.ts';
+import { entryStatus } from './gridJob.ts';
 import { err } from '../session/session.ts';
 import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
@@ -72,7 +72,14 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
   const dir = join(plan.root, 'slurm');
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
-  const left = plan.entries.filter((e) => !entryResult(plan, e));
+  const options = planOptions(plan, planFile);
+  // An entry whose result.json is refused is not submitted (its job would refuse it too): it is named here, and by collect.
+  const left: PlanEntry[] = [];
+  for (const e of plan.entries) {
+    const status = entryStatus(plan, options, e);
+    if (status === undefined) left.push(e);
+    else if ('refused' in status) err(`slurm: entry ${e.index} is not submitted: ${status.refused}; move it away to run the entry again`);
+  }
   const arrays: ArrayScript[] = [];
   for (const kind of ['vae', 'run'] as const) {
     const mine = left.filter((e) => e.kind === kind).map((e) => e.index);
