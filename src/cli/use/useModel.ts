@@ -30,7 +30,7 @@ import { predictionsOf } from '../../train/target.ts';
 import { scoreSummary } from './predictSummary.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import type { Device } from '../../train/runModel.ts';
-import { err, settingsOf } from '../session/session.ts';
+import { err, settingsOf, tellCache } from '../session/session.ts';
 import { restoreSettings } from '../flags/storedSettings.ts';
 import { deviceFor } from '../run/trainRun.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
@@ -100,6 +100,7 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
     throw new UsageError(`--data ${path}: no such file or directory`);
   }
   const loaded = await loadCell(path);
+  tellCache(loaded.cache);
   const raw = loaded.dataset;
   if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
   const mismatch = marksMismatch(m.normalization.marks, raw.marks);
