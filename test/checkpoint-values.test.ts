@@ -4,6 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { decodeSafetensors, encodeSafetensors } from '../src/checkpoint/safetensors.ts';
+import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
+import { classifierCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
+import { jsSha256 } from '../src/util/sha256.ts';
+import { readLatentsFile, writeLatentsFile } from '../src/cli/experiment/latentsFile.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // A checkpoint whose checksum is right can still hold a weight no training
@@ -100,6 +104,24 @@ describe('a checkpoint holding a value no training writes is refused where it is
     expect(existsSync(out)).toBe(false);
     expect(snapshot(root)).toEqual(before);
   }, 60_000);
+
+  it('the page’s loader (bytes in memory, plain-JavaScript SHA-256) refuses it the same way', () => {
+    const model = copyOf(mlp, 'nan-page');
+    const tensor = poison(join(model, 'best.safetensors'), Number.NaN);
+    const bytes = new Uint8Array(readFileSync(join(model, 'best.safetensors')));
+    expect(() => classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, bytes, 'best.safetensors'), 'best.safetensors', 'best')).toThrow(
+      `best.safetensors: tensor "${tensor}" holds NaN at index 0 (1 of its values is not a finite number); no training writes such a value: the file was damaged or edited, and is not used`,
+    );
+  });
+
+  it('a VAE’s latents file (what the grid’s runs and a resumed experiment read) with a NaN latent mean is refused', async () => {
+    const file = join(root, 'nan-latents.safetensors');
+    const latents = Float32Array.from({ length: 8 }, (_, i) => (i === 5 ? Number.NaN : i));
+    await writeLatentsFile(file, 'SYNTHETIC-V', 2, { latents, params: new Float32Array(3), history: [], parameters: 3 });
+    await expect(readLatentsFile(file)).rejects.toThrow(
+      `${file}: tensor "latent_mean" holds NaN at index 5 (1 of its values is not a finite number); no training writes such a value: the file was damaged or edited, and is not used`,
+    );
+  });
 
   it('predict: finite weights that still give NaN (they overflow) are named by the model’s folder, not by the metric; nothing is written', async () => {
     const model = copyOf(mlp, 'overflow');
