@@ -35,6 +35,16 @@ function reseal(file: string, change: (r: Record<string, unknown>) => Record<str
   writeFileSync(file, `${JSON.stringify({ ...body, sha256: sha256(JSON.stringify(body)) }, null, 2)}\n`);
 }
 
+/** A plan written into a new folder `name` under the test's root (its grid in `name`/grid); nothing run yet. */
+async function newPlan(name: string): Promise<{ work: string; plan: string; p: PlanJson }> {
+  const work = join(root, name);
+  mkdirSync(work);
+  const plan = join(work, 'plan.json');
+  const made = await runMain(grid(join(work, 'grid'), plan));
+  expect(made.code, made.stderr).toBe(0);
+  return { work, plan, p: readPlan(plan) };
+}
+
 beforeAll(async () => {
   const d = join(root, 'data');
   mkdirSync(d);
@@ -45,12 +55,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('a run that reads a VAE never trains its own', () => {
   it('an entry whose VAE entry is missing, or names an entry that is not its VAE, is refused by name; nothing is written', async () => {
-    const work = join(root, 'after');
-    mkdirSync(work);
-    const plan = join(work, 'plan.json');
-    const made = await runMain(grid(join(work, 'grid'), plan));
-    expect(made.code, made.stderr).toBe(0);
-    const p = readPlan(plan);
+    const { work, p } = await newPlan('after');
     expect(p.entries[2]).toMatchObject({ kind: 'run', model: 'vae-mlp', after: 0 });
     const what = `entry 2 (vae-mlp on ${CELL}, all labeled genes, seed 1) reads the VAE of ${CELL}, seed 1 but`;
     const cases: [string, Record<string, unknown>, string][] = [
@@ -79,10 +84,7 @@ describe('collect takes only results that stand on their files', () => {
   let entries: string[] = [];
   const dirOf = (i: number): string => join(out, entries[i] as string);
   beforeAll(async () => {
-    mkdirSync(work);
-    const made = await runMain(grid(out, plan));
-    expect(made.code, made.stderr).toBe(0);
-    entries = readPlan(plan).entries.map((e) => String(e.dir));
+    entries = (await newPlan('collect')).p.entries.map((e) => String(e.dir));
     for (const i of [0, 1, 2]) {
       const r = await runMain(['job', '--plan', plan, '--index', String(i), '--quiet']);
       expect(r.code, r.stderr).toBe(0);
@@ -145,12 +147,7 @@ describe('collect takes only results that stand on their files', () => {
 
   it('a made-up result, content hash and all, in a folder with no checkpoint is refused', async () => {
     // Entry 1 of a plan nobody ran: a result.json written by hand with a hash recomputed.
-    const fresh = join(root, 'made-up');
-    mkdirSync(fresh);
-    const freshPlan = join(fresh, 'plan.json');
-    const made = await runMain(grid(join(fresh, 'grid'), freshPlan));
-    expect(made.code, made.stderr).toBe(0);
-    const p = readPlan(freshPlan);
+    const { work: fresh, plan: freshPlan, p } = await newPlan('made-up');
     const dir = join(fresh, 'grid', String(p.entries[1]?.dir));
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'result.json');
