@@ -130,7 +130,7 @@ describe('collect takes only results that stand on their files', () => {
     await collectsWithout(() => writeFileSync(file, edited), `${file}: its content does not match its hash: it was edited or damaged`);
   }, 60_000);
 
-  it('a result with no checkpoint behind it is refused by name, and job will not run over it', async () => {
+  it('a result with no checkpoint behind it is refused by name, and neither job nor slurm runs over it', async () => {
     const file = join(dirOf(1), 'result.json');
     await collectsWithout(() => renameSync(join(dirOf(1), 'best.safetensors'), join(work, 'moved.safetensors')), `${file}: no checkpoint behind it: best.safetensors is missing from ${dirOf(1)}`);
     renameSync(join(dirOf(1), 'best.safetensors'), join(work, 'moved.safetensors'));
@@ -142,6 +142,13 @@ describe('collect takes only results that stand on their files', () => {
         `nothing was changed: move result.json out of ${dirOf(1)} to run the entry again\n`,
     );
     expect(snapshot(work)).toEqual(before);
+    // Nor does slurm submit it: it names it, and with nothing else left says so and exits 1.
+    const slurm = await runMain(['slurm', '--plan', plan]);
+    expect(slurm.code).toBe(1);
+    expect(slurm.stderr).toBe(
+      `slurm: entry 1 is not submitted: ${file}: no checkpoint behind it: best.safetensors is missing from ${dirOf(1)}; move it away to run the entry again\n` +
+        `slurm: nothing to submit: every other entry of ${plan} has finished; the entry named above has a refused result\n`,
+    );
     renameSync(join(work, 'moved.safetensors'), join(dirOf(1), 'best.safetensors'));
   }, 60_000);
 
