@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -86,5 +86,29 @@ describe('a cache file that was altered is never trusted', () => {
     );
     expect(readFileSync(file, 'utf8')).toBe('my notes, saved under an unlucky name\n');
     rmSync(file);
+  }, 60_000);
+
+  it('a cache that cannot be written is said on stderr, not only recorded as a miss', async () => {
+    const file = (await loadCell(data)).cache.file as string;
+    rmSync(dirname(file), { recursive: true });
+    // The data's folder read-only sends the cache to $XDG_CACHE_HOME, which here is a file: it cannot be made.
+    const sources = dirname(dirname(file));
+    const blocker = join(root, 'not-a-folder');
+    writeFileSync(blocker, 'a file where the cache folder would go\n');
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = blocker;
+    chmodSync(sources, 0o555);
+    try {
+      const before = snapshot(sources);
+      const r = await runMain(['--cpu', '--model', 'logreg', '--data', data, '--epochs', '1', '--quiet', '--out', join(root, 'run-unwritable')]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^data: the cache could not be written \(.*ENOTDIR.*\); the data is read from its sources each time until it can be$/m);
+      expect(snapshot(sources)).toEqual(before);
+      expect(readFileSync(blocker, 'utf8')).toBe('a file where the cache folder would go\n');
+    } finally {
+      chmodSync(sources, 0o755);
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+    }
   }, 60_000);
 });
