@@ -8,6 +8,7 @@ import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { classifierCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
 import { jsSha256 } from '../src/util/sha256.ts';
 import { readLatentsFile, writeLatentsFile } from '../src/cli/experiment/latentsFile.ts';
+import { loadCell, predict } from '../src/api/index.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // A checkpoint whose checksum is right can still hold a weight no training
@@ -140,5 +141,7 @@ describe('a checkpoint holding a value no training writes is refused where it is
     expect(r.stderr).not.toContain('auroc');
     expect(existsSync(out)).toBe(false);
     expect(snapshot(root)).toEqual(before);
+    // The programmatic API's predict (the page's path too) refuses it the same way, before scoring.
+    await expect(predict(model, await loadCell(data), { device: 'cpu' })).rejects.toThrow(/^predict: the mlp model gives no finite output for \d+ of 144 genes of SYNTHETIC-V \(the first: \S+, NaN\)/);
   }, 60_000);
 });
