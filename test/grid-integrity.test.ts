@@ -152,7 +152,7 @@ describe('collect takes only results that stand on their files', () => {
     renameSync(join(work, 'moved.safetensors'), join(dirOf(1), 'best.safetensors'));
   }, 60_000);
 
-  it('a made-up result, content hash and all, in a folder with no checkpoint is refused', async () => {
+  it('a made-up result, content hash and all, is refused with no checkpoint behind it, or with one copied from another entry', async () => {
     // Entry 1 of a plan nobody ran: a result.json written by hand with a hash recomputed.
     const { work: fresh, plan: freshPlan, p } = await newPlan('made-up');
     const dir = join(fresh, 'grid', String(p.entries[1]?.dir));
@@ -167,6 +167,16 @@ describe('collect takes only results that stand on their files', () => {
     expect(r.stderr).toContain(`collect: none of the 2 runs of ${freshPlan} has finished yet:\n`);
     expect(r.stderr).toContain(`  1  logreg on ${CELL}, all labeled genes, seed 1: refused: ${file}: no checkpoint behind it: best.safetensors is missing from ${dir} (${dir})\n`);
     expect(snapshot(fresh)).toEqual(before);
+    // Nor does a checkpoint copied in from another plan's entry, its hash put into the result: it names another run.
+    const theirs = readFileSync(join(dirOf(1), 'best.safetensors'));
+    writeFileSync(join(dir, 'best.safetensors'), theirs);
+    reseal(file, (r) => ({ ...r, checkpoint: { file: 'best.safetensors', sha256: sha256(theirs) } }));
+    const copied = await runMain(['collect', '--plan', freshPlan]);
+    expect(copied.code).toBe(1);
+    const other = `${String(readPlan(plan).planId)}-1`;
+    expect(copied.stderr).toContain(
+      `  1  logreg on ${CELL}, all labeled genes, seed 1: refused: ${file}: ${join(dir, 'best.safetensors')} was written by run ${other}, not by this entry's (${String(p.planId)}-1): it was copied here (${dir})\n`,
+    );
   }, 60_000);
 
   it('a run trained on latents its VAE entry no longer holds is refused, even when the VAE’s own result was resealed', async () => {

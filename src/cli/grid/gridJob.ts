@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILES, type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
 import { fileSha256 } from '../../util/fileSha256.ts';
+import { decodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
@@ -82,9 +83,10 @@ export function entryStatus(plan: GridPlan, o: CliOptions, e: PlanEntry): EntryS
   if (typeof sha256 !== 'string') return refused('carries no content hash (written by hand, or by an earlier version)');
   if (sha256 !== contentHash(r)) return refused('its content does not match its hash: it was edited or damaged');
   const own = checkpointOf(e);
-  const now = fileSha256(join(dir, own));
-  if (now === undefined) return refused(`no checkpoint behind it: ${own} is missing from ${dir}`);
-  if (r.checkpoint?.file !== own || r.checkpoint.sha256 !== now) return refused(`${own} is not the file this result was computed from (its SHA-256 differs)`);
+  const behind = standsOn(plan, e, join(dir, own));
+  if ('missing' in behind) return refused(`no checkpoint behind it: ${own} is missing from ${dir}`);
+  if ('wrong' in behind) return refused(behind.wrong);
+  if (r.checkpoint?.file !== own || r.checkpoint.sha256 !== behind.sha256) return refused(`${own} is not the file this result was computed from (its SHA-256 differs)`);
   if (e.kind === 'vae') return { result: r };
   const v = vaeEntryOf(plan, o, e);
   if (v !== undefined) {
@@ -99,6 +101,31 @@ export function entryStatus(plan: GridPlan, o: CliOptions, e: PlanEntry): EntryS
     return refused((err as Error).message);
   }
 }
+
+/** The file an entry's result stands on: its SHA-256 when it is intact (its own checksum) and this entry's (a run's
+ * checkpoint names the entry's run, a VAE's latents its cell); else what is wrong with it. A checkpoint copied in from
+ * another entry or plan is not this entry's, whatever its hash. */
+function standsOn(plan: GridPlan, e: PlanEntry, path: string): { readonly sha256: string } | { readonly missing: true } | { readonly wrong: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return { missing: true };
+  }
+  let metadata: Readonly<Record<string, string>>;
+  try {
+    metadata = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path).metadata;
+  } catch (err) {
+    return { wrong: (err as Error).message };
+  }
+  const runId = entryRunId(plan, e);
+  if (e.kind === 'run' && metadata.run_id !== runId) return { wrong: `${path} was written by run ${metadata.run_id}, not by this entry's (${runId}): it was copied here` };
+  if (e.kind === 'vae' && metadata.cell !== e.cell) return { wrong: `${path} holds the latents of ${metadata.cell}, not of ${e.cell}: it was copied here` };
+  return { sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The run id every checkpoint of an entry records. */
+const entryRunId = (plan: GridPlan, e: PlanEntry): string => `${plan.planId}-${e.index}`;
 
 /** The finished result of an entry; a result.json that is not taken stops the caller, with why. */
 function finished(plan: GridPlan, o: CliOptions, e: PlanEntry, lead: string): EntryResult | undefined {
@@ -218,7 +245,7 @@ interface EntryContext {
 function runInfo(plan: GridPlan, e: PlanEntry, data: LoadedData): RunInfo {
   const ds = data.dataset;
   return {
-    runId: `${plan.planId}-${e.index}`,
+    runId: entryRunId(plan, e),
     modelName: e.kind === 'vae' ? SHARED_VAE_MODEL : (e.model.split(':')[0] as RunInfo['modelName']),
     settings: { ...plan.settings, entry: e },
     normalization: data.normalization,
