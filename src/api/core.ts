@@ -15,7 +15,7 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Layout } from '../data/loadCell.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, type NormalizationStats, applyNormalization, fitNormalization } from '../data/normalize.ts';
 import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
-import { type PredictSources, type TrainedModel, latentMeans, predictOutputs } from '../train/predictWith.ts';
+import { type PredictSources, type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs } from '../train/predictWith.ts';
 import { labeledCount } from '../train/prepare.ts';
 import { RUN_FLAGS, RUN_KEYS, SPLIT_FROM, SettingError, oneOf } from '../train/runFlags.ts';
 import { settingOutOfScope } from '../train/settingScope.ts';
@@ -226,6 +226,8 @@ export async function predict(model: Trained | Model, cell: Cell, options: UseOp
   const m = modelOf(model);
   const ds = prepared(m, cell);
   const outputs = await predictOutputs(m, ds, options.device ?? { kind: 'cpu' }, options.sources);
+  const overflow = nonFiniteOutputs(outputs, ds);
+  if (overflow !== undefined) throw new Error(`predict: the ${m.modelName} model ${overflow}`);
   const target = m.settings.target;
   const observed = target === 'class' ? ds.labels : ds.expression;
   return {
