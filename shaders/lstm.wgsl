@@ -3,7 +3,7 @@
 //   FORWARD      forward:      one workgroup per (sequence, direction), the
 //                              whole sequence in one dispatch
 //   BACKWARD     backward:     backpropagation through time, the same grid
-//   WEIGHT_GRAD  weight_grad:  one invocation per weight and bias element
+//   WEIGHT_GRAD  weight_grad:  one invocation per gate column and 4 rows of the weights and bias
 //   else         input_grad:   one invocation per dx element
 #include "lib/activation_fn"
 
@@ -154,42 +154,56 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
 @group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
 
-// Neighbouring invocations are neighbouring gate columns j, so the dz loads
-// are contiguous across the workgroup.
+// One input of a step, row rr of [x_t; h_prev; 1]: h_prev is the step
+// before in this direction's order, 0 before its first.
+fn step_input(b: u32, t: u32, g: u32, d: u32, rr: u32) -> f32 {
+  let I = params.input;
+  let T = params.length;
+  if (rr < I) { return x[row_of(b, t, g) * I + rr]; }
+  if (rr < I + H) {
+    let has_prev = select(t + 1u < T, t > 0u, d == 0u);
+    let tp = select(t + 1u, t - 1u, d == 0u);
+    if (has_prev) { return hs[row_of(b, tp, g) * 2u * H + d * H + (rr - I)]; }
+    return 0.0;
+  }
+  if (rr == I + H) { return 1.0; }
+  return 0.0;
+}
+
+// One invocation per gate column j and block of ROWS rows of the weight
+// (the bias as its last row): each dz load serves ROWS sums. Neighbouring
+// invocations are neighbouring j, so the dz loads are contiguous across the
+// workgroup. Each element's sum runs over (b, t) in the twin's order.
+const ROWS: u32 = 4u;
 @compute @workgroup_size(WG)
 fn weight_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
   let e = gid.x + gid.y * groups.x * WG;
   if (e >= params.total) { return; }
   let I = params.input;
-  let T = params.length;
   let gates = 4u * H;
   let rows = I + H + 1u;
+  let blocks = (rows + ROWS - 1u) / ROWS;
   let j = e % gates;
-  let rr = (e / gates) % rows;
-  let gd = e / (gates * rows);
+  let rb = (e / gates) % blocks;
+  let gd = e / (gates * blocks);
   let d = gd % 2u;
   let g = gd / 2u;
-  var sum = 0.0;
+  let r0 = rb * ROWS;
+  var sum = vec4f(0.0);
   for (var b = 0u; b < params.batch; b++) {
-    for (var t = 0u; t < T; t++) {
-      let r = row_of(b, t, g);
-      var u = 1.0;
-      if (rr < I) {
-        u = x[r * I + rr];
-      } else if (rr < I + H) {
-        // h_prev: the step before in this direction's order, 0 before its first.
-        let has_prev = select(t + 1u < T, t > 0u, d == 0u);
-        let tp = select(t + 1u, t - 1u, d == 0u);
-        u = 0.0;
-        if (has_prev) { u = hs[row_of(b, tp, g) * 2u * H + d * H + (rr - I)]; }
-      }
-      sum += u * dz[(r * 2u + d) * gates + j];
+    for (var t = 0u; t < params.length; t++) {
+      let grad = dz[(row_of(b, t, g) * 2u + d) * gates + j];
+      let u = vec4f(step_input(b, t, g, d, r0), step_input(b, t, g, d, r0 + 1u), step_input(b, t, g, d, r0 + 2u), step_input(b, t, g, d, r0 + 3u));
+      sum += u * grad;
     }
   }
-  if (rr < I + H) {
-    dweight[(gd * (I + H) + rr) * gates + j] = sum;
-  } else {
-    dbias[gd * gates + j] = sum;
+  for (var q = 0u; q < ROWS; q++) {
+    let rr = r0 + q;
+    if (rr < I + H) {
+      dweight[(gd * (I + H) + rr) * gates + j] = sum[q];
+    } else if (rr == I + H) {
+      dbias[gd * gates + j] = sum[q];
+    }
   }
 }
 #else

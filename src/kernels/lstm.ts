@@ -25,6 +25,8 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 
 const WG_SEQUENCE = 64;
 const WG_ELEMENTS = 64;
+/** The shader's ROWS: rows of the weight gradient one invocation sums, each dz load serving them all. */
+const WEIGHT_GRAD_ROWS = 4;
 
 function check(kernel: string, s: LstmSizes): void {
   requirePositiveInts(kernel, { batch: s.batch, length: s.length, groups: s.groups, input: s.input, hidden: s.hidden });
@@ -115,7 +117,8 @@ export function lstmBackwardKernel(s: LstmSizes): Kernel {
 export function lstmWeightGradKernel(s: LstmSizes): Kernel {
   const name = `lstm.weightGrad[${label(s)}]`;
   check(name, s);
-  const total = s.groups * 2 * (s.input + s.hidden + 1) * 4 * s.hidden;
+  // shaders/lstm.wgsl's weight_grad: an invocation per gate column and block of WEIGHT_GRAD_ROWS rows.
+  const total = s.groups * 2 * Math.ceil((s.input + s.hidden + 1) / WEIGHT_GRAD_ROWS) * 4 * s.hidden;
   return {
     name,
     slots: {
