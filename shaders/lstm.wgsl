@@ -3,7 +3,7 @@
 //   FORWARD      forward:      one workgroup per (sequence, direction), the
 //                              whole sequence in one dispatch
 //   BACKWARD     backward:     backpropagation through time, the same grid
-//   WEIGHT_GRAD  weight_grad:  one invocation per gate column and 4 rows of the weights and bias
+//   WEIGHT_GRAD  weight_grad:  one invocation per 4×4 tile of the weights and bias
 //   else         input_grad:   one invocation per dx element
 #include "lib/activation_fn"
 
@@ -39,8 +39,10 @@ fn tanh_clamped(x: f32) -> f32 {
 
 #if FORWARD
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
+// Read four gate columns at a time: a row of the weights is 4H wide, so every
+// row (and every (group, direction) block) starts on a vec4.
+@group(0) @binding(2) var<storage, read> weight: array<vec4f>;
+@group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> hs: array<f32>;
 @group(0) @binding(5) var<storage, read_write> cs: array<f32>;
 @group(0) @binding(6) var<storage, read_write> acts: array<f32>;
@@ -69,14 +71,19 @@ fn forward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
   workgroupBarrier();
   for (var k = 0u; k < params.length; k++) {
     let r = row_of(b, time_of(d, k), g);
-    for (var j = lid.x; j < gates; j += WG) {
-      var z = bias[b_base + j];
-      for (var i = 0u; i < I; i++) { z += x[r * I + i] * weight[w_base + i * gates + j]; }
-      for (var i = 0u; i < H; i++) { z += h[i] * weight[w_base + (I + i) * gates + j]; }
-      var a: f32;
-      if (j >= 2u * H && j < 3u * H) { a = tanh_clamped(z); } else { a = sigmoid_f32(z); }
-      gate[j] = a;
-      acts[(r * 2u + d) * gates + j] = a;
+    // One invocation per block of four gate columns j4·4 .. j4·4 + 3: each
+    // column's sum in the twin's order, four at once.
+    for (var j4 = lid.x; j4 < H; j4 += WG) {
+      var z = bias[b_base / 4u + j4];
+      for (var i = 0u; i < I; i++) { z += x[r * I + i] * weight[(w_base + i * gates) / 4u + j4]; }
+      for (var i = 0u; i < H; i++) { z += h[i] * weight[(w_base + (I + i) * gates) / 4u + j4]; }
+      for (var q = 0u; q < 4u; q++) {
+        let j = j4 * 4u + q;
+        var a: f32;
+        if (j >= 2u * H && j < 3u * H) { a = tanh_clamped(z[q]); } else { a = sigmoid_f32(z[q]); }
+        gate[j] = a;
+        acts[(r * 2u + d) * gates + j] = a;
+      }
     }
     workgroupBarrier();
     for (var u = lid.x; u < H; u += WG) {
@@ -92,14 +99,14 @@ fn forward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
 }
 #elif BACKWARD
 @group(0) @binding(1) var<storage, read> dhs: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read> weight: array<vec4f>;
 @group(0) @binding(3) var<storage, read> cs: array<f32>;
 @group(0) @binding(4) var<storage, read> acts: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dz: array<f32>;
 
 var<workgroup> dh_rec: array<f32, H>;
 var<workgroup> dc_next: array<f32, H>;
-var<workgroup> dz_step: array<f32, 4u * H>;
+var<workgroup> dz_step: array<vec4f, H>;
 
 // Two barriers a step, as forward: every unit's dh needs all of the next
 // step's dz through W_hh.
@@ -131,18 +138,22 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
       if (k > 0u) { c_prev = cs[row_of(b, time_of(d, k - 1u), g) * 2u * H + d * H + u]; }
       let dh = dhs[r * 2u * H + d * H + u] + dh_rec[u];
       let dc = dc_next[u] + dh * ao * (1.0 - tc * tc);
-      dz_step[u] = dc * ag * ai * (1.0 - ai);
-      dz_step[H + u] = dc * c_prev * af * (1.0 - af);
-      dz_step[2u * H + u] = dc * ai * (1.0 - ag * ag);
-      dz_step[3u * H + u] = dh * tc * ao * (1.0 - ao);
+      let grads = array<f32, 4>(dc * ag * ai * (1.0 - ai), dc * c_prev * af * (1.0 - af), dc * ai * (1.0 - ag * ag), dh * tc * ao * (1.0 - ao));
       dc_next[u] = dc * af;
-      for (var q = 0u; q < 4u; q++) { dz[a + q * H + u] = dz_step[q * H + u]; }
+      for (var q = 0u; q < 4u; q++) {
+        let j = q * H + u;
+        dz_step[j / 4u][j % 4u] = grads[q];
+        dz[a + j] = grads[q];
+      }
     }
     workgroupBarrier();
+    // A row of W_hh against the step's dz, four columns at a time; the four
+    // lanes' partial sums are added in column order at the end, as the twin
+    // adds them (it keeps four running sums too: see src/cpu/lstm.ts).
     for (var u = lid.x; u < H; u += WG) {
-      var sum = 0.0;
-      for (var j = 0u; j < gates; j++) { sum += dz_step[j] * weight[w_base + (I + u) * gates + j]; }
-      dh_rec[u] = sum;
+      var sum = vec4f(0.0);
+      for (var j4 = 0u; j4 < H; j4++) { sum += dz_step[j4] * weight[(w_base + (I + u) * gates) / 4u + j4]; }
+      dh_rec[u] = ((sum.x + sum.y) + sum.z) + sum.w;
     }
     workgroupBarrier();
   }
@@ -150,7 +161,7 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
 #elif WEIGHT_GRAD
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> hs: array<f32>;
-@group(0) @binding(3) var<storage, read> dz: array<f32>;
+@group(0) @binding(3) var<storage, read> dz: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> dweight: array<f32>;
 @group(0) @binding(5) var<storage, read_write> dbias: array<f32>;
 
@@ -170,10 +181,9 @@ fn step_input(b: u32, t: u32, g: u32, d: u32, rr: u32) -> f32 {
   return 0.0;
 }
 
-// One invocation per gate column j and block of ROWS rows of the weight
-// (the bias as its last row): each dz load serves ROWS sums. Neighbouring
-// invocations are neighbouring j, so the dz loads are contiguous across the
-// workgroup. Each element's sum runs over (b, t) in the twin's order.
+// One invocation per block of 4 gate columns and ROWS rows of the weight
+// (the bias as its last row): each vec4 load of dz serves ROWS rows, a 4×4
+// tile in registers. Each element's sum runs over (b, t) in the twin's order.
 const ROWS: u32 = 4u;
 @compute @workgroup_size(WG)
 fn weight_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) groups: vec3u) {
@@ -183,26 +193,28 @@ fn weight_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let gates = 4u * H;
   let rows = I + H + 1u;
   let blocks = (rows + ROWS - 1u) / ROWS;
-  let j = e % gates;
-  let rb = (e / gates) % blocks;
-  let gd = e / (gates * blocks);
+  let j4 = e % H;
+  let rb = (e / H) % blocks;
+  let gd = e / (H * blocks);
   let d = gd % 2u;
   let g = gd / 2u;
   let r0 = rb * ROWS;
-  var sum = vec4f(0.0);
+  var sum = array<vec4f, 4>(vec4f(0.0), vec4f(0.0), vec4f(0.0), vec4f(0.0));
   for (var b = 0u; b < params.batch; b++) {
     for (var t = 0u; t < params.length; t++) {
-      let grad = dz[(row_of(b, t, g) * 2u + d) * gates + j];
-      let u = vec4f(step_input(b, t, g, d, r0), step_input(b, t, g, d, r0 + 1u), step_input(b, t, g, d, r0 + 2u), step_input(b, t, g, d, r0 + 3u));
-      sum += u * grad;
+      let grad = dz[((row_of(b, t, g) * 2u + d) * gates) / 4u + j4];
+      for (var q = 0u; q < ROWS; q++) { sum[q] += step_input(b, t, g, d, r0 + q) * grad; }
     }
   }
   for (var q = 0u; q < ROWS; q++) {
     let rr = r0 + q;
-    if (rr < I + H) {
-      dweight[(gd * (I + H) + rr) * gates + j] = sum[q];
-    } else if (rr == I + H) {
-      dbias[gd * gates + j] = sum[q];
+    for (var c = 0u; c < 4u; c++) {
+      let j = j4 * 4u + c;
+      if (rr < I + H) {
+        dweight[(gd * (I + H) + rr) * gates + j] = sum[q][c];
+      } else if (rr == I + H) {
+        dbias[gd * gates + j] = sum[q][c];
+      }
     }
   }
 }

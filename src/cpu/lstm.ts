@@ -129,11 +129,12 @@ export function lstmBackward(
           dcNext[u] = dc * af;
           for (let q = 0; q < 4; q++) dz[a + q * H + u] = dzStep[q * H + u] as number;
         }
-        // Phase 2, one invocation per unit u: dh_{k-1} = W_hh[u, :] · dz.
+        // Phase 2, one invocation per unit u: dh_{k-1} = W_hh[u, :] · dz, as the shader sums it: four running
+        // sums over the columns j ≡ 0, 1, 2, 3 (mod 4), added in that order at the end.
         for (let u = 0; u < H; u++) {
-          let sum = 0;
-          for (let j = 0; j < gates; j++) sum += (dzStep[j] as number) * (weight[wBase + (I + u) * gates + j] as number);
-          dhRec[u] = sum;
+          const lane = [0, 0, 0, 0];
+          for (let j = 0; j < gates; j++) lane[j % 4] = (lane[j % 4] as number) + (dzStep[j] as number) * (weight[wBase + (I + u) * gates + j] as number);
+          dhRec[u] = (lane[0] as number) + (lane[1] as number) + (lane[2] as number) + (lane[3] as number);
         }
       }
     }

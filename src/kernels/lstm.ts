@@ -117,8 +117,8 @@ export function lstmBackwardKernel(s: LstmSizes): Kernel {
 export function lstmWeightGradKernel(s: LstmSizes): Kernel {
   const name = `lstm.weightGrad[${label(s)}]`;
   check(name, s);
-  // shaders/lstm.wgsl's weight_grad: an invocation per gate column and block of WEIGHT_GRAD_ROWS rows.
-  const total = s.groups * 2 * Math.ceil((s.input + s.hidden + 1) / WEIGHT_GRAD_ROWS) * 4 * s.hidden;
+  // shaders/lstm.wgsl's weight_grad: an invocation per 4 gate columns and WEIGHT_GRAD_ROWS rows.
+  const total = s.groups * 2 * Math.ceil((s.input + s.hidden + 1) / WEIGHT_GRAD_ROWS) * s.hidden;
   return {
     name,
     slots: {
