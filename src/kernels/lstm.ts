@@ -23,7 +23,9 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // and time per group, are one dispatch where the per-group GEMMs would be
 // 2·G of them (and views of per-group slices that are rarely 256-byte aligned).
 
-const WG_SEQUENCE = 64;
+/** A sequence's workgroup: one invocation per unit (and per block of four gate columns), at most 64: each idle
+ * invocation still waits at every barrier, which a software GPU pays for (it was 2x at H = 32 on SwiftShader). */
+const sequenceWorkgroup = (hidden: number): number => Math.min(64, Math.max(4, Math.ceil(hidden / 4) * 4));
 const WG_ELEMENTS = 64;
 /** The shader's ROWS: rows of the weight gradient one invocation sums, each dz load serving them all. */
 const WEIGHT_GRAD_ROWS = 4;
@@ -76,7 +78,7 @@ export function lstmForwardKernel(s: LstmSizes): Kernel {
         shader: 'lstm',
         entryPoint: 'forward',
         defines: { FORWARD: true },
-        constants: { WG: WG_SEQUENCE, H: s.hidden },
+        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
         bindings: ['x', 'weight', 'bias', 'hs', 'cs', 'acts'],
         uniforms: params(s, 0),
         workgroups: [s.batch * s.groups, 2, 1],
@@ -104,7 +106,7 @@ export function lstmBackwardKernel(s: LstmSizes): Kernel {
         shader: 'lstm',
         entryPoint: 'backward',
         defines: { BACKWARD: true },
-        constants: { WG: WG_SEQUENCE, H: s.hidden },
+        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
         bindings: ['dhs', 'weight', 'cs', 'acts', 'dz'],
         uniforms: params(s, 0),
         workgroups: [s.batch * s.groups, 2, 1],
