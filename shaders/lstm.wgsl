@@ -27,6 +27,11 @@ fn row_of(b: u32, t: u32, g: u32) -> u32 {
   return (b * params.length + t) * params.groups + g;
 }
 
+// Where the weights of group g, direction d begin: [W_ih; W_hh] is (I + H) rows of 4H.
+fn weight_base(g: u32, d: u32) -> u32 {
+  return (g * 2u + d) * (params.input + H) * 4u * H;
+}
+
 // The step processed k-th by direction d: forward t = 0..T-1, backward t = T-1..0.
 fn time_of(d: u32, k: u32) -> u32 {
   return select(params.length - 1u - k, k, d == 0u);
@@ -56,13 +61,12 @@ var<workgroup> gate: array<f32, 4u * H>;
 // are the parallelism (workgroup x, y).
 @compute @workgroup_size(WG)
 fn forward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let seq = wid.x;
   let d = wid.y;
-  let b = seq / params.groups;
-  let g = seq % params.groups;
+  let b = wid.x / params.groups;
+  let g = wid.x % params.groups;
   let I = params.input;
   let gates = 4u * H;
-  let w_base = (g * 2u + d) * (I + H) * gates;
+  let w_base = weight_base(g, d);
   let b_base = (g * 2u + d) * gates;
   for (var u = lid.x; u < H; u += WG) {
     h[u] = 0.0;
@@ -112,13 +116,12 @@ var<workgroup> dz_step: array<vec4f, H>;
 // step's dz through W_hh.
 @compute @workgroup_size(WG)
 fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u) {
-  let seq = wid.x;
   let d = wid.y;
-  let b = seq / params.groups;
-  let g = seq % params.groups;
+  let b = wid.x / params.groups;
+  let g = wid.x % params.groups;
   let I = params.input;
   let gates = 4u * H;
-  let w_base = (g * 2u + d) * (I + H) * gates;
+  let w_base = weight_base(g, d);
   for (var u = lid.x; u < H; u += WG) {
     dh_rec[u] = 0.0;
     dc_next[u] = 0.0;
@@ -234,7 +237,7 @@ fn input_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
   let g = r % params.groups;
   var sum = 0.0;
   for (var d = 0u; d < 2u; d++) {
-    let w_base = (g * 2u + d) * (I + H) * gates + i * gates;
+    let w_base = weight_base(g, d) + i * gates;
     for (var j = 0u; j < gates; j++) { sum += dz[(r * 2u + d) * gates + j] * weight[w_base + j]; }
   }
   dx[e] = sum;
