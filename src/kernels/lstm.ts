@@ -22,12 +22,20 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // dispatch and a [rows, 8H] tensor; the weight gradients, a sum over batch
 // and time per group, are one dispatch where the per-group GEMMs would be
 // 2·G of them (and views of per-group slices that are rarely 256-byte aligned).
+//
+// Measured on SwiftShader (2 cores, heavily loaded, so only the ratios
+// count), batch 10 of the E003 sample (T = 100 bins, G = 5 marks, H = 32):
+// forward 6.5 s, BPTT 4.8 s, weight gradient 6.9 s per call with scalar
+// loads and 64-wide workgroups; 1.4 s, 2.4 s and 2.1 s with the weights and
+// dz read as vec4 (a row is 4H wide), the weight gradient as 4×4 register
+// tiles, and workgroups as wide as H. Attention pooling at the same sizes
+// takes 0.06–0.2 s a call.
 
 /** A sequence's workgroup: one invocation per unit (and per block of four gate columns), at most 64: each idle
  * invocation still waits at every barrier, which a software GPU pays for (it was 2x at H = 32 on SwiftShader). */
 const sequenceWorkgroup = (hidden: number): number => Math.min(64, Math.max(4, Math.ceil(hidden / 4) * 4));
 const WG_ELEMENTS = 64;
-/** The shader's ROWS: rows of the weight gradient one invocation sums, each dz load serving them all. */
+/** The shader's ROWS: rows of the weight gradient one invocation sums (times 4 columns), each dz load serving them all. */
 const WEIGHT_GRAD_ROWS = 4;
 
 function check(kernel: string, s: LstmSizes): void {
