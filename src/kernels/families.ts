@@ -1,6 +1,7 @@
 import { activationFamily } from './activation.cases.ts';
 import { type AdamBenchOp, adamFamily } from './adam.cases.ts';
 import { addFamily } from './add.cases.ts';
+import { attentionPoolFamily } from './attentionPool.cases.ts';
 import { bceFamily } from './bce.cases.ts';
 import { clipGradNormFamily } from './clipGradNorm.cases.ts';
 import { type Conv1dBenchOp, conv1dFamily } from './conv1d.cases.ts';
@@ -10,6 +11,7 @@ import { type ElboBenchOp, elboFamily } from './elbo.cases.ts';
 import type { KernelFamily } from './family.ts';
 import { gatherFamily } from './gather.cases.ts';
 import { labelConcatFamily } from './labelConcat.cases.ts';
+import { lstmFamily } from './lstm.cases.ts';
 import { m2LossFamily } from './m2Loss.cases.ts';
 import { type MatmulBenchOp, matmulFamily } from './matmul.cases.ts';
 import { maxpool1dFamily } from './maxpool1d.cases.ts';
@@ -47,4 +49,6 @@ export const KERNEL_FAMILIES: readonly KernelFamily<KernelBenchOp>[] = [
   labelConcatFamily,
   m2LossFamily,
   storeRowsFamily,
+  lstmFamily,
+  attentionPoolFamily,
 ];

@@ -6,6 +6,7 @@
 // model names.
 
 import type { ModelDefinition, ModelSetting, SourceFile, TrainingPhase } from './definition.ts';
+import { attentivechromeDefinition } from './definitions/attentivechrome.ts';
 import { deepchromeDefinition } from './definitions/deepchrome.ts';
 import { expressionPriorDefinition } from './definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from './definitions/logreg-neighbors.ts';
@@ -35,6 +36,7 @@ const DEFINITIONS = [
   expressionPriorDefinition,
   logregNeighborsDefinition,
   markMeansDefinition,
+  attentivechromeDefinition,
 ] as const;
 
 export type ModelName = (typeof DEFINITIONS)[number]['name'];
