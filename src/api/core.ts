@@ -17,7 +17,7 @@ import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme,
 import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
 import { type PredictSources, type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs } from '../train/predictWith.ts';
 import { labeledCount } from '../train/prepare.ts';
-import { RUN_FLAGS, RUN_KEYS, SPLIT_FROM, SettingError, oneOf } from '../train/runFlags.ts';
+import { RUN_FLAGS, RUN_KEYS, SettingError, oneOf, withModelDefaults } from '../train/runFlags.ts';
 import { settingOutOfScope } from '../train/settingScope.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../train/runSettings.ts';
@@ -124,8 +124,9 @@ export function runSettingsOf(
   }
   const settings: Record<string, unknown> = { ...RUN_DEFAULTS, ...sources };
   for (const key of RUN_KEYS) if (values[key] !== undefined) settings[key] = RUN_FLAGS[key].parse(asTyped(values[key]), key);
-  // A setting split off an older one follows it unless given, as on the command line (vaeBatch is batch's).
-  for (const [key, older] of Object.entries(SPLIT_FROM)) if (values[key] === undefined) settings[key] = settings[older];
+  // The model's own training defaults where not given, and a setting split off an older one following it (vaeBatch
+  // is batch's), as on the command line.
+  Object.assign(settings, withModelDefaults(settings as unknown as RunSettings, (k) => values[k] !== undefined));
   // A setting the model would ignore is refused, as the command line refuses its flag (k on an mlp run).
   const run = settings as unknown as RunSettings;
   const outOfScope = settingOutOfScope({

@@ -1,4 +1,5 @@
-import { MODEL_NAMES } from '../models/registry.ts';
+import type { TrainingDefaults } from '../models/definition.ts';
+import { MODEL_NAMES, trainingDefaults } from '../models/registry.ts';
 import { RUN_DEFAULTS, type RunSettings } from './runSettings.ts';
 import { TARGETS } from './target.ts';
 
@@ -117,6 +118,20 @@ export const ABSENT_MEANS: Readonly<Partial<Record<RunKey, string>>> = { m2Init:
 /** Settings split off an older one: a file without one was written when the older setting decided both, so it
  * reads back as that setting's stored value (--vae-batch: before it, --batch sized the VAE's minibatch too). */
 export const SPLIT_FROM: Readonly<Partial<Record<RunKey, RunKey>>> = { vaeBatch: 'batch' };
+
+/** The settings a model definition may give its own default for. */
+const TRAINING_DEFAULT_KEYS = ['lr', 'batch', 'epochs', 'clip'] as const satisfies readonly (keyof TrainingDefaults & RunKey)[];
+
+/** `s` with its model's own training defaults (src/models/definition.ts TrainingDefaults) wherever the user gave no
+ * value (`given` false), the command line's default where the model has none, and each setting split off an older
+ * one following it unless given (a model's batch is its VAE's too). */
+export function withModelDefaults<S extends Omit<RunSettings, 'annotation' | 'expressionTable'>>(s: S, given: (key: RunKey) => boolean): S {
+  const own = trainingDefaults(s.model);
+  const out: Record<string, unknown> = { ...s };
+  for (const key of TRAINING_DEFAULT_KEYS) if (!given(key)) out[key] = own[key] ?? RUN_DEFAULTS[key];
+  for (const [key, older] of Object.entries(SPLIT_FROM) as [RunKey, RunKey][]) if (!given(key)) out[key] = out[older];
+  return out as S;
+}
 
 /** The stored value of `key`, or for a setting split off an older one, the older one's (SPLIT_FROM), or for one
  * whose default changed, what its absence means (ABSENT_MEANS). A list (--joint-weight 0,1,10) is given back as

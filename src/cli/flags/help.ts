@@ -1,9 +1,16 @@
 import { LOGREG_L2_GRID } from '../../models/logreg.ts';
-import { MODEL_NAMES, MODEL_REGISTRY, isLinear } from '../../models/registry.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, isLinear, trainingDefaults } from '../../models/registry.ts';
+import { RUN_FLAGS, type RunKey } from '../../train/runFlags.ts';
 import { isCheckout } from '../../util/packageRoot.ts';
 import { COMMAND } from './commandName.ts';
 
-const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
+/** A model's own training defaults as flags ("--lr 0.0001, --batch 10"), or '' when it takes the command line's. */
+const ownDefaults = (m: ModelName): string =>
+  Object.entries(trainingDefaults(m)).map(([k, v]) => `${RUN_FLAGS[k as RunKey].flag} ${String(v)}`).join(', ');
+const MODEL_LINES = MODEL_NAMES.map((m) => {
+  const own = ownDefaults(m);
+  return `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}${own === '' ? '' : `\n${' '.repeat(45)}(train's defaults for it: ${own})`}`;
+}).join('\n');
 
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
