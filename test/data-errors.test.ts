@@ -241,7 +241,7 @@ describe('files', () => {
   it('explicit path that does not exist, or is a directory', async () => {
     const dir = await freshDir();
     await expectDataError(readDeepChrome({ train: join(dir, 'nope.csv') }), join(dir, 'nope.csv'), undefined, 'cannot open: no such file');
-    await expectDataError(readDeepChrome({ train: dir }), dir, undefined, 'is a directory, expected a file');
+    await expectDataError(readDeepChrome({ train: dir }), dir, undefined, 'is a directory, not a regular file');
   });
   it('a file whose split the name does not tell', async () => {
     const dir = await freshDir();

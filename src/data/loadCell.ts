@@ -67,7 +67,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   }
   const dir = resolveCacheDir(dirname(sources[0] as string), { cacheDir: options.cacheDir });
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
-  const stamps = stampSources(sources);
+  const stamps = await stampSources(sources);
   const found = await readCache(file, identity, stamps);
   if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: stamps };
 
