@@ -27,6 +27,7 @@ import {
   type GcMergeFiles,
   type GcMergeOptions,
 } from './gcmerge.ts';
+import { writeFailureReason } from '../util/writeFailure.ts';
 import { filesMatching, findCsv, findSplitFiles, pathKind, splitFromName, splitPrefixesIn } from './sourceFiles.ts';
 
 export type Layout = 'deepchrome' | 'attentivechrome' | 'gcmerge' | 'bigwig';
@@ -77,7 +78,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   try {
     await writeCache(file, dir, dataset, identity, stamps);
   } catch (err) {
-    writeError = err instanceof Error ? err.message : String(err);
+    writeError = writeFailureReason(err);
   }
   const cache: CacheReport = {
     used: false,

@@ -44,6 +44,10 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
   const choice = await chooseData(o.data, err);
   const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
   for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
+  const { writeError } = loaded.cache;
+  if (writeError !== undefined) {
+    err(`data: the cache ${loaded.cache.file ?? ''} could not be written (${writeError}); the data was read from its files, and the next run reads them again`);
+  }
   const stats = fitted?.stats;
   const mismatch = stats && marksMismatch(stats.marks, loaded.dataset.marks);
   if (mismatch) throw new Error(`--data ${choice.path}: ${fitted.by}: ${mismatch}`);
@@ -57,7 +61,7 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
       path: choice.path,
       layout: loaded.layout,
       synthetic: choice.synthetic,
-      cache: loaded.cache.status,
+      cache: writeError === undefined ? loaded.cache.status : `unwritable: ${writeError}`,
       files: (loaded.sources ?? []).map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256 })),
     },
     fingerprint: datasetFingerprint(loaded.dataset),
