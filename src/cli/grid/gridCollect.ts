@@ -6,7 +6,7 @@ import { csvText, writeExperimentReport } from '../experiment/experimentFiles.ts
 import { type ExperimentRow, parseCsvLine } from '../experiment/experimentReport.ts';
 import type { CollectOptions } from './gridArgs.ts';
 import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
-import { entryFailure, entryResult, readLatents } from './gridJob.ts';
+import { entryFailure, entryResult, readLatents, UnreadableResultError } from './gridJob.ts';
 import { EXPERIMENT_FILE, listed } from '../session/runDirectory.ts';
 import { RunLock } from '../session/runLock.ts';
 import { UsageError } from '../flags/args.ts';
@@ -32,7 +32,14 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
   const devices = new Set<string>();
   const problems: string[] = [];
   for (const e of plan.entries) {
-    const r = entryResult(plan, e);
+    let r;
+    try {
+      r = entryResult(plan, e);
+    } catch (x) {
+      if (!(x instanceof UnreadableResultError)) throw x;
+      problems.push(`  ${e.index}  ${describeEntry(e)}: failed: ${x.message}`);
+      continue;
+    }
     if (r) {
       devices.add(r.device);
       if (e.kind === 'run') rows.push(parseCsvLine(r.line ?? '', join(entryPath(plan, e), 'result.json')));

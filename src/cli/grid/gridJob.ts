@@ -42,11 +42,21 @@ export interface EntryResult {
   readonly seconds: number;
 }
 
+/** A result.json that cannot be read as one (half written, damaged): collect lists its entry as failed and goes on with the others. */
+export class UnreadableResultError extends Error {
+  override name = 'UnreadableResultError';
+}
+
 /** The finished result of an entry, or undefined. */
 export function entryResult(plan: GridPlan, e: PlanEntry): EntryResult | undefined {
   const file = join(entryPath(plan, e), RESULT_FILE);
   if (!existsSync(file)) return undefined;
-  const r = JSON.parse(readFileSync(file, 'utf8')) as EntryResult;
+  let r: EntryResult;
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8')) as EntryResult;
+  } catch (x) {
+    throw new UnreadableResultError(`${file} is not a whole result (${(x as Error).message}): its job was killed while writing it, or the file was damaged; run the entry again`);
+  }
   if (r.planId !== plan.planId || r.index !== e.index) throw new Error(`${file}: written by another plan (plan ${r.planId}, entry ${r.index}); this plan is ${plan.planId}`);
   return r;
 }
