@@ -165,3 +165,42 @@ describe('a checkpoint whose header does not fit its size is refused before its 
     expect(await readFile(fixture)).toEqual(before);
   });
 });
+
+describe('a slow read can be interrupted', () => {
+  it('Ctrl-C while the sources are hashed for the cache stops the command at once', async () => {
+    // A 64 GB sparse split file: hashing it takes minutes, so the command is surely still reading it when the
+    // signal comes. The test waits until the process has the file open (its /proc/PID/fd), not for a time.
+    const { dir, train } = await cell((p) => {
+      const fd = openSync(p, 'w');
+      ftruncateSync(fd, 64 * 2 ** 30);
+      closeSync(fd);
+    });
+    const { spawn } = await import('node:child_process');
+    const { readdirSync, readlinkSync } = await import('node:fs');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', 'train', '--cpu', '--data', dir, '--out', join(root, 'slow-run')], {
+      cwd: join(import.meta.dirname, '..'),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const holdsIt = (): boolean => {
+      try {
+        return readdirSync(`/proc/${child.pid}/fd`).some((fd) => {
+          try {
+            return readlinkSync(`/proc/${child.pid}/fd/${fd}`) === train;
+          } catch {
+            return false;
+          }
+        });
+      } catch {
+        return false;
+      }
+    };
+    while (!holdsIt()) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('simplechrome: interrupted (SIGINT)');
+    expect(readdirSync(dir).sort()).toEqual(['test.csv', 'train.csv', 'valid.csv']);
+  }, 120_000);
+});
