@@ -10,7 +10,7 @@ import { CheckpointError } from '../src/checkpoint/safetensorsCodec.ts';
 import { openTrack } from '../src/data/bigwigTracks.ts';
 import { DataError } from '../src/data/dataset.ts';
 import { loadCell } from '../src/data/loadCell.ts';
-import { run, snapshot } from './cliHelpers.ts';
+import { run, runMain, snapshot } from './cliHelpers.ts';
 
 // Odd files where data or a checkpoint should be (docs/RELIABILITY.md, "Odd
 // files and odd values"): each is refused by name with what it is, without
@@ -76,6 +76,23 @@ describe('a FIFO or device in place of an input is refused by name, at once', ()
     expect(e.message).toBe(`${path}: is a FIFO (named pipe), not a regular file`);
     const dev = await refused(openTrack({ mark: 'H3K4me3', path: '/dev/zero' }));
     expect(dev.message).toBe('/dev/zero: is a character device, not a regular file');
+  }, 30_000);
+
+  it('a FIFO as a bigWig sources file, and as a grid plan', async () => {
+    const sources = join(root, 'bigwig-sources.json');
+    mkfifo(sources);
+    const e = await refused(loadCell(sources));
+    expect(e.message).toBe(`${sources}: is a FIFO (named pipe), not a regular file`);
+    const plan = join(root, 'plan.json');
+    mkfifo(plan);
+    const r = await runMain(['collect', '--plan', plan]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${plan} is a FIFO (named pipe), not a regular file`);
+    // Writing a plan where a FIFO already is: refused, not waited on.
+    const { dir } = await cell((p) => writeFile(p, gene('a', 1) + gene('b', 0) + gene('g', 1) + gene('h', 0)));
+    const w = await runMain(['--cpu', '--experiment', 'small-data', '--data', dir, '--models', 'logreg', '--sizes', 'all', '--seeds', '1', '--quiet', '--out', join(root, 'grid'), '--plan', plan]);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toContain(`${plan} is a FIFO (named pipe), not a regular file`);
   }, 30_000);
 
   it('the command exits with the message, as a user runs it', async () => {

@@ -247,7 +247,13 @@ class HeldFile implements FileHandle {
   readFile(): Promise<Uint8Array<ArrayBuffer>>;
   readFile(options: unknown): Promise<string>;
   async readFile(options?: unknown): Promise<Uint8Array<ArrayBuffer> | string> {
-    const bytes = new Uint8Array(readFileSync(this.path));
+    const fd = openTrackFile(this.path);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(fd));
+    } finally {
+      closeSync(fd);
+    }
     return typeof options === 'string' ? Buffer.from(bytes).toString(options as BufferEncoding) : bytes;
   }
 

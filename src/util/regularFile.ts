@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 
 // Opening a file the user named, for reading, without ever blocking on what
@@ -59,5 +59,15 @@ export function openRegularFileSync(path: string): number {
   } catch (e) {
     closeSync(fd);
     throw e;
+  }
+}
+
+/** The text of a regular file, read synchronously (small files: a plan, a sources list); NotRegularFileError for a FIFO or device, never waited on. */
+export function readRegularTextSync(path: string): string {
+  const fd = openRegularFileSync(path);
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
