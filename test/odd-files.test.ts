@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { CheckpointError } from '../src/checkpoint/safetensorsCodec.ts';
 import { openTrack } from '../src/data/bigwigTracks.ts';
+import { blobLines } from '../src/data/blobLines.ts';
 import { DataError } from '../src/data/dataset.ts';
+import { TRAILING_GZIP_DATA } from '../src/data/lineSplitter.ts';
 import { loadCell } from '../src/data/loadCell.ts';
 import { run, runMain, snapshot } from './cliHelpers.ts';
 
@@ -146,6 +148,14 @@ describe('bytes appended after a whole gzip stream', () => {
       expect(snapshot(dir)).toEqual(before);
     });
   }
+
+  it('a page’s dropped file says the same (blobLines, through the DecompressionStream of the runtime)', async () => {
+    const name = 'train.csv.gz';
+    const blob = new Blob([gzipSync(gene('a', 1)), 'appended by mistake\n']);
+    const e = await refused(blobLines(new Map([[name, blob]]))(name, () => {}));
+    expect(e).toBeInstanceOf(DataError);
+    expect(e.message).toBe(`${name}: ${TRAILING_GZIP_DATA}`);
+  });
 
   it('a stream cut short is still "truncated" at its line, and two whole members are one file', async () => {
     const whole = gzipSync(gene('a', 1) + gene('b', 0));

@@ -47,8 +47,8 @@ function chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterator<Uint8Array>
 function describeStreamError(err: unknown, gzip: boolean): string {
   const message = err instanceof Error ? err.message : String(err);
   if (!gzip) return `read error: ${message}`;
-  // Chromium: "Junk found after end of compressed data."
-  if (/junk|trailing/i.test(message)) return TRAILING_GZIP_DATA;
+  // Chromium: "Junk found after end of compressed data."; Node's zlib: "incorrect header check" (the magic was checked at the start).
+  if (/junk|trailing|incorrect header check/i.test(message)) return TRAILING_GZIP_DATA;
   if (/end|truncat|incomplete/i.test(message)) return `truncated gzip stream (${message})`;
   return `corrupt gzip data (${message})`;
 }
