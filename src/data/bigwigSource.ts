@@ -205,5 +205,12 @@ export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown
 }
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => pathKind(join(dir, n)) === 'file').sort();
+  const isFile = (n: string): boolean => {
+    try {
+      return pathKind(join(dir, n)) === 'file';
+    } catch {
+      return false; // a stray link loop among the folder's other files is not one of the cell's
+    }
+  };
+  return readdirSync(dir).filter(isFile).sort();
 }
