@@ -84,3 +84,13 @@ export function dot(w: ArrayLike<number>, y: ArrayLike<number>): number {
   for (let i = 0; i < w.length; i++) s += (w[i] as number) * (y[i] as number);
   return s;
 }
+
+/** The message `f` throws; fails the test when it throws nothing. */
+export function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('did not throw');
+}

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
@@ -95,6 +95,19 @@ describe('a FIFO or device in place of an input is refused by name, at once', ()
     const w = await runMain(['--cpu', '--experiment', 'small-data', '--data', dir, '--models', 'logreg', '--sizes', 'all', '--seeds', '1', '--quiet', '--out', join(root, 'grid'), '--plan', plan]);
     expect(w.code).toBe(1);
     expect(w.stderr).toContain(`${plan} is a FIFO (named pipe), not a regular file`);
+  }, 30_000);
+
+  it('a FIFO at the cache file\'s name is not read, not waited on and not replaced', async () => {
+    const { dir } = await cell((p) => writeFile(p, gene('a', 1) + gene('b', 0)));
+    const first = await loadCell(dir);
+    const cacheFile = first.cache.file as string;
+    await rm(cacheFile);
+    mkfifo(cacheFile);
+    const again = await loadCell(dir);
+    expect(again.dataset.genes).toBe(first.dataset.genes);
+    expect(again.cache.used).toBe(false);
+    expect(again.cache.writeError).toBe(`${cacheFile} is not a simplechrome cache; it is left as it is`);
+    expect(snapshot(dir)[join('.simplechrome-cache', basename(cacheFile))]).toBe('not a regular file');
   }, 30_000);
 
   it('the command exits with the message, as a user runs it', async () => {

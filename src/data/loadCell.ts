@@ -75,10 +75,13 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   const dataset = await read(detected, options);
   // Stamps taken before parsing: a source changed meanwhile makes the cache stale next time, not wrong.
   let writeError: string | undefined;
-  try {
-    await writeCache(file, dir, dataset, identity, stamps);
-  } catch (err) {
-    writeError = writeFailureReason(err);
+  // A file that is not a cache holds the cache's name: it is someone's, and stays as it is.
+  if (found.status !== 'foreign') {
+    try {
+      await writeCache(file, dir, dataset, identity, stamps);
+    } catch (err) {
+      writeError = writeFailureReason(err);
+    }
   }
   const cache: CacheReport = {
     used: false,

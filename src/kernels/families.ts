@@ -2,6 +2,7 @@ import { activationFamily } from './activation.cases.ts';
 import { type AdamBenchOp, adamFamily } from './adam.cases.ts';
 import { addFamily } from './add.cases.ts';
 import { bceFamily } from './bce.cases.ts';
+import { clipGradNormFamily } from './clipGradNorm.cases.ts';
 import { type Conv1dBenchOp, conv1dFamily } from './conv1d.cases.ts';
 import { counterFamily } from './counter.cases.ts';
 import { dropoutFamily } from './dropout.cases.ts';
@@ -39,6 +40,7 @@ export const KERNEL_FAMILIES: readonly KernelFamily<KernelBenchOp>[] = [
   dropoutFamily,
   reparamFamily,
   elboFamily,
+  clipGradNormFamily,
   adamFamily,
   addFamily,
   counterFamily,

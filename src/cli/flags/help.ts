@@ -75,6 +75,12 @@ ${MODEL_LINES}
   --batch N             classifier minibatch size (default 64)
   --vae-batch N         the VAE's minibatch size (default: --batch's; vae-m2: its unlabeled genes')
   --lr X                Adam learning rate (default 0.001)
+  --clip X|off          before each Adam step, scale the gradient down to an L2 norm of at most X, as
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), X) does (default off;
+                        AttentiveChrome's code clips at 1). It clips the steps that train the model:
+                        the classifier's, vae-joint's fine-tuning of its VAE and head, vae-m2's; not the
+                        VAE pretraining the vae-* models share (once per cell and seed, unclipped). The
+                        linear models (fit by L-BFGS) take no clip
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is
                         (MSE + beta·KL)/beta, a Gaussian likelihood of variance bins·marks·beta/2

@@ -22,15 +22,15 @@ import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
-import { inWords } from '../session/outputs.ts';
+import { type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs, predictWith } from '../../train/predictWith.ts';
+import { inWords } from '../../util/inWords.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
 import { predictionsOf } from '../../train/target.ts';
 import { scoreSummary } from './predictSummary.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import type { Device } from '../../train/runModel.ts';
-import { err, settingsOf } from '../session/session.ts';
+import { err, settingsOf, tellCache } from '../session/session.ts';
 import { restoreSettings } from '../flags/storedSettings.ts';
 import { deviceFor } from '../run/trainRun.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
@@ -101,6 +101,7 @@ async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: nu
     throw new UsageError(`--data ${path}: no such file or directory`);
   }
   const loaded = await loadCell(path);
+  tellCache(loaded.cache);
   const raw = loaded.dataset;
   if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
   const mismatch = marksMismatch(m.normalization.marks, raw.marks);
@@ -157,6 +158,8 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
+    const overflow = nonFiniteOutputs(outputs, ds);
+    if (overflow !== undefined) throw new Error(`predict: the model in ${o.modelDir} (${m.modelName}, run ${m.classifier?.info.runId}) ${overflow}: nothing was written`);
     const predicted = predictionsOf(target, outputs);
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     const observed: Observed = target === 'expression' ? await observedExpression(m, data) : { values: ds.labels };
