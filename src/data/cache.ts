@@ -21,21 +21,21 @@
 // cache guards against damage and careless edits, not a forger with write
 // access beside the data.) A file at the cache's name that does not begin
 // with the magic is not the cache's: it is left as it is, never replaced.
-// The sources are keyed
-// by their bytes, not by size and mtime: a file edited to other content of
+// The sources are keyed by their bytes, not by size and mtime: a file edited to other content of
 // the same size with its mtime restored (touch -r, cp -p, rsync -t, a
-// checkout) is not the file the cache was made from. The hash reads each
-// source in 1 MB pieces through one reused buffer: allocating the whole file
-// per load cost more than hashing it. Files are written to a temporary name and renamed, so a reader never sees
-// half a cache.
+// checkout) is not the file the cache was made from (stampSources reads
+// them). Files are written to a temporary name and renamed, so a reader never
+// sees half a cache.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { NotRegularFileError, openRegularFileSync } from '../util/regularFile.ts';
 import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
+import { openDataFile } from './lineReader.ts';
 import type { Dataset } from './dataset.ts';
 
 export const CACHE_MAGIC = 'SCHRDSET';
@@ -108,28 +108,33 @@ export function cacheFileName(cell: string, identity: CacheIdentity): string {
 }
 
 const HASH_CHUNK_BYTES = 1 << 20;
-let hashChunk: Buffer | undefined;
 
-/** Size and SHA-256 of each source's bytes. */
-export function stampSources(paths: readonly string[]): SourceStamp[] {
-  hashChunk ??= Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
-  const chunk = hashChunk;
-  return paths.map((p) => {
-    const fd = openSync(p, 'r');
+/**
+ * Size and SHA-256 of each source's bytes, read in 1 MB pieces through one
+ * buffer per call. The reads are asynchronous so that Ctrl-C is heard while a
+ * slow disk or a stalled network mount is read; a FIFO or device in place of
+ * a source is refused before anything waits on it.
+ */
+export async function stampSources(paths: readonly string[]): Promise<SourceStamp[]> {
+  const chunk = Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+  const stamps: SourceStamp[] = [];
+  for (const p of paths) {
+    const handle = await openDataFile(p);
     const h = createHash('sha256');
     let size = 0;
     try {
       for (;;) {
-        const n = readSync(fd, chunk, 0, chunk.length, null);
-        if (n === 0) break;
-        size += n;
-        h.update(chunk.subarray(0, n));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        h.update(chunk.subarray(0, bytesRead));
       }
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    return { path: resolve(p), size, sha256: h.digest('hex') };
-  });
+    stamps.push({ path: resolve(p), size, sha256: h.digest('hex') });
+  }
+  return stamps;
 }
 
 export function userCacheDir(): string {
@@ -185,7 +190,8 @@ const READ_CHUNK_BYTES = 1 << 20;
  * ArrayBuffer starts 4-aligned, so the features can be a view of it.
  */
 function readWhole(file: string): { buf: Buffer; payloadSha256: string | undefined } {
-  const fd = openSync(file, 'r');
+  // A FIFO or device put where the cache file goes is refused here (read as "no cache"), not waited on.
+  const fd = openRegularFileSync(file);
   try {
     const { size } = fstatSync(fd);
     const buf = Buffer.allocUnsafeSlow(size);
@@ -352,13 +358,13 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 /** Whether `bytes` begin as every cache file does; a file that does not is someone else's. */
 const isCacheFile = (bytes: Buffer): boolean => bytes.length >= CACHE_MAGIC.length && bytes.toString('latin1', 0, CACHE_MAGIC.length) === CACHE_MAGIC;
 
-/** Whether `file` exists and is not a cache (its first bytes are not the magic). */
+/** Whether `file` exists and is not a cache (its first bytes are not the magic, or it is a FIFO or device: never waited on). */
 function holdsForeignFile(file: string): boolean {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
-  } catch {
-    return false;
+    fd = openRegularFileSync(file);
+  } catch (e) {
+    return e instanceof NotRegularFileError;
   }
   try {
     const head = Buffer.alloc(CACHE_MAGIC.length);

@@ -27,6 +27,7 @@ import {
   type GcMergeFiles,
   type GcMergeOptions,
 } from './gcmerge.ts';
+import { writeFailureReason } from '../util/writeFailure.ts';
 import { filesMatching, findCsv, findSplitFiles, pathKind, splitFromName, splitPrefixesIn } from './sourceFiles.ts';
 
 export type Layout = 'deepchrome' | 'attentivechrome' | 'gcmerge' | 'bigwig';
@@ -67,7 +68,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   }
   const dir = resolveCacheDir(dirname(sources[0] as string), { cacheDir: options.cacheDir });
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
-  const stamps = stampSources(sources);
+  const stamps = await stampSources(sources);
   const found = await readCache(file, identity, stamps);
   if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: stamps };
 
@@ -79,7 +80,7 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
     try {
       await writeCache(file, dir, dataset, identity, stamps);
     } catch (err) {
-      writeError = err instanceof Error ? err.message : String(err);
+      writeError = writeFailureReason(err);
     }
   }
   const cache: CacheReport = {

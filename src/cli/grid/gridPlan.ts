@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularTextSync } from '../../util/regularFile.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { pathUnder } from '../../util/pathUnder.ts';
@@ -141,7 +142,7 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
   const plan: GridPlan = { format: PLAN_FORMAT, planId: planIdOf(body), ...body };
   const text = `${JSON.stringify(plan, null, 2)}\n`;
   const same = existsSync(file);
-  if (same && readFileSync(file, 'utf8') !== text) {
+  if (same && readRegularTextSync(file) !== text) {
     throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
   }
   // The root by the rules of a single experiment's --out: what collect will later write there must not replace a user's file.
@@ -166,7 +167,7 @@ export function readGridPlan(file: string): GridPlan {
   if (!existsSync(file)) throw new UsageError(`--plan ${file}: no such file (write one with --experiment small-data ... --plan ${file})`);
   let plan: GridPlan;
   try {
-    plan = JSON.parse(readFileSync(file, 'utf8')) as GridPlan;
+    plan = JSON.parse(readRegularTextSync(file)) as GridPlan;
   } catch (e) {
     throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
   }

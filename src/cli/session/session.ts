@@ -69,7 +69,7 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
       path: choice.path,
       layout: loaded.layout,
       synthetic: choice.synthetic,
-      cache: loaded.cache.status,
+      cache: loaded.cache.writeError === undefined ? loaded.cache.status : `unwritable: ${loaded.cache.writeError}`,
       files: (loaded.sources ?? []).map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256 })),
     },
     fingerprint: datasetFingerprint(loaded.dataset),

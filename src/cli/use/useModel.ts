@@ -34,6 +34,7 @@ import { err, settingsOf, tellCache } from '../session/session.ts';
 import { restoreSettings } from '../flags/storedSettings.ts';
 import { deviceFor } from '../run/trainRun.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
+import { csvTextField } from '../../util/csvField.ts';
 
 // `predict` and `encode`: a trained run directory applied to the genes of
 // another cell. The data is normalised with the statistics stored in the
@@ -216,7 +217,7 @@ async function encodeCommand(o: UseOptions): Promise<number> {
       const lines = [['gene_id', 'label', ...Array.from({ length: Z }, (_, j) => `z${j + 1}`)].join(',')];
       for (let g = 0; g < ds.genes; g++) {
         const row = Array.from(mu.subarray(g * Z, (g + 1) * Z), (v) => v.toPrecision(7));
-        lines.push([ds.geneIds[g], String(ds.labels[g]), ...row].join(','));
+        lines.push([csvTextField(ds.geneIds[g] as string), String(ds.labels[g]), ...row].join(','));
       }
       await writeFileAtomically(out, `${lines.join('\n')}\n`);
     }
