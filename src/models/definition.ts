@@ -67,6 +67,15 @@ export interface ModelDefinition<N extends string = string> {
   readonly baseline?: 'window' | 'outside';
   /** Its own defaults for the training settings (TrainingDefaults); absent: the command line's. */
   readonly trainingDefaults?: TrainingDefaults;
+  /** The layers whose softmax weights are its attention maps (predict --attention); absent: it has none. */
+  readonly attentionMaps?: AttentionMaps;
+}
+
+/** Names of two AttentionPool layers (src/nn/attentionPool.ts) of a model over a [bins, marks] window: `bins`
+ * pools each mark's bins (its weights per gene: [marks, bins]), `marks` pools the marks ([1, marks]). */
+export interface AttentionMaps {
+  readonly bins: string;
+  readonly marks: string;
 }
 
 /** Keeps the name's literal type, so the registry's list gives the union of model names. */

@@ -5,7 +5,8 @@
 // predict all ask this list, through the predicates below; none compares
 // model names.
 
-import type { ModelDefinition, ModelSetting, SourceFile, TrainingDefaults, TrainingPhase } from './definition.ts';
+import { inWords } from '../util/inWords.ts';
+import type { AttentionMaps, ModelDefinition, ModelSetting, SourceFile, TrainingDefaults, TrainingPhase } from './definition.ts';
 import { attentivechromeDefinition } from './definitions/attentivechrome.ts';
 import { deepchromeDefinition } from './definitions/deepchrome.ts';
 import { expressionPriorDefinition } from './definitions/expression-prior.ts';
@@ -87,6 +88,15 @@ export const derivedFeatures = (name: ModelName): FeatureBuilder | undefined => 
 export const readsLatents = (name: ModelName): boolean => definitionOf(name).input.startsWith('latent');
 export const trainsJointly = (name: ModelName): boolean => hasPhase(name, 'joint');
 /** Whether --target expression can train `name` (predicted log expression from a one-output head). */
+/** The layers whose weights are the model's attention maps, or undefined for a model without attention. */
+export const attentionMapsOf = (name: ModelName): AttentionMaps | undefined => definitionOf(name).attentionMaps;
+
+/** Why a model gives no attention maps: it has no attention layers; which models have them. */
+export function noAttentionMaps(name: ModelName): string {
+  const withMaps = MODEL_NAMES.filter((n) => attentionMapsOf(n) !== undefined);
+  return `a ${name} model has no attention layers; attention maps come from ${inWords(withMaps, 'or')} models`;
+}
+
 export const predictsExpression = (name: ModelName): boolean => definitionOf(name).predictsExpression;
 /** Whether the model-specific setting `setting` (its flag) applies to `name`. */
 export const takesSetting = (name: ModelName, setting: ModelSetting): boolean => definitionOf(name).settings.includes(setting);

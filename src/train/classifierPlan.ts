@@ -43,7 +43,16 @@ export interface ClassifierPlanConfig {
   readonly target?: Target;
   /** Steps per epoch, where an epoch is not trainOrderLength / rowsPerStep (vae-m2: one pass over the unlabeled genes). */
   readonly steps?: number;
+  /** Activations of the predict pass to keep for every gene, as report.logits keeps the logits: names under the
+   * predict prefix (an AttentionPool's "binAttention.alpha"), each stored in `keptTensor(name)`,
+   * [predictCapacity, its size per gene], by the same pass (predict --attention reads them). */
+  readonly keep?: readonly string[];
 }
+
+const PREDICT_PREFIX = 'predict/';
+
+/** Where the predict pass keeps the activation `name` (ClassifierPlanConfig.keep) for every gene. */
+export const keptTensor = (name: string): string => `kept.${name}`;
 
 export const T = {
   features: 'data.x',
@@ -168,7 +177,7 @@ export function declareClassifierTensors(
 export function appendPredictSegments(plan: Plan, model: Model, config: ClassifierPlanConfig, predictCapacity: number): void {
   const { genes, predictBatch } = config;
   plan.segment('predict');
-  const predict = classifierContext(plan, config, 'predict/', predictBatch, false);
+  const predict = classifierContext(plan, config, PREDICT_PREFIX, predictBatch, false);
   const px = gatherInto(predict, T.predictOrder, T.predictCursor, genes, genes, elementCount(model.inputShape), model.inputShape);
   const plogits = forwardAll(predict, model.layers, px);
   plan.call(storeRowsKernel({ batch: predictBatch, rowSize: 1, capacity: predictCapacity }), {
@@ -176,6 +185,15 @@ export function appendPredictSegments(plan: Plan, model: Model, config: Classifi
     cursor: T.predictCursor,
     dest: T.reportLogits,
   });
+  for (const name of config.keep ?? []) {
+    const activation = plan.get(`${PREDICT_PREFIX}${name}`);
+    const rowSize = activation.size / predictBatch;
+    plan.call(storeRowsKernel({ batch: predictBatch, rowSize, capacity: predictCapacity }), {
+      src: plan.view(`${activation.name}.rows`, activation.name, 0, [predictBatch, rowSize]),
+      cursor: T.predictCursor,
+      dest: plan.tensor(keptTensor(name), [predictCapacity, rowSize]),
+    });
+  }
   plan.call(counterIncrementKernel(), { step: T.predictCursor });
 
   plan.segment('snapshot');

@@ -1,11 +1,11 @@
-import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
+import { type ModelName, attentionMapsOf, derivedFeatures, noAttentionMaps, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { nonFinite } from '../util/nonFinite.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
 import { buildClassifierPlan } from './classifierPlan.ts';
-import { initialise, predictLogits } from './trainClassifier.ts';
+import { initialise, predictLogits, readKept } from './trainClassifier.ts';
 import { predictionsOf } from './target.ts';
 import { encodeAll, initialiseVae } from './trainVae.ts';
 import { buildVaePlan } from './vaePlan.ts';
@@ -75,6 +75,39 @@ export async function predictWith(m: TrainedModel, ds: Dataset, device: Device, 
 /** The model's raw output per gene (a logit, or log10(RPKM + 1)), as training scores it: `scoresFor` on these gives
  * a run's own numbers, where scoring the rounded probabilities could tie genes the logits tell apart. */
 export async function predictOutputs(m: TrainedModel, ds: Dataset, device: Device, sources: PredictSources = {}): Promise<Float32Array> {
+  return (await predictPass(m, ds, device, sources, [])).outputs;
+}
+
+/** A gene's attention, as an attention model's layers weigh its window (models/definition.ts AttentionMaps). */
+export interface AttentionMapsOf {
+  /** [genes, marks]: the mark-level weights; each gene's row sums to 1. */
+  readonly marks: Float32Array;
+  /** [genes, marks, bins]: each mark's weights over its bins; each (gene, mark) row sums to 1. */
+  readonly bins: Float32Array;
+}
+
+/** predictOutputs, and the attention maps of every gene from the same pass; throws for a model without attention. */
+export async function predictWithAttention(
+  m: TrainedModel,
+  ds: Dataset,
+  device: Device,
+  sources: PredictSources = {},
+): Promise<{ readonly outputs: Float32Array; readonly attention: AttentionMapsOf }> {
+  const layers = attentionMapsOf(m.modelName);
+  if (!layers) throw new Error(noAttentionMaps(m.modelName));
+  const [bins, marks] = [`${layers.bins}.alpha`, `${layers.marks}.alpha`];
+  const { outputs, kept } = await predictPass(m, ds, device, sources, [bins, marks]);
+  return { outputs, attention: { bins: kept.get(bins) as Float32Array, marks: kept.get(marks) as Float32Array } };
+}
+
+/** One predict pass over every gene; `keep` names activations to read back for every gene (ClassifierPlanConfig.keep). */
+async function predictPass(
+  m: TrainedModel,
+  ds: Dataset,
+  device: Device,
+  sources: PredictSources,
+  keep: readonly string[],
+): Promise<{ readonly outputs: Float32Array; readonly kept: ReadonlyMap<string, Float32Array> }> {
   const { neighbors } = sources;
   const c = m.classifier as StoredClassifier;
   const s = m.settings;
@@ -103,12 +136,16 @@ export async function predictOutputs(m: TrainedModel, ds: Dataset, device: Devic
     optimizer: { lr: s.lr },
     seed: s.seed,
     target: s.target,
+    keep,
   });
   const exec = await executorFor(device, cp.plan);
   try {
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     initialise(exec, cp, { features, labels: ds.labels, split: { train: all, valid: all, test: all } }, c.params);
-    return await predictLogits(exec, cp, all);
+    const outputs = await predictLogits(exec, cp, all);
+    const kept = new Map<string, Float32Array>();
+    for (const name of keep) kept.set(name, await readKept(exec, cp, name, ds.genes));
+    return { outputs, kept };
   } finally {
     exec.destroy?.();
   }

@@ -1,6 +1,6 @@
 import type { Executor } from '../plan/executor.ts';
 import { epochOrder, seededRandom } from '../util/random.ts';
-import { type ClassifierPlan, T } from './classifierPlan.ts';
+import { type ClassifierPlan, T, keptTensor } from './classifierPlan.ts';
 import { runInSlices } from './runInSlices.ts';
 import { type Scores, type Target, predictionsOf, scoresFor, selectionScore } from './target.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../nn/parameters.ts';
@@ -178,6 +178,13 @@ export async function predictLogits(exec: Executor, cp: ClassifierPlan, genes: U
   await exec.run(batches, 'predict');
   const report = await exec.read(T.report);
   return Float32Array.from(report.subarray(cp.logitsOffset, cp.logitsOffset + genes.length));
+}
+
+/** An activation the last predictLogits pass kept (ClassifierPlanConfig.keep) for its `genes`, in their order:
+ * one read. */
+export async function readKept(exec: Executor, cp: ClassifierPlan, name: string, genes: number): Promise<Float32Array> {
+  const kept = await exec.read(keptTensor(name));
+  return Float32Array.from(kept.subarray(0, (kept.length / cp.predictCapacity) * genes));
 }
 
 export async function trainClassifier(

@@ -12,4 +12,6 @@ export const attentivechromeDefinition = defineModel({
   // The public PyTorch code's (QData/AttentiveChrome): Adam at 1e-4, batch 10, gradients clipped at norm 1, up to
   // 90 epochs with the best kept by validation AUROC.
   trainingDefaults: { lr: 1e-4, batch: 10, epochs: 90, clip: 1 },
+  // The layer names of src/models/attentiveChrome.ts.
+  attentionMaps: { bins: 'binAttention', marks: 'markAttention' },
 });
