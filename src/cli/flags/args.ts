@@ -214,12 +214,14 @@ export interface UseOptions {
   readonly out: string | undefined;
   readonly device: 'gpu' | 'cpu';
   readonly quiet: boolean;
+  /** predict --attention: also write an attention model's maps beside --out (checkpoint/attentionFiles.ts). */
+  readonly attention: boolean;
 }
 
 export const USE_COMMANDS = ['predict', 'encode'] as const;
 
 /** The flags predict and encode read; their switch takes only these (listedFlag). */
-const USE_FLAGS = ['--model', '--data', '--out', '--gpu', '--cpu', '--quiet'] as const;
+const USE_FLAGS = ['--model', '--data', '--out', '--gpu', '--cpu', '--quiet', '--attention'] as const;
 
 /** A flag that training knows (whatever its value), for a clearer message when predict or encode is given one. */
 function isTrainingFlag(flag: string): boolean {
@@ -238,6 +240,7 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
   let out: string | undefined;
   let device: 'gpu' | 'cpu' | undefined;
   let quiet = false;
+  let attention = false;
   const seen = new Set<string>();
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -262,8 +265,9 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
       case '--gpu': device = 'gpu'; break;
       case '--cpu': device = 'cpu'; break;
       case '--quiet': quiet = true; break;
+      case '--attention': attention = true; break;
       default: {
-        const usage = `usage: ${COMMAND} ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE]'} [--gpu|--cpu] [--quiet]`;
+        const usage = `usage: ${COMMAND} ${command} --model DIR --data PATH ${command === 'encode' ? '--out FILE.csv|FILE.safetensors' : '[--out FILE [--attention]]'} [--gpu|--cpu] [--quiet]`;
         if (isTrainingFlag(flag)) throw new UsageError(`${command}: ${flag} is a training flag and does not apply to ${command}, which uses the model as trained (${usage})`);
         throw new UsageError(`${command}: unknown argument "${arg}"${didYouMean(flag, USE_FLAGS, usage)}`);
       }
@@ -275,7 +279,11 @@ export function parseUseArgs(argv: readonly string[]): UseOptions {
     if (out === undefined) throw new UsageError('encode needs --out FILE.csv or FILE.safetensors');
     if (!/\.(csv|safetensors)$/.test(out)) throw new UsageError(`encode --out ${out}: the name must end in .csv or .safetensors`);
   }
-  return { command, modelDir, data, out, device: device ?? 'gpu', quiet };
+  if (attention) {
+    if (command === 'encode') throw new UsageError('encode: --attention applies to predict, which writes an attention model\'s maps beside its predictions');
+    if (out === undefined) throw new UsageError('predict --attention writes its files beside the predictions: give --out FILE (e.g. out/predictions.csv)');
+  }
+  return { command, modelDir, data, out, device: device ?? 'gpu', quiet, attention };
 }
 
 /** Walks argv as `--flag value` or `--flag=value`; `context` begins the "needs a value" message. */

@@ -19,7 +19,7 @@ usage: ${COMMAND} train [options]                 train one model (checkpoints, 
        ${COMMAND} experiment [options]            SimpleChrome's small-data comparison (below)
        ${COMMAND} experiment [options] --plan FILE    the experiment's grid as a plan, for a cluster
        ${COMMAND} experiment --resume DIR         continue a stopped experiment
-       ${COMMAND} predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
+       ${COMMAND} predict --model DIR --data PATH [--out FILE [--attention]] [--gpu|--cpu]
        ${COMMAND} encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
        ${COMMAND} build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
        ${COMMAND} slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
@@ -147,6 +147,9 @@ using a trained model (DIR is a run's --out directory)
                         predicted_log10_rpkm_plus1,split; observed when the RPKM table has the cell);
                         stderr: AUROC and AUPR (Pearson, Spearman, MSE) per split, and whether the
                         data is the model's own training data, whose train split scores optimistically
+  predict --attention   a model with attention layers also writes, beside --out, mark-attention.csv
+                        (gene_id,split, a column per mark) and bin-attention.safetensors (bin_attention
+                        [genes, marks, bins]; gene ids, marks in its metadata); never over existing files
   encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
 

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { ATTENTION_FILES } from '../../checkpoint/attentionFiles.ts';
 import { FILES } from '../../checkpoint/runCheckpoint.ts';
 import { UsageError } from '../flags/args.ts';
 import { METRICS_FILE, RUN_FILE_NAMES } from '../session/runDirectory.ts';
@@ -48,4 +49,17 @@ export function checkOutputName(command: string, out: string, modelDir: string, 
 export function checkNotAnInput(command: string, out: string, inputs: readonly string[]): void {
   const hit = inputs.find((f) => sameFile(out, f));
   if (hit !== undefined) throw new UsageError(`${command} --out ${out} is one of the data's files (${hit}); nothing was written: write the output elsewhere`);
+}
+
+/** Where predict --attention writes its maps: beside --out, under names the user did not give, so a file there
+ * (earlier maps, anything) is refused rather than replaced, before any work is done. */
+export function attentionTargets(out: string): { readonly marks: string; readonly bins: string } {
+  const targets = { marks: join(dirname(out), ATTENTION_FILES.marks), bins: join(dirname(out), ATTENTION_FILES.bins) };
+  for (const f of Object.values(targets)) {
+    if (sameFile(out, f)) throw new UsageError(`predict --out ${out} is the name of an attention file --attention writes beside it; nothing was written: give the predictions another name`);
+  }
+  for (const f of Object.values(targets)) {
+    if (existsSync(f)) throw new UsageError(`predict --attention: ${f} exists; nothing was written: move it away, or give --out in another folder`);
+  }
+  return targets;
 }

@@ -18,11 +18,20 @@ import { loadCell } from '../../data/loadCell.ts';
 import { type NormalizationStats, applyNormalization } from '../../data/normalize.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
 import { type UseOptions, UsageError } from '../flags/args.ts';
-import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
-import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
+import { attentionTargets, checkNotAnInput, checkOutputName } from './outputTarget.ts';
+import { ATTENTION_FILES, binAttentionSafetensors, markAttentionCsv } from '../../checkpoint/attentionFiles.ts';
+import { MODEL_NAMES, type ModelName, attentionMapsOf, noAttentionMaps, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs, predictWith } from '../../train/predictWith.ts';
+import {
+  type AttentionMapsOf,
+  type TrainedModel,
+  latentMeans,
+  nonFiniteOutputs,
+  predictOutputs,
+  predictWith,
+  predictWithAttention,
+} from '../../train/predictWith.ts';
 import { inWords } from '../../util/inWords.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
@@ -144,6 +153,8 @@ async function observedExpression(m: ModelDirectory, data: UseData): Promise<Obs
 async function predictCommand(o: UseOptions): Promise<number> {
   if (o.out !== undefined) checkOutputName('predict', o.out, o.modelDir, 'predictions.csv');
   const m = await readModelDirectory(o.modelDir, 'classifier');
+  if (o.attention && attentionMapsOf(m.modelName) === undefined) throw new UsageError(`predict --attention: the model in ${o.modelDir}: ${noAttentionMaps(m.modelName)}`);
+  const attentionFiles = o.attention ? attentionTargets(o.out as string) : undefined;
   const { bins, marks } = modelWindow(m);
   const data = await dataFor(o, m, bins, marks);
   const { ds } = data;
@@ -157,7 +168,10 @@ async function predictCommand(o: UseOptions): Promise<number> {
           `normalization ${m.normalization.scheme} as fitted on ${trainedOn}'s ${m.normalization.trainGenes} training genes; ${o.device.toUpperCase()}: ${choice.name}`,
       );
     }
-    const outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
+    let outputs: Float32Array;
+    let attention: AttentionMapsOf | undefined;
+    if (attentionFiles) ({ outputs, attention } = await predictWithAttention(m, ds, choice.device, DISK_SOURCES));
+    else outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
     const overflow = nonFiniteOutputs(outputs, ds);
     if (overflow !== undefined) throw new Error(`predict: the model in ${o.modelDir} (${m.modelName}, run ${m.classifier?.info.runId}) ${overflow}: nothing was written`);
     const predicted = predictionsOf(target, outputs);
@@ -167,6 +181,10 @@ async function predictCommand(o: UseOptions): Promise<number> {
       o.out,
       target === 'expression' ? expressionPredictionsCsv(ds, all, predicted, observed.values) : predictionsCsv(ds, all, predicted),
     );
+    if (attentionFiles && attention) {
+      await writeFileAtomically(attentionFiles.marks, markAttentionCsv(ds, attention.marks));
+      await writeFileAtomically(attentionFiles.bins, binAttentionSafetensors(ds, attention, { model: o.modelDir, trainedOn }));
+    }
     if (!o.quiet) {
       if (observed.values) {
         const against = target === 'expression' ? `${ds.cell}'s log10(RPKM + 1)` : `${ds.cell}'s labels`;
@@ -175,7 +193,8 @@ async function predictCommand(o: UseOptions): Promise<number> {
       } else {
         err(`predict: not scored: no observed expression for ${ds.cell} (${observed.why}); the table has the predictions only`);
       }
-      err(`predict: ${ds.genes} genes${target === 'expression' ? ', predicted log10(RPKM + 1)' : ''}${o.out !== undefined ? `; wrote ${o.out}` : ''}`);
+      const maps = attentionFiles ? ` and its attention maps (${ATTENTION_FILES.marks}, ${ATTENTION_FILES.bins} beside it)` : '';
+      err(`predict: ${ds.genes} genes${target === 'expression' ? ', predicted log10(RPKM + 1)' : ''}${o.out !== undefined ? `; wrote ${o.out}${maps}` : ''}`);
     }
     return 0;
   } finally {
