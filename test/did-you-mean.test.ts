@@ -44,7 +44,7 @@ describe('the training flags', () => {
 });
 
 describe('predict and encode', () => {
-  const usage = 'usage: tsx run.ts predict --model DIR --data PATH [--out FILE] [--gpu|--cpu] [--quiet]';
+  const usage = 'usage: tsx run.ts predict --model DIR --data PATH [--out FILE [--attention]] [--gpu|--cpu] [--quiet]';
 
   it('suggest their own flag, and only theirs', () => {
     expect(() => parseUseArgs(['predict', '--mdoel', 'x', '--data', 'y'])).toThrow(new UsageError(`predict: unknown argument "--mdoel" (did you mean --model? ${usage})`));
