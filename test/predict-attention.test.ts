@@ -7,6 +7,7 @@ import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { markAttentionCsv } from '../src/checkpoint/attentionFiles.ts';
 import type { Dataset } from '../src/data/dataset.ts';
 import { MODEL_NAMES, attentionMapsOf } from '../src/models/registry.ts';
+import { loadCell, predict as predictApi } from '../src/api/index.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // predict --attention on a small synthetic cell: an attention model's
@@ -147,6 +148,18 @@ describe('predict --attention', () => {
     }
     expect(existsSync(join(dir, 'p.csv'))).toBe(false);
   });
+
+  it('the API’s predict returns the same maps with { attention: true }, and refuses them for a model without attention', async () => {
+    const cell = await loadCell(data);
+    const p = await predictApi(model, cell, { device: 'cpu', attention: true });
+    const a = p.attention;
+    expect(a?.markNames).toEqual(JSON.parse(cpu.metadata.marks as string));
+    expect(a?.binCount).toBe(BINS);
+    expect(Array.from(a?.bins ?? [])).toEqual(Array.from(cpu.bins));
+    expect(Array.from(a?.marks ?? [])).toEqual(Array.from(cpu.marks));
+    expect((await predictApi(model, cell, { device: 'cpu' })).attention).toBeUndefined();
+    await expect(predictApi(plain, cell, { device: 'cpu', attention: true })).rejects.toThrow(`a ${plainModel} model has no attention layers; attention maps come from ${attentionModel} models`);
+  }, 120_000);
 
   it('neutralises gene ids a spreadsheet would run, as predictions.csv does', () => {
     const ds = { genes: 1, marks: ['H3K4me3', 'H3K27me3'], geneIds: ['=HYPERLINK("x")'], split: Uint8Array.of(2) } as unknown as Dataset;

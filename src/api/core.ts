@@ -15,7 +15,15 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Layout } from '../data/loadCell.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, type NormalizationStats, applyNormalization, fitNormalization } from '../data/normalize.ts';
 import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
-import { type PredictSources, type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs } from '../train/predictWith.ts';
+import {
+  type AttentionMapsOf,
+  type PredictSources,
+  type TrainedModel,
+  latentMeans,
+  nonFiniteOutputs,
+  predictOutputs,
+  predictWithAttention,
+} from '../train/predictWith.ts';
 import { labeledCount } from '../train/prepare.ts';
 import { RUN_FLAGS, RUN_KEYS, SettingError, oneOf, withModelDefaults } from '../train/runFlags.ts';
 import { settingOutOfScope } from '../train/settingScope.ts';
@@ -69,6 +77,14 @@ export interface RunOptions {
   readonly sources?: PredictSources;
 }
 
+/** An attention model's weights for every gene (in the cell's order), row-major: `marks` [genes, marks] and
+ * `bins` [genes, marks, bins], the marks in `markNames` order; every mark-level row and every (gene, mark) row of
+ * bins sums to 1. */
+export interface AttentionMaps extends AttentionMapsOf {
+  readonly markNames: readonly string[];
+  readonly binCount: number;
+}
+
 /** train's options: any run setting (RunSettings; those not given take RUN_DEFAULTS), and the device. */
 export interface TrainOptions extends Partial<RunSettings>, RunOptions {
   /** `{ kind: 'cpu' }` (the default here: a page passes its GPU, `{ kind: 'gpu', gpu: await acquireBrowserGpu() }`). */
@@ -78,6 +94,9 @@ export interface TrainOptions extends Partial<RunSettings>, RunOptions {
 export interface UseOptions {
   readonly device?: Device;
   readonly sources?: PredictSources;
+  /** predict: also return the attention maps of a model with attention layers (Predictions.attention), from the
+   * same pass; refused for a model without them. */
+  readonly attention?: boolean;
 }
 
 /** A model's output for every gene of a cell, in the cell's order. */
@@ -89,6 +108,8 @@ export interface Predictions {
   readonly values: Float32Array;
   /** Scored against the cell's labels (or its observed expression, when it carries it), split by split. */
   readonly scores?: readonly SplitScore[];
+  /** With UseOptions.attention. */
+  readonly attention?: AttentionMaps;
 }
 
 /** The VAE's latent means of every gene of a cell. */
@@ -226,7 +247,9 @@ function prepared(m: Model, cell: Cell): Dataset {
 export async function predict(model: Trained | Model, cell: Cell, options: UseOptions = {}): Promise<Predictions> {
   const m = modelOf(model);
   const ds = prepared(m, cell);
-  const outputs = await predictOutputs(m, ds, options.device ?? { kind: 'cpu' }, options.sources);
+  const device = options.device ?? { kind: 'cpu' };
+  const pass = options.attention ? await predictWithAttention(m, ds, device, options.sources) : { outputs: await predictOutputs(m, ds, device, options.sources) };
+  const { outputs } = pass;
   const overflow = nonFiniteOutputs(outputs, ds);
   if (overflow !== undefined) throw new Error(`predict: the ${m.modelName} model ${overflow}`);
   const target = m.settings.target;
@@ -237,6 +260,7 @@ export async function predict(model: Trained | Model, cell: Cell, options: UseOp
     target,
     values: predictionsOf(target, outputs),
     ...(observed ? { scores: scoresBySplit(target, ds, observed, outputs) } : {}),
+    ...('attention' in pass ? { attention: { ...pass.attention, markNames: ds.marks, binCount: ds.bins } } : {}),
   };
 }
 

@@ -31,6 +31,8 @@ export interface NodeTrainOptions extends Partial<RunSettings>, RunOptions {
 
 export interface NodeUseOptions {
   readonly device?: DeviceOption;
+  /** predict: also the attention maps of a model with attention layers (Predictions.attention). */
+  readonly attention?: boolean;
 }
 
 export interface TrainedRun extends Trained {
@@ -121,7 +123,7 @@ async function modelFrom(model: Trained | Model | string, need: 'classifier' | '
 /** The model's prediction for every gene of `cell`: a Trained result, a model, or a run directory's path. */
 export async function predict(model: Trained | Model | string, cell: Cell, options: NodeUseOptions = {}): Promise<Predictions> {
   const m = await modelFrom(model, 'classifier');
-  return withDevice(options.device, (choice) => core.predict(m, cell, { device: choice.device, sources: DISK_SOURCES }));
+  return withDevice(options.device, (choice) => core.predict(m, cell, { device: choice.device, sources: DISK_SOURCES, attention: options.attention ?? false }));
 }
 
 /** The VAE's latent means of every gene of `cell` (a vae-* model, or its run directory's path). */
@@ -133,6 +135,7 @@ export async function encode(model: Trained | Model | string, cell: Cell, option
 export { main } from '../cli/main.ts';
 export { RUN_DEFAULTS, SettingError } from './core.ts';
 export type {
+  AttentionMaps,
   Cell,
   ClassScores,
   Dataset,
