@@ -74,6 +74,8 @@ export async function splitLines(
         next = await chunks.next();
       } catch (err) {
         finished = true;
+        // A DataError is the source's own refusal (a size limit), already in words and about the whole file.
+        if (err instanceof DataError) throw err;
         throw new DataError(file, cursor.lineNo + 1, describeStreamError(err, gzip));
       }
       if (next.done === true) {
