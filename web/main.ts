@@ -543,7 +543,10 @@ function wire(): void {
   const input = $<HTMLInputElement>('files');
   input.addEventListener('change', guarded(async () => {
     clearError();
-    choose(cellFromFiles(Array.from(input.files ?? [])));
+    const files = Array.from(input.files ?? []);
+    // Emptied, so that picking the same files again (after the bundled sample, say) is a change that chooses them.
+    input.value = '';
+    choose(cellFromFiles(files));
   }));
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => {
