@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../src/checkpoint/safetensors.ts';
 import { decodeSafetensorsAsync, decodeSafetensorsWith, encodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
 import { blobLines, inMiB } from '../src/data/blobLines.ts';
+import { datasetFingerprintAsync, datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
 import { jsSha256, subtleSha256Hex } from '../src/util/sha256.ts';
@@ -97,6 +98,17 @@ describe('the page reads files as the command line does', () => {
 });
 
 describe('checkpoints the page encodes', () => {
+  it('record the fingerprint of the data that Node\'s hash gives, by WebCrypto off the main thread', async () => {
+    const dir = join(work, 'fingerprint');
+    mkdirSync(dir);
+    for (const split of ['train', 'valid', 'test'] as const) writeFileSync(join(dir, `${split}.csv`), GOOD[split]);
+    const ds = await readDeepChrome(dir);
+    const node = datasetFingerprintWith(() => createHash('sha256'), ds);
+    expect(node).toMatch(/^[0-9a-f]{64}$/);
+    expect(await datasetFingerprintAsync(subtleSha256Hex, ds)).toBe(node);
+    expect(datasetFingerprintWith(jsSha256, ds)).toBe(node);
+  });
+
   it('plain JavaScript SHA-256 agrees with Node\'s, across block boundaries', () => {
     for (const n of [0, 1, 55, 56, 63, 64, 65, 1000, 70_001]) {
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);

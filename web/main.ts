@@ -1,6 +1,6 @@
 import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, fineTunedVae, modelWindow, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
 import { type SafetensorsFile, decodeSafetensorsAsync } from '../src/checkpoint/safetensorsCodec.ts';
-import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
+import { datasetFingerprintAsync } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { type Scores, classScores, isClassScores, selectionName } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
@@ -345,14 +345,14 @@ function metricsJson(f: Finished): string {
 }
 
 /** What every checkpoint file carries, as the command line writes it, so `tsx run.ts predict` reads the page's files. */
-function runInfo(raw: Dataset, p: PickedCell, form: FormSettings, normalization: NormalizationStats, adapter: string): RunInfo {
+async function runInfo(raw: Dataset, p: PickedCell, form: FormSettings, normalization: NormalizationStats, adapter: string): Promise<RunInfo> {
   const { settings, normalize } = form;
   return {
     runId: crypto.randomUUID(),
     modelName: settings.model,
     settings: { ...settings, trainSize: settings.trainSize ?? null, normalize, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
-    data: { cell: raw.cell, path: raw.source.join(','), layout: p.layout, genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
+    data: { cell: raw.cell, path: raw.source.join(','), layout: p.layout, genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: await datasetFingerprintAsync(subtleSha256Hex, raw) },
   };
 }
 
@@ -431,7 +431,7 @@ async function train(): Promise<void> {
     status.textContent = isLinear(settings.model)
       ? `fitting ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}: L-BFGS for each penalty of the search…`
       : `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
-    const checkpoints = new MemoryCheckpoints(runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
+    const checkpoints = new MemoryCheckpoints(await runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
     const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints, ...hooks });
     finished = { ds, settings, normalize: form.normalize, run, normalization, adapter: device.adapterName, checkpoints };
     $('download-vae').hidden = checkpoints.file('vae') === undefined;
