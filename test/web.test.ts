@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
 import { logregDefinition } from '../src/models/definitions/logreg.ts';
 import { expressionPriorDefinition } from '../src/models/definitions/expression-prior.ts';
@@ -156,7 +157,9 @@ describe('the web page in headless Chromium', () => {
       await download.saveAs(path);
       return path;
     };
-    await save('#download-model', 'best.safetensors');
+    const pageBest = await readClassifierCheckpoint(await save('#download-model', 'best.safetensors'), 'best');
+    // The page hashes the data by crypto.subtle, the command line by Node: the same fingerprint of the same genes.
+    expect(pageBest.info.data.fingerprint).toBe((await readClassifierCheckpoint(join(work, 'cli-run', 'best.safetensors'), 'best')).info.data.fingerprint);
     const pagePredictions = readFileSync(await save('#download-predictions', 'predictions.csv'), 'utf8');
     const metrics = JSON.parse(readFileSync(await save('#download-metrics', 'metrics.json'), 'utf8')) as { model: string; test: { auroc: number } };
     expect(metrics.model).toBe('mlp');
