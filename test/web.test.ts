@@ -13,7 +13,8 @@ import { expressionPriorDefinition } from '../src/models/definitions/expression-
 import { logregNeighborsDefinition } from '../src/models/definitions/logreg-neighbors.ts';
 import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
-import { MODEL_NAMES, sourcesRead, trainsJointly } from '../src/models/registry.ts';
+import { MODEL_NAMES, sourcesRead, trainingDefaults, trainsJointly } from '../src/models/registry.ts';
+import { RUN_DEFAULTS } from '../src/train/runSettings.ts';
 import { inMiB } from '../src/data/blobLines.ts';
 import { RUN_FLAGS } from '../src/train/runFlags.ts';
 import { SAMPLE_DIR, SAMPLE_FILES, buildWeb } from '../web/build.ts';
@@ -256,6 +257,14 @@ describe('the web page in headless Chromium', () => {
     await page.selectOption('#model', logregDefinition.name);
     // A linear fit has no epochs, batch, learning rate or gradient clip.
     expect([await visible('epochs'), await visible('lr'), await visible('clip'), await visible('vae-epochs')]).toEqual([false, false, false, false]);
+    // A model with its own training defaults (attentivechrome's public code's) shows them in the fields not typed in,
+    // as `train` takes them; another model brings the command line's back.
+    const own = MODEL_NAMES.find((m) => Object.keys(trainingDefaults(m)).length > 0) as (typeof MODEL_NAMES)[number];
+    await page.selectOption('#model', own);
+    const d = trainingDefaults(own);
+    expect([await page.inputValue('#lr'), await page.inputValue('#batch'), await page.inputValue('#clip')]).toEqual([String(d.lr), String(d.batch), String(d.clip)]);
+    await page.selectOption('#model', mlpDefinition.name);
+    expect([await page.inputValue('#lr'), await page.inputValue('#batch'), await page.inputValue('#clip')]).toEqual([String(RUN_DEFAULTS.lr), String(RUN_DEFAULTS.batch), 'off']);
 
     // --target expression needs the RPKM table, and the page says so beside the field.
     await page.selectOption('#target', 'expression');

@@ -5,7 +5,7 @@ import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { type Scores, classScores, isClassScores, selectionName } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { type TrainedModel, nonFiniteOutputs, predictWith } from '../src/train/predictWith.ts';
-import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue } from '../src/train/runFlags.ts';
+import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue, withModelDefaults } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings, settingsThatApply } from '../src/train/runSettings.ts';
 import { type SourceHooks, runSources } from '../src/train/runSources.ts';
@@ -167,12 +167,23 @@ const FIELD_KEYS = RUN_KEYS.filter((k) => k !== 'model');
 const NORMALIZE = { flag: '--normalize', choices: NORMALIZATION_SCHEMES } as const;
 const fieldId = (flag: string): string => flag.replace(/^--/, '');
 
-/** A setting's default as the command line spells it; --vae-batch left empty is --batch's, as on the command line. */
-function defaultText(key: RunKey): string {
+/** A setting's default for `model` as the command line spells it (the model's own training defaults, as `train`
+ * takes them); --vae-batch left empty is --batch's, as on the command line. */
+function defaultText(key: RunKey, model: ModelName): string {
+  const defaults = withModelDefaults({ ...RUN_DEFAULTS, model }, () => false);
   const { unset } = RUN_FLAGS[key];
-  if (RUN_DEFAULTS[key] === undefined && unset !== undefined) return unset;
+  if (defaults[key] === undefined && unset !== undefined) return unset;
   if (key === 'vaeBatch') return '';
-  return String(storedValue(RUN_DEFAULTS, key));
+  return String(storedValue(defaults, key));
+}
+
+/** The chosen model's defaults in every field the user has not typed in. */
+function showModelDefaults(): void {
+  const model = RUN_FLAGS.model.parse($<HTMLSelectElement>('model').value, RUN_FLAGS.model.flag);
+  for (const key of FIELD_KEYS) {
+    const input = $<HTMLInputElement>(fieldId(RUN_FLAGS[key].flag));
+    if (input.dataset.typed === undefined) input.value = defaultText(key, model);
+  }
 }
 
 function buildFields(): void {
@@ -188,7 +199,7 @@ function buildFields(): void {
   const box = $('settings');
   const fields = [
     { flag: NORMALIZE.flag, choices: NORMALIZE.choices as readonly string[], value: DEFAULT_NORMALIZATION as string, key: 'normalize' },
-    ...FIELD_KEYS.map((key) => ({ flag: RUN_FLAGS[key].flag, choices: RUN_FLAGS[key].choices, value: defaultText(key), key })),
+    ...FIELD_KEYS.map((key) => ({ flag: RUN_FLAGS[key].flag, choices: RUN_FLAGS[key].choices, value: defaultText(key, RUN_DEFAULTS.model), key })),
   ];
   for (const f of fields) {
     const id = fieldId(f.flag);
@@ -209,14 +220,21 @@ function buildFields(): void {
     }
     input.id = id;
     input.value = f.value;
-    input.addEventListener('input', refreshSettings);
+    input.addEventListener('input', () => {
+      // Typed in: the user's value from now on, whichever model is chosen.
+      input.dataset.typed = '';
+      refreshSettings();
+    });
     const error = document.createElement('span');
     error.className = 'field-error';
     error.id = `${id}-error`;
     label.append(input, error);
     box.append(label);
   }
-  select.addEventListener('change', refreshSettings);
+  select.addEventListener('change', () => {
+    showModelDefaults();
+    refreshSettings();
+  });
 }
 
 const fieldValue = (flag: string): string => $<HTMLInputElement>(fieldId(flag)).value;
