@@ -408,3 +408,33 @@ export async function explainWith(
     readsWindow: explainer.readsWindow,
   };
 }
+
+/** The mean attribution of each window value over a group of explained genes, and the mean of its magnitude. */
+export interface MeanMap {
+  readonly genes: number;
+  /** [bins, marks] */
+  readonly mean: Float64Array;
+  readonly meanAbs: Float64Array;
+}
+
+/** The explained genes' mean maps, split by label: expressed (1) and silent (0). */
+export function meanAttributionMaps(e: Explanation, labels: ArrayLike<number>): { readonly expressed: MeanMap; readonly silent: MeanMap } {
+  const W = e.bins * e.marks;
+  const group = (label: number): MeanMap => {
+    const mean = new Float64Array(W);
+    const meanAbs = new Float64Array(W);
+    let genes = 0;
+    e.genes.forEach((g, n) => {
+      if (labels[g] !== label) return;
+      genes++;
+      for (let i = 0; i < W; i++) {
+        const a = e.attributions[n * W + i] as number;
+        mean[i] = (mean[i] as number) + a;
+        meanAbs[i] = (meanAbs[i] as number) + Math.abs(a);
+      }
+    });
+    if (genes > 0) for (let i = 0; i < W; i++) [mean[i], meanAbs[i]] = [(mean[i] as number) / genes, (meanAbs[i] as number) / genes];
+    return { genes, mean, meanAbs };
+  };
+  return { expressed: group(1), silent: group(0) };
+}

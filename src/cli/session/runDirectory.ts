@@ -26,6 +26,8 @@ export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
 /** One line per finished epoch, appended as the run goes (progressLog.ts). */
 export const PROGRESS_FILE = 'progress.jsonl';
+/** The folder `explain` writes into by default (src/cli/use/explain.ts): derived from the run, so the run's own. */
+export const EXPLAIN_DIR = 'explain';
 /** The files an experiment writes, by what they hold. */
 export const EXPERIMENT_FILE = {
   csv: 'small-data.csv',
@@ -50,6 +52,7 @@ export const RUN_FILE_NAMES: readonly string[] = [
   METRICS_FILE,
   PREDICTIONS_FILE,
   PROGRESS_FILE,
+  EXPLAIN_DIR,
   ...Object.values(PLOT_FILES),
   ...EXPERIMENT_FILES,
 ];
