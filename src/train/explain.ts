@@ -1,4 +1,5 @@
 import type { Dataset } from '../data/dataset.ts';
+import { type NormalizationStats, applyNormalization } from '../data/normalize.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { DerivedFeatures } from '../models/derivedFeatures.ts';
 import { type ModelName, derivedFeatures, explainsWindowAffinely, outsideInputs, readsLatents, usesNeighbors } from '../models/registry.ts';
@@ -35,11 +36,15 @@ import type { StoredClassifier, StoredVae } from './storedModel.ts';
 // Methods, per window value x_i:
 //   saliency              ∂f/∂x_i at x (signed; the mean maps take |·|)
 //   grad-input            x_i · ∂f/∂x_i
-//   integrated-gradients  x_i · (1/S) Σ_k ∂f/∂x_i at (k + ½)/S · x, k = 0 … S−1: the midpoint rule from the
-//                         zero baseline (the all-zero window of the normalised input: every mark at its
-//                         training mean under z-score normalisation), so Σ_i ≈ f(x) − f(0), the error O(1/S²).
-//                         The S scaled windows of every gene (and the ends, α = 0 and 1, which give f(0) and
-//                         f(x)) are rows of one batch, one submit per stage for up to 4M values.
+//   integrated-gradients  (x_i − x0_i) · (1/S) Σ_k ∂f/∂x_i at x0 + (k + ½)/S · (x − x0), k = 0 … S−1: the
+//                         midpoint rule from the baseline x0, the window of a gene with no reads as the model's
+//                         normalisation maps it (noReadsWindow: −1 everywhere under the default log1p-max), so
+//                         Σ_i ≈ f(x) − f(x0), the error O(1/S²). The S windows on the path of every gene (and
+//                         its ends, α = 0 and 1, which give f(x0) and f(x)) are rows of one batch: one submit
+//                         per stage for up to 4M values, never a host loop over the steps.
+// The gradient is taken with respect to the normalised window the model reads; saliency and grad-input are
+// the usual ones (grad-input: relative to the normalised 0, which under log1p-max is half the largest training
+// value, not zero reads: integrated gradients are the ones measured from no reads).
 
 export const ATTRIBUTION_METHODS = ['saliency', 'grad-input', 'integrated-gradients'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
@@ -61,7 +66,7 @@ export interface Explanation {
   readonly attributions: Float32Array;
   /** The model's output at each gene's input. */
   readonly outputs: Float64Array;
-  /** Integrated gradients: the output at the baseline (the gene's window all zero, anything else as it is). */
+  /** Integrated gradients: the output at the baseline (the gene's window with no reads, anything else as it is). */
   readonly baselineOutputs?: Float64Array;
   /** What the model reads besides the gene's window, and per gene Σ gradient × input over it. */
   readonly outside?: { readonly what: string; readonly values: Float32Array };
@@ -270,6 +275,13 @@ function windowPathOf(m: TrainedModel, ds: Dataset, rowsPerBlock: number, make: 
 /** Values uploaded per block of genes at most: the block's rows times the widest input. */
 const BLOCK_ELEMENTS = 1 << 22;
 
+/** Integrated gradients' baseline: a window of no reads in every bin, as the model's normalisation maps it. */
+export function noReadsWindow(stats: NormalizationStats, like: Dataset): Float64Array {
+  const empty: Dataset = { ...like, genes: 1, features: new Float32Array(like.bins * like.marks.length), labels: new Uint8Array(1), split: new Uint8Array(1), geneIds: ['no reads'] };
+  const { binMask: _mask, expression: _expression, ...plain } = empty;
+  return Float64Array.from(applyNormalization(plain, stats).features);
+}
+
 /** The midpoints (k + ½)/S of integrated gradients' S steps. */
 export function midpoints(steps: number): number[] {
   return Array.from({ length: steps }, (_, k) => (k + 0.5) / steps);
@@ -345,6 +357,7 @@ export async function explainWith(
   for (const g of genes) if (g >= ds.genes) throw new Error(`explain: gene row ${g} is past the ${ds.genes} genes of ${ds.cell}`);
   // IG's rows per gene: α = 0 (the baseline's output), α = 1 (the output), then the midpoints.
   const alphas = ig ? [0, 1, ...midpoints(o.steps)] : [1];
+  const x0 = ig ? noReadsWindow(m.normalization, ds) : new Float64Array(W);
   const atOne = ig ? 1 : 0;
   const perGene = alphas.length;
   const classifierWidth = c.model.inputShape.reduce((a, b) => a * b, 1);
@@ -366,7 +379,7 @@ export async function explainWith(
         alphas.forEach((alpha, k) => {
           const r = b * perGene + k;
           rowGene[r] = g;
-          for (let i = 0; i < W; i++) rows[r * W + i] = alpha * (x[i] as number);
+          for (let i = 0; i < W; i++) rows[r * W + i] = (x0[i] as number) + alpha * ((x[i] as number) - (x0[i] as number));
         });
       }
       const { outputs: y, grads, outside: beyond } = await explainer.gradients(rows, rowGene);

@@ -141,8 +141,8 @@ using a trained model (DIR is a run's --out directory)
   explain               which marks and bins the model's output (its logit, or predicted expression)
                         rests on: the attribution of each value of a gene's window, as normalised for
                         the model, for every gene of --data (or --genes ID,ID,… or --split ${SPLITS.join('|')}).
-                        --method integrated-gradients (default; from the all-zero window, --steps N
-                        midpoints, default 50: they add up to f(x) − f(0)), grad-input (value ×
+                        --method integrated-gradients (default; from a window of no reads, --steps N
+                        midpoints, default 50: they add up to f(x) − f(no reads)), grad-input (value ×
                         gradient) or saliency (the signed gradient). Every model: the gradient runs
                         back through the VAE encoder's mean (${MODEL_NAMES.filter(readsLatents).join(', ')}),
                         the model's own encoder (${MODEL_NAMES.filter((m) => !readsLatents(m) && (usesVae(m) || isSemiSupervisedVae(m))).join(', ')}), or the Jacobian of

@@ -61,7 +61,7 @@ function chosenGenes(o: ExplainCommandOptions, ds: Dataset): Uint32Array {
 export const METHOD_MEANING = {
   saliency: 'the gradient of the output with respect to each window value (signed)',
   'grad-input': 'each window value times the gradient of the output with respect to it',
-  'integrated-gradients': 'integrated gradients from the all-zero window (midpoint rule over --steps steps): they add up to f(x) − f(0)',
+  'integrated-gradients': 'integrated gradients from a window of no reads (the midpoint rule over --steps steps): they add up to f(x) − f(no reads)',
 } as const;
 
 function meanCsv(e: Explanation, maps: Readonly<Record<'expressed' | 'silent', MeanMap>>, marks: readonly string[]): string {
@@ -121,7 +121,7 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       data: o.data,
       method: o.method,
       meaning: METHOD_MEANING[o.method],
-      ...(e.steps !== undefined ? { steps: e.steps, baseline: 'the all-zero window of the normalised input' } : {}),
+      ...(e.steps !== undefined ? { steps: e.steps, baseline: 'a window of no reads in every bin, normalised as the model normalises its input' } : {}),
       input: `the gene's window as normalised for the model (${m.normalization.scheme}, fitted on ${m.trainedOn.cell}'s training genes)`,
       output: m.settings.target === 'expression' ? 'predicted log10(RPKM + 1)' : 'the logit of P(high expression)',
       readsWindow: e.readsWindow,
@@ -176,7 +176,7 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       for (const group of ['expressed', 'silent'] as const) {
         err(`explain: ${group} (${maps[group].genes} genes), share of mean |attribution| by mark: ${markTotals(maps[group].meanAbs, ds.bins, ds.marks)}`);
       }
-      if (completeness !== undefined) err(`explain: completeness: Σ attributions against f(x) − f(0), worst error ${completeness.abs.toExponential(2)} (${(100 * completeness.rel).toFixed(2)}% of its size)`);
+      if (completeness !== undefined) err(`explain: completeness: Σ attributions against f(x) − f(no reads), worst error ${completeness.abs.toExponential(2)} (${(100 * completeness.rel).toFixed(2)}% of its size)`);
       err(`explain: wrote ${join(out, `${stem}.*`)}${drawn.length > 0 ? ` (${drawn.length} gene map${drawn.length === 1 ? '' : 's'})` : ''}`);
     }
     return 0;
