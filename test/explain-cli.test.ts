@@ -8,6 +8,8 @@ import { parseArgs } from '../src/cli/flags/args.ts';
 import { DEFAULT_REAL_SAMPLE } from '../src/cli/session/dataSource.ts';
 import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { refuseForeign } from '../src/cli/session/runDirectory.ts';
+import { attributionChart } from '../src/plots/attributionCharts.ts';
+import { renderSvg } from '../src/plots/render.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
 // `explain` on a run directory: the files it writes (attributions with gene ids and splits, the mean maps, the
@@ -132,5 +134,17 @@ describe('explain beside a run', () => {
     writeFileSync(join(dir, 'metrics.json'), '{}');
     // A directory holding only a run's files and explain/ is not refused as someone else's.
     expect(refuseForeign(dir, 'train --out', 'elsewhere')).toEqual(['explain', 'metrics.json']);
+  });
+});
+
+describe('attribution heatmaps', () => {
+  it('centre the colours at 0 on one scale for every panel, and mark the TSS at half the bins', async () => {
+    const spec = attributionChart('t', 's', [{ title: 'a', values: [0.5, -2, 0, 1] }, { title: 'b', values: [0, 0, 0, 0.25] }], 2, ['m1', 'm2'], 'mean');
+    const text = JSON.stringify(spec);
+    expect(text).toContain('"domain":[-2,2],"domainMid":0');
+    expect(text).toContain('{"tss":1}');
+    const svg = await renderSvg(spec);
+    expect(svg).toContain('m2');
+    expect(svg).toContain('bin (TSS dashed)');
   });
 });

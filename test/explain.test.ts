@@ -137,7 +137,7 @@ describe.each(MODEL_NAMES.map((m) => [m]))('explain %s', (model) => {
     }
   });
 
-  it('integrated gradients add up to f(x) − f(0); grad-input is x times saliency; outside inputs are named', async () => {
+  it('integrated gradients add up to f(x) − f(no reads); grad-input is x times saliency; outside inputs are named', async () => {
     const m = (trained.get(model) as Trained).model;
     const genes = Uint32Array.from(CHECKED_GENES);
     const ig = await explainWith(m, ds, genes, { method: 'integrated-gradients', steps: 64 }, F64, sources);
@@ -152,7 +152,8 @@ describe.each(MODEL_NAMES.map((m) => [m]))('explain %s', (model) => {
         expect(gradInput.attributions[n * W + i]).toBeCloseTo((ds.features[g * W + i] as number) * (saliency.attributions[n * W + i] as number), 5);
       }
     });
-    expect(Array.from(ig.outputs)).toEqual(Array.from(saliency.outputs));
+    // Rows in batches of another size may sum in another order: equal to float64's rounding.
+    expect(maxRelError(ig.outputs, saliency.outputs)).toBeLessThan(1e-12);
     expect(ig.outside?.what).toBe(outsideInputs(model));
     if (!ig.readsWindow) expect(ig.attributions.every((a) => a === 0)).toBe(true);
   });

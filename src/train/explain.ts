@@ -398,7 +398,7 @@ export async function explainWith(
           else {
             let s = 0;
             for (let k = 2; k < perGene; k++) s += grads[row(k) + i] as number;
-            a = (x * s) / o.steps;
+            a = ((x - (x0[i] as number)) * s) / o.steps;
           }
           attributions[at + i] = a;
         }

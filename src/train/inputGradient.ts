@@ -7,6 +7,7 @@ import type { Model } from '../nn/model.ts';
 import { GRADS, PARAMS } from '../nn/parameters.ts';
 import type { Executor } from '../plan/executor.ts';
 import { Plan } from '../plan/plan.ts';
+import { runInSlices } from './runInSlices.ts';
 
 // A vector–Jacobian product through a model's layers, as one plan segment
 // "explain": a batch of input rows goes forward as prediction does (dropout
@@ -135,7 +136,8 @@ export class InputGradientPlan {
       exec.write(E.rows, chunkRows);
       exec.write(E.seeds, chunkSeeds);
       exec.write(E.cursor, [0]);
-      await exec.run(Math.ceil(count / this.batch), EXPLAIN_SEGMENT);
+      // In slices on the CPU, so that a long run leaves the event loop (Ctrl-C) a turn between them.
+      await runInSlices(exec, Math.ceil(count / this.batch), EXPLAIN_SEGMENT);
       const [y, dx] = [await exec.read(E.outputs), await exec.read(E.inputGrads)];
       outputs.set(y.subarray(0, count * this.outWidth), start * this.outWidth);
       inputGrads.set(dx.subarray(0, count * this.inWidth), start * this.inWidth);
