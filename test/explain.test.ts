@@ -94,20 +94,21 @@ describe.each(MODEL_NAMES.map((m) => [m]))('explain %s', (model) => {
     const m = (trained.get(model) as Trained).model;
     const explainer = await openExplainer(m, ds, 64, F64, sources);
     try {
-      for (const g of CHECKED_GENES) {
-        const analytic = (await explainer.gradients(windowRows(g), Uint32Array.of(g))).grads;
-        // Every window value of the gene, moved by ±h one at a time: 2·W rows of one run.
-        const h = 1e-6;
-        const rows = windowRows(g, 2 * W);
-        for (let i = 0; i < W; i++) {
-          rows[2 * i * W + i] = (rows[2 * i * W + i] as number) + h;
-          rows[(2 * i + 1) * W + i] = (rows[(2 * i + 1) * W + i] as number) - h;
-        }
-        const y = (await explainer.gradients(rows, new Uint32Array(2 * W).fill(g))).outputs;
-        const numeric = Array.from({ length: W }, (_, i) => ((y[2 * i] as number) - (y[2 * i + 1] as number)) / (2 * h));
-        expect(maxRelError(analytic, numeric), `${model}, gene ${g}`).toBeLessThan(1e-5);
-        if (explainer.readsWindow) expect(Math.max(...numeric.map(Math.abs)), `${model}, gene ${g}: a gradient of zero checks nothing`).toBeGreaterThan(0);
-      }
+      const g = CHECKED_GENES[0] as number;
+      const analytic = (await explainer.gradients(windowRows(g), Uint32Array.of(g))).grads;
+      // Every other window value of the gene (every mark, bins across the window), moved by ±h one at a time:
+      // the rows of one run.
+      const h = 1e-6;
+      const picked = Array.from({ length: Math.ceil(W / 2) }, (_, j) => 2 * j);
+      const rows = windowRows(g, 2 * picked.length);
+      picked.forEach((i, j) => {
+        rows[2 * j * W + i] = (rows[2 * j * W + i] as number) + h;
+        rows[(2 * j + 1) * W + i] = (rows[(2 * j + 1) * W + i] as number) - h;
+      });
+      const y = (await explainer.gradients(rows, new Uint32Array(2 * picked.length).fill(g))).outputs;
+      const numeric = picked.map((_, j) => ((y[2 * j] as number) - (y[2 * j + 1] as number)) / (2 * h));
+      expect(maxRelError(picked.map((i) => analytic[i] as number), numeric), `${model}, gene ${g}`).toBeLessThan(1e-5);
+      if (explainer.readsWindow) expect(Math.max(...numeric.map(Math.abs)), `${model}, gene ${g}: a gradient of zero checks nothing`).toBeGreaterThan(0);
     } finally {
       explainer.destroy();
     }
@@ -159,18 +160,19 @@ describe.each(MODEL_NAMES.map((m) => [m]))('explain %s', (model) => {
   });
 });
 
-/** One of each path the gradient takes back to the window: conv, max-pool and dropout; the VAE encoder's mean
- * beside neighbours' latents; a derived model's Jacobian beside neighbours' windows. */
-const ON_GPU = ['deepchrome', 'vae-mlp-neighbors', 'logreg-neighbors'].filter((m): m is ModelName => (MODEL_NAMES as readonly string[]).includes(m));
+/** The layers the GPU runs on the way back to the window: conv, max-pool, dropout and dense; the VAE encoder's
+ * mean path seeded with the classifier's gradient beside neighbours' latents. (A derived model's Jacobian is host
+ * code, the same on either device.) */
+const ON_GPU = ['deepchrome', 'vae-mlp-neighbors'].filter((m): m is ModelName => (MODEL_NAMES as readonly string[]).includes(m));
 
 describe('explain on the GPU', () => {
   it(`gives the CPU path its attributions (${ON_GPU.join(', ')})`, async () => {
-    expect(ON_GPU).toHaveLength(3);
+    expect(ON_GPU).toHaveLength(2);
     const gpu: Device = { kind: 'gpu', gpu: await getGpu() };
-    const genes = Uint32Array.from({ length: 20 }, (_, g) => g * 2);
+    const genes = Uint32Array.of(3, 30, 41);
     for (const model of ON_GPU) {
       const m = (trained.get(model) as Trained).model;
-      const o = { method: 'integrated-gradients', steps: 4 } as const;
+      const o = { method: 'integrated-gradients', steps: 3 } as const;
       const [onGpu, onCpu] = [await explainWith(m, ds, genes, o, gpu, sources), await explainWith(m, ds, genes, o, CPU, sources)];
       expect(maxRelError(onGpu.attributions, onCpu.attributions), model).toBeLessThan(1e-4);
       expect(maxRelError(onGpu.outputs, onCpu.outputs), model).toBeLessThan(1e-4);

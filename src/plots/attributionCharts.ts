@@ -36,7 +36,6 @@ export function attributionChart(title: string, subtitle: string, maps: readonly
             x2: { field: 'end' },
             y: { field: 'mark', type: 'nominal', title: null, sort: [...marks] },
             color: { field: 'value', type: 'quantitative', title: legend, scale: { scheme: 'redblue', reverse: true, domain: [-extent, extent], domainMid: 0 } },
-            tooltip: [{ field: 'mark' }, { field: 'bin' }, { field: 'value', format: '.3g' }],
           },
         },
         {

@@ -152,7 +152,8 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       ),
     );
     await writeFileAtomically(join(out, `${stem}.mean.csv`), meanCsv(e, maps, ds.marks));
-    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}; ${METHOD_MEANING[o.method]}`;
+    const how = o.method === 'integrated-gradients' ? `integrated gradients from a window of no reads (midpoint rule, ${o.steps} steps)` : METHOD_MEANING[o.method];
+    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}, ${genes.length} genes of ${ds.cell}; ${how}`;
     const groups = (pick: (g: MeanMap) => Float64Array): AttributionMap[] => [
       { title: `expressed (label 1, ${maps.expressed.genes} genes)`, values: pick(maps.expressed) },
       { title: `silent (label 0, ${maps.silent.genes} genes)`, values: pick(maps.silent) },
