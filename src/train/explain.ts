@@ -2,7 +2,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { type NormalizationStats, applyNormalization } from '../data/normalize.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { DerivedFeatures } from '../models/derivedFeatures.ts';
-import { type ModelName, derivedFeatures, explainsWindowAffinely, outsideInputs, readsLatents, usesNeighbors } from '../models/registry.ts';
+import { derivedFeatures, explainsWindowAffinely, outsideInputs, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { Model } from '../nn/model.ts';
 import type { Executor } from '../plan/executor.ts';
 import { InputGradientPlan, type Values } from './inputGradient.ts';
@@ -116,7 +116,7 @@ async function latentPath(m: TrainedModel, ds: Dataset, rowsPerBlock: number, ma
   if (usesNeighbors(m.modelName)) {
     if (!sources.neighbors) throw new Error(`${m.modelName}: no source of neighbour genes was given`);
     neighbors = await sources.neighbors(ds, m.settings);
-    allMu = toF64((await encoder.run(ds.features, new Float64Array(ds.genes * Z))).outputs);
+    allMu = toF64((await encoder.run(toF64(ds.features), new Float64Array(ds.genes * Z))).outputs);
   }
   const slots = 1 + (neighbors?.width ?? 0);
   return {
