@@ -175,7 +175,8 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       if (!e.readsWindow) err(`explain: ${m.modelName} does not read the window: every attribution is 0`);
       if (e.outside) err(`explain: ${m.modelName} also reads ${e.outside.what}; they are held fixed and not in the maps (the outside column has Σ gradient × input over them)`);
       for (const group of ['expressed', 'silent'] as const) {
-        err(`explain: ${group} (${maps[group].genes} genes), share of mean |attribution| by mark: ${markTotals(maps[group].meanAbs, ds.bins, ds.marks)}`);
+        const n = maps[group].genes;
+        err(`explain: ${group} (${n} genes)${n > 0 ? `, share of mean |attribution| by mark: ${markTotals(maps[group].meanAbs, ds.bins, ds.marks)}` : ': none among those explained'}`);
       }
       if (completeness !== undefined) err(`explain: completeness: Σ attributions against f(x) − f(no reads), worst error ${completeness.abs.toExponential(2)} (${(100 * completeness.rel).toFixed(2)}% of its size)`);
       err(`explain: wrote ${join(out, `${stem}.*`)}${drawn.length > 0 ? ` (${drawn.length} gene map${drawn.length === 1 ? '' : 's'})` : ''}`);
