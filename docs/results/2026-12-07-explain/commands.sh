@@ -11,3 +11,11 @@ for m in deepchrome logreg; do
 done
 # Shares by mark and at the TSS (bins 45–54, ±500 bp) from the mean maps:
 for m in deepchrome logreg; do python3 docs/results/2026-12-07-explain/tss_shares.py "$OUT/$m-ig/E003-integrated-gradients.mean.csv"; done
+
+# E116 (GC-MERGE, 21 bins of 10 kb): 1000 labeled genes, explained on its 2043 test genes.
+E116=../shared/datasets/gcmerge_E116
+for m in logreg deepchrome; do
+  npx tsx run.ts train --cpu --model $m --train-size 1000 --epochs 5 --seed 1 --data "$E116" --out "$OUT/e116-$m" --quiet
+  npx tsx run.ts explain --cpu --model "$OUT/e116-$m" --data "$E116" --split test --steps 16 --out "$OUT/e116-$m-ig"
+  python3 docs/results/2026-12-07-explain/tss_shares.py "$OUT/e116-$m-ig/E116-integrated-gradients.mean.csv"
+done

@@ -1,11 +1,13 @@
 """Per group (expressed, silent) and mark: the share of the summed mean |attribution|, the share of the TSS
-bins' (45–54 of the 100-bin samples, ±500 bp), and the signed sums, from explain's CELL-METHOD.mean.csv."""
+bins' (within a twentieth of the window of the TSS: bins 45–54 of the 100-bin samples, ±500 bp; bins 9–11 of
+E116's 21, ±15 kb), and the signed sums, from explain's CELL-METHOD.mean.csv."""
 import collections
 import csv
 import sys
 
-TSS = range(45, 55)
 rows = list(csv.DictReader(open(sys.argv[1])))
+bins = max(int(r['bin']) for r in rows) + 1
+TSS = [b for b in range(bins) if abs(b + 0.5 - bins / 2) <= max(1, bins / 20)]
 print(sys.argv[1])
 for group in ['expressed', 'silent']:
     g = [r for r in rows if r['group'] == group]
