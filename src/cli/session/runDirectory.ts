@@ -52,14 +52,13 @@ export const RUN_FILE_NAMES: readonly string[] = [
   METRICS_FILE,
   PREDICTIONS_FILE,
   PROGRESS_FILE,
-  EXPLAIN_DIR,
   ...Object.values(PLOT_FILES),
   ...EXPERIMENT_FILES,
 ];
 
-/** A file a run writes, or a temporary one it left while writing it. */
+/** A file a run writes, or a temporary one it left while writing it, or the folder explain writes beside them. */
 export function isRunFile(name: string): boolean {
-  return RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
+  return name === EXPLAIN_DIR || RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
 }
 
 /** The entries of `dir`, leaving out the lock file, sorted (for messages that read the same every time). */
