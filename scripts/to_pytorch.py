@@ -89,6 +89,7 @@ UNSUPPORTED = {
     "logreg-neighbors": "its features include the windows of the gene's neighbours, found with the gene annotation",
     "vae-mlp-neighbors": "its MLP reads the latent means of the gene's neighbours too, found with the gene annotation",
     "vae-m2": "it is Kingma et al.'s M2, whose classifier q(y|x) sits inside a semi-supervised VAE",
+    "attentivechrome": "its per-mark BiLSTMs and attention are not rebuilt in PyTorch yet",
 }
 
 

@@ -1,11 +1,11 @@
 // Deterministic sums (a fixed tree per workgroup, no atomics) and fill.
 // Twin: src/cpu/reduce.ts. One section per entry point:
 //   SUM_ROWS  sum_rows: dst[chunk, col] = Σ over the chunk's rows of src[row, col]
-//   SUM_ALL   sum_all:  dst[group] = Σ over the group's chunk of src
+//   SUM_ALL   sum_all:  dst[group] = Σ over the group's chunk of src (of src², SQUARES: a squared norm)
 //   else      fill:     out[i] = value
 // A sum too long for one pass runs twice: first into a scratch tensor of
-// partials (FROM_PARTIALS off, FINAL off), then over those partials
-// (FROM_PARTIALS on: scratch is bound read_write). FINAL marks the pass that
+// partials (FINAL off), then over those partials (sum_rows: FROM_PARTIALS,
+// sum_all: SRC_READ_WRITE, as scratch is bound read_write). FINAL marks the pass that
 // writes the caller's output; ACCUMULATE makes that write add to it.
 
 #if SUM_ROWS
@@ -83,7 +83,9 @@ struct Params {
 override WG: u32 = 256u;
 
 @group(0) @binding(0) var<uniform> params: Params;
-#if FROM_PARTIALS
+// src is bound read_write where the kernel also writes it: the partials
+// scratch, or a gradient that clip_grad_norm then scales in place.
+#if SRC_READ_WRITE
 @group(0) @binding(1) var<storage, read_write> src: array<f32>;
 #else
 @group(0) @binding(1) var<storage, read> src: array<f32>;
@@ -99,7 +101,12 @@ fn sum_all(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid:
   let end = min(params.n, first + params.chunk);
   var acc = 0.0;
   for (var i = first + lid.x; i < end; i += WG) {
+#if SQUARES
+    let v = src[i];
+    acc += v * v;
+#else
     acc += src[i];
+#endif
   }
   let total = workgroup_sum(lid.x, acc);
   if (lid.x == 0u) {

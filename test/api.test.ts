@@ -107,6 +107,10 @@ describe('the API on a small synthetic cell', () => {
     await expect(train(cell, { epochs: 2.5 })).rejects.toThrow('epochs needs a positive integer, got "2.5"');
     await expect(train(cell, { model: 'mlpp' } as never)).rejects.toThrow(/^model must be one of .*mlp.*; got "mlpp"$/);
     await expect(train(cell, { alpha: [1, 1] })).rejects.toThrow('alpha 1,1 names a value twice');
+    // A setting the model would ignore, as the command line refuses its flag.
+    await expect(train(cell, { model: 'mlp', k: 4 })).rejects.toThrow(/^k applies to the .*vae-mlp-neighbors.* models only; model mlp uses no neighbours$/);
+    await expect(train(cell, { model: 'logreg', latent: 8 })).rejects.toThrow(/^latent applies to the VAE of the .* models; model logreg has no VAE$/);
+    await expect(train(cell, { model: 'logreg', clip: 1 })).rejects.toThrow(/^clip limits the gradient of each Adam step; model logreg is fit by full-batch L-BFGS/);
     await expect(train(cell, { normalize: 'sqrt', device: 'cpu' } as never)).rejects.toThrow(/^normalize must be one of raw, log1p, .*; got "sqrt"$/);
     await expect(train(cell, { device: 'tpu' } as never)).rejects.toThrow(`device must be 'gpu', 'cpu' or an acquired device; got "tpu"`);
     const training = Array.from(cell.dataset.split).filter((c) => c === 0).length;

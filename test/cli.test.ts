@@ -25,7 +25,7 @@ describe('flags are parsed strictly', () => {
     [['--epochs', '0'], '--epochs needs a positive integer, got "0"'],
     [['--epochs', '2.5'], '--epochs needs a positive integer, got "2.5"'],
     [['--lr', 'fast'], '--lr needs a positive number, got "fast"'],
-    [['--model', 'resnet'], '--model must be one of logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-joint, vae-m2, tss-linear, expression-prior, logreg-neighbors, mark-means; got "resnet"'],
+    [['--model', 'resnet'], '--model must be one of logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-joint, vae-m2, tss-linear, expression-prior, logreg-neighbors, mark-means, attentivechrome; got "resnet"'],
     [['--train-size', '-5'], '--train-size needs a positive integer, got "-5"'],
     [['--neighbors', 'random'], '--neighbors must be one of spatial, functional; got "random"'],
     [['--seed', '99999999999'], '--seed needs an integer in [0, 4294967295], got "99999999999"'],

@@ -34,14 +34,23 @@ export async function runMain(argv: readonly string[]): Promise<{ code: number; 
   return { code, stdout: text, stderr };
 }
 
-/** Every file under `dir` (recursively, dot files included) with the SHA-256 of its bytes; {} when dir is missing. */
+/** Every file under `dir` (recursively, dot files included) with the SHA-256 of its bytes (a FIFO, device or broken link by what it is); {} when dir is missing. */
 export function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   if (!existsSync(dir)) return out;
   const walk = (rel: string): void => {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       const path = join(dir, rel, name);
-      if (statSync(path).isDirectory()) walk(join(rel, name));
+      let s;
+      try {
+        s = statSync(path);
+      } catch (e) {
+        out[join(rel, name)] = `cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+        continue;
+      }
+      if (s.isDirectory()) walk(join(rel, name));
+      // A FIFO or device is named, not read: reading a FIFO would wait for a writer.
+      else if (!s.isFile()) out[join(rel, name)] = 'not a regular file';
       else out[join(rel, name)] = createHash('sha256').update(readFileSync(path)).digest('hex');
     }
   };

@@ -164,11 +164,10 @@ describe('binary cache', () => {
   });
 
   it.each([
-    ['payload byte flipped', (b: Buffer) => flip(b, b.length - 1000), 'corrupt', 'payload checksum mismatch'],
+    ['payload byte flipped', (b: Buffer) => flip(b, b.length - 1000), 'corrupt', 'payload SHA-256 mismatch: the file was damaged or altered'],
     ['header byte flipped', (b: Buffer) => flip(b, 30), 'corrupt', 'header checksum mismatch'],
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 7), 'corrupt', /^payload is \d+ bytes, the header says \d+$/],
-    ['bad magic', (b: Buffer) => flip(b, 0), 'corrupt', 'bad magic'],
-    ['empty file', () => Buffer.alloc(0), 'corrupt', 'bad magic'],
+    ['truncated in the fixed header', (b: Buffer) => b.subarray(0, 12), 'corrupt', 'truncated in its fixed header'],
     ['other format version', (b: Buffer) => withVersion(b, CACHE_VERSION + 1), 'stale', `format version ${CACHE_VERSION + 1}, expected ${CACHE_VERSION}`],
   ] as const)('a damaged cache is detected and rebuilt: %s', async (_name, damage, status, reason) => {
     const cacheDir = await fresh(`c-damage-${_name.replace(/\W/g, '')}`);
@@ -184,6 +183,24 @@ describe('binary cache', () => {
     const third = await loadCell(cellPrefix, { cacheDir });
     expect(third.cache.status).toBe('hit');
     expectSameDataset(third.dataset, base.dataset);
+  });
+
+  it.each([
+    ['bad magic', (b: Buffer) => flip(b, 0)],
+    ['empty file', () => Buffer.alloc(0)],
+  ] as const)('a file at the cache’s name that does not begin as a cache is not the cache’s: left as it is (%s)', async (_name, damage) => {
+    const cacheDir = await fresh(`c-foreign-${_name.replace(/\W/g, '')}`);
+    const base = await loadCell(cellPrefix, { cacheDir });
+    const file = await onlyCacheFile(cacheDir);
+    const theirs = damage(await readFile(file));
+    await writeFile(file, theirs);
+    for (let i = 0; i < 2; i++) {
+      const again = await loadCell(cellPrefix, { cacheDir });
+      expect(again.cache).toMatchObject({ used: false, status: 'foreign' });
+      expectSameDataset(again.dataset, base.dataset);
+      expect(Buffer.compare(await readFile(file), theirs)).toBe(0);
+      expect(await readdir(cacheDir)).toEqual([file.slice(cacheDir.length + 1)]);
+    }
   });
 
   it('different reader options are different caches', async () => {

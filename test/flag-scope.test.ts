@@ -27,14 +27,14 @@ describe('flags that do not apply are errors', () => {
     [['--experiment', 'small-data', '--models', 'mlp,deepchrome', '--beta', '0.1'], '--beta applies to the VAE of the vae-mlp, vae-mlp-neighbors, vae-joint and vae-m2 models; --experiment small-data has no VAE'],
     [['--self-check', '--cpu'], '--gpu/--cpu does not apply to --self-check'],
     [['--resume', 'runs/x', '--overwrite'], '--overwrite replaces the run in --out; --resume runs/x continues one: give one of them'],
-    [['--model', 'vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2: its label is a latent class of two values; logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-joint, tss-linear, expression-prior, logreg-neighbors and mark-means predict expression'],
+    [['--model', 'vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2: its label is a latent class of two values; logreg, mlp, deepchrome, vae-mlp, vae-mlp-neighbors, vae-joint, tss-linear, expression-prior, logreg-neighbors, mark-means and attentivechrome predict expression'],
     [['--experiment', 'small-data', '--models', 'logreg,vae-m2', '--target', 'expression'], '--target expression does not apply to vae-m2'],
   ])('%j → %s', (argv, message) => {
     expect(check(...argv)).toThrow(message);
   });
 
   it('an experiment on expression runs every model that can learn it, without being told', () => {
-    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'tss-linear', 'expression-prior', 'logreg-neighbors', 'mark-means']);
+    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'tss-linear', 'expression-prior', 'logreg-neighbors', 'mark-means', 'attentivechrome']);
     expect(parseArgs(['--experiment', 'small-data']).models).toContain('vae-m2');
   });
 

@@ -84,3 +84,44 @@ export function dot(w: ArrayLike<number>, y: ArrayLike<number>): number {
   for (let i = 0; i < w.length; i++) s += (w[i] as number) * (y[i] as number);
   return s;
 }
+
+/** The message `f` throws; fails the test when it throws nothing. */
+export function messageOf(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('did not throw');
+}
+
+/** A parameter's element, its float64 central difference of `lossAt` and the analytic gradient there. */
+export interface ParameterGradientPoint {
+  readonly where: string;
+  readonly numeric: number;
+  readonly analytic: number;
+}
+
+/** Central differences (step 1e-6) of `lossAt` over the flat parameters `theta`, at the elements `picks` chooses
+ * in each parameter, beside the analytic `grads` of the same flat layout. */
+export function parameterGradientPoints(
+  parameters: readonly { readonly name: string; readonly offset: number; readonly size: number }[],
+  theta: Float64Array,
+  grads: ArrayLike<number>,
+  lossAt: (params: Float64Array) => number,
+  picks: (size: number) => readonly number[],
+): ParameterGradientPoint[] {
+  const h = 1e-6;
+  const points: ParameterGradientPoint[] = [];
+  for (const p of parameters) {
+    for (const i of picks(p.size)) {
+      const at = p.offset + i;
+      const plus = Float64Array.from(theta);
+      const minus = Float64Array.from(theta);
+      plus[at] = (theta[at] as number) + h;
+      minus[at] = (theta[at] as number) - h;
+      points.push({ where: `${p.name}[${i}]`, numeric: (lossAt(plus) - lossAt(minus)) / (2 * h), analytic: grads[at] as number });
+    }
+  }
+  return points;
+}

@@ -89,7 +89,7 @@ function folderModes(dir: string, mode: number): void {
 
 describe('npm pack', () => {
   it('ships the built command, its types, every shader and the docs, and no sources or tests', () => {
-    for (const f of ['package.json', 'README.md', 'bin/simplechrome.js', 'dist/run.js', 'dist/main.js', 'dist/main.d.ts', 'dist/types/src/api/index.d.ts', 'datasets/README.md', 'docs/USING.md']) {
+    for (const f of ['package.json', 'README.md', 'bin/simplechrome.js', 'dist/run.js', 'dist/main.js', 'dist/main.d.ts', 'dist/browser.js', 'dist/browser.d.ts', 'dist/types/src/api/index.d.ts', 'datasets/README.md', 'docs/USING.md']) {
       expect(contents, f).toContain(f);
     }
     const shaders = readdirSync(join(REPO, 'shaders'), { recursive: true, withFileTypes: true })
@@ -166,7 +166,10 @@ describe('the installed command, run from another directory', () => {
         "const trained: Trained = await train(await loadCell('cell'), { model: 'mlp', trainSize: 100, epochs: 1, device: 'cpu' });\n" +
         'const auroc: number = (trained.test as ClassScores).auroc;\n' +
         "const p: Float32Array = (await predict(trained, await loadCell('cell'))).values;\n" +
-        'process.exitCode = code + auroc + p.length + (typeof encode === \'function\' ? 0 : 1);\n',
+        'process.exitCode = code + auroc + p.length + (typeof encode === \'function\' ? 0 : 1);\n' +
+        "import { type Cell, acquireBrowserGpu, train as trainInPage } from 'simplechrome/browser';\n" +
+        'const inPage = (cell: Cell) => trainInPage(cell, { model: \'logreg\', trainSize: 100 });\n' +
+        'void inPage; void acquireBrowserGpu;\n',
     );
     const tsc = await run(
       process.execPath,
@@ -182,6 +185,11 @@ describe('the installed command, run from another directory', () => {
     expect(api.code, api.stderr).toBe(0);
     const metrics = JSON.parse(readFileSync(join(elsewhere, 'run', 'metrics.json'), 'utf8')) as { test: { auroc: number } };
     expect(api.stdout).toBe(String(metrics.test.auroc));
+    // The browser-safe bundle (simplechrome/browser, what a page imports) runs the same engine: the same number.
+    const inPage = `import { loadCell } from 'simplechrome'; import { train } from 'simplechrome/browser'; const t = await train(await loadCell(${JSON.stringify(SAMPLE)}), { model: 'mlp', trainSize: 100, epochs: 1 }); process.stdout.write(String(t.test.auroc));`;
+    const page = await run(process.execPath, ['--input-type=module', '-e', inPage], project, { ...process.env, XDG_CACHE_HOME: cache });
+    expect(page.code, page.stderr).toBe(0);
+    expect(page.stdout).toBe(String(metrics.test.auroc));
   });
 });
 

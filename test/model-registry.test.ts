@@ -60,6 +60,7 @@ describe('the model registry', () => {
       'expression-prior': 'logreg',
       'logreg-neighbors': 'logreg',
       'mark-means': 'logreg',
+      attentivechrome: 'attentivechrome',
     };
     for (const m of MODEL_NAMES) {
       const spec = classifierSpecFor(m, input);
@@ -79,7 +80,7 @@ describe('the model registry', () => {
     expect(() => classifierSpecFor('cnn' as ModelName, input)).toThrow('model: unknown model "cnn"');
     const forged = { architecture: 'cnn', bins: 100, marks: 5 } as unknown as ClassifierSpec;
     expect(() => buildClassifier(forged)).toThrow('model: unknown architecture "cnn"');
-    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp, deepchrome, vae-joint or vae-m2');
+    expect(() => checkClassifierSpec(forged, fail)).toThrow('model: architecture "cnn" is not logreg, mlp, deepchrome, vae-joint, vae-m2 or attentivechrome');
     expect(() => checkClassifierSpec({ architecture: 'logreg', inputShape: [100, 5], l2: -1 }, fail)).toThrow('model: bad logreg spec');
   });
 });

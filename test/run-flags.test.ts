@@ -6,6 +6,7 @@ import { pickRunSettings } from '../src/cli/flags/pickRunSettings.ts';
 import { restoreSettings } from '../src/cli/flags/restoreSettings.ts';
 import { loadResumeSet } from '../src/cli/run/resume.ts';
 import { restoreRunSettings, RUN_FLAGS, RUN_KEYS } from '../src/train/runFlags.ts';
+import { messageOf } from './helpers.ts';
 
 // A run setting's flag and parser live once, in the training core
 // (src/train/runFlags.ts): the command line parses a typed flag with it, and
@@ -18,15 +19,6 @@ const sources = { annotation: 'genes.gtf', expressionTable: 'rpkm.csv' };
 
 /** What the command line makes of stored settings, as run settings. */
 const viaCli = (raw: Readonly<Record<string, unknown>>, file: string) => pickRunSettings(restoreSettings(raw, file), sources);
-
-const messageOf = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  throw new Error('did not throw');
-};
 
 describe('run flags, once in the training core', () => {
   it('reads the committed checkpoints the same way as the command line does', async () => {

@@ -15,7 +15,7 @@ describe('settingsThatApply', () => {
       const kept = Object.keys(settingsThatApply({ ...RUN_DEFAULTS, ...sources, model }));
       for (const setting of MODEL_SETTINGS) expect(kept.includes(setting), `${model} ${setting}`).toBe(takesSetting(model, setting));
       for (const general of ['model', 'target', 'trainSize', 'seed']) expect(kept, `${model} ${general}`).toContain(general);
-      for (const loop of ['epochs', 'batch', 'lr']) expect(kept.includes(loop), `${model} ${loop}`).toBe(!isLinear(model));
+      for (const loop of ['epochs', 'batch', 'lr', 'clip']) expect(kept.includes(loop), `${model} ${loop}`).toBe(!isLinear(model));
       const readsSources = usesNeighbors(model) || derivedFeatures(model) !== undefined;
       expect(kept.includes('annotation') && kept.includes('expressionTable'), `${model} sources`).toBe(readsSources);
     }

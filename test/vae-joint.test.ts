@@ -10,7 +10,7 @@ import { T } from '../src/train/classifierPlan.ts';
 import { JOINT_ELBO, buildJointPlan, jointEpochOrder } from '../src/train/jointPlan.ts';
 import { initialise } from '../src/train/trainClassifier.ts';
 import { seededRandom } from '../src/util/random.ts';
-import { getGpu, maxRelError, randomArray } from './helpers.ts';
+import { getGpu, maxRelError, parameterGradientPoints, randomArray } from './helpers.ts';
 
 // vae-joint's train step: one gather of labeled + unlabeled rows, the ELBO
 // over all of them (weighted by λ), BCE on the labeled ones through the head,
@@ -93,22 +93,11 @@ describe('the vae-joint gradient is the gradient of BCE + λ·ELBO', () => {
     const theta = Float64Array.from(init);
     lossAt(theta);
     const grads = Float64Array.from(exec.read(GRADS));
-    const h = 1e-6;
-    let checked = 0;
-    for (const p of jm.store.parameters) {
-      for (const i of [0, Math.floor(p.size / 2), p.size - 1]) {
-        const at = p.offset + i;
-        const plus = Float64Array.from(theta);
-        const minus = Float64Array.from(theta);
-        plus[at] = (theta[at] as number) + h;
-        minus[at] = (theta[at] as number) - h;
-        const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
-        const analytic = grads[at] as number;
-        expect(Math.abs(numeric - analytic), `${p.name}[${i}]: numeric ${numeric}, analytic ${analytic}`).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(numeric));
-        checked++;
-      }
+    const points = parameterGradientPoints(jm.store.parameters, theta, grads, lossAt, (size) => [0, Math.floor(size / 2), size - 1]);
+    for (const { where, numeric, analytic } of points) {
+      expect(Math.abs(numeric - analytic), `${where}: numeric ${numeric}, analytic ${analytic}`).toBeLessThanOrEqual(1e-6 + 1e-4 * Math.abs(numeric));
     }
-    expect(checked).toBe(3 * jm.store.parameters.length);
+    expect(points.length).toBe(3 * jm.store.parameters.length);
   });
 
   it('with λ = 0 the decoder gets no gradient and the encoder still gets the BCE one', () => {

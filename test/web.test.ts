@@ -202,13 +202,15 @@ describe('the web page in headless Chromium', () => {
 
     const visible = (id: string): Promise<boolean> => page.isVisible(`#${id}-field`);
     await page.selectOption('#model', mlpDefinition.name);
-    expect([await visible('epochs'), await visible('train-size'), await visible('normalize'), await visible('target')]).toEqual([true, true, true, true]);
+    expect([await visible('epochs'), await visible('train-size'), await visible('normalize'), await visible('target'), await visible('clip')]).toEqual([true, true, true, true, true]);
+    // An optional setting's field shows its off value as the flag spells it, and the page parses it with the flag's parser.
+    expect(await page.inputValue('#clip')).toBe('off');
     expect([await visible('vae-epochs'), await visible('latent'), await visible('k')]).toEqual([false, false, false]);
     await page.selectOption('#model', vaeMlpDefinition.name);
     expect([await visible('vae-epochs'), await visible('latent'), await visible('k')]).toEqual([true, true, false]);
     await page.selectOption('#model', logregDefinition.name);
-    // A linear fit has no epochs, batch or learning rate.
-    expect([await visible('epochs'), await visible('lr'), await visible('vae-epochs')]).toEqual([false, false, false]);
+    // A linear fit has no epochs, batch, learning rate or gradient clip.
+    expect([await visible('epochs'), await visible('lr'), await visible('clip'), await visible('vae-epochs')]).toEqual([false, false, false, false]);
 
     // --target expression needs the RPKM table, and the page says so beside the field.
     await page.selectOption('#target', 'expression');

@@ -4,7 +4,7 @@ import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { type Scores, classScores, isClassScores, selectionName } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
-import { type TrainedModel, predictWith } from '../src/train/predictWith.ts';
+import { type TrainedModel, nonFiniteOutputs, predictWith } from '../src/train/predictWith.ts';
 import { inputBins } from '../src/models/modelSpec.ts';
 import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
@@ -157,7 +157,8 @@ const fieldId = (flag: string): string => flag.replace(/^--/, '');
 
 /** A setting's default as the command line spells it; --vae-batch left empty is --batch's, as on the command line. */
 function defaultText(key: RunKey): string {
-  if (key === 'trainSize') return 'all';
+  const { unset } = RUN_FLAGS[key];
+  if (RUN_DEFAULTS[key] === undefined && unset !== undefined) return unset;
   if (key === 'vaeBatch') return '';
   return String(storedValue(RUN_DEFAULTS, key));
 }
@@ -481,6 +482,9 @@ async function predict(): Promise<void> {
   const ds = applyNormalization(raw, model.normalization);
   const device = await (gpu ??= acquireBrowserGpu());
   const probabilities = await predictWith(model, ds, { kind: 'gpu', gpu: device }, pickedSources());
+  // Said before anything is scored or offered for download, naming the checkpoint, as the command line's predict does.
+  const overflow = nonFiniteOutputs(probabilities, ds);
+  if (overflow !== undefined) throw new Error(`the ${model.modelName} model in ${c?.file ?? 'best.safetensors'} (run ${c?.info.runId}) ${overflow}`);
   predicted = { ds, probabilities };
   $('predict-status').textContent =
     `${model.modelName} trained on ${c?.info.data.cell} predicted ${ds.genes} genes of ${ds.cell}` +

@@ -15,10 +15,11 @@ import type { Dataset } from '../data/dataset.ts';
 import type { Layout } from '../data/loadCell.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, type NormalizationStats, applyNormalization, fitNormalization } from '../data/normalize.ts';
 import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
-import { type PredictSources, type TrainedModel, latentMeans, predictOutputs } from '../train/predictWith.ts';
+import { type PredictSources, type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs } from '../train/predictWith.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type Explanation, type MeanMap, explainWith, meanAttributionMaps } from '../train/explain.ts';
 import { labeledCount } from '../train/prepare.ts';
-import { RUN_FLAGS, RUN_KEYS, SPLIT_FROM, SettingError, oneOf } from '../train/runFlags.ts';
+import { RUN_FLAGS, RUN_KEYS, SettingError, oneOf, withModelDefaults } from '../train/runFlags.ts';
+import { settingOutOfScope } from '../train/settingScope.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../train/runSettings.ts';
 import { type SplitScore, scoresBySplit } from '../train/splitScores.ts';
@@ -124,8 +125,20 @@ export function runSettingsOf(
   }
   const settings: Record<string, unknown> = { ...RUN_DEFAULTS, ...sources };
   for (const key of RUN_KEYS) if (values[key] !== undefined) settings[key] = RUN_FLAGS[key].parse(asTyped(values[key]), key);
-  // A setting split off an older one follows it unless given, as on the command line (vaeBatch is batch's).
-  for (const [key, older] of Object.entries(SPLIT_FROM)) if (values[key] === undefined) settings[key] = settings[older];
+  // The model's own training defaults where not given, and a setting split off an older one following it (vaeBatch
+  // is batch's), as on the command line.
+  Object.assign(settings, withModelDefaults(settings as unknown as RunSettings, (k) => values[k] !== undefined));
+  // A setting the model would ignore is refused, as the command line refuses its flag (k on an mlp run).
+  const run = settings as unknown as RunSettings;
+  const outOfScope = settingOutOfScope({
+    models: [run.model],
+    given: RUN_KEYS.filter((k) => values[k] !== undefined),
+    m2Init: run.m2Init,
+    target: run.target,
+    what: `model ${run.model}`,
+    nameOf: (key) => key,
+  });
+  if (outOfScope !== undefined) throw new SettingError(outOfScope);
   for (const key of ['annotation', 'expressionTable']) {
     const v = values[key];
     if (v === undefined) continue;
@@ -215,6 +228,8 @@ export async function predict(model: Trained | Model, cell: Cell, options: UseOp
   const m = modelOf(model);
   const ds = prepared(m, cell);
   const outputs = await predictOutputs(m, ds, options.device ?? { kind: 'cpu' }, options.sources);
+  const overflow = nonFiniteOutputs(outputs, ds);
+  if (overflow !== undefined) throw new Error(`predict: the ${m.modelName} model ${overflow}`);
   const target = m.settings.target;
   const observed = target === 'class' ? ds.labels : ds.expression;
   return {

@@ -20,6 +20,7 @@ import {
   isJointSpec,
 } from '../models/modelSpec.ts';
 import { CheckpointError, type NamedTensor, type SafetensorsFile } from './safetensorsCodec.ts';
+import { nonFinite, notFiniteCount } from '../util/nonFinite.ts';
 
 // The checkpoint files of one run directory, all safetensors:
 //   best.safetensors   the classifier at its best validation epoch: weights only
@@ -99,9 +100,22 @@ export function tensorsToFlat(store: ParameterStore, file: SafetensorsFile, path
     if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
       throw new CheckpointError(path, `tensor "${name}" has shape [${t.shape.join(', ')}], the model expects [${p.shape.join(', ')}]`);
     }
+    refuseNonFinite(t.data, path, name);
     out.set(t.data, p.offset);
   }
   return out;
+}
+
+/** A weight that is NaN or ±Infinity passes the checksum (it was written so) but no training writes it: the file is
+ * refused before any of it is used, naming the tensor. */
+export function refuseNonFinite(data: ArrayLike<number>, path: string, tensor: string): void {
+  const bad = nonFinite(data);
+  if (bad !== undefined) {
+    throw new CheckpointError(
+      path,
+      `tensor "${tensor}" holds ${bad.value} at index ${bad.first} (${notFiniteCount(bad.count)}); no training writes such a value: the file was damaged or edited, and is not used`,
+    );
+  }
 }
 
 export function commonMetadata(info: RunInfo, role: Role, spec: ClassifierSpec | VaeSpec): Record<string, string> {

@@ -116,20 +116,48 @@ function digestPosition(bytes: Uint8Array, headerEnd: number): number {
   return -1;
 }
 
-/** Parses and verifies a safetensors file held in memory; `file` names it in every error. */
-export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, file: string): SafetensorsFile {
+interface Span {
+  readonly name: string;
+  readonly begin: number;
+  readonly end: number;
+  readonly dtype: SafetensorsDType;
+  readonly shape: number[];
+}
+
+/** What the header of a safetensors file says, checked against the size of the whole file. */
+export interface SafetensorsHeader {
+  readonly metadata: Record<string, string>;
+  readonly spans: readonly Span[];
+  /** Bytes before the tensor data: 8 plus the header's length. */
+  readonly dataStart: number;
+}
+
+/** The bytes of the header that `head` (the file's first 8 bytes) announces: the file's first headerEnd(head) bytes. */
+export function headerEnd(head: Uint8Array): number {
+  if (head.length < 8) return head.length;
+  const n = new DataView(head.buffer, head.byteOffset, 8).getBigUint64(0, true);
+  return n > BigInt(MAX_HEADER_BYTES) ? 8 : 8 + Number(n);
+}
+
+/**
+ * Parses the header in `head` (at least the file's first headerEnd bytes, or
+ * all of a shorter file) and checks that its tensors fill exactly the
+ * `fileBytes` the whole file holds, so a reader can refuse a damaged file
+ * before it reads a payload of any size.
+ */
+export function parseSafetensorsHeader(head: Uint8Array, fileBytes: number, file: string): SafetensorsHeader {
   const fail = (what: string): never => {
     throw new CheckpointError(file, what);
   };
-  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, shorter than the 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileBytes < 8) fail(`truncated: ${fileBytes} bytes, shorter than the 8-byte header length`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const n = view.getBigUint64(0, true);
   if (n > BigInt(MAX_HEADER_BYTES)) fail(`not a safetensors file: header length field says ${n} bytes`);
   const headerLength = Number(n);
-  if (8 + headerLength > bytes.length) {
-    fail(`truncated: the header needs ${headerLength} bytes after the length field, the file has ${bytes.length - 8}`);
+  if (8 + headerLength > fileBytes) {
+    fail(`truncated: the header needs ${headerLength} bytes after the length field, the file has ${fileBytes - 8}`);
   }
-  const headerText = new TextDecoder().decode(bytes.subarray(8, 8 + headerLength));
+  const headerText = new TextDecoder().decode(head.subarray(8, 8 + headerLength));
   let raw: unknown;
   try {
     raw = JSON.parse(headerText);
@@ -139,7 +167,7 @@ export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, fil
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('corrupted header: not a JSON object');
   const entries = raw as Record<string, unknown>;
   const dataStart = 8 + headerLength;
-  const dataBytes = bytes.length - dataStart;
+  const dataBytes = fileBytes - dataStart;
 
   const metadata: Record<string, string> = {};
   const meta = entries.__metadata__;
@@ -151,7 +179,7 @@ export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, fil
     }
   }
 
-  const spans: { name: string; begin: number; end: number; dtype: SafetensorsDType; shape: number[] }[] = [];
+  const spans: Span[] = [];
   for (const [name, entry] of Object.entries(entries)) {
     if (name === '__metadata__') continue;
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
@@ -189,6 +217,16 @@ export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, fil
   if (covered !== dataBytes) {
     fail(covered < dataBytes ? `${dataBytes - covered} bytes after the last tensor (a file with something appended?)` : `truncated at ${dataBytes} bytes of data`);
   }
+  return { metadata, spans, dataStart };
+}
+
+/** Parses and verifies a safetensors file held in memory; `file` names it in every error. */
+export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, file: string): SafetensorsFile {
+  const fail = (what: string): never => {
+    throw new CheckpointError(file, what);
+  };
+  const { metadata, spans, dataStart } = parseSafetensorsHeader(bytes, bytes.length, file);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
   const stored = metadata[CHECKSUM_KEY];
   if (stored === undefined) fail(`no ${CHECKSUM_KEY} in __metadata__: not written by simplechrome, or damaged`);

@@ -24,12 +24,17 @@ export interface SumAllSizes {
   readonly n: number;
   readonly scale: number;
   readonly accumulate: boolean;
+  /** Sum src[i]² instead of src[i] (a gradient's squared norm). */
+  readonly squares?: boolean;
 }
 
-/** dst[0] (+)= scale · Σ src. */
+/** dst[0] (+)= scale · Σ src (or Σ src², `squares`). */
 export function sumAll(s: SumAllSizes, src: FloatArray, dst: FloatArray): void {
   let acc = 0;
-  for (let i = 0; i < s.n; i++) acc += src[i] as number;
+  for (let i = 0; i < s.n; i++) {
+    const v = src[i] as number;
+    acc += s.squares ? v * v : v;
+  }
   const total = acc;
   dst[0] = s.accumulate ? (dst[0] as number) + s.scale * total : s.scale * total;
 }

@@ -8,6 +8,7 @@
 
 import { basename, dirname } from 'node:path';
 import { DataError, SPLIT_CODES, type Dataset } from './dataset.ts';
+import { MAX_MARK_VALUE, markValueProblem } from './markValues.ts';
 import { readExpressionLabels, type LabelRule } from './expressionLabels.ts';
 import { GCMERGE_DEFAULT_TEST, GCMERGE_DEFAULT_VALID } from './gcmerge.ts';
 import { agreeOnLength, type ChromosomeEnd } from './bigwigAssembly.ts';
@@ -388,6 +389,7 @@ function checkValues(track: OpenTrack, chrom: string, iv: { starts: Int32Array; 
         `${chrom}:${iv.starts[i]}: value ${x} in the ${track.mark} track: expected non-negative signal (counts, coverage, fold change or -log10 p); log-ratio tracks are not supported`,
       );
     }
+    if (x > MAX_MARK_VALUE) throw new DataError(track.path, undefined, `${chrom}:${iv.starts[i]} in the ${track.mark} track: ${markValueProblem(x, String(x)) as string}`);
   }
 }
 

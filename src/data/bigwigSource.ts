@@ -3,7 +3,8 @@
 // with the default windows), or a sources file (`*.json`, as build-dataset
 // writes beside its output) that names the sources and the options.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { NotRegularFileError, readRegularTextSync } from '../util/regularFile.ts';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { BIGWIG_DEFAULTS, type BigWigOptions, type BigWigSources } from './bigwig.ts';
 import { bigWigsIn, MARK_AND_PATH, resolveTracks } from './bigwigTracks.ts';
@@ -78,8 +79,9 @@ function fromDirectory(dir: string): ResolvedBigWig {
 function fromSourcesFile(file: string): ResolvedBigWig {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(readRegularTextSync(file));
   } catch (e) {
+    if (e instanceof NotRegularFileError) throw new DataError(file, undefined, e.what);
     throw new DataError(file, undefined, `not a JSON sources file: ${e instanceof Error ? e.message : String(e)}`);
   }
   const r = raw as Partial<SourcesFile>;
@@ -203,5 +205,12 @@ export function effectiveOptions(o: StoredBigWigOptions): Record<string, unknown
 }
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir).filter((n) => pathKind(join(dir, n)) === 'file').sort();
+  const isFile = (n: string): boolean => {
+    try {
+      return pathKind(join(dir, n)) === 'file';
+    } catch {
+      return false; // a stray link loop among the folder's other files is not one of the cell's
+    }
+  };
+  return readdirSync(dir).filter(isFile).sort();
 }

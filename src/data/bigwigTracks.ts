@@ -4,9 +4,11 @@
 // a bigBed, a file cut short by an interrupted download.
 
 import { BigWig } from '@gmod/bbi';
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { NotRegularFileError, openRegularFileSync } from '../util/regularFile.ts';
 import { DataError, MARKS, markOrder } from './dataset.ts';
+import { describeIoError } from './lineReader.ts';
 import { pathKind } from './sourceFiles.ts';
 
 const BIGWIG_MAGIC = 0x888ffc26;
@@ -164,11 +166,12 @@ export interface TrackIntervals {
 /** Opens a track, checking that it is a whole bigWig file; DataError otherwise. */
 export async function openTrack(track: TrackFile, renewAfterBytes = RENEW_AFTER_BYTES): Promise<OpenTrack> {
   const { path, mark } = track;
-  const size = statSync(path).size;
   const head = Buffer.alloc(BBI_HEADER_BYTES);
-  const fd = openSync(path, 'r');
+  const fd = openTrackFile(path);
   let got: number;
+  let size: number;
   try {
+    size = fstatSync(fd).size;
     got = readSync(fd, head, 0, BBI_HEADER_BYTES, 0);
   } finally {
     closeSync(fd);
@@ -234,7 +237,7 @@ class HeldFile implements FileHandle {
   constructor(private readonly path: string) {}
 
   async read(length: number, position: number): Promise<Uint8Array<ArrayBuffer>> {
-    this.fd ??= openSync(this.path, 'r');
+    this.fd ??= openTrackFile(this.path);
     const out = new Uint8Array(length);
     const n = readSync(this.fd, out, 0, length, position);
     this.bytesRead += n;
@@ -244,7 +247,13 @@ class HeldFile implements FileHandle {
   readFile(): Promise<Uint8Array<ArrayBuffer>>;
   readFile(options: unknown): Promise<string>;
   async readFile(options?: unknown): Promise<Uint8Array<ArrayBuffer> | string> {
-    const bytes = new Uint8Array(readFileSync(this.path));
+    const fd = openTrackFile(this.path);
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(readFileSync(fd));
+    } finally {
+      closeSync(fd);
+    }
     return typeof options === 'string' ? Buffer.from(bytes).toString(options as BufferEncoding) : bytes;
   }
 
@@ -259,6 +268,16 @@ class HeldFile implements FileHandle {
   closeNow(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
+  }
+}
+
+/** A track's descriptor; a FIFO or device in its place is refused by name, not waited on. */
+function openTrackFile(path: string): number {
+  try {
+    return openRegularFileSync(path);
+  } catch (e) {
+    if (e instanceof NotRegularFileError) throw new DataError(path, undefined, e.what);
+    throw new DataError(path, undefined, `cannot open: ${describeIoError(e)}`);
   }
 }
 

@@ -5,7 +5,7 @@
 
 import { DataError } from './dataset.ts';
 import { LineCursor } from './lineCursor.ts';
-import { gzipSizeHint, isGzipMagic, splitLines, type LineStats, type ReadLines, type ReadLinesOptions } from './lineSplitter.ts';
+import { gzipSizeHint, isGzipMagic, splitLines, TRAILING_GZIP_DATA, type LineStats, type ReadLines, type ReadLinesOptions } from './lineSplitter.ts';
 
 /** A ReadLines over named blobs; a name it does not hold is "cannot open". */
 export function blobLines(blobs: ReadonlyMap<string, Blob>): ReadLines {
@@ -47,6 +47,8 @@ function chunksOf(stream: ReadableStream<Uint8Array>): AsyncIterator<Uint8Array>
 function describeStreamError(err: unknown, gzip: boolean): string {
   const message = err instanceof Error ? err.message : String(err);
   if (!gzip) return `read error: ${message}`;
+  // Chromium: "Junk found after end of compressed data."; Node's zlib: "incorrect header check" (the magic was checked at the start).
+  if (/junk|trailing|incorrect header check/i.test(message)) return TRAILING_GZIP_DATA;
   if (/end|truncat|incomplete/i.test(message)) return `truncated gzip stream (${message})`;
   return `corrupt gzip data (${message})`;
 }

@@ -7,32 +7,39 @@
 //   16  u32      CRC-32 of the header
 //   20  H bytes  header JSON: identity (layout, options, source paths), the
 //                sources' sizes and SHA-256 of their bytes, shape, payload
-//                length and CRC-32
+//                length and SHA-256
 //   pad to a multiple of 4, then the payload:
 //       features f32[genes*bins*marks], labels u8[genes], split u8[genes],
 //       binMask u8[genes*bins] (if any), gene ids as UTF-8 joined by "\n".
 //
 // A cache is used only when the magic, version, header CRC, identity, every
-// source's size and content hash, the payload length and the payload CRC all
-// match; anything else means "rebuild", never "trust". The sources are keyed
-// by their bytes, not by size and mtime: a file edited to other content of
+// source's size and content hash, the payload length and the payload's
+// SHA-256 all match; anything else means "rebuild", never "trust". A CRC is
+// what a tool that edits the payload recomputes as a matter of course (the
+// labels of a cache were flipped so and read back as good); a SHA-256 is not
+// recomputed by accident. (Anyone who means to can recompute either: the
+// cache guards against damage and careless edits, not a forger with write
+// access beside the data.) A file at the cache's name that does not begin
+// with the magic is not the cache's: it is left as it is, never replaced.
+// The sources are keyed by their bytes, not by size and mtime: a file edited to other content of
 // the same size with its mtime restored (touch -r, cp -p, rsync -t, a
-// checkout) is not the file the cache was made from. The hash reads each
-// source in 1 MB pieces through one reused buffer: allocating the whole file
-// per load cost more than hashing it. Files are written to a temporary name and renamed, so a reader never sees
-// half a cache.
+// checkout) is not the file the cache was made from (stampSources reads
+// them). Files are written to a temporary name and renamed, so a reader never
+// sees half a cache.
 
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { NotRegularFileError, openRegularFileSync } from '../util/regularFile.ts';
 import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
+import { openDataFile } from './lineReader.ts';
 import type { Dataset } from './dataset.ts';
 
 export const CACHE_MAGIC = 'SCHRDSET';
-export const CACHE_VERSION = 2;
+export const CACHE_VERSION = 3;
 export const CACHE_EXTENSION = '.scds';
 const FIXED_BYTES = 20;
 
@@ -51,15 +58,16 @@ export interface SourceStamp {
   readonly sha256: string;
 }
 
-export type CacheStatus = 'hit' | 'miss' | 'stale' | 'corrupt' | 'off';
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'corrupt' | 'foreign' | 'off';
 
 export interface CacheReport {
   /** True when the Dataset came from the cache. */
   readonly used: boolean;
-  /** hit; miss (no cache file); stale (sources or format changed); corrupt (bad bytes); off (disabled). */
+  /** hit; miss (no cache file); stale (sources or format changed); corrupt (bad bytes: damaged or altered; rebuilt);
+   * foreign (a file that is not a cache holds its name: left as it is, nothing written); off (disabled). */
   readonly status: CacheStatus;
   readonly file?: string;
-  /** Why the cache was not used, for stale and corrupt. */
+  /** Why the cache was not used, for stale, corrupt and foreign. */
   readonly reason?: string;
   /** Set when the rebuilt cache could not be written (the Dataset is still returned). */
   readonly writeError?: string;
@@ -77,7 +85,8 @@ interface CacheHeader {
   readonly hasMask: boolean;
   readonly source: readonly string[];
   readonly payloadBytes: number;
-  readonly payloadCrc32: number;
+  /** SHA-256 of the payload, hex. */
+  readonly payloadSha256: string;
   readonly notes?: readonly string[];
 }
 
@@ -99,28 +108,33 @@ export function cacheFileName(cell: string, identity: CacheIdentity): string {
 }
 
 const HASH_CHUNK_BYTES = 1 << 20;
-let hashChunk: Buffer | undefined;
 
-/** Size and SHA-256 of each source's bytes. */
-export function stampSources(paths: readonly string[]): SourceStamp[] {
-  hashChunk ??= Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
-  const chunk = hashChunk;
-  return paths.map((p) => {
-    const fd = openSync(p, 'r');
+/**
+ * Size and SHA-256 of each source's bytes, read in 1 MB pieces through one
+ * buffer per call. The reads are asynchronous so that Ctrl-C is heard while a
+ * slow disk or a stalled network mount is read; a FIFO or device in place of
+ * a source is refused before anything waits on it.
+ */
+export async function stampSources(paths: readonly string[]): Promise<SourceStamp[]> {
+  const chunk = Buffer.allocUnsafeSlow(HASH_CHUNK_BYTES);
+  const stamps: SourceStamp[] = [];
+  for (const p of paths) {
+    const handle = await openDataFile(p);
     const h = createHash('sha256');
     let size = 0;
     try {
       for (;;) {
-        const n = readSync(fd, chunk, 0, chunk.length, null);
-        if (n === 0) break;
-        size += n;
-        h.update(chunk.subarray(0, n));
+        const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+        if (bytesRead === 0) break;
+        size += bytesRead;
+        h.update(chunk.subarray(0, bytesRead));
       }
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    return { path: resolve(p), size, sha256: h.digest('hex') };
-  });
+    stamps.push({ path: resolve(p), size, sha256: h.digest('hex') });
+  }
+  return stamps;
 }
 
 export function userCacheDir(): string {
@@ -152,37 +166,38 @@ export function isWritableDirectory(dir: string): boolean {
   }
 }
 
-export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'miss' | 'stale' | 'corrupt'; readonly reason: string };
+export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'miss' | 'stale' | 'corrupt' | 'foreign'; readonly reason: string };
 
 /** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps. */
 export async function readCache(file: string, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<CacheLookup> {
-  let read: { buf: Buffer; payloadCrc32: number | undefined };
+  let read: { buf: Buffer; payloadSha256: string | undefined };
   try {
     read = readWhole(file);
   } catch {
     return { status: 'miss', reason: 'no cache file' };
   }
-  return decodeCache(read.buf, identity, stamps, read.payloadCrc32);
+  return decodeCache(read.buf, identity, stamps, read.payloadSha256);
 }
 
 const READ_CHUNK_BYTES = 1 << 20;
 
 /**
- * Reads the whole file synchronously into a fresh buffer, checksumming the
+ * Reads the whole file synchronously into a fresh buffer, hashing the
  * payload one chunk at a time right after reading it, while the chunk is
  * still in the CPU cache: a cache hit is then one pass over memory, not two.
  * (fs.promises.readFile would read in 512 kB chunks with a thread-pool round
  * trip each, which costs more than the rest of a small hit.) A fresh
  * ArrayBuffer starts 4-aligned, so the features can be a view of it.
  */
-function readWhole(file: string): { buf: Buffer; payloadCrc32: number | undefined } {
-  const fd = openSync(file, 'r');
+function readWhole(file: string): { buf: Buffer; payloadSha256: string | undefined } {
+  // A FIFO or device put where the cache file goes is refused here (read as "no cache"), not waited on.
+  const fd = openRegularFileSync(file);
   try {
     const { size } = fstatSync(fd);
     const buf = Buffer.allocUnsafeSlow(size);
     let filled = 0;
     let payloadStart = -1;
-    let crc = 0;
+    const hash = createHash('sha256');
     while (filled < size) {
       const n = readSync(fd, buf, filled, Math.min(READ_CHUNK_BYTES, size - filled), filled);
       if (n === 0) break;
@@ -191,19 +206,20 @@ function readWhole(file: string): { buf: Buffer; payloadCrc32: number | undefine
       if (payloadStart < 0 && filled >= FIXED_BYTES) {
         payloadStart = align4(FIXED_BYTES + buf.readUInt32LE(12));
       }
-      if (payloadStart >= 0 && filled > payloadStart) crc = crc32(buf.subarray(Math.max(from, payloadStart), filled), crc);
+      if (payloadStart >= 0 && filled > payloadStart) hash.update(buf.subarray(Math.max(from, payloadStart), filled));
     }
     const complete = payloadStart >= 0 && filled >= payloadStart;
-    return { buf: buf.subarray(0, filled), payloadCrc32: complete ? crc : undefined };
+    return { buf: buf.subarray(0, filled), payloadSha256: complete ? hash.digest('hex') : undefined };
   } finally {
     closeSync(fd);
   }
 }
 
-/** `payloadCrc32`: the payload's CRC when the caller has computed it already (readCache does, while reading). */
-export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readonly SourceStamp[], payloadCrc32?: number): CacheLookup {
+/** `payloadSha256`: the payload's hash when the caller has computed it already (readCache does, while reading). */
+export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readonly SourceStamp[], payloadSha256?: string): CacheLookup {
   const corrupt = (reason: string): CacheLookup => ({ status: 'corrupt', reason });
-  if (buf.length < FIXED_BYTES || buf.toString('latin1', 0, 8) !== CACHE_MAGIC) return corrupt('bad magic');
+  if (!isCacheFile(buf)) return { status: 'foreign', reason: `not a simplechrome cache (it does not begin with ${CACHE_MAGIC})` };
+  if (buf.length < FIXED_BYTES) return corrupt('truncated in its fixed header');
   const version = buf.readUInt32LE(8);
   if (version !== CACHE_VERSION) return { status: 'stale', reason: `format version ${version}, expected ${CACHE_VERSION}` };
   const headerBytes = buf.readUInt32LE(12);
@@ -227,7 +243,7 @@ export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readon
     return corrupt(`payload is ${buf.length - payloadStart} bytes, the header says ${header.payloadBytes}`);
   }
   const payload = buf.subarray(payloadStart);
-  if ((payloadCrc32 ?? crc32(payload)) !== header.payloadCrc32) return corrupt('payload checksum mismatch');
+  if ((payloadSha256 ?? sha256(payload)) !== header.payloadSha256) return corrupt('payload SHA-256 mismatch: the file was damaged or altered');
 
   const { genes, bins } = header;
   const marks = header.marks.length;
@@ -293,7 +309,7 @@ export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: r
     hasMask: mask !== undefined,
     source: dataset.source,
     payloadBytes,
-    payloadCrc32: crc32(payload),
+    payloadSha256: sha256(payload),
     ...(dataset.notes ? { notes: dataset.notes } : {}),
   };
   const headerRaw = Buffer.from(JSON.stringify(header), 'utf8');
@@ -308,13 +324,14 @@ export function encodeCache(dataset: Dataset, identity: CacheIdentity, stamps: r
   return out;
 }
 
-/** Writes atomically: a temporary file in the same directory, then rename. */
+/** Writes atomically: a temporary file in the same directory, then rename; never over a file that is not a cache. */
 export async function writeCache(file: string, dir: string, dataset: Dataset, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   trackTemporary(tmp);
   try {
     await writeFile(tmp, encodeCache(dataset, identity, stamps));
+    if (holdsForeignFile(file)) throw new Error(`${file} is not a simplechrome cache; it is left as it is`);
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => {});
@@ -336,6 +353,27 @@ function sourcesChanged(cached: readonly SourceStamp[], now: readonly SourceStam
   return undefined;
 }
 
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Whether `bytes` begin as every cache file does; a file that does not is someone else's. */
+const isCacheFile = (bytes: Buffer): boolean => bytes.length >= CACHE_MAGIC.length && bytes.toString('latin1', 0, CACHE_MAGIC.length) === CACHE_MAGIC;
+
+/** Whether `file` exists and is not a cache (its first bytes are not the magic, or it is a FIFO or device: never waited on). */
+function holdsForeignFile(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openRegularFileSync(file);
+  } catch (e) {
+    return e instanceof NotRegularFileError;
+  }
+  try {
+    const head = Buffer.alloc(CACHE_MAGIC.length);
+    return !isCacheFile(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function validHeader(h: unknown): h is CacheHeader {
   if (typeof h !== 'object' || h === null) return false;
   const r = h as Record<string, unknown>;
@@ -348,7 +386,7 @@ function validHeader(h: unknown): h is CacheHeader {
     count(r.genes) &&
     count(r.bins) &&
     count(r.payloadBytes) &&
-    count(r.payloadCrc32) &&
+    typeof r.payloadSha256 === 'string' &&
     Array.isArray(r.marks) &&
     r.marks.length > 0 &&
     r.marks.every((m) => typeof m === 'string' && m !== '') &&

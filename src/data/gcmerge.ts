@@ -172,9 +172,9 @@ async function readBins(path: string): Promise<Genome> {
           prevEnd = -1;
         }
       } else if (role === ROLE_START) {
-        start = cur.count();
+        start = cur.position();
       } else if (role === ROLE_END) {
-        end = cur.count();
+        end = cur.position();
       } else {
         cur.skip();
       }
@@ -281,7 +281,7 @@ async function readGenes(path: string, genome: Genome): Promise<Genes> {
           label = cur.label();
           break;
         case G_BIN_START:
-          binStart = cur.count();
+          binStart = cur.position();
           break;
         case ROLE_SKIP:
           cur.skip();

@@ -5,6 +5,7 @@
 // DataError naming the file, the line and the column.
 
 import { DataError } from './dataset.ts';
+import { MAX_MARK_VALUE, markValueProblem } from './markValues.ts';
 
 const COMMA = 44;
 const MINUS = 45;
@@ -12,7 +13,6 @@ const PLUS = 43;
 const DOT = 46;
 const UNDERSCORE = 95;
 const TAB = 9;
-const FLOAT32_MAX = 3.4028234663852886e38;
 /** Beyond 15 digits the mantissa may not be exact in a double: use Number(). */
 const FAST_DIGITS = 15;
 const POW10: readonly number[] = Array.from({ length: FAST_DIGITS + 1 }, (_, i) => 10 ** i);
@@ -155,11 +155,17 @@ export class LineCursor {
     return this.slowNumber();
   }
 
-  /** A non-negative number (a read count) that float32, the features' type, holds. */
+  /** A mark's value in a bin (a read count or signal): markValues.ts says what is allowed. */
   count(): number {
     const v = this.number();
-    if (v < 0) this.fail(`${this.column()}: negative count ${this.fieldText()}`);
-    if (v > FLOAT32_MAX) this.fail(`${this.column()}: count ${this.fieldText().trim()} is too large for float32 (at most ${FLOAT32_MAX.toPrecision(8)})`);
+    if (v < 0 || v > MAX_MARK_VALUE) this.fail(`${this.column()}: ${markValueProblem(v, this.fieldText().trim()) as string}`);
+    return v;
+  }
+
+  /** A non-negative position on a chromosome (no limit but a double's). */
+  position(): number {
+    const v = this.number();
+    if (v < 0) this.fail(`${this.column()}: negative position ${this.fieldText().trim()}`);
     return v;
   }
 

@@ -46,7 +46,11 @@ export function gzipSizeHint(trailer: Uint8Array, fileBytes: number): number {
   return Math.min(isize, fileBytes * 16);
 }
 
-/** Turns a failure of the byte stream itself (I/O, decompression) into words. */
+/** A stream's failure that is the file's as a whole, not any line's: bytes after the end of a complete gzip stream. */
+export const TRAILING_GZIP_DATA =
+  'trailing data after the gzip stream: bytes follow the end of the compressed data (appended to the file, or two files joined?); the file is damaged, so it is not used';
+
+/** Turns a failure of the byte stream itself (I/O, decompression) into words (TRAILING_GZIP_DATA for trailing data). */
 export type DescribeStreamError = (err: unknown, gzip: boolean) => string;
 
 /**
@@ -74,7 +78,8 @@ export async function splitLines(
         next = await chunks.next();
       } catch (err) {
         finished = true;
-        throw new DataError(file, cursor.lineNo + 1, describeStreamError(err, gzip));
+        const what = describeStreamError(err, gzip);
+        throw new DataError(file, what === TRAILING_GZIP_DATA ? undefined : cursor.lineNo + 1, what);
       }
       if (next.done === true) {
         finished = true;

@@ -27,6 +27,7 @@ import {
   type GcMergeFiles,
   type GcMergeOptions,
 } from './gcmerge.ts';
+import { writeFailureReason } from '../util/writeFailure.ts';
 import { filesMatching, findCsv, findSplitFiles, pathKind, splitFromName, splitPrefixesIn } from './sourceFiles.ts';
 
 export type Layout = 'deepchrome' | 'attentivechrome' | 'gcmerge' | 'bigwig';
@@ -67,17 +68,20 @@ export async function loadCell(path: string, options: LoadCellOptions = {}): Pro
   }
   const dir = resolveCacheDir(dirname(sources[0] as string), { cacheDir: options.cacheDir });
   const file = join(dir, cacheFileName(cellOf(detected, options), identity));
-  const stamps = stampSources(sources);
+  const stamps = await stampSources(sources);
   const found = await readCache(file, identity, stamps);
   if ('dataset' in found) return { dataset: found.dataset, layout: detected.layout, cache: { used: true, status: 'hit', file }, sources: stamps };
 
   const dataset = await read(detected, options);
   // Stamps taken before parsing: a source changed meanwhile makes the cache stale next time, not wrong.
   let writeError: string | undefined;
-  try {
-    await writeCache(file, dir, dataset, identity, stamps);
-  } catch (err) {
-    writeError = err instanceof Error ? err.message : String(err);
+  // A file that is not a cache holds the cache's name: it is someone's, and stays as it is.
+  if (found.status !== 'foreign') {
+    try {
+      await writeCache(file, dir, dataset, identity, stamps);
+    } catch (err) {
+      writeError = writeFailureReason(err);
+    }
   }
   const cache: CacheReport = {
     used: false,

@@ -8,6 +8,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DataError, SPLITS, type Split } from './dataset.ts';
+import { describeIoError } from './lineReader.ts';
 
 export interface SplitFile {
   readonly split: Split;
@@ -16,11 +17,13 @@ export interface SplitFile {
 
 export type PathKind = 'file' | 'directory' | 'missing';
 
+/** What is at `path`; a loop of symbolic links is a DataError naming it, not "missing". */
 export function pathKind(path: string): PathKind {
   try {
     const s = statSync(path);
     return s.isDirectory() ? 'directory' : 'file';
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new DataError(path, undefined, describeIoError(e));
     return 'missing';
   }
 }
@@ -36,6 +39,9 @@ export function findCsv(base: string): string | undefined {
   }
   if (p === 'file') return plain;
   if (g === 'file') return gz;
+  for (const [path, kind] of [[plain, p], [gz, g]] as const) {
+    if (kind === 'directory') throw new DataError(path, undefined, 'is a directory where a data file should be: move it away or pass the data file itself');
+  }
   return undefined;
 }
 

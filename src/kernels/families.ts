@@ -1,7 +1,9 @@
 import { activationFamily } from './activation.cases.ts';
 import { type AdamBenchOp, adamFamily } from './adam.cases.ts';
 import { addFamily } from './add.cases.ts';
+import { attentionPoolFamily } from './attentionPool.cases.ts';
 import { bceFamily } from './bce.cases.ts';
+import { clipGradNormFamily } from './clipGradNorm.cases.ts';
 import { type Conv1dBenchOp, conv1dFamily } from './conv1d.cases.ts';
 import { counterFamily } from './counter.cases.ts';
 import { dropoutFamily } from './dropout.cases.ts';
@@ -9,6 +11,7 @@ import { type ElboBenchOp, elboFamily } from './elbo.cases.ts';
 import type { KernelFamily } from './family.ts';
 import { gatherFamily } from './gather.cases.ts';
 import { labelConcatFamily } from './labelConcat.cases.ts';
+import { lstmFamily } from './lstm.cases.ts';
 import { m2LossFamily } from './m2Loss.cases.ts';
 import { type MatmulBenchOp, matmulFamily } from './matmul.cases.ts';
 import { maxpool1dFamily } from './maxpool1d.cases.ts';
@@ -39,10 +42,13 @@ export const KERNEL_FAMILIES: readonly KernelFamily<KernelBenchOp>[] = [
   dropoutFamily,
   reparamFamily,
   elboFamily,
+  clipGradNormFamily,
   adamFamily,
   addFamily,
   counterFamily,
   labelConcatFamily,
   m2LossFamily,
   storeRowsFamily,
+  lstmFamily,
+  attentionPoolFamily,
 ];

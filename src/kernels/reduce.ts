@@ -1,10 +1,12 @@
 import { fill, sumAll, sumRows } from '../cpu/reduce.ts';
 import {
+  type Access,
   type DType,
   type FloatArray,
   type GpuDispatch,
   type Kernel,
   MAX_WORKGROUPS_PER_DIM,
+  type TensorSpec,
   f32Slot,
   grid1d,
   requirePositiveInts,
@@ -108,6 +110,8 @@ export interface SumAllOptions {
   readonly scale?: number;
   /** Add into out[0] instead of overwriting it (e.g. a loss summed over an epoch). */
   readonly accumulate?: boolean;
+  /** Sum x² instead of x: a squared L2 norm (the gradient-norm clip's). */
+  readonly squares?: boolean;
 }
 
 /** How sum_all splits n elements over workgroups; shared with the BCE loss. */
@@ -135,7 +139,7 @@ export function sumPartialsDispatch(
   return {
     shader: 'reduce',
     entryPoint: 'sum_all',
-    defines: { SUM_ALL: true, FROM_PARTIALS: true, FINAL: true, ACCUMULATE: accumulate },
+    defines: { SUM_ALL: true, SRC_READ_WRITE: true, FINAL: true, ACCUMULATE: accumulate },
     constants: { WG },
     bindings: [partials, dst],
     uniforms: uniformBlock([
@@ -147,23 +151,32 @@ export function sumPartialsDispatch(
   };
 }
 
-/** out [1] = scale · Σ x [n]; with `accumulate`, out[0] += that. Two passes
- * (partials in scratch) when n is more than one workgroup should take. */
-export function sumAllKernel(opts: SumAllOptions): Kernel {
-  const accumulate = opts.accumulate ?? false;
-  const scale = opts.scale ?? 1;
-  const name = `reduce.sumAll${accumulate ? '[accumulate]' : ''}`;
+/** The scratch a sum over n elements folds its partials through, when one workgroup will not do. */
+export function sumAllScratch(n: number): Readonly<Record<string, TensorSpec>> {
+  const { groups } = sumAllTiling(n);
+  return groups > 1 ? { partials: { shape: [groups], dtype: 'f32' } } : {};
+}
+
+/** The dispatches of dst[0] (+)= scale · Σ src[i] (or src[i]²) over n elements: one pass, or a pass into the
+ * scratch `partials` (sumAllScratch) and one over those. A family that needs a sum inside its own kernel appends
+ * these; `srcAccess` is how its kernel declares `src` (a binding's access must match its slot's). */
+export function sumAllDispatches(src: string, dst: string, opts: SumAllOptions, srcAccess: Access = 'read'): GpuDispatch[] {
   const { n } = opts;
-  requirePositiveInts(name, { n });
-  if (n > MAX_ELEMENTS) throw new Error(`${name}: n = ${n} is more than 2^31 elements`);
-  if (!Number.isFinite(scale)) throw new Error(`${name}: scale must be a finite number, got ${scale}`);
+  const scale = opts.scale ?? 1;
+  const accumulate = opts.accumulate ?? false;
   const { groups, chunk } = sumAllTiling(n);
   const firstPass = (final: boolean): GpuDispatch => ({
     shader: 'reduce',
     entryPoint: 'sum_all',
-    defines: { SUM_ALL: true, FROM_PARTIALS: false, FINAL: final, ACCUMULATE: final && accumulate },
+    defines: {
+      SUM_ALL: true,
+      SRC_READ_WRITE: srcAccess === 'read_write',
+      FINAL: final,
+      ACCUMULATE: final && accumulate,
+      SQUARES: opts.squares ?? false,
+    },
     constants: { WG },
-    bindings: ['x', final ? 'out' : 'partials'],
+    bindings: [src, final ? dst : 'partials'],
     uniforms: uniformBlock([
       ['u32', n],
       ['u32', chunk],
@@ -171,17 +184,33 @@ export function sumAllKernel(opts: SumAllOptions): Kernel {
     ]),
     workgroups: [groups, 1, 1],
   });
-  const sizes = { n, scale, accumulate };
+  return groups === 1 ? [firstPass(true)] : [firstPass(false), sumPartialsDispatch('partials', dst, groups, scale, accumulate)];
+}
+
+/** out [1] = scale · Σ x [n] (or Σ x², `squares`); with `accumulate`, out[0] += that. Two passes
+ * (partials in scratch) when n is more than one workgroup should take. */
+export function sumAllKernel(opts: SumAllOptions): Kernel {
+  const accumulate = opts.accumulate ?? false;
+  const scale = opts.scale ?? 1;
+  const squares = opts.squares ?? false;
+  const name = `reduce.sumAll${squares ? '[squares]' : ''}${accumulate ? '[accumulate]' : ''}`;
+  const { n } = opts;
+  requireSumLength(name, n);
+  if (!Number.isFinite(scale)) throw new Error(`${name}: scale must be a finite number, got ${scale}`);
+  const sizes = { n, scale, accumulate, squares };
   return {
     name,
     slots: { x: f32Slot([n], 'read'), out: f32Slot([1], 'read_write') },
-    ...(groups > 1 ? { scratch: { partials: { shape: [groups], dtype: 'f32' as const } } } : {}),
+    scratch: sumAllScratch(n),
     cpu: (t) => sumAll(sizes, t.x as FloatArray, t.out as FloatArray),
-    gpu: () =>
-      groups === 1
-        ? [firstPass(true)]
-        : [firstPass(false), sumPartialsDispatch('partials', 'out', groups, scale, accumulate)],
+    gpu: () => sumAllDispatches('x', 'out', sizes),
   };
+}
+
+/** n must be a positive integer the shaders' u32 indices cannot wrap on. */
+export function requireSumLength(name: string, n: number): void {
+  requirePositiveInts(name, { n });
+  if (n > MAX_ELEMENTS) throw new Error(`${name}: n = ${n} is more than 2^31 elements`);
 }
 
 export interface FillOptions {

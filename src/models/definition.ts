@@ -34,6 +34,16 @@ export const NEIGHBOR_SETTINGS = ['neighbors', 'k'] as const satisfies readonly 
 export const SOURCE_FILES = ['annotation', 'expressionTable'] as const;
 export type SourceFile = (typeof SOURCE_FILES)[number];
 
+/** The training settings a model's own paper or public code uses, where they differ from the command line's defaults
+ * (src/train/runSettings.ts RUN_DEFAULTS): a run of the model takes them unless the user gives the setting. */
+export interface TrainingDefaults {
+  readonly lr?: number;
+  readonly batch?: number;
+  readonly epochs?: number;
+  /** The gradient-norm clip (--clip). */
+  readonly clip?: number;
+}
+
 export interface ModelDefinition<N extends string = string> {
   readonly name: N;
   /** One line for --help. */
@@ -62,6 +72,8 @@ export interface ModelDefinition<N extends string = string> {
   /** What the model reads besides the gene's own window (neighbours' windows, other cells' expression), as
    * `explain` names it: it attributes only the gene's own window and reports Σ gradient × input over these. */
   readonly outsideInputs?: string;
+  /** Its own defaults for the training settings (TrainingDefaults); absent: the command line's. */
+  readonly trainingDefaults?: TrainingDefaults;
 }
 
 /** Keeps the name's literal type, so the registry's list gives the union of model names. */

@@ -1,3 +1,4 @@
+import { ATTENTIVE_CHROME_HIDDEN, attentiveChromeModel } from './attentiveChrome.ts';
 import { deepChromeModel } from './deepchrome.ts';
 import { logregModel } from './logreg.ts';
 import { mlpModel } from './mlp.ts';
@@ -35,7 +36,9 @@ export type ClassifierSpec =
       readonly hidden: readonly number[];
     }
   /** Kingma et al.'s M2 (src/models/vaeM2.ts): q(y|x) is the classifier, and the store holds q(z|x,y) and p(x|z,y) too. */
-  | ({ readonly architecture: 'vae-m2' } & M2Config);
+  | ({ readonly architecture: 'vae-m2' } & M2Config)
+  /** AttentiveChrome's two levels of BiLSTM and attention (src/models/attentiveChrome.ts); hidden: units per direction. */
+  | { readonly architecture: 'attentivechrome'; readonly bins: number; readonly marks: number; readonly hidden: readonly [number, number] };
 
 export interface VaeSpec {
   readonly architecture: 'vae';
@@ -68,6 +71,10 @@ export function m2Spec(bins: number, marks: number, latent: number): ClassifierS
   return { architecture: 'vae-m2', bins, marks, latent, channels, kernelSize, leak, hidden: [128] };
 }
 
+export function attentiveChromeSpec(bins: number, marks: number): ClassifierSpec {
+  return { architecture: 'attentivechrome', bins, marks, hidden: [...ATTENTIVE_CHROME_HIDDEN] as [number, number] };
+}
+
 export function logregSpec(inputShape: readonly number[], l2: number): ClassifierSpec {
   return { architecture: 'logreg', inputShape: [...inputShape], l2 };
 }
@@ -83,6 +90,7 @@ const BUILDERS: { readonly [A in Architecture]: (spec: SpecOf<A>) => Model } = {
   deepchrome: (spec) => deepChromeModel(spec),
   'vae-joint': (spec) => jointModel(spec.vae, spec.hidden).classifier,
   'vae-m2': (spec) => m2Model(spec),
+  attentivechrome: (spec) => attentiveChromeModel(spec),
 };
 
 export function buildClassifier(spec: ClassifierSpec): Model {
@@ -107,7 +115,7 @@ export function withPenalty(spec: ClassifierSpec, l2: number): ClassifierSpec {
 
 /** The bins of the window the classifier reads, or undefined when it reads a flat feature vector. */
 export function inputBins(spec: ClassifierSpec): number | undefined {
-  if (spec.architecture === 'deepchrome' || spec.architecture === 'vae-m2') return spec.bins;
+  if (spec.architecture === 'deepchrome' || spec.architecture === 'vae-m2' || spec.architecture === 'attentivechrome') return spec.bins;
   if (spec.architecture === 'vae-joint') return spec.vae.bins;
   return spec.inputShape.length === 2 ? spec.inputShape[0] : undefined;
 }
@@ -155,7 +163,12 @@ export function checkClassifierSpec(v: unknown, fail: (what: string) => never): 
     if (!positiveInts(o.channels) || (o.channels as number[]).length !== 2 || !positiveInts(o.hidden) || typeof o.leak !== 'number') fail(`model: bad vae-m2 sizes ${JSON.stringify(v)}`);
     return o as unknown as ClassifierSpec;
   }
-  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome, vae-joint or vae-m2`);
+  if (o.architecture === 'attentivechrome') {
+    for (const k of ['bins', 'marks']) if (!positiveInt(o[k])) fail(`model: attentivechrome ${k} is ${JSON.stringify(o[k])}`);
+    if (!positiveInts(o.hidden) || (o.hidden as number[]).length !== 2) fail(`model: bad attentivechrome sizes ${JSON.stringify(v)}`);
+    return o as unknown as ClassifierSpec;
+  }
+  return fail(`model: architecture ${JSON.stringify(o.architecture)} is not logreg, mlp, deepchrome, vae-joint, vae-m2 or attentivechrome`);
 }
 
 export function checkVaeSpec(v: unknown, fail: (what: string) => never): VaeSpec {

@@ -5,7 +5,8 @@
 // predict all ask this list, through the predicates below; none compares
 // model names.
 
-import type { ModelDefinition, ModelSetting, SourceFile, TrainingPhase } from './definition.ts';
+import type { ModelDefinition, ModelSetting, SourceFile, TrainingDefaults, TrainingPhase } from './definition.ts';
+import { attentivechromeDefinition } from './definitions/attentivechrome.ts';
 import { deepchromeDefinition } from './definitions/deepchrome.ts';
 import { expressionPriorDefinition } from './definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from './definitions/logreg-neighbors.ts';
@@ -35,6 +36,7 @@ const DEFINITIONS = [
   expressionPriorDefinition,
   logregNeighborsDefinition,
   markMeansDefinition,
+  attentivechromeDefinition,
 ] as const;
 
 export type ModelName = (typeof DEFINITIONS)[number]['name'];
@@ -47,6 +49,11 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelDefinition<K> } =
 /** The model an experiment's shared VAE is recorded under in its checkpoints: every model that reads the VAE
  * pretrains the same one, vae-mlp's. */
 export const SHARED_VAE_MODEL: ModelName = vaeMlpDefinition.name;
+
+/** The training settings the model takes unless the user gives them (its definition's trainingDefaults). */
+export function trainingDefaults(m: ModelName): TrainingDefaults {
+  return MODEL_REGISTRY[m].trainingDefaults ?? {};
+}
 
 export function isModelName(name: string): name is ModelName {
   return (MODEL_NAMES as readonly string[]).includes(name);

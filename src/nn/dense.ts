@@ -2,7 +2,7 @@ import type { Activation } from '../core/activation.ts';
 import { bindMatmulGradient, matmulBackwardKernels, matmulKernel } from '../kernels/matmul.ts';
 import type { Shape } from '../kernels/kernel.ts';
 import { type BuildContext, type Layer, activationTensor, savedOf } from './layer.ts';
-import type { Parameter, ParameterStore } from './parameters.ts';
+import type { Init, Parameter, ParameterStore } from './parameters.ts';
 
 /** y = act(x·W + b), x [batch, in], W [in, out]: one fused matmul forward;
  * backward is two matmuls (weight and bias gradients in one, the input's in
@@ -19,11 +19,12 @@ export class Dense implements Layer {
     readonly inFeatures: number,
     readonly outFeatures: number,
     readonly activation: Activation = { kind: 'none' },
+    init: Init = { kind: 'uniform', fanIn: inFeatures },
   ) {
     this.inputShape = [inFeatures];
     this.outputShape = [outFeatures];
-    this.weight = store.add(`${name}.weight`, [inFeatures, outFeatures], { kind: 'uniform', fanIn: inFeatures });
-    this.bias = store.add(`${name}.bias`, [outFeatures], { kind: 'uniform', fanIn: inFeatures });
+    this.weight = store.add(`${name}.weight`, [inFeatures, outFeatures], init);
+    this.bias = store.add(`${name}.bias`, [outFeatures], init);
   }
 
   forward(ctx: BuildContext, input: string): string {

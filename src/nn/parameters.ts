@@ -13,8 +13,12 @@ export const GRADS = 'grads';
 export const ADAM_M = 'adam.m';
 export const ADAM_V = 'adam.v';
 
-/** PyTorch's default for Linear and Conv1d weights and biases: U(-1/√fanIn, 1/√fanIn). */
-export type Init = { readonly kind: 'uniform'; readonly fanIn: number } | { readonly kind: 'zeros' };
+/** 'uniform': PyTorch's default for Linear and Conv1d weights and biases, U(-1/√fanIn, 1/√fanIn); 'range': U(-bound,
+ * bound), for models whose published code draws every parameter from one range (AttentiveChrome: ±0.1). */
+export type Init =
+  | { readonly kind: 'uniform'; readonly fanIn: number }
+  | { readonly kind: 'range'; readonly bound: number }
+  | { readonly kind: 'zeros' };
 
 export interface Parameter {
   readonly name: string;
@@ -71,7 +75,7 @@ export class ParameterStore {
     const random = seededRandom(seed);
     for (const p of this.list) {
       if (p.init.kind === 'zeros') continue;
-      const bound = 1 / Math.sqrt(p.init.fanIn);
+      const bound = p.init.kind === 'range' ? p.init.bound : 1 / Math.sqrt(p.init.fanIn);
       for (let i = 0; i < p.size; i++) out[p.offset + i] = (2 * random() - 1) * bound;
     }
     return out;

@@ -1,4 +1,5 @@
 import { adamKernel } from '../kernels/adam.ts';
+import { clipGradNormKernel } from '../kernels/clipGradNorm.ts';
 import { counterIncrementKernel } from '../kernels/counter.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS, type ParameterStore } from '../nn/parameters.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -13,6 +14,9 @@ export interface OptimizerConfig {
   /** false: weightDecay acts on the weights only, not on the biases (an L2 penalty as statistics
    * defines it). Default true: one dispatch applies it to every parameter. */
   readonly decayBiases?: boolean;
+  /** The largest L2 norm of the whole gradient (every parameter's, as torch.nn.utils.clip_grad_norm_ over
+   * model.parameters()); a longer one is scaled down to it before Adam. Undefined: no clipping. */
+  readonly clip?: number;
 }
 
 /** Contiguous stretches of the flat buffer (aligned, padding included) and whether weight decay applies to each. */
@@ -29,11 +33,13 @@ export function decayRanges(store: ParameterStore, decayBiases: boolean): { offs
   return ranges.length > 0 ? ranges : [{ offset: 0, size: store.total, decay: true }];
 }
 
-/** Appends the end of a training step: one Adam dispatch over the flat buffers
- * (its t is the step counter plus one), then one dispatch that bumps the step
- * counter (the key of the next step's random draws) and advances the minibatch
- * cursor. Defaults are PyTorch's. */
+/** Appends the end of a training step: with `clip`, the gradient-norm clip
+ * over the whole flat gradient (on the GPU, no host read); one Adam dispatch
+ * over the flat buffers (its t is the step counter plus one), then one
+ * dispatch that bumps the step counter (the key of the next step's random
+ * draws) and advances the minibatch cursor. Defaults are PyTorch's. */
 export function appendOptimizerStep(plan: Plan, store: ParameterStore, o: OptimizerConfig, step: string, cursor: string): void {
+  if (o.clip !== undefined) plan.call(clipGradNormKernel({ n: store.total, maxNorm: o.clip }), { grads: GRADS });
   const weightDecay = o.weightDecay ?? 0;
   const adam = (n: number, decay: number) =>
     adamKernel({

@@ -1,6 +1,7 @@
 import { type ModelName, derivedFeatures, readsLatents, usesNeighbors } from '../models/registry.ts';
 import type { ExpressionTable } from '../data/expressionTable.ts';
 import type { Dataset } from '../data/dataset.ts';
+import { nonFinite } from '../util/nonFinite.ts';
 import type { Neighbors } from '../data/neighbors.ts';
 import type { NormalizationStats } from '../data/normalize.ts';
 import { buildClassifierPlan } from './classifierPlan.ts';
@@ -47,6 +48,17 @@ export async function latentMeans(ds: Dataset, vae: StoredVae, s: RunSettings, d
   }
 }
 
+
+/** What is wrong when a model's outputs hold NaN or ±Infinity (finite weights can overflow on extreme inputs), or
+ * undefined: said before any table is written or scored, by a caller that names the model. */
+export function nonFiniteOutputs(outputs: ArrayLike<number>, ds: Dataset): string | undefined {
+  const bad = nonFinite(outputs);
+  if (bad === undefined) return undefined;
+  return (
+    `gives no finite output for ${bad.count} of ${ds.genes} genes of ${ds.cell} (the first: ${ds.geneIds[bad.first]}, ${bad.value}); ` +
+    'its weights overflow on this data, or the data holds extreme values'
+  );
+}
 
 /** Where the models that read more than the window find it: neighbour genes and the expression table (neighborSources.ts). */
 export interface PredictSources {

@@ -1,4 +1,5 @@
-import { MODEL_NAMES } from '../models/registry.ts';
+import type { TrainingDefaults } from '../models/definition.ts';
+import { MODEL_NAMES, trainingDefaults } from '../models/registry.ts';
 import { RUN_DEFAULTS, type RunSettings } from './runSettings.ts';
 import { TARGETS } from './target.ts';
 
@@ -49,6 +50,8 @@ interface RunFlag<K extends RunKey> {
   readonly parse: (v: string, flag: string) => RunSettings[K];
   /** The values it accepts, for a setting that is one of a few (the page offers them as a list). */
   readonly choices?: readonly string[];
+  /** How the flag spells the setting's undefined value (--train-size all, --clip off). */
+  readonly unset?: string;
 }
 
 export const SIGMA_KINDS = ['logvar', 'softplus'] as const;
@@ -58,12 +61,25 @@ export const M2_INITS = ['pretrained', 'random'] as const;
 export const RUN_FLAGS: { readonly [K in RunKey]: RunFlag<K> } = {
   model: { flag: '--model', parse: (v, f) => oneOf(f, v, MODEL_NAMES), choices: MODEL_NAMES },
   target: { flag: '--target', parse: (v, f) => oneOf(f, v, TARGETS), choices: TARGETS },
-  trainSize: { flag: '--train-size', parse: (v, f) => (v === 'all' ? undefined : positiveInt(f, v)) },
+  trainSize: { flag: '--train-size', parse: (v, f) => (v === 'all' ? undefined : positiveInt(f, v)), unset: 'all' },
   epochs: { flag: '--epochs', parse: (v, f) => positiveInt(f, v) },
   vaeEpochs: { flag: '--vae-epochs', parse: (v, f) => positiveInt(f, v) },
   batch: { flag: '--batch', parse: (v, f) => positiveInt(f, v) },
   vaeBatch: { flag: '--vae-batch', parse: (v, f) => positiveInt(f, v) },
   lr: { flag: '--lr', parse: (v, f) => positiveNumber(f, v) },
+  clip: {
+    flag: '--clip',
+    parse: (v, f) => {
+      if (v === 'off') return undefined;
+      const n = Number(v);
+      // The limit is an f32 on the GPU: one that rounds to 0 or to infinity there would zero or never clip.
+      if (v.trim() === '' || !Number.isFinite(n) || !(Math.fround(n) > 0) || !Number.isFinite(Math.fround(n))) {
+        throw new SettingError(`${f} needs the largest gradient norm, a positive number (or off), got "${v}"`);
+      }
+      return n;
+    },
+    unset: 'off',
+  },
   latent: { flag: '--latent', parse: (v, f) => positiveInt(f, v) },
   beta: {
     flag: '--beta',
@@ -91,8 +107,9 @@ export const RUN_FLAGS: { readonly [K in RunKey]: RunFlag<K> } = {
 export const RUN_KEYS = Object.keys(RUN_FLAGS) as RunKey[];
 
 /** Settings newer than some stored runs: a file without one was written before it existed, and it reads back
- * as the default, which is what that run did (a classifier before --target; λ's default before vae-joint). */
-export const ADDED_LATER: ReadonlySet<string> = new Set<RunKey>(['target', 'jointWeight', 'alpha']);
+ * as the default, which is what that run did (a classifier before --target; λ's default before vae-joint; no clip
+ * before --clip). A run with --clip off stores none either: JSON has no undefined. */
+export const ADDED_LATER: ReadonlySet<string> = new Set<RunKey>(['target', 'jointWeight', 'alpha', 'clip']);
 
 /** Settings whose default changed when they were added: a file without one reads back as what its run did then
  * (--m2-init: vae-m2 trained from random weights, for --vae-epochs epochs, before it started from the VAE). */
@@ -101,6 +118,20 @@ export const ABSENT_MEANS: Readonly<Partial<Record<RunKey, string>>> = { m2Init:
 /** Settings split off an older one: a file without one was written when the older setting decided both, so it
  * reads back as that setting's stored value (--vae-batch: before it, --batch sized the VAE's minibatch too). */
 export const SPLIT_FROM: Readonly<Partial<Record<RunKey, RunKey>>> = { vaeBatch: 'batch' };
+
+/** The settings a model definition may give its own default for. */
+const TRAINING_DEFAULT_KEYS = ['lr', 'batch', 'epochs', 'clip'] as const satisfies readonly (keyof TrainingDefaults & RunKey)[];
+
+/** `s` with its model's own training defaults (src/models/definition.ts TrainingDefaults) wherever the user gave no
+ * value (`given` false), the command line's default where the model has none, and each setting split off an older
+ * one following it unless given (a model's batch is its VAE's too). */
+export function withModelDefaults<S extends Omit<RunSettings, 'annotation' | 'expressionTable'>>(s: S, given: (key: RunKey) => boolean): S {
+  const own = trainingDefaults(s.model);
+  const out: Record<string, unknown> = { ...s };
+  for (const key of TRAINING_DEFAULT_KEYS) if (!given(key)) out[key] = own[key] ?? RUN_DEFAULTS[key];
+  for (const [key, older] of Object.entries(SPLIT_FROM) as [RunKey, RunKey][]) if (!given(key)) out[key] = out[older];
+  return out as S;
+}
 
 /** The stored value of `key`, or for a setting split off an older one, the older one's (SPLIT_FROM), or for one
  * whose default changed, what its absence means (ABSENT_MEANS). A list (--joint-weight 0,1,10) is given back as

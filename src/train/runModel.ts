@@ -518,7 +518,8 @@ async function trainClassifierSpec(
     batch,
     predictBatch: Math.min(256, data.labels.length),
     trainOrderLength: steps * batch,
-    optimizer: { lr: s.lr },
+    // --clip clips the model this run trains (its pretrained VAE, shared by a cell's vae-* runs, is not clipped).
+    optimizer: { lr: s.lr, clip: s.clip },
     seed: s.seed,
     target: s.target,
   };

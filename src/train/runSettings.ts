@@ -23,6 +23,10 @@ export interface RunSettings {
    * trains classifiers at 32 and the VAE at 64. */
   readonly vaeBatch: number;
   readonly lr: number;
+  /** The largest L2 norm of the gradient of each Adam step (torch.nn.utils.clip_grad_norm_ over the model being
+   * trained: the classifier, vae-joint's VAE and head, vae-m2); undefined: no clipping. The VAE's pretraining is not
+   * clipped: it is shared by every vae-* model of a cell and seed. */
+  readonly clip: number | undefined;
   readonly latent: number;
   /** The KL term's weight in the VAE's loss. */
   readonly beta: number;
@@ -56,6 +60,7 @@ export const RUN_DEFAULTS: Omit<RunSettings, 'annotation' | 'expressionTable'> =
   batch: 64,
   vaeBatch: 64,
   lr: 1e-3,
+  clip: undefined,
   latent: 10,
   beta: 5e-5,
   sigma: 'logvar',
@@ -73,8 +78,8 @@ export function settingsThatApply(s: RunSettings): Partial<RunSettings> {
   const m = s.model;
   const applies = (key: string): boolean => {
     if ((MODEL_SETTINGS as readonly string[]).includes(key)) return takesSetting(m, key as ModelSetting);
-    // A linear model is fit by L-BFGS on every labeled gene at once: no epochs, minibatch or learning rate.
-    if (key === 'epochs' || key === 'batch' || key === 'lr') return !isLinear(m) && !(key === 'epochs' && isSemiSupervisedVae(m) && s.m2Init === 'random');
+    // A linear model is fit by L-BFGS on every labeled gene at once: no epochs, minibatch, learning rate or clip.
+    if (key === 'epochs' || key === 'batch' || key === 'lr' || key === 'clip') return !isLinear(m) && !(key === 'epochs' && isSemiSupervisedVae(m) && s.m2Init === 'random');
     // The gene annotation and the expression table are read for neighbours and derived features only.
     if (key === 'annotation' || key === 'expressionTable') return usesNeighbors(m) || derivedFeatures(m) !== undefined;
     return true;

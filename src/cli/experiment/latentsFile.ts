@@ -1,4 +1,5 @@
 import { readSafetensors, writeSafetensors } from '../../checkpoint/safetensors.ts';
+import { refuseNonFinite } from '../../checkpoint/checkpointFormat.ts';
 import type { VaeLatents } from '../../train/runModel.ts';
 
 // A trained VAE as the runs that share it need it: every gene's latent means,
@@ -35,6 +36,8 @@ export async function readLatentsFile(path: string, identity?: string): Promise<
   const p = f.tensors.get('vae_params');
   if (!t || !(t.data instanceof Float32Array)) throw new Error(`${path}: holds no float32 latent_mean`);
   if (!p || !(p.data instanceof Float32Array)) throw new Error(`${path}: holds no float32 vae_params`);
+  refuseNonFinite(t.data, path, 'latent_mean');
+  refuseNonFinite(p.data, path, 'vae_params');
   return { latents: t.data, history: JSON.parse(f.metadata.history ?? '[]') as VaeLatents['history'], parameters: Number(f.metadata.parameters), params: p.data };
 }
 

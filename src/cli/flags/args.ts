@@ -2,7 +2,7 @@ import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme 
 import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
-import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError } from '../../train/runFlags.ts';
+import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, withModelDefaults } from '../../train/runFlags.ts';
 import { didYouMean, listedFlag } from '../../util/didYouMean.ts';
 import { COMMAND } from './commandName.ts';
 
@@ -194,6 +194,9 @@ function parseFlags(args: readonly string[]): CliOptions {
   // Without --vae-batch the VAE takes --batch's size, as it did before the two were split: a command line
   // written then still trains the same VAE.
   if (!explicit.has('vaeBatch')) o.vaeBatch = o.batch;
+  // A training run takes its model's own defaults (attentivechrome: its public code's lr, batch, epochs and clip)
+  // where not typed. Not an experiment, whose protocol trains every model alike, nor a resumed run, which keeps its own.
+  if (o.command === 'train' && o.resume === undefined) Object.assign(o, withModelDefaults(o, (k) => explicit.has(k)));
   // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
   if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);

@@ -1,7 +1,6 @@
 import { type CliOptions, type ModelName, UsageError } from './args.ts';
-import { NEIGHBOR_SETTINGS, VAE_SETTINGS, type ModelSetting } from '../../models/definition.ts';
-import { MODEL_NAMES, isSemiSupervisedVae, predictsExpression, takesSetting } from '../../models/registry.ts';
-import { inWords } from '../session/outputs.ts';
+import { RUN_KEYS } from '../../train/runFlags.ts';
+import { settingOutOfScope } from '../../train/settingScope.ts';
 import { FLAG_OF } from './storedSettings.ts';
 
 // Which flags apply to which command. A flag that the chosen command would
@@ -32,11 +31,6 @@ const SINGLE_RUN_SETTINGS: Readonly<Partial<Record<keyof CliOptions, string>>> =
 };
 
 const flagOf = (key: keyof CliOptions): string => FLAG[key] ?? `--${key}`;
-
-/** The models whose definitions (src/models/definitions/) list `setting` as one they read. */
-const taking = (setting: ModelSetting) => (m: ModelName): boolean => takesSetting(m, setting);
-/** The models that have a VAE of some kind: they take one of its settings. */
-const hasVae = (m: ModelName): boolean => VAE_SETTINGS.some((s) => takesSetting(m, s));
 
 /** Throws a UsageError for the first flag the command line gave that its command does not use. */
 export function checkFlagsApply(o: CliOptions): void {
@@ -77,26 +71,13 @@ export function checkFlagsApply(o: CliOptions): void {
       throw new UsageError(`${flagOf(key)} belongs to --experiment small-data; a single training run does not use it (it takes --model, --train-size and --seed)`);
     }
   }
-  for (const key of given(VAE_SETTINGS)) {
-    if (models.some(taking(key))) continue;
-    // A chosen model with a VAE that does not take this setting is vae-m2, whose sigma is always a log-variance.
-    if (models.some(hasVae)) throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} models; vae-m2's encoder always has a log-variance head`);
-    throw new UsageError(`${flagOf(key)} applies to the VAE of the ${inWords(MODEL_NAMES.filter(hasVae), 'and')} models; ${what} has no VAE`);
-  }
-  if (models.every(isSemiSupervisedVae) && o.m2Init === 'random' && o.explicit.includes('epochs')) {
-    throw new UsageError(`--epochs does not apply to ${what} --m2-init random: with no pretrained VAE, vae-m2 trains --vae-epochs epochs, each a pass over the unlabeled genes`);
-  }
-  for (const key of given(['alpha', 'm2Init'] as const)) {
-    if (!models.some(taking(key))) throw new UsageError(`${flagOf(key)} applies to ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} only; ${what} does not train it`);
-  }
-  const cannot = models.filter((m) => !predictsExpression(m));
-  if (o.target === 'expression' && cannot.length > 0) {
-    throw new UsageError(`--target expression does not apply to ${inWords(cannot, 'and')}: its label is a latent class of two values; ${inWords(MODEL_NAMES.filter(predictsExpression), 'and')} predict expression`);
-  }
-  if (!models.some(taking('jointWeight')) && o.explicit.includes('jointWeight')) {
-    throw new UsageError(`${flagOf('jointWeight')} weighs the ELBO in the loss of ${inWords(MODEL_NAMES.filter(taking('jointWeight')), 'and')}; ${what} does not train a VAE with its classifier`);
-  }
-  for (const key of given(NEIGHBOR_SETTINGS)) {
-    if (!models.some(taking(key))) throw new UsageError(`${flagOf(key)} applies to the ${inWords(MODEL_NAMES.filter(taking(key)), 'and')} models only; ${what} uses no neighbours`);
-  }
+  const outOfScope = settingOutOfScope({
+    models,
+    given: RUN_KEYS.filter((k) => o.explicit.includes(k)),
+    m2Init: o.m2Init,
+    target: o.target,
+    what,
+    nameOf: flagOf,
+  });
+  if (outOfScope !== undefined) throw new UsageError(outOfScope);
 }

@@ -1,10 +1,17 @@
 import { LOGREG_L2_GRID } from '../../models/logreg.ts';
-import { MODEL_NAMES, MODEL_REGISTRY, derivedFeatures, isLinear, isSemiSupervisedVae, readsLatents, usesVae } from '../../models/registry.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, derivedFeatures, isLinear, isSemiSupervisedVae, readsLatents, trainingDefaults, usesVae } from '../../models/registry.ts';
+import { RUN_FLAGS, type RunKey } from '../../train/runFlags.ts';
 import { isCheckout } from '../../util/packageRoot.ts';
 import { SPLITS } from '../../data/dataset.ts';
 import { COMMAND } from './commandName.ts';
 
-const MODEL_LINES = MODEL_NAMES.map((m) => `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}`).join('\n');
+/** A model's own training defaults as flags ("--lr 0.0001, --batch 10"), or '' when it takes the command line's. */
+const ownDefaults = (m: ModelName): string =>
+  Object.entries(trainingDefaults(m)).map(([k, v]) => `${RUN_FLAGS[k as RunKey].flag} ${String(v)}`).join(', ');
+const MODEL_LINES = MODEL_NAMES.map((m) => {
+  const own = ownDefaults(m);
+  return `                          ${m.padEnd(18)} ${MODEL_REGISTRY[m].summary}${own === '' ? '' : `\n${' '.repeat(45)}(train's defaults for it: ${own})`}`;
+}).join('\n');
 
 export const HELP = `simplechrome: predict gene expression (high/low) from histone marks, on the GPU (WebGPU)
 
@@ -77,6 +84,12 @@ ${MODEL_LINES}
   --batch N             classifier minibatch size (default 64)
   --vae-batch N         the VAE's minibatch size (default: --batch's; vae-m2: its unlabeled genes')
   --lr X                Adam learning rate (default 0.001)
+  --clip X|off          before each Adam step, scale the gradient down to an L2 norm of at most X, as
+                        torch.nn.utils.clip_grad_norm_(model.parameters(), X) does (default off;
+                        AttentiveChrome's code clips at 1). It clips the steps that train the model:
+                        the classifier's, vae-joint's fine-tuning of its VAE and head, vae-m2's; not the
+                        VAE pretraining the vae-* models share (once per cell and seed, unclipped). The
+                        linear models (fit by L-BFGS) take no clip
   --latent N            VAE latent size (default 10)
   --beta X              weight of the KL term in the VAE loss (default 5e-5); vae-m2's -ELBO per gene is
                         (MSE + beta·KL)/beta, a Gaussian likelihood of variance bins·marks·beta/2

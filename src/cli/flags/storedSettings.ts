@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type CliOptions, UsageError } from './args.ts';
 import { FLAG_OF, type StoredSettings } from './restoreSettings.ts';
 import { settingsOf } from '../session/session.ts';
+import { RUN_FLAGS } from '../../train/runFlags.ts';
 
 export { FLAG_OF, restoreSettings, type StoredSettings } from './restoreSettings.ts';
 
@@ -23,7 +24,8 @@ export function checkResumeFlags(given: CliOptions, stored: CliOptions, dir: str
     const flag = FLAG_OF[key];
     if (flag === undefined) throw new UsageError(`--resume ${dir}: cannot be combined with --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
     if (JSON.stringify(given[key]) !== JSON.stringify(stored[key])) {
-      const show = (v: unknown): string => (v === undefined ? 'all' : String(v));
+      const unset = (RUN_FLAGS as Readonly<Record<string, { readonly unset?: string }>>)[key]?.unset;
+      const show = (v: unknown): string => (v === undefined ? (unset ?? 'none') : String(v));
       throw new UsageError(
         `${flag} ${show(given[key])} conflicts with the checkpoint in ${dir} (${flag} ${show(stored[key])}); ` +
           'a resumed run takes its settings from its checkpoint',

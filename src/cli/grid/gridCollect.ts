@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { armsOf } from '../experiment/experiment.ts';
 import { csvText, writeExperimentReport } from '../experiment/experimentFiles.ts';
-import { type ExperimentRow, parseCsvLine } from '../experiment/experimentReport.ts';
+import type { ExperimentRow } from '../experiment/experimentReport.ts';
 import type { CollectOptions } from './gridArgs.ts';
 import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
-import { entryFailure, entryResult, readLatents } from './gridJob.ts';
+import { RESULT_FILE, entryFailure, entryStatus, readLatents } from './gridJob.ts';
 import { EXPERIMENT_FILE, listed } from '../session/runDirectory.ts';
 import { RunLock } from '../session/runLock.ts';
 import { UsageError } from '../flags/args.ts';
@@ -31,18 +31,30 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
   const vaeCurves: VaeCurveRow[] = [];
   const devices = new Set<string>();
   const problems: string[] = [];
+  let refusals = 0;
   for (const e of plan.entries) {
-    const r = entryResult(plan, e);
-    if (r) {
-      devices.add(r.device);
-      if (e.kind === 'run') rows.push(parseCsvLine(r.line ?? '', join(entryPath(plan, e), 'result.json')));
-      else vaeCurves.push(...vaeCurveRows(e.cell, e.seed, (await readLatents(plan, e)).history));
-      continue;
+    const status = entryStatus(plan, o, e);
+    let refused = status !== undefined && 'refused' in status ? status.refused : undefined;
+    if (status !== undefined && 'result' in status) {
+      try {
+        if (e.kind === 'vae') vaeCurves.push(...vaeCurveRows(e.cell, e.seed, (await readLatents(plan, o, e)).history));
+        else if (status.row) rows.push(status.row);
+        devices.add(status.result.device);
+        continue;
+      } catch (err) {
+        refused = (err as Error).message;
+      }
     }
+    // A result that is not taken is listed with why, and the others are collected: one bad folder does not stop the rest.
     const failure = entryFailure(plan, e);
-    problems.push(`  ${e.index}  ${describeEntry(e)}: ${failure !== undefined ? `failed: ${failure.split('\n')[0]}` : 'not finished'} (${entryPath(plan, e)})`);
+    if (refused !== undefined) refusals++;
+    const why = refused !== undefined ? `refused: ${refused}` : failure !== undefined ? `failed: ${failure.split('\n')[0]}` : 'not finished';
+    problems.push(`  ${e.index}  ${describeEntry(e)}: ${why} (${entryPath(plan, e)})`);
   }
   const runs = plan.entries.filter((e) => e.kind === 'run').length;
+  const again =
+    `run them again with: ${COMMAND_TO_TYPE} slurm --plan ${c.plan} --submit` +
+    (refusals > 0 ? `; a refused ${RESULT_FILE} is never replaced: move it out of its folder to run the entry again` : '');
   if (rows.length === 0) {
     err(`collect: none of the ${runs} runs of ${c.plan} has finished yet:\n${problems.join('\n')}`);
     return 1;
@@ -76,7 +88,7 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
     lock.release();
   }
   if (problems.length > 0) {
-    err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\nrun them again with: ${COMMAND_TO_TYPE} slurm --plan ${c.plan} --submit`);
+    err(`collect: ${rows.length} of ${runs} runs finished; the tables leave out what these entries would add:\n${problems.join('\n')}\n${again}`);
     return 1;
   }
   err(`collect: all ${runs} runs of ${c.plan} finished`);

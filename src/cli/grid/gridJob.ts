@@ -1,15 +1,18 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
+import { FILES, type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
+import { fileSha256 } from '../../util/fileSha256.ts';
+import { decodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
 import { splitIndices } from '../../train/prepare.ts';
-import { UsageError } from '../flags/args.ts';
+import { type CliOptions, UsageError } from '../flags/args.ts';
 import { armSettings, armsOf, experimentRow, validGenesOf } from '../experiment/experiment.ts';
-import { csvLine } from '../experiment/experimentReport.ts';
+import { type ExperimentRow, csvLine, parseCsvLine } from '../experiment/experimentReport.ts';
 import type { JobOptions } from './gridArgs.ts';
-import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
+import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan, vaeEntryOf } from './gridPlan.ts';
 import { onInterrupt } from '../session/interrupt.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { RunLock } from '../session/runLock.ts';
@@ -40,21 +43,108 @@ export interface EntryResult {
   readonly line?: string;
   readonly device: string;
   readonly seconds: number;
+  /** The file in the entry's folder the result stands on (a run's best.safetensors, a VAE's latents) and its SHA-256. */
+  readonly checkpoint: { readonly file: string; readonly sha256: string };
+  /** A run of a VAE-reading model: the VAE entry and the SHA-256 of the latents file it trained on. */
+  readonly vae?: { readonly index: number; readonly sha256: string };
 }
 
-/** The finished result of an entry, or undefined. */
-export function entryResult(plan: GridPlan, e: PlanEntry): EntryResult | undefined {
-  const file = join(entryPath(plan, e), RESULT_FILE);
+/** What an entry's result.json says: a result that stands on the files behind it, a `refused` one (why, naming the
+ * file), or undefined when there is none yet. */
+export type EntryStatus = { readonly result: EntryResult; readonly row?: ExperimentRow } | { readonly refused: string } | undefined;
+
+const contentHash = (r: EntryResult): string => createHash('sha256').update(JSON.stringify(r)).digest('hex');
+
+/** result.json's text: the result and the SHA-256 of its JSON, which a reader recomputes. */
+const resultText = (r: EntryResult): string => `${JSON.stringify({ ...r, sha256: contentHash(r) }, null, 2)}\n`;
+
+/** The file a finished entry's result stands on. */
+const checkpointOf = (e: PlanEntry): string => (e.kind === 'vae' ? LATENTS_FILE : FILES.best);
+
+/**
+ * An entry's result, taken only when it is intact and stands on what is in its folder now: written for this plan
+ * and entry, its content hash right, its checkpoint there with the hash it recorded, and a run of a VAE-reading
+ * model trained on the latents its VAE entry holds now. Anything else is `refused` with why, never trusted.
+ */
+export function entryStatus(plan: GridPlan, o: CliOptions, e: PlanEntry): EntryStatus {
+  const dir = entryPath(plan, e);
+  const file = join(dir, RESULT_FILE);
   if (!existsSync(file)) return undefined;
-  const r = JSON.parse(readFileSync(file, 'utf8')) as EntryResult;
-  if (r.planId !== plan.planId || r.index !== e.index) throw new Error(`${file}: written by another plan (plan ${r.planId}, entry ${r.index}); this plan is ${plan.planId}`);
-  return r;
+  const refused = (why: string): EntryStatus => ({ refused: `${file}: ${why}` });
+  let stored: unknown;
+  try {
+    stored = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return refused(`not readable as JSON (${(err as Error).message}): it was cut short or edited`);
+  }
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return refused('not a result (not a JSON object)');
+  const { sha256, ...r } = stored as EntryResult & { sha256?: unknown };
+  if (r.planId !== plan.planId || r.index !== e.index) return refused(`written by another plan (plan ${r.planId}, entry ${r.index}); this plan is ${plan.planId}`);
+  if (typeof sha256 !== 'string') return refused('carries no content hash (written by hand, or by an earlier version)');
+  if (sha256 !== contentHash(r)) return refused('its content does not match its hash: it was edited or damaged');
+  const own = checkpointOf(e);
+  const behind = standsOn(plan, e, join(dir, own));
+  if ('missing' in behind) return refused(`no checkpoint behind it: ${own} is missing from ${dir}`);
+  if ('wrong' in behind) return refused(behind.wrong);
+  if (r.checkpoint?.file !== own || r.checkpoint.sha256 !== behind.sha256) return refused(`${own} is not the file this result was computed from (its SHA-256 differs)`);
+  if (e.kind === 'vae') return { result: r };
+  const v = vaeEntryOf(plan, o, e);
+  if (v !== undefined) {
+    const latents = join(entryPath(plan, v), LATENTS_FILE);
+    if (r.vae?.index !== v.index || r.vae.sha256 !== fileSha256(latents)) {
+      return refused(`was not trained on the VAE that entry ${v.index} holds now (${latents}): run entry ${e.index} again`);
+    }
+  }
+  try {
+    return { result: r, row: parseCsvLine(r.line ?? '', file) };
+  } catch (err) {
+    return refused((err as Error).message);
+  }
+}
+
+/** The file an entry's result stands on: its SHA-256 when it is intact (its own checksum) and this entry's (a run's
+ * checkpoint names the entry's run, a VAE's latents its cell); else what is wrong with it. A checkpoint copied in from
+ * another entry or plan is not this entry's, whatever its hash. */
+function standsOn(plan: GridPlan, e: PlanEntry, path: string): { readonly sha256: string } | { readonly missing: true } | { readonly wrong: string } {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    return { missing: true };
+  }
+  let metadata: Readonly<Record<string, string>>;
+  try {
+    metadata = decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path).metadata;
+  } catch (err) {
+    return { wrong: (err as Error).message };
+  }
+  const runId = entryRunId(plan, e);
+  if (e.kind === 'run' && metadata.run_id !== runId) return { wrong: `${path} was written by run ${metadata.run_id}, not by this entry's (${runId}): it was copied here` };
+  if (e.kind === 'vae' && metadata.cell !== e.cell) return { wrong: `${path} holds the latents of ${metadata.cell}, not of ${e.cell}: it was copied here` };
+  return { sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** The run id every checkpoint of an entry records. */
+const entryRunId = (plan: GridPlan, e: PlanEntry): string => `${plan.planId}-${e.index}`;
+
+/** The finished result of an entry; a result.json that is not taken stops the caller, with why. */
+function finished(plan: GridPlan, o: CliOptions, e: PlanEntry, lead: string): EntryResult | undefined {
+  const status = entryStatus(plan, o, e);
+  if (status !== undefined && 'refused' in status) {
+    throw new Error(`${lead}: ${status.refused}; nothing was changed: move ${RESULT_FILE} out of ${entryPath(plan, e)} to run the entry again`);
+  }
+  return status?.result;
 }
 
 /** Why an entry failed, when its last attempt failed. */
 export function entryFailure(plan: GridPlan, e: PlanEntry): string | undefined {
   const file = join(entryPath(plan, e), FAILED_FILE);
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { message: string }).message : undefined;
+  if (!existsSync(file)) return undefined;
+  try {
+    return String((JSON.parse(readFileSync(file, 'utf8')) as { message: unknown }).message);
+  } catch (err) {
+    return `${file} is not readable (${(err as Error).message})`;
+  }
 }
 
 function entryIndex(j: JobOptions, plan: GridPlan): number {
@@ -73,7 +163,8 @@ export async function runJob(j: JobOptions): Promise<number> {
   const entry = plan.entries[entryIndex(j, plan)] as PlanEntry;
   const dir = entryPath(plan, entry);
   const what = `entry ${entry.index} (${describeEntry(entry)})`;
-  if (entryResult(plan, entry)) {
+  const o = { ...planOptions(plan, j.plan), quiet: j.quiet };
+  if (finished(plan, o, entry, `job: ${what}`)) {
     err(`job: ${what} has finished: nothing to do`);
     return 0;
   }
@@ -101,7 +192,6 @@ export async function runJob(j: JobOptions): Promise<number> {
     }
     await writeFileAtomically(entryFile, mine);
     owned = true;
-    const o = { ...planOptions(plan, j.plan), quiet: j.quiet };
     const cell = plan.cells.find((c) => c.cell === entry.cell);
     if (!cell) throw new Error(`${j.plan}: entry ${entry.index} names cell ${entry.cell}, which the plan does not list`);
     const data = await loadData({ ...o, data: cell.path });
@@ -113,11 +203,22 @@ export async function runJob(j: JobOptions): Promise<number> {
     err(`job: ${what}, ${o.device.toUpperCase()}: ${choice.name}; writing into ${dir}`);
     const t0 = performance.now();
     const ctx = { plan, dir, data, device: choice, progress: progressPrinter(o.quiet), info: runInfo(plan, entry, data) };
-    const line = entry.kind === 'vae' ? (await runVae(ctx, { ...settingsOf(o), seed: entry.seed }), undefined) : await runClassifier(ctx, entry, o, cell.trainGenes);
+    const ran = entry.kind === 'vae' ? (await runVae(ctx, { ...settingsOf(o), seed: entry.seed }), {}) : await runClassifier(ctx, entry, o, cell.trainGenes);
     const seconds = (performance.now() - t0) / 1000;
-    const result: EntryResult = { planId: plan.planId, index: entry.index, kind: entry.kind, ...(line !== undefined ? { line } : {}), device: o.device === 'gpu' ? choice.name : 'CPU', seconds };
+    const own = checkpointOf(entry);
+    const sha256 = fileSha256(join(dir, own));
+    if (sha256 === undefined) throw new Error(`job: ${what} finished without writing ${own} into ${dir}`);
+    const result: EntryResult = {
+      planId: plan.planId,
+      index: entry.index,
+      kind: entry.kind,
+      ...ran,
+      device: o.device === 'gpu' ? choice.name : 'CPU',
+      seconds,
+      checkpoint: { file: own, sha256 },
+    };
     rmSync(join(dir, FAILED_FILE), { force: true });
-    await writeFileAtomically(join(dir, RESULT_FILE), `${JSON.stringify(result, null, 2)}\n`);
+    await writeFileAtomically(join(dir, RESULT_FILE), resultText(result));
     err(`job: ${what} finished in ${seconds.toFixed(1)} s`);
     return 0;
   } catch (e) {
@@ -144,7 +245,7 @@ interface EntryContext {
 function runInfo(plan: GridPlan, e: PlanEntry, data: LoadedData): RunInfo {
   const ds = data.dataset;
   return {
-    runId: `${plan.planId}-${e.index}`,
+    runId: entryRunId(plan, e),
     modelName: e.kind === 'vae' ? SHARED_VAE_MODEL : (e.model.split(':')[0] as RunInfo['modelName']),
     settings: { ...plan.settings, entry: e },
     normalization: data.normalization,
@@ -169,20 +270,30 @@ async function runVae(ctx: EntryContext, s: ReturnType<typeof settingsOf>): Prom
 }
 
 /** The latents a finished VAE entry wrote, bit for bit what its training encoded. */
-export async function readLatents(plan: GridPlan, e: VaeEntry): Promise<VaeLatents> {
+export async function readLatents(plan: GridPlan, o: CliOptions, e: VaeEntry): Promise<VaeLatents> {
   const dir = entryPath(plan, e);
-  if (!entryResult(plan, e)) {
+  if (!finished(plan, o, e, `entry ${e.index} (${describeEntry(e)})`)) {
     throw new Error(`entry ${e.index} (${describeEntry(e)}) has not finished; the runs that use its VAE wait for it (slurm submits them with afterok), or run it first: job --index ${e.index}`);
   }
   return readLatentsFile(join(dir, LATENTS_FILE));
 }
 
-/** One run of the grid; returns its line of small-data.csv. */
-async function runClassifier(ctx: EntryContext, e: RunEntry, o: ReturnType<typeof planOptions>, trainGenes: number): Promise<string> {
+/** One run of the grid; returns its line of small-data.csv and, for a VAE-reading model, the latents it read. */
+async function runClassifier(ctx: EntryContext, e: RunEntry, o: CliOptions, trainGenes: number): Promise<Pick<EntryResult, 'line' | 'vae'>> {
   const arm = armsOf(o).find((a) => a.label === e.model);
   if (!arm) throw new Error(`entry ${e.index}: the plan's settings have no model ${e.model}`);
-  const vaeEntry = e.after !== undefined ? ctx.plan.entries[e.after] : undefined;
-  if (vaeEntry !== undefined && vaeEntry.kind !== 'vae') throw new Error(`entry ${e.index}: its VAE entry ${e.after} is not a VAE`);
+  // Never undefined for a model that reads a VAE: such a run is never run with a VAE of its own.
+  const vaeEntry = vaeEntryOf(ctx.plan, o, e);
+  let vae: EntryResult['vae'];
+  const latents = vaeEntry
+    ? async (): Promise<VaeLatents> => {
+        // Hashed before it is read: a VAE entry run again meanwhile makes the result refused, never wrong unseen.
+        const sha256 = fileSha256(join(entryPath(ctx.plan, vaeEntry), LATENTS_FILE));
+        const read = await readLatents(ctx.plan, o, vaeEntry);
+        if (sha256 !== undefined) vae = { index: vaeEntry.index, sha256 };
+        return read;
+      }
+    : undefined;
   const checkpoints = new RunCheckpoints(ctx.dir, ctx.info);
   const last = checkpoints.path('last');
   const from = sameRun(existsSync(last) ? await readClassifierCheckpoint(last, 'last') : undefined, ctx.info);
@@ -192,8 +303,9 @@ async function runClassifier(ctx: EntryContext, e: RunEntry, o: ReturnType<typeo
     armSettings(o, arm, e.seed, e.size, { train: trainGenes, valid: validGenesOf(ctx.data.dataset) }),
     ctx.device.device,
     ctx.progress,
-    vaeEntry ? () => readLatents(ctx.plan, vaeEntry) : undefined,
+    latents,
     { checkpoints, ...DISK_SOURCES, ...(from ? { resume: { classifier: from } } : {}) },
   );
-  return csvLine(experimentRow({ cell: e.cell, model: e.model, size: e.size, seed: e.seed }, run, (performance.now() - t0) / 1000));
+  if (vaeEntry && vae === undefined) throw new Error(`entry ${e.index}: ${describeEntry(e)} finished without reading the latents of entry ${vaeEntry.index}`);
+  return { line: csvLine(experimentRow({ cell: e.cell, model: e.model, size: e.size, seed: e.seed }, run, (performance.now() - t0) / 1000)), ...(vae ? { vae } : {}) };
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readRegularTextSync } from '../../util/regularFile.ts';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { pathUnder } from '../../util/pathUnder.ts';
@@ -141,7 +142,7 @@ export async function writeGridPlan(o: CliOptions, file: string): Promise<number
   const plan: GridPlan = { format: PLAN_FORMAT, planId: planIdOf(body), ...body };
   const text = `${JSON.stringify(plan, null, 2)}\n`;
   const same = existsSync(file);
-  if (same && readFileSync(file, 'utf8') !== text) {
+  if (same && readRegularTextSync(file) !== text) {
     throw new UsageError(`--plan ${file} already holds another plan; it is not replaced (choose another file name, or delete it if its runs are not wanted)`);
   }
   // The root by the rules of a single experiment's --out: what collect will later write there must not replace a user's file.
@@ -166,7 +167,7 @@ export function readGridPlan(file: string): GridPlan {
   if (!existsSync(file)) throw new UsageError(`--plan ${file}: no such file (write one with --experiment small-data ... --plan ${file})`);
   let plan: GridPlan;
   try {
-    plan = JSON.parse(readFileSync(file, 'utf8')) as GridPlan;
+    plan = JSON.parse(readRegularTextSync(file)) as GridPlan;
   } catch (e) {
     throw new Error(`${file}: not readable as JSON (${(e as Error).message})`);
   }
@@ -184,8 +185,40 @@ export function readGridPlan(file: string): GridPlan {
       throw new Error(`${file}: entry ${i} names the folder ${JSON.stringify(e.dir)}, which is outside the plan's root ${plan.root}; the plan was edited`);
     }
   });
+  // Also before the identity: a run that reads a VAE and names none would train its own, unseen by slurm's afterok.
+  const o = planOptions(plan, file);
+  for (const e of plan.entries) {
+    try {
+      if (e.kind === 'run') vaeEntryOf(plan, o, e);
+    } catch (err) {
+      throw new Error(`${file}: ${(err as Error).message}; the plan was edited: write a new plan`);
+    }
+  }
   if (planIdOf(plan) !== plan.planId) throw new Error(`${file}: the plan's contents do not match its identity (planId ${plan.planId}); it was edited: write a new plan`);
   return plan;
+}
+
+/**
+ * The VAE entry whose latents a run trains on, or undefined for a model that reads none: the one rule `job` and
+ * `collect` hold a run to. A run of a VAE-reading model must name (`after`) the VAE entry of its own cell and seed;
+ * one that names none, or an entry that is not that VAE, is refused (readGridPlan names the plan file), never run
+ * with a VAE of its own.
+ */
+export function vaeEntryOf(plan: GridPlan, o: CliOptions, e: RunEntry): VaeEntry | undefined {
+  const refuse = (what: string): never => {
+    throw new Error(`entry ${e.index} (${describeEntry(e)}) ${what}`);
+  };
+  const arm = armsOf(o).find((a) => a.label === e.model);
+  if (!arm) return refuse(`names the model ${JSON.stringify(e.model)}, which the plan's settings do not list`);
+  const reads = trainsVaeFirst({ model: arm.model, m2Init: o.m2Init });
+  const theVae = `the VAE of ${e.cell}, seed ${e.seed}`;
+  if (!reads) return e.after === undefined ? undefined : refuse(`does not read a VAE, yet names entry ${String(e.after)} to wait for`);
+  if (e.after === undefined) return refuse(`reads ${theVae} but names no VAE entry to wait for ("after" is missing)`);
+  const v = plan.entries[e.after];
+  if (v === undefined || v.kind !== 'vae' || v.cell !== e.cell || v.seed !== e.seed) {
+    return refuse(`reads ${theVae} but names entry ${JSON.stringify(e.after)} as its VAE, which ${v === undefined ? 'the plan does not hold' : `is ${describeEntry(v)}`}`);
+  }
+  return v;
 }
 
 /** The experiment's options as the plan stores them. */

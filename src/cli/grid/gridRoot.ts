@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
+import { fileSha256 } from '../../util/fileSha256.ts';
 import { isRunFile, RUN_FILE_NAMES, refuseForeign } from '../session/runDirectory.ts';
 
 // What a plan's root may hold, by the rules of a run's --out (runDirectory.ts):
@@ -21,14 +21,6 @@ interface Collected {
   /** File name → SHA-256 of the bytes collect wrote. */
   readonly files: Readonly<Record<string, string>>;
 }
-
-const hashOf = (path: string): string | undefined => {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch {
-    return undefined;
-  }
-};
 
 /** The files this plan's collect wrote into `root`, by name and hash; none when it wrote none (or another plan did). */
 function collectedBy(root: string, planId: string): Readonly<Record<string, string>> {
@@ -57,14 +49,14 @@ export function notCollectedHere(root: string, planId: string, planFile: string,
   const entries = refuseForeign(root, lead, advice, isOwn);
   const collected = collectedBy(root, planId);
   // A temporary file is what a writer killed mid-write left: not a file anyone kept, and never replaced by its name.
-  return entries.filter((name) => RUN_FILE_NAMES.includes(name) && (collected[name] === undefined || collected[name] !== hashOf(join(root, name))));
+  return entries.filter((name) => RUN_FILE_NAMES.includes(name) && (collected[name] === undefined || collected[name] !== fileSha256(join(root, name))));
 }
 
 /** Records the files collect has just written into `root`, so a later collect of this plan may replace them. */
 export async function recordCollected(root: string, planId: string, files: readonly string[]): Promise<void> {
   const hashes: Record<string, string> = {};
   for (const f of files) {
-    const h = hashOf(join(root, f));
+    const h = fileSha256(join(root, f));
     if (h !== undefined) hashes[f] = h;
   }
   const record: Collected = { planId, files: hashes };

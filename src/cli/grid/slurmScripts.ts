@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../../util/packageRoot.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { SlurmOptions } from './gridArgs.ts';
-import { type GridPlan, type PlanEntry, readGridPlan } from './gridPlan.ts';
-import { entryResult } from './gridJob.ts';
+import { type GridPlan, type PlanEntry, planOptions, readGridPlan } from './gridPlan.ts';
+import { entryStatus } from './gridJob.ts';
 import { err } from '../session/session.ts';
 import { COMMAND, COMMAND_TO_TYPE } from '../flags/commandName.ts';
 
@@ -72,7 +72,18 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
   const dir = join(plan.root, 'slurm');
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(plan.root, 'logs'), { recursive: true });
-  const left = plan.entries.filter((e) => !entryResult(plan, e));
+  const options = planOptions(plan, planFile);
+  // An entry whose result.json is refused is not submitted (its job would refuse it too): it is named here, and by collect.
+  const left: PlanEntry[] = [];
+  let refused = 0;
+  for (const e of plan.entries) {
+    const status = entryStatus(plan, options, e);
+    if (status === undefined) left.push(e);
+    else if ('refused' in status) {
+      refused++;
+      err(`slurm: entry ${e.index} is not submitted: ${status.refused}; move it away to run the entry again`);
+    }
+  }
   const arrays: ArrayScript[] = [];
   for (const kind of ['vae', 'run'] as const) {
     const mine = left.filter((e) => e.kind === kind).map((e) => e.index);
@@ -91,6 +102,10 @@ export async function writeSlurmScripts(o: SlurmOptions): Promise<number> {
       await writeFileAtomically(file, script(plan, planFile, o, name, offset, indices.map((i) => i - offset)));
       arrays.push({ name, file, kind, entries: indices.length });
     }
+  }
+  if (arrays.length === 0 && refused > 0) {
+    err(`slurm: nothing to submit: every other entry of ${planFile} has finished; ${refused === 1 ? 'the entry named above has' : `the ${refused} entries named above have`} a refused result`);
+    return 1;
   }
   if (arrays.length === 0) {
     process.stdout.write(`every entry of ${planFile} has finished: nothing to submit; write the tables with: ${COMMAND_TO_TYPE} collect --plan ${planFile}\n`);

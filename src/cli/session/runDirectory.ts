@@ -4,7 +4,7 @@ import { FILES } from '../../checkpoint/runCheckpoint.ts';
 import { isTemporaryOf } from '../../util/atomicFile.ts';
 import { PLOT_FILES } from '../../plots/runPlots.ts';
 import { UsageError } from '../flags/args.ts';
-import { isLockFile, lockHolder, RunLock } from './runLock.ts';
+import { isLockFile, lockHolder, RunLock, takeoverNote } from './runLock.ts';
 
 // What --out means. A run never deletes or overwrites another run's files
 // unless told to:
@@ -105,24 +105,8 @@ export interface OutDirectoryOptions {
  * Called only once this run holds the lock on `out` and goes ahead.
  */
 function tidyLeftovers(out: string): string[] {
-  const target = resolve(out);
-  const parent = dirname(target);
-  const base = basename(target);
   const notes: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return notes;
-  }
-  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
-  const pids = new Set<number>();
-  for (const name of names) {
-    const m = pattern.exec(name);
-    if (m !== null) pids.add(Number(m[2]));
-  }
-  for (const pid of pids) {
-    const [fresh, old] = [join(parent, `.${base}.new-${pid}`), join(parent, `.${base}.old-${pid}`)];
+  for (const { pid, fresh, old } of swapLeftovers(out)) {
     const holder = lockHolder(fresh) ?? lockHolder(old);
     if (holder?.state !== 'dead') {
       const who = holder === undefined ? `a run that left no readable lock (process ${pid} of some host)` : `a run of process ${holder.pid} on host ${holder.host}`;
@@ -141,6 +125,40 @@ function tidyLeftovers(out: string): string[] {
     }
   }
   return notes;
+}
+
+/** The staging (`.NAME.new-PID`) and earlier-run (`.NAME.old-PID`) folders that replacing runs left beside `out`, by PID. */
+function swapLeftovers(out: string): { readonly pid: number; readonly fresh: string; readonly old: string }[] {
+  const target = resolve(out);
+  const parent = dirname(target);
+  const base = basename(target);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return [];
+  }
+  const pattern = new RegExp(`^\\.${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(new|old)-(\\d+)$`);
+  const pids = new Set<number>();
+  for (const name of names) {
+    const m = pattern.exec(name);
+    if (m !== null) pids.add(Number(m[2]));
+  }
+  return [...pids].sort((a, b) => a - b).map((pid) => ({ pid, fresh: join(parent, `.${base}.new-${pid}`), old: join(parent, `.${base}.old-${pid}`) }));
+}
+
+/** `--resume OUT` of a folder that is not there: a replacing run stopped between the two renames of its swap names what it kept. */
+function missingResumeMessage(out: string): string {
+  const kept = swapLeftovers(out).filter((l) => existsSync(l.old));
+  if (kept.length === 0) return `--resume ${out}: no such directory`;
+  const lines = kept.map(
+    ({ pid, fresh, old }) =>
+      `a run (process ${pid}) that replaced ${out} stopped between the two renames of its swap: the earlier run is in ${old}` +
+      (existsSync(fresh) ? `, the replacing one (which had written its first checkpoint) in ${fresh}` : ''),
+  );
+  const { fresh, old } = kept[0] as { fresh: string; old: string };
+  const keepNew = existsSync(fresh) ? `mv ${fresh} ${out} to continue the replacing run (then --resume ${out}), or ` : '';
+  return `--resume ${out}: no such directory; ${lines.join('; ')}. Nothing was changed. Move the one to keep back: ${keepNew}mv ${old} ${out} to keep the earlier run`;
 }
 
 /**
@@ -179,8 +197,11 @@ export class OutDirectory {
     let created = false;
     if (existsSync(out)) {
       if (!statSync(out).isDirectory()) throw new UsageError(`${what} is a file, not a directory; choose a directory for the run's files`);
+      // Refused before the lock is taken, so that a refused --out (a user's folder, `/`) gets not even a lock file
+      // for a moment; checked again below with the lock held, against a run that started meanwhile.
+      if (!o.resume) OutDirectory.refuseUnlessOurs(out, what, o.overwrite);
     } else if (o.resume) {
-      throw new UsageError(`--resume ${out}: no such directory`);
+      throw new UsageError(missingResumeMessage(out));
     } else {
       try {
         mkdirSync(out, { recursive: true });
@@ -197,7 +218,7 @@ export class OutDirectory {
       throw e;
     }
     const notes: string[] = [];
-    if (lock.tookOverFrom !== undefined) notes.push(`note: ${out} was locked by process ${lock.tookOverFrom}, which is no longer running; this run took the lock over`);
+    if (lock.tookOverFrom !== undefined) notes.push(takeoverNote(out, lock.tookOverFrom));
     const dir = new OutDirectory(out, lock, created, notes, o.resume);
     try {
       const replaces = !o.resume && OutDirectory.refuseUnlessOurs(out, what, o.overwrite);

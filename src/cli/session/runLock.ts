@@ -60,14 +60,39 @@ function parseOwner(text: string): LockOwner | undefined {
 /** 'alive', 'dead', or 'unknown' (another machine: its processes cannot be seen from here). */
 function liveness(o: LockOwner): 'alive' | 'dead' | 'unknown' {
   if (o.host !== hostname()) return 'unknown';
+  return pidReused(o) === undefined ? 'alive' : 'dead';
+}
+
+/**
+ * Why the lock's process has ended ('gone': no process has its PID; 'reused':
+ * a process of that PID runs, but it started at another time than the one
+ * the lock recorded, so it is another program), or undefined while it runs.
+ */
+function pidReused(o: LockOwner): 'gone' | 'reused' | undefined {
   try {
     process.kill(o.pid, 0);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'dead';
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
   }
   const ticks = startTicksOf(o.pid);
-  if (o.startTicks !== undefined && ticks !== undefined && ticks !== o.startTicks) return 'dead';
-  return 'alive';
+  if (o.startTicks !== undefined && ticks !== undefined && ticks !== o.startTicks) return 'reused';
+  return undefined;
+}
+
+/** A stale lock this run took over: whose it was, and how it is known to have ended. */
+export interface TakenOver {
+  readonly pid: number;
+  readonly started: string;
+  readonly how: 'gone' | 'reused';
+}
+
+/** The note a run gives when it took over `out`'s stale lock. */
+export function takeoverNote(out: string, t: TakenOver): string {
+  const ended =
+    t.how === 'reused'
+      ? `which has ended: the process ${t.pid} running now is another program that reuses its number (its start time differs from the one the lock recorded on ${t.started})`
+      : 'which is no longer running';
+  return `note: ${out} was locked by process ${t.pid}, ${ended}; this run took the lock over`;
 }
 
 /** Creates `path` holding `text`, complete, or throws EEXIST when it exists. */
@@ -99,7 +124,7 @@ export class RunLock {
     private path: string,
     private readonly text: string,
     /** Set when this lock replaced the lock of a process that had died. */
-    readonly tookOverFrom: number | undefined,
+    readonly tookOverFrom: TakenOver | undefined,
   ) {}
 
   get file(): string {
@@ -113,7 +138,7 @@ export class RunLock {
   static acquire(dir: string, what: string): RunLock {
     const path = join(dir, LOCK_FILE);
     const mine = `${JSON.stringify(ownerNow())}\n`;
-    let tookOver: number | undefined;
+    let tookOver: TakenOver | undefined;
     for (let attempt = 0; attempt < 50; attempt++) {
       try {
         createExclusive(path, mine);
@@ -140,7 +165,7 @@ export class RunLock {
             `if no run is going on there, delete ${path} and start again`,
         );
       }
-      if (RunLock.removeStale(path, text)) tookOver = owner.pid;
+      if (RunLock.removeStale(path, text)) tookOver = { pid: owner.pid, started: owner.started, how: pidReused(owner) ?? 'gone' };
     }
     throw new RunLockedError(`${what}: could not take the lock ${path}: other runs keep taking it`);
   }

@@ -2,6 +2,7 @@ import { datasetFingerprint } from '../../checkpoint/fingerprint.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
 import { loadCell } from '../../data/loadCell.ts';
+import type { CacheReport } from '../../data/cache.ts';
 import { marksMismatch } from '../../data/dataset.ts';
 import { applyNormalization, fitNormalization, type NormalizationStats } from '../../data/normalize.ts';
 import type { CliOptions } from '../flags/args.ts';
@@ -37,6 +38,16 @@ export interface LoadedData {
   readonly fingerprint: string;
 }
 
+/** Tells the user, on stderr, of a cache that was damaged or altered (never trusted: the data was read again), a
+ * file of someone else's at its name, or a cache that could not be written; nothing for a hit, miss or stale. */
+export function tellCache(c: CacheReport): void {
+  const notes: string[] = [];
+  if (c.status === 'corrupt') notes.push(`the cache ${c.file} was not used: ${c.reason}; the data was read from its sources${c.writeError === undefined ? ' and the cache rewritten' : ''}`);
+  if (c.status === 'foreign') notes.push(`${c.file} is ${c.reason}: it is left as it is, and the data is read from its sources each time (move it away to let a cache be written)`);
+  if (c.writeError !== undefined) notes.push(`the cache could not be written (${c.writeError}); the data is read from its sources each time until it can be`);
+  for (const note of notes) err(`data: ${note}`);
+}
+
 /** Reads the chosen data and normalises it: with statistics fitted on its
  * training genes, or with `fitted.stats` as given (a resumed run never refits;
  * `fitted.by` names the model, for the refusal of data with other marks). */
@@ -44,6 +55,7 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
   const choice = await chooseData(o.data, err);
   const loaded = await loadCell(choice.path, { onProgress: readProgress(o.quiet) });
   for (const note of loaded.dataset.notes ?? []) err(`data: ${loaded.dataset.cell}: ${note}`);
+  tellCache(loaded.cache);
   const stats = fitted?.stats;
   const mismatch = stats && marksMismatch(stats.marks, loaded.dataset.marks);
   if (mismatch) throw new Error(`--data ${choice.path}: ${fitted.by}: ${mismatch}`);
@@ -57,7 +69,7 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
       path: choice.path,
       layout: loaded.layout,
       synthetic: choice.synthetic,
-      cache: loaded.cache.status,
+      cache: loaded.cache.writeError === undefined ? loaded.cache.status : `unwritable: ${loaded.cache.writeError}`,
       files: (loaded.sources ?? []).map((f) => ({ path: f.path, bytes: f.size, sha256: f.sha256 })),
     },
     fingerprint: datasetFingerprint(loaded.dataset),

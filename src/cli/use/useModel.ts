@@ -22,18 +22,19 @@ import { checkNotAnInput, checkOutputName } from './outputTarget.ts';
 import { MODEL_NAMES, type ModelName, trainsJointly, usesNeighbors, usesVae as registryUsesVae } from '../../models/registry.ts';
 import { usesVae } from '../run/resume.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { type TrainedModel, latentMeans, predictOutputs, predictWith } from '../../train/predictWith.ts';
-import { inWords } from '../session/outputs.ts';
+import { type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs, predictWith } from '../../train/predictWith.ts';
+import { inWords } from '../../util/inWords.ts';
 import { expressionPredictionsCsv, predictionsCsv } from '../../train/predictionsCsv.ts';
 import { scoresBySplit } from '../../train/splitScores.ts';
 import { predictionsOf } from '../../train/target.ts';
 import { scoreSummary } from './predictSummary.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import type { Device } from '../../train/runModel.ts';
-import { err, settingsOf } from '../session/session.ts';
+import { err, settingsOf, tellCache } from '../session/session.ts';
 import { restoreSettings } from '../flags/storedSettings.ts';
 import { deviceFor } from '../run/trainRun.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
+import { csvTextField } from '../../util/csvField.ts';
 
 // `predict` and `encode`: a trained run directory applied to the genes of
 // another cell. The data is normalised with the statistics stored in the
@@ -100,6 +101,7 @@ export async function dataFor(o: { readonly command: string; readonly data: stri
     throw new UsageError(`--data ${path}: no such file or directory`);
   }
   const loaded = await loadCell(path);
+  tellCache(loaded.cache);
   const raw = loaded.dataset;
   if (o.out !== undefined) checkNotAnInput(o.command, o.out, [...raw.source, ...(loaded.cache.file !== undefined ? [loaded.cache.file] : [])]);
   const mismatch = marksMismatch(m.normalization.marks, raw.marks);
@@ -156,6 +158,8 @@ async function predictCommand(o: UseOptions): Promise<number> {
       );
     }
     const outputs = await predictOutputs(m, ds, choice.device, DISK_SOURCES);
+    const overflow = nonFiniteOutputs(outputs, ds);
+    if (overflow !== undefined) throw new Error(`predict: the model in ${o.modelDir} (${m.modelName}, run ${m.classifier?.info.runId}) ${overflow}: nothing was written`);
     const predicted = predictionsOf(target, outputs);
     const all = Uint32Array.from({ length: ds.genes }, (_, g) => g);
     const observed: Observed = target === 'expression' ? await observedExpression(m, data) : { values: ds.labels };
@@ -213,7 +217,7 @@ async function encodeCommand(o: UseOptions): Promise<number> {
       const lines = [['gene_id', 'label', ...Array.from({ length: Z }, (_, j) => `z${j + 1}`)].join(',')];
       for (let g = 0; g < ds.genes; g++) {
         const row = Array.from(mu.subarray(g * Z, (g + 1) * Z), (v) => v.toPrecision(7));
-        lines.push([ds.geneIds[g], String(ds.labels[g]), ...row].join(','));
+        lines.push([csvTextField(ds.geneIds[g] as string), String(ds.labels[g]), ...row].join(','));
       }
       await writeFileAtomically(out, `${lines.join('\n')}\n`);
     }

@@ -1,0 +1,180 @@
+import { type LstmSizes, lstmBackward, lstmForward, lstmInputGrad, lstmWeightGrad } from '../cpu/lstm.ts';
+import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, requirePositiveInts, uniformBlock } from './kernel.ts';
+
+// A bidirectional LSTM layer in four kernels (layouts: src/cpu/lstm.ts).
+//
+// Dispatches: the forward pass is ONE dispatch for the whole sequence, both
+// directions and every sequence of the batch: one workgroup per (sequence,
+// direction) keeps h and c in workgroup memory and steps through time with
+// two barriers a step (the gates read all of h_{t-1}; the cell update reads
+// all four gates). A step cannot take fewer: its gates depend on the whole
+// previous h, so a step is a dependency the workgroup waits on, and one
+// dispatch per step would cost T dispatches instead (100 for the bins).
+// Backward is three: BPTT (one dispatch, the same grid in reverse step
+// order, writing the gates' pre-activation gradients dz), the weight and
+// bias gradients (one), and the input gradient (one, only when asked).
+//
+// Why the input projection x·W_ih is not a GEMM on the matmul kernel here:
+// AttentiveChrome gives every histone mark its own LSTM, so the weights are
+// per group of sequences, and the first level's input is one value per bin
+// (a K = 1 product). Folding W_ih into the recurrence (z = b + [x_t; h_{t-1}]
+// · [W_ih; W_hh]) costs I extra multiply-adds per gate and step and saves a
+// dispatch and a [rows, 8H] tensor; the weight gradients, a sum over batch
+// and time per group, are one dispatch where the per-group GEMMs would be
+// 2·G of them (and views of per-group slices that are rarely 256-byte aligned).
+//
+// Measured on SwiftShader (2 cores, heavily loaded, so only the ratios
+// count), batch 10 of the E003 sample (T = 100 bins, G = 5 marks, H = 32):
+// forward 6.5 s, BPTT 4.8 s, weight gradient 6.9 s per call with scalar
+// loads and 64-wide workgroups; 1.4 s, 2.4 s and 2.1 s with the weights and
+// dz read as vec4 (a row is 4H wide), the weight gradient as 4×4 register
+// tiles, and workgroups as wide as H. Attention pooling at the same sizes
+// takes 0.06–0.2 s a call.
+
+/** A sequence's workgroup: one invocation per unit (and per block of four gate columns), at most 64: each idle
+ * invocation still waits at every barrier, which a software GPU pays for (it was 2x at H = 32 on SwiftShader). */
+const sequenceWorkgroup = (hidden: number): number => Math.min(64, Math.max(4, Math.ceil(hidden / 4) * 4));
+const WG_ELEMENTS = 64;
+/** The shader's ROWS: rows of the weight gradient one invocation sums (times 4 columns), each dz load serving them all. */
+const WEIGHT_GRAD_ROWS = 4;
+
+function check(kernel: string, s: LstmSizes): void {
+  requirePositiveInts(kernel, { batch: s.batch, length: s.length, groups: s.groups, input: s.input, hidden: s.hidden });
+  if (s.batch * s.groups > MAX_WORKGROUPS_PER_DIM) {
+    throw new Error(`${kernel}: ${s.batch} × ${s.groups} sequences are more than ${MAX_WORKGROUPS_PER_DIM}, the workgroups a dispatch has in one dimension`);
+  }
+  const elements = s.batch * s.length * s.groups * 8 * s.hidden;
+  if (elements > 2 ** 31) throw new Error(`${kernel}: ${elements} gate elements are more than 2^31`);
+}
+
+function params(s: LstmSizes, total: number): ArrayBuffer {
+  return uniformBlock([
+    ['u32', s.batch],
+    ['u32', s.length],
+    ['u32', s.groups],
+    ['u32', s.input],
+    ['u32', s.hidden],
+    ['u32', total],
+  ]);
+}
+
+const label = (s: LstmSizes): string => `T=${s.length},G=${s.groups},I=${s.input},H=${s.hidden}`;
+const rowsOf = (s: LstmSizes): number[] => [s.batch, s.length, s.groups];
+export const lstmWeightShape = (s: LstmSizes): number[] => [s.groups, 2, s.input + s.hidden, 4 * s.hidden];
+export const lstmBiasShape = (s: LstmSizes): number[] => [s.groups, 2, 4 * s.hidden];
+/** hs and cs: [B, T, G, 2H]; acts and dz: [B, T, G, 2, 4H]. */
+const stateShape = (s: LstmSizes): number[] => [...rowsOf(s), 2 * s.hidden];
+const gateShape = (s: LstmSizes): number[] => [...rowsOf(s), 2, 4 * s.hidden];
+
+/** x, weight, bias → hs (the layer's output), and cs and acts kept for the backward pass. */
+export function lstmForwardKernel(s: LstmSizes): Kernel {
+  const name = `lstm.forward[${label(s)}]`;
+  check(name, s);
+  return {
+    name,
+    slots: {
+      x: f32Slot([...rowsOf(s), s.input], 'read'),
+      weight: f32Slot(lstmWeightShape(s), 'read'),
+      bias: f32Slot(lstmBiasShape(s), 'read'),
+      hs: f32Slot(stateShape(s), 'read_write'),
+      cs: f32Slot(stateShape(s), 'read_write'),
+      acts: f32Slot(gateShape(s), 'read_write'),
+    },
+    cpu: (t) => lstmForward(s, t.x as FloatArray, t.weight as FloatArray, t.bias as FloatArray, t.hs as FloatArray, t.cs as FloatArray, t.acts as FloatArray),
+    gpu: () => [
+      {
+        shader: 'lstm',
+        entryPoint: 'forward',
+        defines: { FORWARD: true },
+        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
+        bindings: ['x', 'weight', 'bias', 'hs', 'cs', 'acts'],
+        uniforms: params(s, 0),
+        workgroups: [s.batch * s.groups, 2, 1],
+      },
+    ],
+  };
+}
+
+/** dhs (the gradient of hs), weight, cs, acts → dz, the gates' pre-activation gradients. */
+export function lstmBackwardKernel(s: LstmSizes): Kernel {
+  const name = `lstm.backward[${label(s)}]`;
+  check(name, s);
+  return {
+    name,
+    slots: {
+      dhs: f32Slot(stateShape(s), 'read'),
+      weight: f32Slot(lstmWeightShape(s), 'read'),
+      cs: f32Slot(stateShape(s), 'read'),
+      acts: f32Slot(gateShape(s), 'read'),
+      dz: f32Slot(gateShape(s), 'read_write'),
+    },
+    cpu: (t) => lstmBackward(s, t.dhs as FloatArray, t.weight as FloatArray, t.cs as FloatArray, t.acts as FloatArray, t.dz as FloatArray),
+    gpu: () => [
+      {
+        shader: 'lstm',
+        entryPoint: 'backward',
+        defines: { BACKWARD: true },
+        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
+        bindings: ['dhs', 'weight', 'cs', 'acts', 'dz'],
+        uniforms: params(s, 0),
+        workgroups: [s.batch * s.groups, 2, 1],
+      },
+    ],
+  };
+}
+
+/** x, hs, dz → dweight and dbias (written, not added to). */
+export function lstmWeightGradKernel(s: LstmSizes): Kernel {
+  const name = `lstm.weightGrad[${label(s)}]`;
+  check(name, s);
+  // shaders/lstm.wgsl's weight_grad: an invocation per 4 gate columns and WEIGHT_GRAD_ROWS rows.
+  const total = s.groups * 2 * Math.ceil((s.input + s.hidden + 1) / WEIGHT_GRAD_ROWS) * s.hidden;
+  return {
+    name,
+    slots: {
+      x: f32Slot([...rowsOf(s), s.input], 'read'),
+      hs: f32Slot(stateShape(s), 'read'),
+      dz: f32Slot(gateShape(s), 'read'),
+      dweight: f32Slot(lstmWeightShape(s), 'read_write'),
+      dbias: f32Slot(lstmBiasShape(s), 'read_write'),
+    },
+    cpu: (t) => lstmWeightGrad(s, t.x as FloatArray, t.hs as FloatArray, t.dz as FloatArray, t.dweight as FloatArray, t.dbias as FloatArray),
+    gpu: () => [
+      {
+        shader: 'lstm',
+        entryPoint: 'weight_grad',
+        defines: { WEIGHT_GRAD: true },
+        constants: { WG: WG_ELEMENTS, H: s.hidden },
+        bindings: ['x', 'hs', 'dz', 'dweight', 'dbias'],
+        uniforms: params(s, total),
+        workgroups: grid1d(total, WG_ELEMENTS),
+      },
+    ],
+  };
+}
+
+/** dz, weight → dx [B, T, G, I], both directions summed. */
+export function lstmInputGradKernel(s: LstmSizes): Kernel {
+  const name = `lstm.inputGrad[${label(s)}]`;
+  check(name, s);
+  const total = s.batch * s.length * s.groups * s.input;
+  return {
+    name,
+    slots: {
+      dz: f32Slot(gateShape(s), 'read'),
+      weight: f32Slot(lstmWeightShape(s), 'read'),
+      dx: f32Slot([...rowsOf(s), s.input], 'read_write'),
+    },
+    cpu: (t) => lstmInputGrad(s, t.dz as FloatArray, t.weight as FloatArray, t.dx as FloatArray),
+    gpu: () => [
+      {
+        shader: 'lstm',
+        entryPoint: 'input_grad',
+        constants: { WG: WG_ELEMENTS, H: s.hidden },
+        bindings: ['dz', 'weight', 'dx'],
+        uniforms: params(s, total),
+        workgroups: grid1d(total, WG_ELEMENTS),
+      },
+    ],
+  };
+}
