@@ -181,7 +181,8 @@ export function buildTfjsTrainer(
   /** Adam on the loss's gradients scaled down to L2 norm `clip` when longer (torch.nn.utils.clip_grad_norm_'s rule), on the GPU. */
   const clippedStep = (f: () => TfCore.Scalar, max: number): TfCore.Scalar => {
     const { value, grads } = t.variableGrads(f, variables);
-    const norm = t.sqrt(t.addN(Object.values(grads).map((g) => t.sum(t.square(g)))));
+    // Summed pairwise, not by addN: one addN of every variable's square sum binds more buffers than WebGPU allows.
+    const norm = t.sqrt(Object.values(grads).reduce<Tensor>((sum, g) => t.add(sum, t.sum(t.square(g))), t.scalar(0)));
     const scale = t.minimum(1, t.div(max, t.add(norm, 1e-6)));
     optimizer.applyGradients(Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, t.mul(g, scale)])));
     return value;
