@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '../src/checkpoint/safetensors.ts';
-import { decodeSafetensorsWith, encodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
-import { blobLines } from '../src/data/blobLines.ts';
+import { decodeSafetensorsAsync, decodeSafetensorsWith, encodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
+import { blobLines, inMiB } from '../src/data/blobLines.ts';
+import { datasetFingerprintAsync, datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
-import { jsSha256 } from '../src/util/sha256.ts';
+import { jsSha256, subtleSha256Hex } from '../src/util/sha256.ts';
 
 // What the page reads files with, run here in Node (which has Blob and
 // DecompressionStream too): the same datasets and the same file:line errors
@@ -69,6 +70,24 @@ describe('the page reads files as the command line does', () => {
     expect(r.page).toBe(r.disk);
   });
 
+  it('a file past the size limit is refused by its size, and a gzip inflating past it is stopped, naming the file and the limit', async () => {
+    const limit = { maxBytes: 10_000, advice: '; use the command line' };
+    const files = (['train', 'valid', 'test'] as const).map((split) => ({ split, path: `${split}.csv.gz` }));
+    const read = (valid: Uint8Array<ArrayBuffer>): Promise<string> =>
+      readDeepChromeSplits(files, 'cell', blobLines(new Map(files.map((f) => [f.path, new Blob([f.split === 'valid' ? valid : Uint8Array.from(gzipSync(GOOD[f.split]))])])), limit)).then(
+        () => 'read',
+        (e: unknown) => (e as Error).message,
+      );
+    expect(await read(Uint8Array.from(gzipSync(GOOD.valid)))).toBe('read');
+    // One byte too many on disk: refused before a byte is read.
+    expect(await read(new Uint8Array(10_001))).toBe('valid.csv.gz: 10001 bytes, more than the 10000 bytes this page reads of data files; use the command line');
+    // A few KB of gzip holding 100 KB of valid rows: stopped at the limit, not at a line.
+    const bomb = gzipSync(Array.from({ length: 1000 }, (_, g) => `${rows(String(g + 3), g % 2)}\n`).join(''));
+    expect(bomb.length).toBeLessThan(10_000);
+    expect(await read(Uint8Array.from(bomb))).toBe('valid.csv.gz: decompresses to more than 10000 bytes, the most text this page reads of a data file; stopped there; use the command line');
+    expect(inMiB(256 * 2 ** 20)).toBe('256 MiB');
+  });
+
   it('a truncated gzip file is reported as truncated by both, at the same line', async () => {
     const whole = gzipSync(GOOD.valid);
     const r = await bothReaders({ train: gzipSync(GOOD.train), valid: whole.subarray(0, whole.length - 6), test: gzipSync(GOOD.test) }, true);
@@ -79,6 +98,17 @@ describe('the page reads files as the command line does', () => {
 });
 
 describe('checkpoints the page encodes', () => {
+  it('record the fingerprint of the data that Node\'s hash gives, by WebCrypto off the main thread', async () => {
+    const dir = join(work, 'fingerprint');
+    mkdirSync(dir);
+    for (const split of ['train', 'valid', 'test'] as const) writeFileSync(join(dir, `${split}.csv`), GOOD[split]);
+    const ds = await readDeepChrome(dir);
+    const node = datasetFingerprintWith(() => createHash('sha256'), ds);
+    expect(node).toMatch(/^[0-9a-f]{64}$/);
+    expect(await datasetFingerprintAsync(subtleSha256Hex, ds)).toBe(node);
+    expect(datasetFingerprintWith(jsSha256, ds)).toBe(node);
+  });
+
   it('plain JavaScript SHA-256 agrees with Node\'s, across block boundaries', () => {
     for (const n of [0, 1, 55, 56, 63, 64, 65, 1000, 70_001]) {
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 31 + 7) & 255);
@@ -96,5 +126,11 @@ describe('checkpoints the page encodes', () => {
     const damaged = Uint8Array.from(page);
     damaged[damaged.length - 1] ^= 1;
     expect(() => decodeSafetensorsWith(jsSha256, damaged, 'page.safetensors')).toThrow(/^page\.safetensors: checksum mismatch/);
+    // The page's decoder: the same tensors and the same refusal, hashed by WebCrypto.
+    return (async () => {
+      const async = await decodeSafetensorsAsync(subtleSha256Hex, page, 'page.safetensors');
+      expect(async).toEqual(decodeSafetensorsWith(jsSha256, page, 'page.safetensors'));
+      await expect(decodeSafetensorsAsync(subtleSha256Hex, damaged, 'page.safetensors')).rejects.toThrow(/^page\.safetensors: checksum mismatch/);
+    })();
   });
 });

@@ -3,22 +3,30 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readDeepChrome } from '../src/data/deepchrome.ts';
 import { logregDefinition } from '../src/models/definitions/logreg.ts';
 import { expressionPriorDefinition } from '../src/models/definitions/expression-prior.ts';
 import { logregNeighborsDefinition } from '../src/models/definitions/logreg-neighbors.ts';
 import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
-import { MODEL_NAMES, sourcesRead } from '../src/models/registry.ts';
+import { MODEL_NAMES, sourcesRead, trainingDefaults, trainsJointly } from '../src/models/registry.ts';
+import { RUN_DEFAULTS } from '../src/train/runSettings.ts';
+import { inMiB } from '../src/data/blobLines.ts';
 import { RUN_FLAGS } from '../src/train/runFlags.ts';
 import { SAMPLE_DIR, SAMPLE_FILES, buildWeb } from '../web/build.ts';
 import { type Served, serveDir } from '../web/serve.ts';
+import { BIGGER_FILES, LIMIT_PARAMS, PAGE_LIMITS } from '../web/limits.ts';
 
 // The page in a real browser: Debian's Chromium, headless, WebGPU on
 // SwiftShader, the same software adapter the command line falls back to. One
-// page load trains; its numbers must be the command line's to the last bit.
+// page load trains every registered model; its numbers must be the command
+// line's to the last bit where both train. The models beyond the first of
+// each kind train on a tiny cell (20 genes a split), one epoch, so that every
+// model costs little more than its shaders' compilation.
 
 const CHROMIUM = process.env.SIMPLECHROME_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--no-sandbox'];
@@ -28,6 +36,10 @@ const ROOT = join(import.meta.dirname, '..');
 
 const run = promisify(execFile);
 let work: string;
+/** The tiny cell's three files and its prefix for --data. */
+let tiny: { files: string[]; prefix: string };
+/** The models the page has trained in this file so far: the last test trains the rest. */
+const trainedOnPage = new Set<string>();
 let served: Served;
 let browser: Browser;
 let page: Page;
@@ -59,7 +71,38 @@ async function trainWith(fields: Readonly<Record<string, string>>): Promise<Reco
   await page.click('#train');
   await page.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
   expect(await page.textContent('#error')).toBe('');
+  trainedOnPage.add(await page.inputValue('#model'));
   return page.evaluate(() => ({ ...(document.getElementById('results') as HTMLElement).dataset }));
+}
+
+/** The first `perClass` genes of each class from each split of the E003 sample, as a plain-CSV cell: real gene
+ * ids (the annotation places them), both classes in every split, and a VAE epoch over 40 genes, not 400. */
+function writeTinyCell(dir: string, perClass: number): { files: string[]; prefix: string } {
+  mkdirSync(dir);
+  const prefix = join(dir, 'E003tiny');
+  const files = (['train', 'valid', 'test'] as const).map((split) => {
+    const byGene = new Map<string, string[]>();
+    for (const line of gunzipSync(readFileSync(join(SAMPLE_DIR, `E003_sample600.${split}.csv.gz`))).toString('utf8').trim().split('\n')) {
+      const gene = line.slice(0, line.indexOf(','));
+      byGene.set(gene, [...(byGene.get(gene) ?? []), line]);
+    }
+    const taken = new Map<string, number>();
+    const kept = [...byGene.values()].filter((lines) => {
+      const label = (lines[0] as string).slice((lines[0] as string).lastIndexOf(',') + 1);
+      taken.set(label, (taken.get(label) ?? 0) + 1);
+      return (taken.get(label) as number) <= perClass;
+    });
+    const path = `${prefix}.${split}.csv`;
+    writeFileSync(path, `${kept.flat().join('\n')}\n`);
+    return path;
+  });
+  return { files, prefix };
+}
+
+/** Picks the tiny cell's files on the page. */
+async function pickTinyCell(on: Page = page): Promise<void> {
+  await on.setInputFiles('#files', tiny.files);
+  await on.waitForFunction(() => /E003tiny/.test(document.getElementById('data-status')?.textContent ?? ''));
 }
 
 beforeAll(async () => {
@@ -67,6 +110,7 @@ beforeAll(async () => {
     if (!existsSync(join(SAMPLE_DIR, f))) throw new Error(`${join(SAMPLE_DIR, f)} is missing: the page test needs the real E003 sample from ../shared/datasets`);
   }
   work = mkdtempSync(join(tmpdir(), 'simplechrome-web-'));
+  tiny = writeTinyCell(join(work, 'tiny'), 10);
   // esbuild's browser platform refuses node:* imports: a build that succeeds is
   // the proof that nothing in the page's import graph needs Node.
   const built = await buildWeb(join(work, 'site'));
@@ -114,7 +158,9 @@ describe('the web page in headless Chromium', () => {
       await download.saveAs(path);
       return path;
     };
-    await save('#download-model', 'best.safetensors');
+    const pageBest = await readClassifierCheckpoint(await save('#download-model', 'best.safetensors'), 'best');
+    // The page hashes the data by crypto.subtle, the command line by Node: the same fingerprint of the same genes.
+    expect(pageBest.info.data.fingerprint).toBe((await readClassifierCheckpoint(join(work, 'cli-run', 'best.safetensors'), 'best')).info.data.fingerprint);
     const pagePredictions = readFileSync(await save('#download-predictions', 'predictions.csv'), 'utf8');
     const metrics = JSON.parse(readFileSync(await save('#download-metrics', 'metrics.json'), 'utf8')) as { model: string; test: { auroc: number } };
     expect(metrics.model).toBe('mlp');
@@ -211,6 +257,14 @@ describe('the web page in headless Chromium', () => {
     await page.selectOption('#model', logregDefinition.name);
     // A linear fit has no epochs, batch, learning rate or gradient clip.
     expect([await visible('epochs'), await visible('lr'), await visible('clip'), await visible('vae-epochs')]).toEqual([false, false, false, false]);
+    // A model with its own training defaults (attentivechrome's public code's) shows them in the fields not typed in,
+    // as `train` takes them; another model brings the command line's back.
+    const own = MODEL_NAMES.find((m) => Object.keys(trainingDefaults(m)).length > 0) as (typeof MODEL_NAMES)[number];
+    await page.selectOption('#model', own);
+    const d = trainingDefaults(own);
+    expect([await page.inputValue('#lr'), await page.inputValue('#batch'), await page.inputValue('#clip')]).toEqual([String(d.lr), String(d.batch), String(d.clip)]);
+    await page.selectOption('#model', mlpDefinition.name);
+    expect([await page.inputValue('#lr'), await page.inputValue('#batch'), await page.inputValue('#clip')]).toEqual([String(RUN_DEFAULTS.lr), String(RUN_DEFAULTS.batch), 'off']);
 
     // --target expression needs the RPKM table, and the page says so beside the field.
     await page.selectOption('#target', 'expression');
@@ -256,10 +310,11 @@ describe('the web page in headless Chromium', () => {
   }, 600_000);
 
   it('trains vae-mlp with a train size and another normalization to the command line\'s AUROC', async () => {
+    await pickTinyCell();
     await page.selectOption('#model', vaeMlpDefinition.name);
-    const shown = await trainWith({ epochs: '1', 'vae-epochs': '1', 'train-size': '150', normalize: 'log1p-zscore' });
-    const metrics = await cliTraining(join(SAMPLE_DIR, 'E003_sample600'), 1, 'cli-vae-mlp', [
-      '--model', vaeMlpDefinition.name, '--vae-epochs', '1', '--train-size', '150', '--normalize', 'log1p-zscore',
+    const shown = await trainWith({ epochs: '1', 'vae-epochs': '1', 'train-size': '15', normalize: 'log1p-zscore' });
+    const metrics = await cliTraining(tiny.prefix, 1, 'cli-vae-mlp', [
+      '--model', vaeMlpDefinition.name, '--vae-epochs', '1', '--train-size', '15', '--normalize', 'log1p-zscore',
     ]);
     expect(Number(shown.validAuroc)).toBe(metrics.valid.auroc);
     expect(Number(shown.testAuroc)).toBe(metrics.test.auroc);
@@ -267,12 +322,14 @@ describe('the web page in headless Chromium', () => {
     const saved = join(work, 'vae-mlp-metrics.json');
     await download.saveAs(saved);
     const config = (JSON.parse(readFileSync(saved, 'utf8')) as { config: Record<string, unknown> }).config;
-    expect([config.trainSize, config.normalize, config.vaeEpochs]).toEqual([150, 'log1p-zscore', 1]);
+    expect([config.trainSize, config.normalize, config.vaeEpochs]).toEqual([15, 'log1p-zscore', 1]);
     await page.fill('#train-size', 'all');
     await page.selectOption('#normalize', 'log1p-max');
   }, 600_000);
 
   it('fits expression-prior on the RPKM table the user picks, for --target expression, to the command line\'s Pearson', async () => {
+    await page.click('#use-sample');
+    await page.waitForFunction(() => /E003 \(/.test(document.getElementById('data-status')?.textContent ?? ''));
     const disabled = (m: string): Promise<boolean> => page.$eval(`#model option[value="${m}"]`, (o) => (o as HTMLOptionElement).disabled);
     expect(await disabled(logregNeighborsDefinition.name)).toBe(true);
     // The annotation serves spatial neighbours; functional ones would need the RPKM table, and the page says so.
@@ -297,4 +354,109 @@ describe('the web page in headless Chromium', () => {
     expect(Number(shown.validPearson)).toBe(metrics.valid.pearson);
     expect(Number(shown.testPearson)).toBe(metrics.test.pearson);
   }, 600_000);
+
+  it('trains every other registered model on the tiny cell, and predicts with the jointly trained one\'s checkpoint', async () => {
+    await pickTinyCell();
+    const rest = MODEL_NAMES.filter((m) => !trainedOnPage.has(m));
+    expect(rest.length).toBeGreaterThan(0);
+    for (const model of rest) {
+      await page.selectOption('#model', model);
+      // One epoch of everything, and the class target; the fields a model does not read are hidden.
+      const fields: Record<string, string> = {};
+      for (const [id, value] of [['epochs', '1'], ['vae-epochs', '1'], ['target', 'class']] as const) if (await page.isVisible(`#${id}-field`)) fields[id] = value;
+      const shown = await trainWith(fields);
+      expect(await page.textContent('#train-status')).toContain(`done: ${model} on E003tiny`);
+      for (const score of [shown.validAuroc, shown.testAuroc]) {
+        expect(Number(score)).toBeGreaterThanOrEqual(0);
+        expect(Number(score)).toBeLessThanOrEqual(1);
+      }
+      if (!trainsJointly(model)) continue;
+      // The command line's predict takes its fine-tuned VAE out of best.safetensors; so does the page.
+      const files = [];
+      for (const [button, name] of [['#download-model', 'best.safetensors'], ['#download-vae', 'vae.safetensors']] as const) {
+        const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+        const path = join(work, `${model}-${name}`.replace(`${model}-`, `${model}/`));
+        mkdirSync(join(work, model), { recursive: true });
+        await download.saveAs(path);
+        files.push(path);
+      }
+      await page.setInputFiles('#model-files', files);
+      await page.click('#predict');
+      await page.waitForFunction(() => document.body.dataset.state === 'predicted' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+      expect(await page.textContent('#error')).toBe('');
+      expect(await page.textContent('#predict-status')).toMatch(new RegExp(`^${model} trained on E003tiny predicted 60 genes of E003tiny; AUROC`));
+    }
+    expect([...trainedOnPage].sort()).toEqual([...MODEL_NAMES].sort());
+  }, 900_000);
+});
+
+describe('the page\'s size limits, lowered through the query string (the test hook in web/limits.ts)', () => {
+  const MAX_DATA = 200_000;
+  const MAX_CHECKPOINT = 1000;
+  let limited: Page;
+
+  beforeAll(async () => {
+    limited = await browser.newPage();
+    await limited.goto(`${served.url}?${LIMIT_PARAMS.dataFileBytes}=${MAX_DATA}&${LIMIT_PARAMS.checkpointBytes}=${MAX_CHECKPOINT}`);
+    await limited.waitForFunction(() => document.body.dataset.state === 'ready');
+  }, 60_000);
+
+  const failsWith = async (message: string): Promise<void> => {
+    await limited.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 120_000 });
+    expect(await limited.textContent('#error')).toBe(message);
+  };
+
+  it('states its limits', async () => {
+    expect(await page.textContent('#limits')).toContain(`data files of up to ${inMiB(PAGE_LIMITS.dataFileBytes)} each`);
+    expect(await page.textContent('#limits')).toContain(`checkpoints of up to ${inMiB(PAGE_LIMITS.checkpointBytes)}`);
+    expect(await limited.textContent('#limits')).toContain(`data files of up to ${MAX_DATA} bytes each`);
+  });
+
+  it('refuses a file bigger than the limit by its size, before reading it, naming the file and the limit', async () => {
+    const big = join(work, 'big');
+    mkdirSync(big);
+    const paths = (['train', 'valid', 'test'] as const).map((split) => join(big, `E003_sample600.${split}.csv`));
+    for (const p of paths) writeFileSync(p, gunzipSync(readFileSync(join(SAMPLE_DIR, `${p.slice(big.length + 1)}.gz`))));
+    const size = readFileSync(paths[0] as string).length;
+    expect(size).toBeGreaterThan(MAX_DATA);
+    await limited.setInputFiles('#files', paths);
+    await failsWith(`E003_sample600.train.csv: ${size} bytes, more than the ${MAX_DATA} bytes this page reads of data files${BIGGER_FILES}`);
+    expect(await limited.textContent('#data-status')).toBe('No data chosen.');
+  });
+
+  it('stops a gzip bomb at the limit, naming the file and the limit, and trains nothing', async () => {
+    const dir = join(work, 'bomb');
+    mkdirSync(dir);
+    // Valid rows, 1.2 MB of them, in 160 KB of gzip: within the limit on disk, six times past it inflated.
+    const rows = Array.from({ length: 600 }, (_, g) => Array.from({ length: 100 }, (_, b) => `${g + 1},${b + 1},0,0,0,0,0,${g % 2}`).join('\n')).join('\n');
+    const bomb = gzipSync(`${rows}\n`);
+    expect(bomb.length).toBeLessThan(MAX_DATA);
+    writeFileSync(join(dir, 'bomb.train.csv.gz'), bomb);
+    writeFileSync(join(dir, 'bomb.valid.csv'), readFileSync(tiny.files[1] as string));
+    writeFileSync(join(dir, 'bomb.test.csv'), readFileSync(tiny.files[2] as string));
+    await limited.setInputFiles('#files', ['train', 'valid', 'test'].map((s) => join(dir, `bomb.${s}.csv${s === 'train' ? '.gz' : ''}`)));
+    await limited.waitForFunction(() => !(document.getElementById('train') as HTMLButtonElement).disabled);
+    await limited.click('#train');
+    await failsWith(`bomb.train.csv.gz: decompresses to more than ${MAX_DATA} bytes, the most text this page reads of a data file; stopped there${BIGGER_FILES}`);
+    expect(await limited.isHidden('#results')).toBe(true);
+  }, 180_000);
+
+  it('refuses a checkpoint bigger than the limit by its size', async () => {
+    const dir = join(work, 'big-model');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'best.safetensors'), new Uint8Array(MAX_CHECKPOINT + 1));
+    await limited.setInputFiles('#model-files', join(dir, 'best.safetensors'));
+    await limited.click('#predict');
+    await failsWith(`best.safetensors: ${MAX_CHECKPOINT + 1} bytes, more than the ${MAX_CHECKPOINT} bytes this page reads of checkpoints${BIGGER_FILES}`);
+  });
+
+  it('still trains afterwards, on files within the limit', async () => {
+    await pickTinyCell(limited);
+    await limited.selectOption('#model', mlpDefinition.name);
+    await limited.fill('#epochs', '1');
+    await limited.click('#train');
+    await limited.waitForFunction(() => document.body.dataset.state === 'trained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+    expect(await limited.textContent('#error')).toBe('');
+    expect(await limited.textContent('#train-status')).toContain(`done: ${mlpDefinition.name} on E003tiny`);
+  }, 300_000);
 });

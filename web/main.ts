@@ -1,18 +1,17 @@
-import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
-import { decodeSafetensorsWith } from '../src/checkpoint/safetensorsCodec.ts';
-import { datasetFingerprintWith } from '../src/checkpoint/datasetDigest.ts';
+import { type ClassifierCheckpoint, type RunInfo, type VaeCheckpoint, classifierCheckpointFrom, fineTunedVae, modelWindow, vaeCheckpointFrom } from '../src/checkpoint/checkpointFormat.ts';
+import { type SafetensorsFile, decodeSafetensorsAsync } from '../src/checkpoint/safetensorsCodec.ts';
+import { datasetFingerprintAsync } from '../src/checkpoint/datasetDigest.ts';
 import { MemoryCheckpoints } from '../src/checkpoint/memoryCheckpoints.ts';
 import { type Scores, classScores, isClassScores, selectionName } from '../src/train/target.ts';
 import { predictionsCsv } from '../src/train/predictionsCsv.ts';
 import { type TrainedModel, nonFiniteOutputs, predictWith } from '../src/train/predictWith.ts';
-import { inputBins } from '../src/models/modelSpec.ts';
-import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue } from '../src/train/runFlags.ts';
+import { NEIGHBOR_KINDS, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, oneOf, restoreRunSettings, storedValue, withModelDefaults } from '../src/train/runFlags.ts';
 import { type Progress, type RunOutcome, runModel } from '../src/train/runModel.ts';
 import { RUN_DEFAULTS, type RunSettings, settingsThatApply } from '../src/train/runSettings.ts';
 import { type SourceHooks, runSources } from '../src/train/runSources.ts';
 import type { SourceFile } from '../src/models/definition.ts';
 import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, isLinear, predictsExpression, pretrainsVae, sourcesRead, trainsJointly, usesNeighbors, usesVae } from '../src/models/registry.ts';
-import { blobLines } from '../src/data/blobLines.ts';
+import { blobLines, inMiB, oversized } from '../src/data/blobLines.ts';
 import { readExpressionTableWith } from '../src/data/expressionTableRows.ts';
 import { readGeneAnnotationWith } from '../src/data/geneAnnotationRows.ts';
 import { rpkmTargets } from '../src/data/rpkmTargets.ts';
@@ -27,11 +26,17 @@ import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/chart
 import { observedPredictedChart } from '../src/plots/scatterChart.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import type { EpochRecord } from '../src/train/trainClassifier.ts';
-import { jsSha256 } from '../src/util/sha256.ts';
+import { jsSha256, subtleSha256Hex } from '../src/util/sha256.ts';
+import { blobLimit, pageLimits } from './limits.ts';
 
 // The page: the command line's readers, normalisation, plans and training
 // loop, on navigator.gpu, with the files the user drops or picks (or the
 // bundled E003 sample). Everything here is wiring and drawing.
+
+/** The most the page reads of a file (web/limits.ts; lower in tests, through the query string). */
+const LIMITS = pageLimits(location.search);
+const DATA_LIMIT = blobLimit(LIMITS.dataFileBytes);
+const CHECKPOINT_LIMIT = blobLimit(LIMITS.checkpointBytes);
 
 const SPLIT_NAME = /^(.*?)[._-]?(train|valid|test)\.csv(\.gz)?$/i;
 const EXPR_NAME = /^(.*?)[._-]?expr\.csv(\.gz)?$/i;
@@ -54,7 +59,7 @@ interface PickedCell {
 
 /** The chosen cell read by the command line's reader for its layout. */
 function readPicked(p: PickedCell): Promise<Dataset> {
-  const lines = blobLines(p.blobs);
+  const lines = blobLines(p.blobs, DATA_LIMIT);
   if (p.expr !== undefined) return readAttentiveChromeSplits({ cell: p.cell, files: p.files, expr: p.expr }, {}, lines);
   return readDeepChromeSplits(p.files, p.cell, lines);
 }
@@ -73,6 +78,12 @@ function clearError(): void {
   $('error').textContent = '';
 }
 
+/** A data file bigger than the page reads is refused from its size, before a byte of it is read. */
+function refuseOversized(f: File): void {
+  const tooBig = oversized(f.name, f.size, DATA_LIMIT);
+  if (tooBig !== undefined) throw tooBig;
+}
+
 /** The split files among the given ones, in the command line's train, valid, test order, and an
  * AttentiveChrome expression file if one is among them. */
 function cellFromFiles(files: readonly File[]): PickedCell {
@@ -80,6 +91,7 @@ function cellFromFiles(files: readonly File[]): PickedCell {
   let cell = '';
   let expr: File | undefined;
   for (const f of files) {
+    refuseOversized(f);
     if (EXPR_NAME.test(f.name)) {
       if (expr !== undefined) throw new Error(`two expression files: ${expr.name} and ${f.name}; give one cell at a time`);
       expr = f;
@@ -133,7 +145,7 @@ const SOURCE_WORDS: Readonly<Record<SourceFile, string>> = {
 
 /** The picked sources as the run hooks read them: the settings name a file, as on the command line. */
 function pickedSources(): SourceHooks {
-  const lines = (): ReturnType<typeof blobLines> => blobLines(new Map([...sources.values()].map((f) => [f.name, f])));
+  const lines = (): ReturnType<typeof blobLines> => blobLines(new Map([...sources.values()].map((f) => [f.name, f])), DATA_LIMIT);
   return runSources({ annotation: (name) => readGeneAnnotationWith(lines(), name), expressionTable: (name) => readExpressionTableWith(lines(), name) });
 }
 
@@ -155,12 +167,23 @@ const FIELD_KEYS = RUN_KEYS.filter((k) => k !== 'model');
 const NORMALIZE = { flag: '--normalize', choices: NORMALIZATION_SCHEMES } as const;
 const fieldId = (flag: string): string => flag.replace(/^--/, '');
 
-/** A setting's default as the command line spells it; --vae-batch left empty is --batch's, as on the command line. */
-function defaultText(key: RunKey): string {
+/** A setting's default for `model` as the command line spells it (the model's own training defaults, as `train`
+ * takes them); --vae-batch left empty is --batch's, as on the command line. */
+function defaultText(key: RunKey, model: ModelName): string {
+  const defaults = withModelDefaults({ ...RUN_DEFAULTS, model }, () => false);
   const { unset } = RUN_FLAGS[key];
-  if (RUN_DEFAULTS[key] === undefined && unset !== undefined) return unset;
+  if (defaults[key] === undefined && unset !== undefined) return unset;
   if (key === 'vaeBatch') return '';
-  return String(storedValue(RUN_DEFAULTS, key));
+  return String(storedValue(defaults, key));
+}
+
+/** The chosen model's defaults in every field the user has not typed in. */
+function showModelDefaults(): void {
+  const model = RUN_FLAGS.model.parse($<HTMLSelectElement>('model').value, RUN_FLAGS.model.flag);
+  for (const key of FIELD_KEYS) {
+    const input = $<HTMLInputElement>(fieldId(RUN_FLAGS[key].flag));
+    if (input.dataset.typed === undefined) input.value = defaultText(key, model);
+  }
 }
 
 function buildFields(): void {
@@ -176,7 +199,7 @@ function buildFields(): void {
   const box = $('settings');
   const fields = [
     { flag: NORMALIZE.flag, choices: NORMALIZE.choices as readonly string[], value: DEFAULT_NORMALIZATION as string, key: 'normalize' },
-    ...FIELD_KEYS.map((key) => ({ flag: RUN_FLAGS[key].flag, choices: RUN_FLAGS[key].choices, value: defaultText(key), key })),
+    ...FIELD_KEYS.map((key) => ({ flag: RUN_FLAGS[key].flag, choices: RUN_FLAGS[key].choices, value: defaultText(key, RUN_DEFAULTS.model), key })),
   ];
   for (const f of fields) {
     const id = fieldId(f.flag);
@@ -197,14 +220,21 @@ function buildFields(): void {
     }
     input.id = id;
     input.value = f.value;
-    input.addEventListener('input', refreshSettings);
+    input.addEventListener('input', () => {
+      // Typed in: the user's value from now on, whichever model is chosen.
+      input.dataset.typed = '';
+      refreshSettings();
+    });
     const error = document.createElement('span');
     error.className = 'field-error';
     error.id = `${id}-error`;
     label.append(input, error);
     box.append(label);
   }
-  select.addEventListener('change', refreshSettings);
+  select.addEventListener('change', () => {
+    showModelDefaults();
+    refreshSettings();
+  });
 }
 
 const fieldValue = (flag: string): string => $<HTMLInputElement>(fieldId(flag)).value;
@@ -334,14 +364,14 @@ function metricsJson(f: Finished): string {
 }
 
 /** What every checkpoint file carries, as the command line writes it, so `tsx run.ts predict` reads the page's files. */
-function runInfo(raw: Dataset, p: PickedCell, form: FormSettings, normalization: NormalizationStats, adapter: string): RunInfo {
+async function runInfo(raw: Dataset, p: PickedCell, form: FormSettings, normalization: NormalizationStats, adapter: string): Promise<RunInfo> {
   const { settings, normalize } = form;
   return {
     runId: crypto.randomUUID(),
     modelName: settings.model,
     settings: { ...settings, trainSize: settings.trainSize ?? null, normalize, device: 'gpu', data: raw.source.join(','), adapter },
     normalization,
-    data: { cell: raw.cell, path: raw.source.join(','), layout: p.layout, genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: datasetFingerprintWith(jsSha256, raw) },
+    data: { cell: raw.cell, path: raw.source.join(','), layout: p.layout, genes: raw.genes, bins: raw.bins, marks: [...raw.marks], fingerprint: await datasetFingerprintAsync(subtleSha256Hex, raw) },
   };
 }
 
@@ -420,7 +450,7 @@ async function train(): Promise<void> {
     status.textContent = isLinear(settings.model)
       ? `fitting ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}: L-BFGS for each penalty of the search…`
       : `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
-    const checkpoints = new MemoryCheckpoints(runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
+    const checkpoints = new MemoryCheckpoints(await runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
     const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints, ...hooks });
     finished = { ds, settings, normalize: form.normalize, run, normalization, adapter: device.adapterName, checkpoints };
     $('download-vae').hidden = checkpoints.file('vae') === undefined;
@@ -436,29 +466,33 @@ async function train(): Promise<void> {
   }
 }
 
-/** One checkpoint file the user gave, decoded and verified as `predict` does. */
-async function decoded(files: readonly File[], name: string): Promise<{ file: File; bytes: Uint8Array } | undefined> {
+/** One checkpoint file the user gave, within the page's limit (refused from its size before it is read), decoded
+ * and verified as `predict` does; the hash by crypto.subtle, off the main thread. */
+async function decoded(files: readonly File[], name: string): Promise<{ file: File; tensors: SafetensorsFile } | undefined> {
   const file = files.find((f) => f.name === name);
-  return file === undefined ? undefined : { file, bytes: new Uint8Array(await file.arrayBuffer()) };
+  if (file === undefined) return undefined;
+  const tooBig = oversized(file.name, file.size, CHECKPOINT_LIMIT, 'checkpoints');
+  if (tooBig !== undefined) throw tooBig;
+  return { file, tensors: await decodeSafetensorsAsync(subtleSha256Hex, new Uint8Array(await file.arrayBuffer()), file.name) };
 }
 
 /** The model in the checkpoint files the user loaded: best.safetensors, and vae.safetensors for the models that read a VAE. */
 async function loadedModel(files: readonly File[]): Promise<TrainedModel<ClassifierCheckpoint, VaeCheckpoint>> {
   const best = await decoded(files, 'best.safetensors');
   if (best === undefined) throw new Error(`load best.safetensors (a run directory's, or the page's download); got ${files.map((f) => f.name).join(', ') || 'nothing'}`);
-  const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.file.name), best.file.name, 'best');
+  const classifier = classifierCheckpointFrom(best.tensors, best.file.name, 'best');
   const modelName = RUN_FLAGS.model.parse(classifier.info.modelName, `${best.file.name}: its model`);
   const why = unavailable(modelName);
   if (why !== undefined) throw new Error(`${best.file.name}: a ${modelName} model ${why}`);
   let vae: VaeCheckpoint | undefined;
-  // The command line's predict takes a jointly trained VAE out of best.safetensors (src/cli/use/useModel.ts), which the page does not yet.
-  if (trainsJointly(modelName)) throw new Error(`${best.file.name}: the page does not yet predict with a ${modelName} model; use \`npx tsx run.ts predict\``);
   // A model that reads SimpleChrome's VAE keeps it in vae.safetensors.
   if (usesVae(modelName)) {
     const v = await decoded(files, 'vae.safetensors');
     if (v === undefined) throw new Error(`${best.file.name}: a ${modelName} model needs vae.safetensors from the same run; load both files`);
-    vae = vaeCheckpointFrom(decodeSafetensorsWith(jsSha256, v.bytes, v.file.name), v.file.name);
+    vae = vaeCheckpointFrom(v.tensors, v.file.name);
     if (vae.info.runId !== classifier.info.runId) throw new Error('best.safetensors and vae.safetensors come from different runs');
+    // As the command line's predict: a jointly trained model's VAE is the fine-tuned one in best.safetensors.
+    if (trainsJointly(modelName)) vae = fineTunedVae(vae, classifier);
   }
   // The sources it reads are the ones picked here, whatever the run that wrote it named.
   const settings = restoreRunSettings(classifier.info.settings, best.file.name, { annotation: sourceName('annotation'), expressionTable: sourceName('expressionTable') });
@@ -473,10 +507,9 @@ async function predict(): Promise<void> {
   const model = await loadedModel(Array.from($<HTMLInputElement>('model-files').files ?? []));
   const raw = await readPicked(picked);
   const c = model.classifier;
-  // A classifier on derived features (tss-linear, ...) takes the bins of the data it was trained on.
-  const want = model.vae ? model.vae.spec.bins : c ? (inputBins(c.spec) ?? c.info.data.bins) : undefined;
-  if (raw.bins !== want || raw.marks.length !== model.normalization.marks.length) {
-    throw new Error(`${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model takes ${want} × ${model.normalization.marks.length}`);
+  const want = modelWindow(model);
+  if (raw.bins !== want.bins || raw.marks.length !== want.marks) {
+    throw new Error(`${raw.cell} has ${raw.bins} bins × ${raw.marks.length} marks per gene, the model takes ${want.bins} × ${want.marks}`);
   }
   // With the training cell's statistics, as `predict` does.
   const ds = applyNormalization(raw, model.normalization);
@@ -504,14 +537,20 @@ function guarded(what: () => Promise<void>): () => void {
 
 function wire(): void {
   buildFields();
+  $('limits').textContent = `The page reads data files of up to ${inMiB(LIMITS.dataFileBytes)} each (on disk, and as text after decompression) and checkpoints of up to ${inMiB(LIMITS.checkpointBytes)}; the command line has no such limits.`;
   for (const [source, id] of Object.entries(SOURCE_INPUT) as [SourceFile, string][]) {
     const input = $<HTMLInputElement>(id);
-    input.addEventListener('change', () => {
+    input.addEventListener('change', guarded(async () => {
+      clearError();
       const file = input.files?.[0];
-      if (file === undefined) sources.delete(source);
-      else sources.set(source, file);
-      refreshSettings();
-    });
+      sources.delete(source);
+      try {
+        if (file !== undefined) refuseOversized(file);
+        if (file !== undefined) sources.set(source, file);
+      } finally {
+        refreshSettings();
+      }
+    }));
   }
   refreshSettings();
   if ((navigator as Navigator & { gpu?: GPU }).gpu === undefined) {
@@ -526,7 +565,10 @@ function wire(): void {
   const input = $<HTMLInputElement>('files');
   input.addEventListener('change', guarded(async () => {
     clearError();
-    choose(cellFromFiles(Array.from(input.files ?? [])));
+    const files = Array.from(input.files ?? []);
+    // Emptied, so that picking the same files again (after the bundled sample, say) is a change that chooses them.
+    input.value = '';
+    choose(cellFromFiles(files));
   }));
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => {

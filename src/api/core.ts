@@ -16,6 +16,7 @@ import type { Layout } from '../data/loadCell.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, type NormalizationStats, applyNormalization, fitNormalization } from '../data/normalize.ts';
 import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
 import { type PredictSources, type TrainedModel, latentMeans, nonFiniteOutputs, predictOutputs } from '../train/predictWith.ts';
+import { ATTRIBUTION_METHODS, type AttributionMethod, type Explanation, type MeanMap, explainWith, meanAttributionMaps } from '../train/explain.ts';
 import { labeledCount } from '../train/prepare.ts';
 import { RUN_FLAGS, RUN_KEYS, SettingError, oneOf, withModelDefaults } from '../train/runFlags.ts';
 import { settingOutOfScope } from '../train/settingScope.ts';
@@ -250,6 +251,41 @@ export async function encode(model: Trained | Model, cell: Cell, options: UseOpt
   return { cell: ds.cell, geneIds: ds.geneIds, latent: vae.spec.latent, means };
 }
 
+export interface ExplainOptions extends UseOptions {
+  /** Default 'integrated-gradients' (from the all-zero window, the midpoint rule). */
+  readonly method?: AttributionMethod;
+  /** Integrated gradients' steps; default 50. */
+  readonly steps?: number;
+  /** Gene ids of the cell to explain; default every gene. */
+  readonly genes?: readonly string[];
+}
+
+/** Each explained gene's attributions (src/train/explain.ts says what each method's number is), with the mean maps
+ * over its expressed and silent genes. */
+export interface Attributions extends Explanation {
+  readonly cell: string;
+  /** The explained genes' ids, in the order of `attributions`' rows. */
+  readonly geneIds: readonly string[];
+  readonly markNames: readonly string[];
+  readonly expressed: MeanMap;
+  readonly silent: MeanMap;
+}
+
+/** The attribution of each value of the genes' windows to the model's output, as `explain` computes it. */
+export async function explain(model: Trained | Model, cell: Cell, options: ExplainOptions = {}): Promise<Attributions> {
+  const m = modelOf(model);
+  const ds = prepared(m, cell);
+  let genes = Uint32Array.from({ length: ds.genes }, (_, g) => g);
+  if (options.genes !== undefined) {
+    const missing = options.genes.filter((id) => !ds.geneIds.includes(id));
+    if (missing.length > 0) throw new Error(`explain: ${missing.join(', ')} not among the ${ds.genes} genes of ${ds.cell}`);
+    genes = Uint32Array.from(options.genes, (id) => ds.geneIds.indexOf(id));
+  }
+  const method = oneOf('method', options.method ?? 'integrated-gradients', ATTRIBUTION_METHODS);
+  const e = await explainWith(m, ds, genes, { method, steps: options.steps ?? 50 }, options.device ?? { kind: 'cpu' }, options.sources);
+  return { ...e, cell: ds.cell, geneIds: Array.from(genes, (g) => ds.geneIds[g] as string), markNames: ds.marks, ...meanAttributionMaps(e, ds.labels) };
+}
+
 export { acquireBrowserGpu } from '../gpu/browserGpu.ts';
 export { RUN_DEFAULTS, type RunSettings } from '../train/runSettings.ts';
 export { SettingError } from '../train/runFlags.ts';
@@ -260,3 +296,4 @@ export type { EpochRecord } from '../train/trainClassifier.ts';
 export type { Dataset } from '../data/dataset.ts';
 export type { NormalizationScheme, NormalizationStats } from '../data/normalize.ts';
 export type { ModelName } from '../models/registry.ts';
+export type { AttributionMethod, Explanation, MeanMap } from '../train/explain.ts';

@@ -9,7 +9,7 @@ import { RUN_KEYS } from '../train/runFlags.ts';
 import type { Device } from '../train/runModel.ts';
 import type { RunSettings } from '../train/runSettings.ts';
 import * as core from './core.ts';
-import type { Cell, Latents, Model, Predictions, RunOptions, Trained } from './core.ts';
+import type { Attributions, Cell, Latents, Model, Predictions, RunOptions, Trained } from './core.ts';
 
 // The package's entry (`import { loadCell, train, predict, encode } from 'simplechrome'`): the browser-safe core
 // (core.ts) with what Node adds, so that a script gets what the command line gives: cells read from a path in
@@ -130,16 +130,30 @@ export async function encode(model: Trained | Model | string, cell: Cell, option
   return withDevice(options.device, (choice) => core.encode(m, cell, { device: choice.device }));
 }
 
+/** The attribution of each value of the genes' windows to the model's output (`explain`'s numbers, without its
+ * files): a Trained result, a model, or a run directory's path. */
+export async function explain(model: Trained | Model | string, cell: Cell, options: NodeExplainOptions = {}): Promise<Attributions> {
+  const m = await modelFrom(model, 'classifier');
+  const { device, ...rest } = options;
+  return withDevice(device, (choice) => core.explain(m, cell, { ...rest, device: choice.device, sources: DISK_SOURCES }));
+}
+
+export type NodeExplainOptions = NodeUseOptions & Omit<core.ExplainOptions, 'device' | 'sources'>;
+
 export { main } from '../cli/main.ts';
 export { RUN_DEFAULTS, SettingError } from './core.ts';
 export type {
+  AttributionMethod,
+  Attributions,
   Cell,
   ClassScores,
   Dataset,
   Device,
   EpochRecord,
   ExpressionScores,
+  Explanation,
   Latents,
+  MeanMap,
   Model,
   ModelName,
   NormalizationScheme,

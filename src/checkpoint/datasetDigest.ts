@@ -7,11 +7,31 @@ import type { Sha256 } from '../util/sha256.ts';
  * the page's plain JavaScript one), so both record the same fingerprint. */
 export function datasetFingerprintWith(hash: () => Sha256, ds: Dataset): string {
   const h = hash();
-  h.update(`${ds.genes} ${ds.bins} ${ds.marks.join(',')}\n`);
-  h.update(ds.geneIds.join('\n'));
-  h.update(ds.split);
-  h.update(ds.labels);
-  h.update(new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength));
-  if (ds.binMask) h.update(ds.binMask);
+  for (const part of fingerprintParts(ds)) h.update(part);
   return h.digest('hex');
+}
+
+/** The same fingerprint by an asynchronous digest of the parts laid end to end: a page passes crypto.subtle's,
+ * which the browser computes off the main thread, so a big cell's hash does not freeze the tab. */
+export function datasetFingerprintAsync(digestHex: (bytes: Uint8Array) => Promise<string>, ds: Dataset): Promise<string> {
+  const parts = fingerprintParts(ds).map((p) => (typeof p === 'string' ? new TextEncoder().encode(p) : p));
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return digestHex(all);
+}
+
+/** What the fingerprint is of, in order (a string as its UTF-8 bytes). */
+function fingerprintParts(ds: Dataset): (string | Uint8Array)[] {
+  return [
+    `${ds.genes} ${ds.bins} ${ds.marks.join(',')}\n`,
+    ds.geneIds.join('\n'),
+    ds.split,
+    ds.labels,
+    new Uint8Array(ds.features.buffer, ds.features.byteOffset, ds.features.byteLength),
+    ...(ds.binMask ? [ds.binMask] : []),
+  ];
 }

@@ -222,12 +222,34 @@ export function parseSafetensorsHeader(head: Uint8Array, fileBytes: number, file
 
 /** Parses and verifies a safetensors file held in memory; `file` names it in every error. */
 export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, file: string): SafetensorsFile {
+  const parsed = parseSafetensors(bytes, file);
+  return verifiedTensors(parsed, hash().update(parsed.checksummed).digest('hex'));
+}
+
+/** As decodeSafetensorsWith, with an asynchronous digest: a page passes crypto.subtle's, which Chromium runs off the
+ * main thread, so a big checkpoint's hash does not freeze the tab. */
+export async function decodeSafetensorsAsync(digestHex: (bytes: Uint8Array) => Promise<string>, bytes: Uint8Array, file: string): Promise<SafetensorsFile> {
+  const parsed = parseSafetensors(bytes, file);
+  return verifiedTensors(parsed, await digestHex(parsed.checksummed));
+}
+
+/** A file whose header and layout are checked; its checksum not yet. */
+interface ParsedSafetensors {
+  readonly file: string;
+  readonly bytes: Uint8Array;
+  readonly dataStart: number;
+  readonly spans: readonly Span[];
+  readonly metadata: Record<string, string>;
+  readonly stored: string;
+  /** The bytes the stored digest is of: the file with the digest zeroed. */
+  readonly checksummed: Uint8Array;
+}
+
+function parseSafetensors(bytes: Uint8Array, file: string): ParsedSafetensors {
   const fail = (what: string): never => {
     throw new CheckpointError(file, what);
   };
   const { metadata, spans, dataStart } = parseSafetensorsHeader(bytes, bytes.length, file);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
   const stored = metadata[CHECKSUM_KEY];
   if (stored === undefined) fail(`no ${CHECKSUM_KEY} in __metadata__: not written by simplechrome, or damaged`);
   if (!/^[0-9a-f]{64}$/.test(stored as string)) fail(`corrupted header: ${CHECKSUM_KEY} is ${JSON.stringify(stored)}`);
@@ -235,10 +257,14 @@ export function decodeSafetensorsWith(hash: () => Sha256, bytes: Uint8Array, fil
   if (where < 0) fail(`corrupted header: ${CHECKSUM_KEY} not found where it was written`);
   const zeroed = Uint8Array.from(bytes);
   zeroed.set(ascii(ZERO_DIGEST), where);
-  const actual = hash().update(zeroed).digest('hex');
-  if (actual !== stored) fail(`checksum mismatch: the file is corrupted (stored sha256 ${stored}, computed ${actual})`);
-  delete metadata[CHECKSUM_KEY];
+  return { file, bytes, dataStart, spans, metadata, stored: stored as string, checksummed: zeroed };
+}
 
+function verifiedTensors(p: ParsedSafetensors, actual: string): SafetensorsFile {
+  const { bytes, dataStart, spans, metadata, stored } = p;
+  if (actual !== stored) throw new CheckpointError(p.file, `checksum mismatch: the file is corrupted (stored sha256 ${stored}, computed ${actual})`);
+  delete metadata[CHECKSUM_KEY];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tensors = new Map<string, LoadedTensor>();
   for (const s of spans) {
     const count = (s.end - s.begin) / BYTES[s.dtype];

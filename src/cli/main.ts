@@ -20,6 +20,8 @@ import { table } from './session/outputs.ts';
 import { err } from './session/session.ts';
 import { trainToDirectory } from './run/trainRun.ts';
 import { useModel } from './use/useModel.ts';
+import { explainCommand } from './use/explain.ts';
+import { parseExplainArgs } from './use/explainArgs.ts';
 import { packageVersion } from '../util/packageRoot.ts';
 
 async function train(o: CliOptions): Promise<number> {
@@ -79,6 +81,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       const g = parseGridArgs(argv);
       return g.command === 'job' ? await runJob(g) : g.command === 'slurm' ? await writeSlurmScripts(g) : await collectGrid(g);
+    }
+    if (argv[0] === 'explain') {
+      if (argv.includes('--help') || argv.includes('-h')) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      return await explainCommand(parseExplainArgs(argv));
     }
     if ((USE_COMMANDS as readonly string[]).includes(argv[0] ?? '')) {
       if (argv.includes('--help') || argv.includes('-h')) {

@@ -78,6 +78,8 @@ export async function splitLines(
         next = await chunks.next();
       } catch (err) {
         finished = true;
+        // A DataError is the source's own refusal (a size limit), already in words and about the whole file.
+        if (err instanceof DataError) throw err;
         const what = describeStreamError(err, gzip);
         throw new DataError(file, what === TRAILING_GZIP_DATA ? undefined : cursor.lineNo + 1, what);
       }

@@ -65,6 +65,13 @@ export interface ModelDefinition<N extends string = string> {
    * window of marks, as SimpleChrome's vae-mlp does (the claim is measured against the best of these), 'outside'
    * when it also sees other cells' expression (through the table or its neighbours). Absent: not a baseline. */
   readonly baseline?: 'window' | 'outside';
+  /** input 'derived': its features are affine in the gene's own window (each gene's f = J·window + c, with c
+   * not depending on that window), which `explain` (src/train/explain.ts) needs to carry their gradient back
+   * to the window; it refuses a derived model that does not say so. */
+  readonly affineInWindow?: boolean;
+  /** What the model reads besides the gene's own window (neighbours' windows, other cells' expression), as
+   * `explain` names it: it attributes only the gene's own window and reports Σ gradient × input over these. */
+  readonly outsideInputs?: string;
   /** Its own defaults for the training settings (TrainingDefaults); absent: the command line's. */
   readonly trainingDefaults?: TrainingDefaults;
 }

@@ -88,6 +88,10 @@ export const readsLatents = (name: ModelName): boolean => definitionOf(name).inp
 export const trainsJointly = (name: ModelName): boolean => hasPhase(name, 'joint');
 /** Whether --target expression can train `name` (predicted log expression from a one-output head). */
 export const predictsExpression = (name: ModelName): boolean => definitionOf(name).predictsExpression;
+/** A derived model whose features are affine in the gene's own window (what explain needs of it). */
+export const explainsWindowAffinely = (name: ModelName): boolean => definitionOf(name).affineInWindow === true;
+/** What explain says the model reads besides the gene's own window, or undefined when it reads nothing else. */
+export const outsideInputs = (name: ModelName): string | undefined => definitionOf(name).outsideInputs;
 /** Whether the model-specific setting `setting` (its flag) applies to `name`. */
 export const takesSetting = (name: ModelName, setting: ModelSetting): boolean => definitionOf(name).settings.includes(setting);
 

@@ -22,7 +22,7 @@ import { jointModel } from '../models/vaeJoint.ts';
 import type { M2Model } from '../models/vaeM2.ts';
 import { m2StartFromVae } from '../models/m2FromVae.ts';
 import { PARAMS } from '../nn/parameters.ts';
-import { CpuExecutor } from '../plan/cpuExecutor.ts';
+import { CpuExecutor, type CpuPrecision } from '../plan/cpuExecutor.ts';
 import type { Executor } from '../plan/executor.ts';
 import { GpuExecutor } from '../plan/gpuExecutor.ts';
 import type { Plan } from '../plan/plan.ts';
@@ -59,7 +59,8 @@ import type { StoredClassifier, StoredVae } from './storedModel.ts';
 // vae-joint instead trains that VAE and an MLP head together (jointPlan.ts).
 
 /** On the GPU, `variants` decides each GEMM's variant (tuned, forced or by heuristic) and records what it gave out. */
-export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu' };
+/** The CPU's `precision` 'f64' holds every f32 tensor as float64 (the finite-difference checks); default 'f32'. */
+export type Device = { readonly kind: 'gpu'; readonly gpu: Gpu; readonly variants?: VariantPolicy } | { readonly kind: 'cpu'; readonly precision?: CpuPrecision };
 
 export interface RunOutcome {
   readonly result: TrainResult;
@@ -126,7 +127,7 @@ function sameSpec(a: ClassifierSpec | VaeSpec, b: ClassifierSpec | VaeSpec, file
 }
 
 export async function executorFor(device: Device, plan: Plan): Promise<Executor & { destroy?: () => void }> {
-  if (device.kind === 'cpu') return new CpuExecutor(plan);
+  if (device.kind === 'cpu') return new CpuExecutor(plan, device.precision);
   return GpuExecutor.create(device.gpu, plan, device.variants ? await device.variants.targetFor(plan) : HEURISTIC_TARGET);
 }
 

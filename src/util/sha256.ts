@@ -96,3 +96,10 @@ class JsSha256 implements Sha256 {
 export function jsSha256(): Sha256 {
   return new JsSha256();
 }
+
+/** SHA-256 of `bytes` in hex by the platform's WebCrypto (a page's crypto.subtle, Node's globalThis.crypto): native
+ * and asynchronous, which browsers compute off the main thread. */
+export async function subtleSha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}

@@ -1,7 +1,8 @@
 import { LOGREG_L2_GRID } from '../../models/logreg.ts';
-import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, isLinear, trainingDefaults } from '../../models/registry.ts';
+import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, derivedFeatures, isLinear, isSemiSupervisedVae, readsLatents, trainingDefaults, usesVae } from '../../models/registry.ts';
 import { RUN_FLAGS, type RunKey } from '../../train/runFlags.ts';
 import { isCheckout } from '../../util/packageRoot.ts';
+import { SPLITS } from '../../data/dataset.ts';
 import { COMMAND } from './commandName.ts';
 
 /** A model's own training defaults as flags ("--lr 0.0001, --batch 10"), or '' when it takes the command line's. */
@@ -21,6 +22,7 @@ usage: ${COMMAND} train [options]                 train one model (checkpoints, 
        ${COMMAND} experiment --resume DIR         continue a stopped experiment
        ${COMMAND} predict --model DIR --data PATH [--out FILE] [--gpu|--cpu]
        ${COMMAND} encode --model DIR --data PATH --out FILE.csv|FILE.safetensors [--gpu|--cpu]
+       ${COMMAND} explain --model DIR --data PATH [--genes ID,…|--split S] [--method M] [--steps N] [--out DIR]
        ${COMMAND} build-dataset --tracks DIR|FILES --genes FILE --expression FILE --out DIR [options]
        ${COMMAND} slurm --plan FILE [--submit] [sbatch options]   job arrays of the plan (docs/CLUSTER.md)
        ${COMMAND} job --plan FILE [--index N]                     one entry of the plan
@@ -149,6 +151,23 @@ using a trained model (DIR is a run's --out directory)
                         data is the model's own training data, whose train split scores optimistically
   encode                the VAE's latent means of every gene of --data (vae-* models) to --out:
                         .csv (gene_id,label,z1..zN) or .safetensors (latent_mean [genes, N], label)
+  explain               which marks and bins the model's output (its logit, or predicted expression)
+                        rests on: the attribution of each value of a gene's window, as normalised for
+                        the model, for every gene of --data (or --genes ID,ID,… or --split ${SPLITS.join('|')}).
+                        --method integrated-gradients (default; from a window of no reads, --steps N
+                        midpoints, default 50: they add up to f(x) − f(no reads)), grad-input (value ×
+                        gradient) or saliency (the signed gradient). Every model: the gradient runs
+                        back through the VAE encoder's mean (${MODEL_NAMES.filter(readsLatents).join(', ')}),
+                        the model's own encoder (${MODEL_NAMES.filter((m) => !readsLatents(m) && (usesVae(m) || isSemiSupervisedVae(m))).join(', ')}), or the Jacobian of
+                        the features (${MODEL_NAMES.filter((m) => derivedFeatures(m) !== undefined).join(', ')}).
+                        What a model reads besides the gene's window (neighbours' latents or
+                        windows, other cells' expression) is held fixed; its first-order share is
+                        reported per gene (features that do not read the window give 0 everywhere).
+                        --out DIR (default DIR/explain of the
+                        model), files CELL-METHOD.*: attributions.safetensors [genes, bins, marks]
+                        with gene ids and splits, mean.csv (mean |attribution| and mean per mark and
+                        bin over expressed and silent genes), mean-maps.svg and mean-abs-maps.svg
+                        (heatmaps, TSS dashed), gene-ID.svg per --genes gene, and .json
 
 experiment (SimpleChrome's small-data comparison; alias --experiment small-data)
   experiment                models × training sizes × seeds; writes to --out small-data.csv (every run),

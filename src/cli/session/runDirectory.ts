@@ -26,6 +26,8 @@ export const METRICS_FILE = 'metrics.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
 /** One line per finished epoch, appended as the run goes (progressLog.ts). */
 export const PROGRESS_FILE = 'progress.jsonl';
+/** The folder `explain` writes into by default (src/cli/use/explain.ts): derived from the run, so the run's own. */
+export const EXPLAIN_DIR = 'explain';
 /** The files an experiment writes, by what they hold. */
 export const EXPERIMENT_FILE = {
   csv: 'small-data.csv',
@@ -54,9 +56,9 @@ export const RUN_FILE_NAMES: readonly string[] = [
   ...EXPERIMENT_FILES,
 ];
 
-/** A file a run writes, or a temporary one it left while writing it. */
+/** A file a run writes, or a temporary one it left while writing it, or the folder explain writes beside them. */
 export function isRunFile(name: string): boolean {
-  return RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
+  return name === EXPLAIN_DIR || RUN_FILE_NAMES.some((n) => name === n || isTemporaryOf(name, n)) || isLockFile(name);
 }
 
 /** The entries of `dir`, leaving out the lock file, sorted (for messages that read the same every time). */

@@ -85,7 +85,7 @@ export async function readModelDirectory(dir: string, need: 'classifier' | 'vae'
   };
 }
 
-interface UseData {
+export interface UseData {
   /** Normalised with the model's statistics. */
   readonly ds: Dataset;
   /** As read: what the fingerprint and the expression values are taken of. */
@@ -95,7 +95,7 @@ interface UseData {
 
 /** The new cell's data, read and normalised with the model's statistics; its shape must be the model's.
  * `out` (the output file) must not be one of the files read. */
-async function dataFor(o: UseOptions, m: ModelDirectory, bins: number, marks: number): Promise<UseData> {
+export async function dataFor(o: { readonly command: string; readonly data: string; readonly out: string | undefined }, m: ModelDirectory, bins: number, marks: number): Promise<UseData> {
   const path = o.data;
   if (!existsSync(path) && !existsSync(`${path}.train.csv.gz`) && !existsSync(`${path}.train.csv`)) {
     throw new UsageError(`--data ${path}: no such file or directory`);

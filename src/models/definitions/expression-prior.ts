@@ -13,4 +13,7 @@ export const expressionPriorDefinition = defineModel({
   features: expressionPriorBuilder,
   sources: ['expressionTable'],
   baseline: 'outside',
+  // Its features do not read the window at all (J = 0): explain gives it zero attributions.
+  affineInWindow: true,
+  outsideInputs: "the gene's expression in the other cells (mean, sd and the missing indicator of log10(RPKM + 1))",
 });

@@ -12,4 +12,7 @@ export const logregNeighborsDefinition = defineModel({
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: logregNeighborsFeatures,
   baseline: 'outside',
+  // The gene's window is the first slot of its features, the neighbours' windows the rest.
+  affineInWindow: true,
+  outsideInputs: "the neighbour genes' windows",
 });

@@ -40,4 +40,5 @@ export const markMeansDefinition = defineModel({
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: markMeansFeatures,
   baseline: 'window',
+  affineInWindow: true,
 });

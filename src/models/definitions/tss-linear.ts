@@ -12,4 +12,6 @@ export const tssLinearDefinition = defineModel({
   classifierSpec: (sizes, l2) => logregSpec([sizes.derivedWidth()], l2),
   features: tssLinearFeatures,
   baseline: 'window',
+  // Means of window bins: linear in the window.
+  affineInWindow: true,
 });

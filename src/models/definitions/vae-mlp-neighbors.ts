@@ -10,4 +10,5 @@ export const vaeMlpNeighborsDefinition = defineModel({
   predictsExpression: true,
   // The latent width given is already the gene's and its neighbours' together (src/train/runModel.ts).
   classifierSpec: (sizes) => mlpSpec([sizes.latentWidth()]),
+  outsideInputs: "the neighbour genes' latent means",
 });
