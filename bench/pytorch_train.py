@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """PyTorch (eager, on CUDA or the CPU) training throughput for the models bench/train.ts times.
 
-    python3 bench/pytorch_train.py [--models vae,mlp,deepchrome] [--batches 64,256]
+    python3 bench/pytorch_train.py [--models vae,mlp,deepchrome,attentivechrome] [--batches 64,256]
                                    [--epochs 5] [--steps 20]
                                    [--data PREFIX | --genes N] [--device cuda|cpu]
-                                   [--threads N] [--json FILE]
+                                   [--threads N] [--attentive-hidden BIN,MARK] [--json FILE]
 
-The same three models as src/models (MLP 500-256-128-1; DeepChrome conv 5->50 k10,
+The same models as src/models (MLP 500-256-128-1; DeepChrome conv 5->50 k10,
 max-pool 5, dropout 0.5, 625, 125, 1; SimpleChrome's VAE: conv 5->32->64 k5 same with
 LeakyReLU(0.5), mu/logvar heads of 10, decoder dense -> 6400, transposed convs 64->64->32
-k5 and 32->5 k1, tanh; MSE + beta*KL with beta 5e-5), Adam lr 1e-3, on data of the same
+k5 and 32->5 k1, tanh; MSE + beta*KL with beta 5e-5; AttentiveChrome: per mark its own
+bidirectional LSTM of 32 units per direction over the bins and bin attention, a
+bidirectional LSTM of 16 over the marks and mark attention, Linear(32->1), U(+-0.1) init,
+Adam lr 1e-4 with gradients clipped at norm 1); the others Adam lr 1e-3; on data of the same
 shape (100 bins x 5 marks): the real E003 sample's training split with --data
 (log1p-max as the CLI), or --genes N random values in [-1, 1] (throughput does not
 depend on the values). The data lives on the device; an epoch draws one shuffled
@@ -47,6 +50,9 @@ except ImportError as e:
     )
 
 BINS, MARKS, LATENT, BETA, LR = 100, 5, 10, 5e-5, 1e-3
+# AttentiveChrome's training defaults (src/models/definitions/attentivechrome.ts): its public code's lr and clip.
+ATTENTIVE_LR, ATTENTIVE_CLIP, ATTENTIVE_HIDDEN = 1e-4, 1.0, (32, 16)
+MODELS = ("vae", "mlp", "deepchrome", "attentivechrome")
 
 
 def read_split(path):
@@ -120,7 +126,47 @@ class Classifier(nn.Module):
         return self.bce(self.net(x).squeeze(1), y)
 
 
-def build(kind):
+def one_bias_lstm(inputs, hidden):
+    """A bidirectional nn.LSTM with one bias per gate, as ours and TF.js's: PyTorch's second bias (bias_hh) is
+    held at 0 and not trained, so the trainable parameters and the maths are the same."""
+    lstm = nn.LSTM(inputs, hidden, batch_first=True, bidirectional=True)
+    for name, p in lstm.named_parameters():
+        if name.startswith("bias_hh"):
+            nn.init.zeros_(p)
+            p.requires_grad_(False)
+    return lstm
+
+
+def attend(h, context):
+    """h [B, T, D] pooled by softmax over T of h . context: [B, D] (AttentiveChrome's attention, no tanh)."""
+    alpha = torch.softmax(h @ context, dim=1)
+    return (alpha.unsqueeze(2) * h).sum(1)
+
+
+class AttentiveChrome(nn.Module):
+    def __init__(self, hidden=ATTENTIVE_HIDDEN):
+        super().__init__()
+        bin_h, mark_h = hidden
+        self.bin_lstms = nn.ModuleList(one_bias_lstm(1, bin_h) for _ in range(MARKS))
+        self.bin_contexts = nn.Parameter(torch.empty(MARKS, 2 * bin_h))
+        self.mark_lstm = one_bias_lstm(2 * bin_h, mark_h)
+        self.mark_context = nn.Parameter(torch.empty(2 * mark_h))
+        self.out = nn.Linear(2 * mark_h, 1)
+        for p in self.parameters():
+            if p.requires_grad:
+                nn.init.uniform_(p, -0.1, 0.1)
+        self.bce = nn.BCEWithLogitsLoss()
+
+    def loss(self, x, y):
+        # x is stored channels first, [B, marks, bins]: each mark's sequence is one row.
+        per_mark = [attend(lstm(x[:, m, :].unsqueeze(2))[0], self.bin_contexts[m]) for m, lstm in enumerate(self.bin_lstms)]
+        h = self.mark_lstm(torch.stack(per_mark, 1))[0]
+        return self.bce(self.out(attend(h, self.mark_context)).squeeze(1), y)
+
+
+def build(kind, attentive_hidden=ATTENTIVE_HIDDEN):
+    if kind == "attentivechrome":
+        return AttentiveChrome(attentive_hidden)
     return Vae() if kind == "vae" else Classifier(kind)
 
 
@@ -140,11 +186,13 @@ def sync(device):
         torch.cuda.synchronize(device)
 
 
-def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
+def bench(kind, X, Y, train_genes, batch, epochs, steps, device, attentive_hidden=ATTENTIVE_HIDDEN):
     torch.manual_seed(1)
-    model = build(kind).to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    params = sum(p.numel() for p in model.parameters())
+    model = build(kind, attentive_hidden).to(device).train()
+    trained = [p for p in model.parameters() if p.requires_grad]
+    attentive = kind == "attentivechrome"
+    opt = torch.optim.Adam(trained, lr=ATTENTIVE_LR if attentive else LR)
+    params = sum(p.numel() for p in trained)
     n_steps = -(-train_genes // batch)
     length = n_steps * batch
 
@@ -152,6 +200,8 @@ def bench(kind, X, Y, train_genes, batch, epochs, steps, device):
         loss = model.loss(X[idx], Y[idx])
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if attentive:
+            nn.utils.clip_grad_norm_(trained, ATTENTIVE_CLIP)
         opt.step()
         return loss.detach()
 
@@ -204,7 +254,7 @@ def sig(x):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--models", default="vae,mlp,deepchrome")
+    ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--batches", default="64,256")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--steps", type=int, default=20)
@@ -213,12 +263,20 @@ def main():
     src.add_argument("--genes", type=int, default=600, help="synthetic genes (default when --data is not given)")
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--threads", type=int, help="CPU only: torch.set_num_threads (default: torch's choice)")
+    ap.add_argument("--attentive-hidden", default=",".join(map(str, ATTENTIVE_HIDDEN)),
+                    help="AttentiveChrome's LSTM units per direction over the bins and over the marks (tests use small ones)")
     ap.add_argument("--json")
     a = ap.parse_args()
     models = [m.strip() for m in a.models.split(",") if m.strip()]
     for m in models:
-        if m not in ("vae", "mlp", "deepchrome"):
-            ap.error(f"--models: unknown {m!r} (known: vae, mlp, deepchrome)")
+        if m not in MODELS:
+            ap.error(f"--models: unknown {m!r} (known: {', '.join(MODELS)})")
+    try:
+        attentive_hidden = tuple(int(h) for h in a.attentive_hidden.split(","))
+    except ValueError:
+        attentive_hidden = ()
+    if len(attentive_hidden) != 2 or min(attentive_hidden) < 1:
+        ap.error(f"--attentive-hidden: two positive integers BIN,MARK, got {a.attentive_hidden!r}")
     batches = [int(b) for b in a.batches.split(",")]
     device = torch.device(a.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -242,7 +300,7 @@ def main():
     rows = []
     for m in models:
         for b in batches:
-            r = bench(m, X, Y, x.shape[0], b, a.epochs, a.steps, device)
+            r = bench(m, X, Y, x.shape[0], b, a.epochs, a.steps, device, attentive_hidden)
             rows.append(r)
             genes = r["steps"] * b
             print(f"{m:<10} batch {b:<4} step {sig(r['stepMs'])} ms, epoch {sig(r['epochS'])} s ({sig(genes / r['epochS'])} genes/s), loss {sig(r['loss'])}")

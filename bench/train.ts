@@ -3,7 +3,7 @@
 // adapter in the same run; plus the machine-independent figures our executor
 // counts (and the same figures for TF.js, from its WebGPU calls).
 //
-//   npx tsx bench/train.ts [--models vae,mlp,deepchrome] [--batches 64,256]
+//   npx tsx bench/train.ts [--models vae,mlp,deepchrome,attentivechrome] [--batches 64,256]
 //                          [--epochs N] [--steps N] [--data PREFIX | --synthetic GENES]
 //                          [--no-tfjs] [--pytorch cpu|cuda [--python PATH] [--pytorch-threads N]]
 //                          [--json FILE]

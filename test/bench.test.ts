@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { epochOrder, syntheticData } from '../bench/lib/benchData.ts';
-import { type BenchModel, buildOurTrainer, segmentDispatches, statsDelta } from '../bench/lib/ourTraining.ts';
+import { BENCH_MODELS, type BenchModel, buildOurTrainer, segmentDispatches, statsDelta } from '../bench/lib/ourTraining.ts';
 import { Flags, median } from '../bench/lib/report.ts';
 import { counted, installCallCounters } from '../bench/lib/webgpuCalls.ts';
 import { matmulKernel } from '../src/kernels/matmul.ts';
@@ -14,7 +14,7 @@ import { getGpu, randomArray } from './helpers.ts';
 // dispatches, and the WebGPU-call counters used for TF.js agree with the
 // executor's own. No timing is asserted.
 
-const SMALL = { vaeChannels: [4, 8] as const, latent: 3, hidden: [8, 4] };
+const SMALL = { vaeChannels: [4, 8] as const, latent: 3, hidden: [8, 4], lstmHidden: [4, 3] as const };
 
 async function smallTrainer(model: BenchModel, genes: number, batch: number) {
   const data = syntheticData(genes, 3, 20, 5);
@@ -23,7 +23,7 @@ async function smallTrainer(model: BenchModel, genes: number, batch: number) {
 }
 
 describe('bench counters', () => {
-  for (const model of ['vae', 'mlp', 'deepchrome'] as const) {
+  for (const model of BENCH_MODELS) {
     it(`${model}: an epoch is one submit and one host read, steps × the plan's dispatches, and uploads only the order and counters`, async () => {
       const { data, t } = await smallTrainer(model, 10, 4);
       try {

@@ -2,7 +2,9 @@ import { HEURISTIC_TARGET } from '../../src/kernels/gemm.ts';
 import type { GpuTarget } from '../../src/kernels/gpuTarget.ts';
 import type { VariantPolicy } from '../../src/plan/autotune.ts';
 import type { Gpu } from '../../src/gpu/device.ts';
+import { ATTENTIVE_CHROME_HIDDEN, attentiveChromeModel } from '../../src/models/attentiveChrome.ts';
 import { deepChromeModel } from '../../src/models/deepchrome.ts';
+import { attentivechromeDefinition } from '../../src/models/definitions/attentivechrome.ts';
 import { mlpModel } from '../../src/models/mlp.ts';
 import { vaeModel } from '../../src/models/vae.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../../src/nn/parameters.ts';
@@ -17,11 +19,16 @@ import type { BenchData } from './benchData.ts';
 // loops in src/train drive it: per epoch one upload of the shuffled order and
 // the counters, one submit of every step, one read of the summed loss.
 
-export const BENCH_MODELS = ['vae', 'mlp', 'deepchrome'] as const;
+export const BENCH_MODELS = ['vae', 'mlp', 'deepchrome', 'attentivechrome'] as const;
 export type BenchModel = (typeof BENCH_MODELS)[number];
 
 /** The CLI's defaults. */
 export const LEARNING_RATE = 1e-3;
+/** attentivechrome's own training defaults (its public code's lr and gradient-norm clip); the bench runs every
+ * model at the same batches, so its batch default (10) is not used here. */
+const ATTENTIVE = attentivechromeDefinition.trainingDefaults;
+export const ATTENTIVE_LR = ATTENTIVE?.lr ?? LEARNING_RATE;
+export const ATTENTIVE_CLIP = ATTENTIVE?.clip;
 export const VAE_BETA = 5e-5;
 export const VAE_LATENT = 10;
 
@@ -61,8 +68,10 @@ export interface ModelShape {
   /** VAE only: override the conv channels / latent (tests use small ones). */
   readonly vaeChannels?: readonly [number, number];
   readonly latent?: number;
-  /** Classifiers only: hidden widths. */
+  /** mlp and deepchrome only: hidden widths. */
   readonly hidden?: readonly number[];
+  /** attentivechrome only: LSTM units per direction over the bins and over the marks. */
+  readonly lstmHidden?: readonly [number, number];
 }
 
 /** `variants` chooses each GEMM's variant as run.ts does (tuned and cached); without it, the heuristic. */
@@ -105,13 +114,15 @@ export async function buildOurTrainer(
     const m =
       model === 'mlp'
         ? mlpModel({ inputShape: [bins, marks], ...(shape?.hidden ? { hidden: shape.hidden } : {}) })
-        : deepChromeModel({ bins, marks, ...(shape?.hidden ? { hidden: shape.hidden } : {}) });
+        : model === 'deepchrome'
+          ? deepChromeModel({ bins, marks, ...(shape?.hidden ? { hidden: shape.hidden } : {}) })
+          : attentiveChromeModel({ bins, marks, hidden: shape?.lstmHidden ?? ATTENTIVE_CHROME_HIDDEN });
     plan = buildClassifierPlan(m, {
       genes: data.genes,
       batch,
       predictBatch: Math.min(256, data.genes),
       trainOrderLength,
-      optimizer: { lr: LEARNING_RATE },
+      optimizer: model === 'attentivechrome' ? { lr: ATTENTIVE_LR, clip: ATTENTIVE_CLIP } : { lr: LEARNING_RATE },
       seed,
     }).plan;
     total = m.store.total;

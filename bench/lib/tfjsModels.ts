@@ -2,10 +2,11 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import type { BenchData } from './benchData.ts';
 import type { BenchModel } from './ourTraining.ts';
-import { LEARNING_RATE, VAE_BETA, VAE_LATENT } from './ourTraining.ts';
+import { ATTENTIVE_CHROME_HIDDEN } from '../../src/models/attentiveChrome.ts';
+import { ATTENTIVE_CLIP, ATTENTIVE_LR, LEARNING_RATE, VAE_BETA, VAE_LATENT } from './ourTraining.ts';
 import type { TfjsWebgpu } from './tfjsWebgpu.ts';
 
-// The three models in TensorFlow.js layers, trained the idiomatic TF.js way on
+// The bench models in TensorFlow.js layers, trained the idiomatic TF.js way on
 // its WebGPU backend: the whole data set uploaded once, per epoch one upload
 // of the shuffled order, per step a gather of the minibatch on the GPU and
 // optimizer.minimize() (autodiff + Adam), losses summed on the GPU and read
@@ -26,9 +27,15 @@ export interface TfjsTrainer {
 type Tensor = TfCore.Tensor;
 
 interface Net {
-  readonly modules: readonly TfLayers.LayersModel[];
+  /** Layers and models whose trainable weights are the net's (each built: its weights exist). */
+  readonly modules: readonly TfLayers.layers.Layer[];
+  /** Trainable variables outside any layer (attention contexts). */
+  readonly extra?: readonly TfCore.Variable[];
   /** The training loss of one minibatch x [B, bins, marks], y [B, 1]. */
   loss(x: Tensor, y: Tensor): TfCore.Scalar;
+  readonly lr: number;
+  /** Gradients longer than this (L2 norm over every variable) are scaled down to it before Adam. */
+  readonly clip?: number;
 }
 
 function classifierNet(tfjs: TfjsWebgpu, model: 'mlp' | 'deepchrome', bins: number, marks: number): Net {
@@ -54,6 +61,54 @@ function classifierNet(tfjs: TfjsWebgpu, model: 'mlp' | 'deepchrome', bins: numb
   return {
     modules: [net],
     loss: (x, y) => tfjs.tf.losses.sigmoidCrossEntropy(y, net.apply(x, { training: true }) as Tensor) as TfCore.Scalar,
+    lr: LEARNING_RATE,
+  };
+}
+
+/**
+ * AttentiveChrome (src/models/attentiveChrome.ts) from tfjs-layers LSTMs: per mark its own bidirectional LSTM over
+ * the bins (5 layers, so 5 sets of weights, as ours) and bin attention, a bidirectional LSTM over the 5 marks' vectors
+ * and mark attention, a dense logit. tfjs-layers has no attention pooling layer: scores h_t · context, their softmax
+ * over the steps and the weighted sum are tf ops on a context variable per mark (and one for the marks). A TF.js LSTM
+ * has one bias per gate, as ours (PyTorch's has two), so the parameter counts match. U(±0.1) init, no dropout, as ours.
+ */
+function attentiveNet(tfjs: TfjsWebgpu, bins: number, marks: number, hidden: readonly [number, number]): Net {
+  const L = tfjs.layers.layers;
+  const t = tfjs.tf;
+  const init = (): ReturnType<typeof TfLayers.initializers.randomUniform> => tfjs.layers.initializers.randomUniform({ minval: -0.1, maxval: 0.1 });
+  const biLstm = (units: number): TfLayers.layers.Layer =>
+    L.bidirectional({
+      layer: L.lstm({ units, returnSequences: true, kernelInitializer: init(), recurrentInitializer: init(), biasInitializer: init() }),
+      mergeMode: 'concat',
+    });
+  const [binHidden, markHidden] = hidden;
+  const binLstms = Array.from({ length: marks }, () => biLstm(binHidden));
+  const markLstm = biLstm(markHidden);
+  const out = L.dense({ units: 1, kernelInitializer: init(), biasInitializer: init() });
+  const context = (width: number): TfCore.Variable => t.variable(t.randomUniform([width, 1], -0.1, 0.1));
+  const binContexts = Array.from({ length: marks }, () => context(2 * binHidden));
+  const markContext = context(2 * markHidden);
+  /** h [B, T, D] pooled by softmax(h · context) over T: [B, D]. */
+  const attend = (h: Tensor, c: TfCore.Variable): Tensor => {
+    const [B, T, D] = h.shape as [number, number, number];
+    const alpha = t.softmax(t.reshape(t.matMul(t.reshape(h, [B * T, D]), c), [B, T]));
+    return t.sum(t.mul(h, t.expandDims(alpha, 2)), 1);
+  };
+  const logit = (x: Tensor, training: boolean): Tensor => {
+    const perMark = binLstms.map((lstm, m) => attend(lstm.apply(t.slice(x, [0, 0, m], [-1, -1, 1]), { training }) as Tensor, binContexts[m] as TfCore.Variable));
+    const h = markLstm.apply(t.stack(perMark, 1), { training }) as Tensor;
+    return out.apply(attend(h, markContext)) as Tensor;
+  };
+  // Layers create their weights on first use: one forward pass builds them all.
+  t.tidy(() => {
+    logit(t.zeros([1, bins, marks]), false);
+  });
+  return {
+    modules: [...binLstms, markLstm, out],
+    extra: [...binContexts, markContext],
+    loss: (x, y) => t.losses.sigmoidCrossEntropy(y, logit(x, true)) as TfCore.Scalar,
+    lr: ATTENTIVE_LR,
+    ...(ATTENTIVE_CLIP !== undefined ? { clip: ATTENTIVE_CLIP } : {}),
   };
 }
 
@@ -102,17 +157,36 @@ function vaeNet(tfjs: TfjsWebgpu, bins: number, marks: number): Net {
       const kl = t.div(t.sum(t.mul(-0.5, t.sub(t.add(1, v), t.add(t.square(m), t.exp(v))))), B);
       return t.add(mse, t.mul(VAE_BETA, kl)) as TfCore.Scalar;
     },
+    lr: LEARNING_RATE,
   };
 }
 
-export function buildTfjsTrainer(tfjs: TfjsWebgpu, model: BenchModel, data: BenchData, batch: number): TfjsTrainer {
+/** `lstmHidden`: attentivechrome's units per direction (tests use small ones); default the model's. */
+export function buildTfjsTrainer(
+  tfjs: TfjsWebgpu,
+  model: BenchModel,
+  data: BenchData,
+  batch: number,
+  lstmHidden: readonly [number, number] = ATTENTIVE_CHROME_HIDDEN,
+): TfjsTrainer {
   const t = tfjs.tf;
   const { bins, marks } = data;
   const steps = Math.ceil(data.train.length / batch);
-  const net = model === 'vae' ? vaeNet(tfjs, bins, marks) : classifierNet(tfjs, model, bins, marks);
-  const variables = net.modules.flatMap((m) => m.trainableWeights.map((w) => w.read() as TfCore.Variable));
+  const net =
+    model === 'vae' ? vaeNet(tfjs, bins, marks) : model === 'attentivechrome' ? attentiveNet(tfjs, bins, marks, lstmHidden) : classifierNet(tfjs, model, bins, marks);
+  const variables = [...net.modules.flatMap((m) => m.trainableWeights.map((w) => w.read() as TfCore.Variable)), ...(net.extra ?? [])];
   const parameters = variables.reduce((n, v) => n + v.size, 0);
-  const optimizer = t.train.adam(LEARNING_RATE, 0.9, 0.999, 1e-8);
+  const optimizer = t.train.adam(net.lr, 0.9, 0.999, 1e-8);
+  const { clip } = net;
+  /** Adam on the loss's gradients scaled down to L2 norm `clip` when longer (torch.nn.utils.clip_grad_norm_'s rule), on the GPU. */
+  const clippedStep = (f: () => TfCore.Scalar, max: number): TfCore.Scalar => {
+    const { value, grads } = t.variableGrads(f, variables);
+    // Summed pairwise, not by addN: one addN of every variable's square sum binds more buffers than WebGPU allows.
+    const norm = t.sqrt(Object.values(grads).reduce<Tensor>((sum, g) => t.add(sum, t.sum(t.square(g))), t.scalar(0)));
+    const scale = t.minimum(1, t.div(max, t.add(norm, 1e-6)));
+    optimizer.applyGradients(Object.fromEntries(Object.entries(grads).map(([name, g]) => [name, t.mul(g, scale)])));
+    return value;
+  };
   const X = t.tensor3d(data.features, [data.genes, bins, marks]);
   const Y = t.tensor2d(data.labels, [data.genes, 1]);
   // Until the first epoch: the first training genes, wrapped when a batch is larger than the data.
@@ -123,6 +197,10 @@ export function buildTfjsTrainer(tfjs: TfjsWebgpu, model: BenchModel, data: Benc
       const idx = t.slice(order, s * batch, batch);
       const x = t.gather(X, idx);
       const y = t.gather(Y, idx);
+      if (clip !== undefined) {
+        const cost = clippedStep(() => net.loss(x, y), clip);
+        return returnCost ? cost : undefined;
+      }
       return optimizer.minimize(() => net.loss(x, y), returnCost, variables) ?? undefined;
     }) as TfCore.Scalar | undefined;
 
@@ -154,6 +232,7 @@ export function buildTfjsTrainer(tfjs: TfjsWebgpu, model: BenchModel, data: Benc
       optimizer.dispose();
       t.dispose([X, Y, order]);
       for (const m of net.modules) m.dispose();
+      t.dispose([...(net.extra ?? [])]);
     },
   };
 }
