@@ -12,7 +12,8 @@ window, counts [genes, bins, marks] in the DeepChrome order of marks, and
 returns what predictions.csv holds: the probability of "expressed" (or, for a
 run trained with --target expression, the predicted log10(RPKM + 1)).
 
-Models rebuilt: mlp, deepchrome, logreg, mark-means, vae-mlp, vae-joint. The
+Models rebuilt: mlp, deepchrome, logreg, mark-means, vae-mlp, vae-joint,
+attentivechrome (its nn.LSTMs with PyTorch's second bias held at 0). The
 others read features from more than the gene's own window (its neighbours,
 the TSS annotation, the 56-cell expression table) or are a different kind of
 model (vae-m2); for them use `npx tsx run.ts predict`.
@@ -79,6 +80,7 @@ SUPPORTED = {
     "mark-means": "derived",
     "vae-mlp": "latent",
     "vae-joint": "window+vae",
+    "attentivechrome": "window",
 }
 
 # The models not rebuilt, and why. test/pytorch-bridge.test.ts checks that the two tables name every model of the
@@ -89,7 +91,6 @@ UNSUPPORTED = {
     "logreg-neighbors": "its features include the windows of the gene's neighbours, found with the gene annotation",
     "vae-mlp-neighbors": "its MLP reads the latent means of the gene's neighbours too, found with the gene annotation",
     "vae-m2": "it is Kingma et al.'s M2, whose classifier q(y|x) sits inside a semi-supervised VAE",
-    "attentivechrome": "its per-mark BiLSTMs and attention are not rebuilt in PyTorch yet",
 }
 
 
@@ -279,6 +280,82 @@ class MarkMeans(nn.Module):
         return self.head(x.to(torch.float64).mean(dim=1).to(x.dtype))
 
 
+def _attend(h, context):
+    """AttentionPool (src/nn/attentionPool.ts): h [genes, T, D] pooled by the softmax over T of h · context."""
+    alpha = torch.softmax(h @ context, dim=1)
+    return (alpha.unsqueeze(2) * h).sum(1)
+
+
+class AttentiveChrome(nn.Module):
+    """AttentiveChrome as simplechrome trains it (src/models/attentiveChrome.ts): per mark its own BiLSTM over the
+    bins and a bin-level attention, a BiLSTM over the marks' vectors and a mark-level attention, a Linear to the
+    logit. The LSTMs are nn.LSTMs whose second bias (bias_hh) is 0: simplechrome has one bias per gate."""
+
+    def __init__(self, spec):
+        super().__init__()
+        bin_h, mark_h = spec["hidden"]
+        self.marks = spec["marks"]
+        self.bin_lstms = nn.ModuleList(nn.LSTM(1, bin_h, batch_first=True, bidirectional=True) for _ in range(self.marks))
+        self.bin_context = nn.Parameter(torch.zeros(self.marks, 2 * bin_h))
+        self.mark_lstm = nn.LSTM(2 * bin_h, mark_h, batch_first=True, bidirectional=True)
+        self.mark_context = nn.Parameter(torch.zeros(1, 2 * mark_h))
+        self.out = nn.Linear(2 * mark_h, 1)
+
+    def bin_attention_scores(self, x):
+        """The bins' attention weights [genes, marks, bins] (what predict --attention writes) and the marks' vectors."""
+        hs = [lstm(x[:, :, m : m + 1])[0] for m, lstm in enumerate(self.bin_lstms)]
+        alphas = torch.stack([torch.softmax(h @ self.bin_context[m], dim=1) for m, h in enumerate(hs)], 1)
+        pooled = torch.stack([(alphas[:, m].unsqueeze(2) * h).sum(1) for m, h in enumerate(hs)], 1)
+        return alphas, pooled
+
+    def forward(self, x):
+        _, pooled = self.bin_attention_scores(x)
+        h = self.mark_lstm(pooled)[0]
+        return self.out(_attend(h, self.mark_context[0])).squeeze(1)
+
+
+def _load_lstm(lstm, weight, bias, key, path):
+    """One group's BiLSTM from the checkpoint's [2, I + H, 4H] weight (W_ih stacked on W_hh, gates i, f, g, o as
+    PyTorch's) and [2, 4H] bias, direction 0 forward and 1 backward."""
+    inputs, hidden = lstm.input_size, lstm.hidden_size
+    if tuple(weight.shape) != (2, inputs + hidden, 4 * hidden) or tuple(bias.shape) != (2, 4 * hidden):
+        _fail(path, f'tensor "{key}" has shape {list(weight.shape)} (bias {list(bias.shape)}), the network expects {[2, inputs + hidden, 4 * hidden]} (bias {[2, 4 * hidden]})')
+    for d, suffix in ((0, ""), (1, "_reverse")):
+        getattr(lstm, "weight_ih_l0" + suffix).copy_(torch.from_numpy(np.ascontiguousarray(weight[d, :inputs].T)))
+        getattr(lstm, "weight_hh_l0" + suffix).copy_(torch.from_numpy(np.ascontiguousarray(weight[d, inputs:].T)))
+        getattr(lstm, "bias_ih_l0" + suffix).copy_(torch.from_numpy(np.ascontiguousarray(bias[d])))
+        getattr(lstm, "bias_hh_l0" + suffix).zero_()
+
+
+def load_attentive_chrome(net, st, path):
+    """Copies an attentivechrome checkpoint (binLstm, binAttention, markLstm, markAttention, out) into `net`."""
+
+    def tensor(key, shape=None):
+        if key not in st.tensors:
+            _fail(path, f'no tensor "{key}" (the AttentiveChrome network has it)')
+        value = st.tensors[key]
+        if shape is not None and tuple(value.shape) != tuple(shape):
+            _fail(path, f'tensor "{key}" has shape {list(value.shape)}, the network expects {list(shape)}')
+        return value
+
+    used = {"binLstm.weight", "binLstm.bias", "binAttention.context", "markLstm.weight", "markLstm.bias", "markAttention.context"}
+    with torch.no_grad():
+        w, b = tensor("binLstm.weight"), tensor("binLstm.bias")
+        if w.shape[0] != net.marks or b.shape[0] != net.marks:
+            _fail(path, f'tensor "binLstm.weight" has {w.shape[0]} groups, the network expects one per mark ({net.marks})')
+        for m, lstm in enumerate(net.bin_lstms):
+            _load_lstm(lstm, w[m], b[m], "binLstm.weight", path)
+        net.bin_context.copy_(torch.from_numpy(np.ascontiguousarray(tensor("binAttention.context", net.bin_context.shape))))
+        w, b = tensor("markLstm.weight"), tensor("markLstm.bias")
+        if w.shape[0] != 1 or b.shape[0] != 1:
+            _fail(path, f'tensor "markLstm.weight" has {w.shape[0]} groups, the network expects 1')
+        _load_lstm(net.mark_lstm, w[0], b[0], "markLstm.weight", path)
+        net.mark_context.copy_(torch.from_numpy(np.ascontiguousarray(tensor("markAttention.context", net.mark_context.shape))))
+    out = nn.Module()
+    out.out = net.out
+    return used | load_weights(out, st, path)
+
+
 class SimplechromeModel(nn.Module):
     """Raw counts [genes, bins, marks] → normalised → the network → a probability per gene (sigmoid of the logit), or
     the predicted log10(RPKM + 1) for a run trained with --target expression."""
@@ -358,6 +435,10 @@ def _network(best, run_dir):
             net = MarkMeans(net)
     elif kind == "window+vae" and arch == "vae-joint":
         net = LatentClassifier(VaeEncoder(spec["vae"]), Mlp(spec["vae"]["latent"], spec["hidden"]))
+    elif kind == "window" and arch == "attentivechrome":
+        net = AttentiveChrome(spec)
+        _require_all_used(best.file, load_attentive_chrome(net, best.file, path), path)
+        return net
     else:
         _fail(path, f"model_name {name} with a {arch} classifier is not a combination a run writes")
     if kind != "latent":

@@ -16,7 +16,7 @@ import { snapshot } from './cliHelpers.ts';
 // as torch modules, reads the data the run recorded, checks its fingerprint and must give back predictions.csv
 // for every test gene within 1e-5 (predictions.csv holds 6 digits). It refuses what it cannot rebuild and data that
 // is not the run's, saying why. Runs are tiny (--cpu, --train-size 100, one epoch); the models with a VAE train on
-// the first 30 genes of each E003 split, as one VAE epoch over the sample's 400 training and validation genes took
+// the first 30 genes of each E003 split (and so does attentivechrome, whose CPU epoch over 200 genes takes a minute), as one VAE epoch over the sample's 400 training and validation genes took
 // over two minutes on the CPU path of the shared 2-core machine.
 
 const PYTHON = '/usr/bin/python3';
@@ -111,6 +111,7 @@ const CASES = [
   { name: 'mark-means', flags: ['--model', 'mark-means'], target: 'class' },
   { name: 'vae-mlp', flags: ['--model', 'vae-mlp', '--epochs', '1', '--vae-epochs', '1'], target: 'class', head: 30 },
   { name: 'vae-joint', flags: ['--model', 'vae-joint', '--epochs', '1', '--vae-epochs', '1'], target: 'class', head: 30 },
+  { name: 'attentivechrome', flags: ['--model', 'attentivechrome', '--epochs', '1'], target: 'class', head: 30 },
   { name: 'logreg --target expression', flags: ['--model', 'logreg', '--target', 'expression'], target: 'expression' },
 ] as const;
 type Case = (typeof CASES)[number];
@@ -160,7 +161,7 @@ describe('to_pytorch.py refuses, saying why, and changes nothing', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       `to_pytorch.py: ${dir}/best.safetensors: the PyTorch bridge does not rebuild tss-linear (its features are summaries at the TSS, placed with the gene annotation); ` +
-        'it rebuilds mlp, deepchrome, logreg, mark-means, vae-mlp, vae-joint. Predict with: npx tsx run.ts predict --model RUN_DIR --data CELL\n',
+        'it rebuilds mlp, deepchrome, logreg, mark-means, vae-mlp, vae-joint, attentivechrome. Predict with: npx tsx run.ts predict --model RUN_DIR --data CELL\n',
     );
     expect(snapshot(dir)).toEqual(before);
   }, 300_000);
