@@ -20,6 +20,11 @@
 #   SEEDS=2 DEVICE=--cpu MODELS=logreg,vae-mlp bash scripts/reproduce-results.sh
 #   OUT=docs/results/2026-12-07-protocol bash scripts/reproduce-results.sh   # where the README's tables come from
 #   DRY_RUN=1 bash scripts/reproduce-results.sh  # print the commands, run nothing
+#
+# AttentiveChrome beside the anchors (issue 22; docs/results/2026-12-07-attention), all labeled genes, E116 on 3
+# seeds, the samples on 5, gradients clipped at norm 1 (AttentiveChrome's; it applies to every model Adam trains):
+#   MODELS=attentivechrome,deepchrome,mlp,logreg E116_SEEDS=3 E116_SIZES=all SAMPLE_SIZES=all EXTRA="--clip 1" \
+#     EXPERIMENTS=samples,E116 OUT=docs/results/2026-12-07-attention bash scripts/reproduce-results.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +33,13 @@ OUT=${OUT:-runs/results}
 SEEDS=${SEEDS:-5}
 DEVICE=${DEVICE:---gpu}
 MODELS=${MODELS:-logreg,tss-linear,mlp,deepchrome,vae-mlp,vae-mlp-neighbors,expression-prior,logreg-neighbors}
+E116_SEEDS=${E116_SEEDS:-$SEEDS}
+E116_SIZES=${E116_SIZES:-100,1000,all}
+SAMPLE_SIZES=${SAMPLE_SIZES:-100,all}
+# Which experiments, in this order: E116, samples (the E003 and E123 samples as a folder of two cells).
+EXPERIMENTS=${EXPERIMENTS:-E116,samples}
+# More flags for every run of both experiments (word-split: flags and their values, no spaces inside a value).
+read -r -a EXTRA_FLAGS <<< "${EXTRA:-}"
 
 for need in "$DATA/gcmerge_E116" "$DATA/derived_deepchrome_format/E003_sample600.train.csv.gz" "$DATA/derived_deepchrome_format/E123_sample600.train.csv.gz"; do
   if [ ! -e "$need" ]; then
@@ -36,10 +48,13 @@ for need in "$DATA/gcmerge_E116" "$DATA/derived_deepchrome_format/E003_sample600
   fi
 done
 
-PROTOCOL=(--experiment small-data --models "$MODELS" --seeds "$SEEDS" --batch 32 --vae-batch 64 --epochs 30 --min-steps 2000 --max-epochs 100 --quiet)
+PROTOCOL=(--experiment small-data --models "$MODELS" --batch 32 --epochs 30 --min-steps 2000 --max-epochs 100 --quiet "${EXTRA_FLAGS[@]}")
 # On the GPU the heuristic picks each GEMM's variant without timing: the same picks on every machine, so a sweep
 # continued elsewhere runs the same kernels (tuned picks depend on the machine's load when they were timed).
 if [ "$DEVICE" = --gpu ]; then PROTOCOL+=(--gemm heuristic); fi
+# The VAE's batch and epochs only where a model reads a VAE (the command line refuses them otherwise).
+has_vae=; case ",$MODELS," in *,vae-*) has_vae=1; PROTOCOL+=(--vae-batch 64) ;; esac
+vae_epochs() { if [ -n "$has_vae" ]; then echo "--vae-epochs $1"; fi; }
 # The neighbour models read functional neighbours (genes whose expression across the other cells correlates).
 case ",$MODELS," in *-neighbors,*) PROTOCOL+=(--neighbors functional) ;; esac
 
@@ -59,16 +74,30 @@ experiment() {
 }
 
 [ -n "${DRY_RUN:-}" ] || mkdir -p "$OUT"
-experiment "$OUT/E116" --data "$DATA/gcmerge_E116" --sizes 100,1000,all --vae-epochs 25
 
-# The two 600-gene samples as a folder of cells, the layout the zenodo archive unpacks to.
-samples="$OUT/samples-data"
-[ -n "${DRY_RUN:-}" ] || for cell in E003 E123; do
-  mkdir -p "$samples/$cell/classification"
-  for split in train valid test; do
-    ln -sf "$(realpath "$DATA/derived_deepchrome_format/${cell}_sample600.$split.csv.gz")" "$samples/$cell/classification/$split.csv.gz"
+e116() {
+  experiment "$OUT/E116" --data "$DATA/gcmerge_E116" --seeds "$E116_SEEDS" --sizes "$E116_SIZES" $(vae_epochs 25)
+}
+
+samples() {
+  # The two 600-gene samples as a folder of cells, the layout the zenodo archive unpacks to.
+  local folder="$OUT/samples-data"
+  [ -n "${DRY_RUN:-}" ] || for cell in E003 E123; do
+    mkdir -p "$folder/$cell/classification"
+    for split in train valid test; do
+      ln -sf "$(realpath "$DATA/derived_deepchrome_format/${cell}_sample600.$split.csv.gz")" "$folder/$cell/classification/$split.csv.gz"
+    done
   done
-done
-experiment "$OUT/samples" --data "$samples" --sizes 100,all --vae-epochs 100
+  experiment "$OUT/samples" --data "$folder" --seeds "$SEEDS" --sizes "$SAMPLE_SIZES" $(vae_epochs 100)
+}
 
-[ -n "${DRY_RUN:-}" ] || echo "reproduce-results: tables in $OUT/E116/small-data.md and $OUT/samples/small-data.md" >&2
+IFS=, read -r -a ORDER <<< "$EXPERIMENTS"
+for which in "${ORDER[@]}"; do
+  case $which in
+    E116) e116 ;;
+    samples) samples ;;
+    *) echo "reproduce-results: EXPERIMENTS names $which; the experiments are E116 and samples" >&2; exit 1 ;;
+  esac
+done
+
+[ -n "${DRY_RUN:-}" ] || echo "reproduce-results: tables in $OUT/<experiment>/small-data.md ($EXPERIMENTS)" >&2

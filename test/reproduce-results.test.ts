@@ -49,6 +49,36 @@ describe('scripts/reproduce-results.sh', () => {
     expect([o.seeds, o.device, o.models, o.gemm]).toEqual([2, 'cpu', ['logreg', 'vae-mlp'], undefined]);
   });
 
+  it('runs AttentiveChrome beside the anchors (issue 22): the samples first, then E116 on 3 seeds, all labeled genes, clipped', () => {
+    const [samples, e116] = commands({
+      MODELS: 'attentivechrome,deepchrome,mlp,logreg', E116_SEEDS: '3', E116_SIZES: 'all', SAMPLE_SIZES: 'all', EXTRA: '--clip 1', EXPERIMENTS: 'samples,E116',
+      OUT: 'docs/results/2026-12-07-attention',
+    }).map((argv) => {
+      const o = parseArgs(argv);
+      checkFlagsApply(o);
+      return o;
+    });
+    if (!e116 || !samples) throw new Error('expected two experiments');
+    expect(samples.out).toBe('docs/results/2026-12-07-attention/samples');
+    expect([samples.seeds, samples.sizes]).toEqual([5, ['all']]);
+    expect(e116.data).toBe('../shared/datasets/gcmerge_E116');
+    expect([e116.seeds, e116.sizes]).toEqual([3, ['all']]);
+    for (const o of [samples, e116]) {
+      expect(o.models).toEqual(['attentivechrome', 'deepchrome', 'mlp', 'logreg']);
+      expect([o.batch, o.clip, o.explicit.includes('neighbors')]).toEqual([32, 1, false]);
+    }
+  });
+
+  it('refuses an experiment it does not know, naming the ones it does', () => {
+    let message = '';
+    try {
+      execFileSync('bash', ['scripts/reproduce-results.sh'], { env: { ...process.env, DRY_RUN: '1', EXPERIMENTS: 'E116,E999' }, encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      message = String((e as { stderr: string }).stderr);
+    }
+    expect(message).toContain('reproduce-results: EXPERIMENTS names E999; the experiments are E116 and samples');
+  });
+
   it('refuses to start without the real data, naming what is missing', () => {
     let message = '';
     try {
