@@ -16,8 +16,9 @@ import { type SlurmCluster, startSlurm } from './slurmCluster.ts';
 // The experiment grid as Slurm job arrays, on a real single-node Slurm
 // started here (test/slurmCluster.ts): submitted, run, collected, and equal
 // to the same grid run on one machine; then with a task cancelled mid-run
-// and submitted again. Two cells, one seed, 100 labeled genes, logreg and
-// vae-mlp (so the runs wait on the VAE array), one epoch each.
+// and submitted again. Two cells of the samples' first 40 genes a split, one
+// seed, 30 labeled genes, logreg and vae-mlp (so the runs wait on the VAE
+// array), one epoch each.
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'sc-slurm-'));
@@ -27,7 +28,7 @@ let folder = '';
 let reference: Promise<{ code: number | null; stderr: string }>;
 const savedConf = process.env.SLURM_CONF;
 
-const grid = (): string[] => ['--cpu', '--experiment', 'small-data', '--data', folder, '--models', 'logreg,vae-mlp', '--sizes', '100', '--seeds', '1', '--epochs', '1', '--vae-epochs', '1', '--quiet'];
+const grid = (): string[] => ['--cpu', '--experiment', 'small-data', '--data', folder, '--models', 'logreg,vae-mlp', '--sizes', '30', '--seeds', '1', '--epochs', '1', '--vae-epochs', '1', '--quiet'];
 
 /** run.ts in a process of its own, so that it runs beside the Slurm tasks. */
 function runTs(argv: readonly string[]): Promise<{ code: number | null; stderr: string }> {
@@ -66,7 +67,7 @@ const waitFor = async (what: string, ok: () => boolean, seconds: number): Promis
 };
 
 beforeAll(async () => {
-  folder = sampleCellFolder(root);
+  folder = sampleCellFolder(root, 40);
   cluster = await startSlurm();
   process.env.SLURM_CONF = cluster.env.SLURM_CONF;
   // The same grid on one machine, started now so that it runs while Slurm does.
@@ -105,7 +106,7 @@ describe('the experiment grid on Slurm', () => {
     await expectSameAsOneMachine(out);
     const logs = readdirSync(join(out, 'logs')).sort();
     expect(logs).toEqual([...[0, 1].map((t) => `sc-vae-${jobs['sc-vae']}_${t}.log`), ...[0, 1, 2, 3].map((t) => `sc-runs-${jobs['sc-runs']}_${t}.log`)].sort());
-    expect(readFileSync(join(out, 'logs', `sc-runs-${jobs['sc-runs']}_1.log`), 'utf8')).toContain('job: entry 3 (vae-mlp on E003, 100 labeled genes, seed 1)');
+    expect(readFileSync(join(out, 'logs', `sc-runs-${jobs['sc-runs']}_1.log`), 'utf8')).toContain('job: entry 3 (vae-mlp on E003, 30 labeled genes, seed 1)');
     // The latents the VAE entry wrote for its runs are what its saved VAE encodes, bit for bit.
     const vaeDir = join(out, 'entries', '00000-vae-E003-seed1');
     const data = await loadData({ ...DEFAULTS, data: join(folder, 'E003'), quiet: true });
