@@ -23,6 +23,8 @@ export interface WindowMap {
 export type ColourScale = 'diverging' | 'sequential';
 
 const PANEL = { width: 420, height: 120 } as const;
+/** A heatmap's width where two sit beside each other with the bars, so that a gene's chart fits a page. */
+const BESIDE = 300;
 const BARS = { width: 140, height: 120 } as const;
 
 function largestMagnitude(maps: readonly { readonly values: ArrayLike<number> }[]): number {
@@ -33,7 +35,7 @@ function largestMagnitude(maps: readonly { readonly values: ArrayLike<number> }[
 }
 
 /** One heatmap per map, side by side on one colour scale; `legend` names what the colour is. */
-function heatmaps(maps: readonly WindowMap[], bins: number, marks: readonly string[], legend: string, colour: ColourScale): Record<string, unknown> {
+function heatmaps(maps: readonly WindowMap[], bins: number, marks: readonly string[], legend: string, colour: ColourScale, width: number = PANEL.width): Record<string, unknown> {
   const extent = largestMagnitude(maps);
   const scale = colour === 'diverging' ? { scheme: 'redblue', reverse: true, domain: [-extent, extent], domainMid: 0 } : { domain: [0, extent], range: ['#ffffff', '#54278f'] };
   const panel = (m: WindowMap): Record<string, unknown> => {
@@ -42,6 +44,7 @@ function heatmaps(maps: readonly WindowMap[], bins: number, marks: readonly stri
     return {
       title: m.title,
       ...PANEL,
+      width,
       layer: [
         {
           data: { values: cells },
@@ -113,8 +116,8 @@ export function geneMapChart(g: GeneMap, bins: number, marks: readonly string[])
   return {
     title: { text: `${title}, beside its attention`, subtitle },
     hconcat: [
-      heatmaps([{ ...attribution, title: `${g.geneId}: ${g.method} attribution` }], bins, marks, 'attribution', 'diverging'),
-      heatmaps([{ title: `${g.geneId}: bin attention (per mark, sums to 1)`, values: g.attention.bins }], bins, marks, 'attention', 'sequential'),
+      heatmaps([{ ...attribution, title: `${g.geneId}: ${g.method} attribution` }], bins, marks, 'attribution', 'diverging', BESIDE),
+      heatmaps([{ title: `${g.geneId}: bin attention (per mark, sums to 1)`, values: g.attention.bins }], bins, marks, 'attention', 'sequential', BESIDE),
       markBars([{ title: 'mark attention', values: g.attention.marks }], marks, 'weight (sums to 1)'),
     ],
     resolve: { scale: { color: 'independent' } },

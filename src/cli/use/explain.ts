@@ -5,7 +5,7 @@ import { encodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { type Dataset, SPLIT_CODES } from '../../data/dataset.ts';
 import { geneMapChart, meanAttentionChart, meanMapsChart } from '../../plots/attributionCharts.ts';
 import { renderSvg } from '../../plots/render.ts';
-import { type Explanation, type MeanMap, explainWith, meanAttributionMaps } from '../../train/explain.ts';
+import { METHOD_MEANING, type Explanation, type MeanMap, explainWith, meanAttributionMaps, methodInWords } from '../../train/explain.ts';
 import { type ExplainedAttention, explainedAttention } from '../../train/explainAttention.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { UsageError } from '../flags/args.ts';
@@ -62,13 +62,6 @@ function chosenGenes(o: ExplainCommandOptions, ds: Dataset): Uint32Array {
   if (picked.length === 0) throw new UsageError(`explain --split ${o.split}: ${ds.cell} has no ${o.split} genes`);
   return Uint32Array.from(picked);
 }
-
-/** What each method's number is, for the files and the help. */
-export const METHOD_MEANING = {
-  saliency: 'the gradient of the output with respect to each window value (signed)',
-  'grad-input': 'each window value times the gradient of the output with respect to it',
-  'integrated-gradients': 'integrated gradients from a window of no reads (the midpoint rule over --steps steps): they add up to f(x) − f(no reads)',
-} as const;
 
 function meanCsv(e: Explanation, maps: Readonly<Record<'expressed' | 'silent', MeanMap>>, marks: readonly string[]): string {
   const lines = ['group,mark,bin,genes,mean_abs_attribution,mean_attribution'];
@@ -160,8 +153,7 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       ),
     );
     await writeFileAtomically(join(out, `${stem}.mean.csv`), meanCsv(e, maps, ds.marks));
-    const how = o.method === 'integrated-gradients' ? `integrated gradients from a window of no reads (midpoint rule, ${o.steps} steps)` : METHOD_MEANING[o.method];
-    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}, ${genes.length} genes of ${ds.cell}; ${how}`;
+    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}, ${genes.length} genes of ${ds.cell}; ${methodInWords(o.method, o.steps)}`;
     await writeSvg(join(out, `${stem}.mean-maps.svg`), meanMapsChart(`${ds.cell}: mean ${o.method} attribution`, subtitle, maps, 'mean', ds.bins, ds.marks));
     await writeSvg(join(out, `${stem}.mean-abs-maps.svg`), meanMapsChart(`${ds.cell}: mean |${o.method}| attribution`, subtitle, maps, 'meanAbs', ds.bins, ds.marks));
     if (attention) {
