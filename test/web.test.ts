@@ -371,7 +371,7 @@ describe('the web page in headless Chromium', () => {
       expect(await page.textContent('#error')).toBe('');
     };
     await page.click(`#test-genes tbody tr[data-gene="${gene}"]`);
-    expect(await page.textContent('#explain-status')).toMatch(new RegExp(`^computing integrated gradients .* for gene ${gene} with `));
+    expect(await page.textContent('#explain-status')).toMatch(new RegExp(`^computing integrated gradients .* for gene ${gene}`));
     await explained();
     expect(await page.getAttribute('#gene-map', 'data-gene')).toBe(gene);
     const svg = await page.innerHTML('#gene-map');

@@ -475,8 +475,10 @@ async function computeMap(what: string, work: (f: Finished, method: AttributionM
   const status = $('explain-status');
   try {
     const method = chosenMethod();
+    const doing = `computing ${methodInWords(method, STEPS)} for ${what}`;
+    status.textContent = `${doing}…`;
     const device = await (gpu ??= acquireBrowserGpu());
-    status.textContent = `computing ${methodInWords(method, STEPS)} for ${what} with ${device.adapterName}…`;
+    status.textContent = `${doing} with ${device.adapterName}…`;
     await work(f, method, device);
     document.body.dataset.state = 'explained';
   } catch (e) {

@@ -30,9 +30,6 @@ export interface MeanAttention {
 
 /** The rows `genes` of `ds` as a cell of their own. */
 function rowsOf(ds: Dataset, genes: Uint32Array): Dataset {
-  const W = ds.bins * ds.marks.length;
-  const features = new Float32Array(genes.length * W);
-  genes.forEach((g, n) => features.set(ds.features.subarray(g * W, (g + 1) * W), n * W));
   const pick = <T extends Uint8Array | Float32Array>(a: T, width: number, make: (n: number) => T): T => {
     const out = make(genes.length * width);
     genes.forEach((g, n) => out.set(a.subarray(g * width, (g + 1) * width), n * width));
@@ -41,7 +38,7 @@ function rowsOf(ds: Dataset, genes: Uint32Array): Dataset {
   return {
     ...ds,
     genes: genes.length,
-    features,
+    features: pick(ds.features, ds.bins * ds.marks.length, (n) => new Float32Array(n)),
     labels: pick(ds.labels, 1, (n) => new Uint8Array(n)),
     split: pick(ds.split, 1, (n) => new Uint8Array(n)),
     geneIds: Array.from(genes, (g) => ds.geneIds[g] as string),
