@@ -383,6 +383,17 @@ describe('the web page in headless Chromium', () => {
     for (const mark of cell.marks) expect(svg).toContain(mark);
     expect(await page.textContent('#explain-status')).toBe(`${gene}: the map above, with ${model}'s attention beside it`);
 
+    // A gene clicked while another is computed is drawn next; the page goes on answering meanwhile.
+    const [busy, next] = [genes[2] as string, genes[3] as string];
+    await page.click(`#test-genes tbody tr[data-gene="${busy}"]`);
+    await page.click(`#test-genes tbody tr[data-gene="${next}"]`);
+    expect(await page.textContent('#explain-status')).toMatch(new RegExp(`for gene ${busy}.*\\(${next} next\\)$`));
+    expect(await page.isDisabled('#train')).toBe(true);
+    await page.waitForFunction((id) => document.getElementById('gene-map')?.dataset.gene === id && document.body.dataset.state !== 'explaining', next, { timeout: 300_000 });
+    await explained();
+    expect(await page.innerHTML('#gene-map')).toContain(`E003tiny gene ${next} `);
+    expect(await page.isDisabled('#train')).toBe(false);
+
     await page.selectOption('#explain-method', 'saliency');
     await page.click('#explain-means');
     await explained();

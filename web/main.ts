@@ -439,6 +439,12 @@ function showTestGenes(ds: Dataset, run: RunOutcome): void {
 /** The gene whose map is asked for while another is being computed: drawn next (the last one asked for wins). */
 let nextGene: string | undefined;
 let explaining = false;
+/** What is being computed, for the status line. */
+let doingNow = '';
+
+function showDoing(): void {
+  $('explain-status').textContent = `${doingNow}${nextGene !== undefined ? ` (${nextGene} next)` : ''}`;
+}
 
 function clearExplained(): void {
   nextGene = undefined;
@@ -476,9 +482,11 @@ async function computeMap(what: string, work: (f: Finished, method: AttributionM
   try {
     const method = chosenMethod();
     const doing = `computing ${methodInWords(method, STEPS)} for ${what}`;
-    status.textContent = `${doing}…`;
+    doingNow = `${doing}…`;
+    showDoing();
     const device = await (gpu ??= acquireBrowserGpu());
-    status.textContent = `${doing} with ${device.adapterName}…`;
+    doingNow = `${doing} with ${device.adapterName}…`;
+    showDoing();
     await work(f, method, device);
     document.body.dataset.state = 'explained';
   } catch (e) {
@@ -498,7 +506,7 @@ async function computeMap(what: string, work: (f: Finished, method: AttributionM
 async function explainGene(gene: string): Promise<void> {
   if (explaining) {
     nextGene = gene;
-    $('explain-status').textContent += ` (${gene} next)`;
+    showDoing();
     return;
   }
   for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#test-genes tbody tr'))) tr.classList.toggle('chosen', tr.dataset.gene === gene);
