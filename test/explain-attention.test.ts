@@ -6,7 +6,7 @@ import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { type Cell, explain as explainApi, loadCell, predict as predictApi } from '../src/api/index.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
 import { MODEL_NAMES, attentionMapsOf } from '../src/models/registry.ts';
-import { attributionChart } from '../src/plots/attributionCharts.ts';
+import { attributionChart, geneMapChart } from '../src/plots/attributionCharts.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import { runMain } from './cliHelpers.ts';
 
@@ -162,4 +162,22 @@ describe('explain on a model without attention', () => {
       `explain with attention: a ${plainModel} model has no attention layers; attention maps come from ${attentionModel} models`,
     );
   }, 120_000);
+});
+
+describe('attention heatmaps', () => {
+  it('take a sequential scale from white at 0 to the largest weight, beside the attributions’ scale diverging at 0', async () => {
+    const spec = geneMapChart(
+      { cell: 'c', geneId: 'g1', expressed: true, method: 'saliency', output: 0.5, about: 'a', attribution: [0.5, -2, 0, 1], attention: { bins: [0.25, 0.75, 0.75, 0.25], marks: [0.4, 0.6] } },
+      2,
+      ['m1', 'm2'],
+    );
+    const text = JSON.stringify(spec);
+    expect(text).toContain('"domain":[-2,2],"domainMid":0');
+    expect(text).toContain('"domain":[0,0.75],"range":["#ffffff","#54278f"]');
+    expect(text).toContain('"resolve":{"scale":{"color":"independent"}}');
+    // The TSS is marked on both heatmaps.
+    expect(text.match(/\{"tss":1\}/g)).toHaveLength(2);
+    const svg = await renderSvg(spec);
+    for (const words of ['g1: saliency attribution', 'g1: bin attention (per mark, sums to 1)', 'mark attention', 'weight (sums to 1)', 'm2']) expect(svg).toContain(words);
+  });
 });
