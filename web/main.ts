@@ -531,7 +531,7 @@ async function explainGene(gene: string): Promise<void> {
     );
     $('gene-map').innerHTML = await renderSvg(chart);
     $('gene-map').dataset.gene = gene;
-    $('explain-status').textContent = `${gene}: ${a.readsWindow ? 'the map above' : `${f.settings.model} does not read the window: every attribution is 0`}${a.attention ? `, with ${f.settings.model}'s attention beside it` : ''}`;
+    $('explain-status').textContent = `${gene}: ${a.readsWindow ? 'its map below' : `${f.settings.model} does not read the window: every attribution is 0`}${a.attention ? `, with ${f.settings.model}'s attention beside it` : ''}`;
   });
 }
 

@@ -24,8 +24,8 @@ export type ColourScale = 'diverging' | 'sequential';
 
 const PANEL = { width: 420, height: 120 } as const;
 /** A heatmap's width where two sit beside each other with the bars, so that a gene's chart fits a page. */
-const BESIDE = 300;
-const BARS = { width: 140, height: 120 } as const;
+const BESIDE = 230;
+const BARS = { width: 120, height: 120 } as const;
 
 function largestMagnitude(maps: readonly { readonly values: ArrayLike<number> }[]): number {
   let largest = 0;
@@ -113,13 +113,15 @@ export function geneMapChart(g: GeneMap, bins: number, marks: readonly string[])
   const subtitle = `output ${g.output.toFixed(3)}; ${g.about}`;
   const attribution: WindowMap = { title: g.geneId, values: g.attribution };
   if (!g.attention) return attributionChart(title, subtitle, [attribution], bins, marks, 'attribution');
+  // The panels sit directly side by side (short titles: a title wider than its panel widens the gap beside it).
+  const panels = [
+    heatmaps([{ ...attribution, title: `${g.method} attribution` }], bins, marks, 'attribution', 'diverging', BESIDE),
+    heatmaps([{ title: 'bin attention', values: g.attention.bins }], bins, marks, 'attention', 'sequential', BESIDE),
+    markBars([{ title: 'mark attention', values: g.attention.marks }], marks, 'weight'),
+  ].flatMap((c) => c.hconcat as Record<string, unknown>[]);
   return {
-    title: { text: `${title}, beside its attention`, subtitle },
-    hconcat: [
-      heatmaps([{ ...attribution, title: `${g.geneId}: ${g.method} attribution` }], bins, marks, 'attribution', 'diverging', BESIDE),
-      heatmaps([{ title: `${g.geneId}: bin attention (per mark, sums to 1)`, values: g.attention.bins }], bins, marks, 'attention', 'sequential', BESIDE),
-      markBars([{ title: 'mark attention', values: g.attention.marks }], marks, 'weight (sums to 1)'),
-    ],
+    title: { text: `${title}, beside its attention`, subtitle: [subtitle, "attention: each mark's weights over its bins sum to 1, and the marks' weights sum to 1"] },
+    hconcat: panels,
     resolve: { scale: { color: 'independent' } },
   } as unknown as ChartSpec;
 }
