@@ -85,12 +85,10 @@ export async function explainedAttention(
   // A model that reads neighbours finds them among the whole cell's genes: it runs on all of them.
   const whole = usesNeighbors(m.modelName);
   const { attention } = await predictWithAttention(m, whole ? ds : rowsOf(ds, genes), device, sources);
-  const picked: AttentionMapsOf = whole
-    ? {
-        marks: Float32Array.from({ length: genes.length * M }, (_, i) => attention.marks[(genes[Math.floor(i / M)] as number) * M + (i % M)] as number),
-        bins: Float32Array.from({ length: genes.length * W }, (_, i) => attention.bins[(genes[Math.floor(i / W)] as number) * W + (i % W)] as number),
-      }
-    : attention;
+  const rowOf = whole ? genes : Uint32Array.from(genes.keys());
+  const rows = (a: Float32Array, width: number): Float32Array =>
+    Float32Array.from({ length: genes.length * width }, (_, i) => a[(rowOf[Math.floor(i / width)] as number) * width + (i % width)] as number);
+  const picked: AttentionMapsOf = { marks: rows(attention.marks, M), bins: rows(attention.bins, W) };
   const bins = binsByWindow(picked, genes.length, ds.bins, M);
   const group = (label: number): MeanAttention =>
     meanOf(
