@@ -13,7 +13,7 @@ import { expressionPriorDefinition } from '../src/models/definitions/expression-
 import { logregNeighborsDefinition } from '../src/models/definitions/logreg-neighbors.ts';
 import { mlpDefinition } from '../src/models/definitions/mlp.ts';
 import { vaeMlpDefinition } from '../src/models/definitions/vae-mlp.ts';
-import { MODEL_NAMES, sourcesRead, trainingDefaults, trainsJointly } from '../src/models/registry.ts';
+import { MODEL_NAMES, attentionMapsOf, sourcesRead, trainingDefaults, trainsJointly } from '../src/models/registry.ts';
 import { RUN_DEFAULTS } from '../src/train/runSettings.ts';
 import { inMiB } from '../src/data/blobLines.ts';
 import { RUN_FLAGS } from '../src/train/runFlags.ts';
@@ -353,6 +353,58 @@ describe('the web page in headless Chromium', () => {
     };
     expect(Number(shown.validPearson)).toBe(metrics.valid.pearson);
     expect(Number(shown.testPearson)).toBe(metrics.test.pearson);
+  }, 600_000);
+
+  it('draws a test gene\'s attribution map, and an attention model\'s attention beside it, when its row is clicked; and the mean maps', async () => {
+    await pickTinyCell();
+    const model = MODEL_NAMES.find((m) => attentionMapsOf(m) !== undefined) as string;
+    await page.selectOption('#model', model);
+    await trainWith({ epochs: '1', target: 'class' });
+    const genes = await page.$$eval('#test-genes tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.gene ?? ''));
+    const cell = await readDeepChrome(tiny.prefix);
+    const testIds = cell.geneIds.filter((_, g) => cell.split[g] === 2);
+    expect(genes).toEqual(testIds);
+    const gene = genes[1] as string;
+    const label = cell.labels[cell.geneIds.indexOf(gene)] === 1 ? 'expressed' : 'silent';
+    const explained = async (): Promise<void> => {
+      await page.waitForFunction(() => document.body.dataset.state === 'explained' || document.body.dataset.state === 'error', undefined, { timeout: 300_000 });
+      expect(await page.textContent('#error')).toBe('');
+    };
+    await page.click(`#test-genes tbody tr[data-gene="${gene}"]`);
+    expect(await page.textContent('#explain-status')).toMatch(new RegExp(`^computing integrated gradients .* for gene ${gene}`));
+    await explained();
+    expect(await page.getAttribute('#gene-map', 'data-gene')).toBe(gene);
+    const svg = await page.innerHTML('#gene-map');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toContain(`E003tiny gene ${gene} (${label}): integrated-gradients, beside its attention`);
+    for (const panel of ['integrated-gradients attribution', 'bin attention', 'mark attention']) expect(svg).toContain(panel);
+    for (const mark of cell.marks) expect(svg).toContain(mark);
+    expect(await page.textContent('#explain-status')).toBe(`${gene}: its map below, with ${model}'s attention beside it`);
+
+    // A gene clicked while another is computed is drawn next; the page goes on answering meanwhile.
+    const [busy, next] = [genes[2] as string, genes[3] as string];
+    await page.click(`#test-genes tbody tr[data-gene="${busy}"]`);
+    await page.click(`#test-genes tbody tr[data-gene="${next}"]`);
+    expect(await page.textContent('#explain-status')).toMatch(new RegExp(`for gene ${busy}.*\\(${next} next\\)$`));
+    expect(await page.isDisabled('#train')).toBe(true);
+    await page.waitForFunction((id) => document.getElementById('gene-map')?.dataset.gene === id && document.body.dataset.state !== 'explaining', next, { timeout: 300_000 });
+    await explained();
+    expect(await page.innerHTML('#gene-map')).toContain(`E003tiny gene ${next} `);
+    expect(await page.isDisabled('#train')).toBe(false);
+
+    await page.selectOption('#explain-method', 'saliency');
+    await page.click('#explain-means');
+    await explained();
+    const means = await page.innerHTML('#mean-maps');
+    expect(means).toContain(`E003tiny: mean |saliency| attribution beside ${model}'s attention`);
+    for (const group of ['expressed (label 1, 10 genes)', 'silent (label 0, 10 genes)']) {
+      expect(means).toContain(`mean |attribution|, ${group}`);
+      expect(means).toContain(`mean bin attention, ${group}`);
+    }
+    // Training again clears the maps of the model before.
+    await page.selectOption('#model', logregDefinition.name);
+    await trainWith({ target: 'class' });
+    expect([await page.innerHTML('#gene-map'), await page.innerHTML('#mean-maps')]).toEqual(['', '']);
   }, 600_000);
 
   it('trains every other registered model on the tiny cell, and predicts with the jointly trained one\'s checkpoint', async () => {

@@ -19,12 +19,16 @@ import { type Dataset, type Split, SPLITS } from '../src/data/dataset.ts';
 import { readAttentiveChromeSplits } from '../src/data/attentiveChromeRows.ts';
 import { readDeepChromeSplits } from '../src/data/deepchromeRows.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, applyNormalization, fitNormalization, type NormalizationStats } from '../src/data/normalize.ts';
+import type { Layout } from '../src/data/loadCell.ts';
 import { acquireBrowserGpu } from '../src/gpu/browserGpu.ts';
 import type { Gpu } from '../src/gpu/openDevice.ts';
 import { auroc } from '../src/metrics/auroc.ts';
 import { type LossPoint, lossChart, prChart, rocChart } from '../src/plots/charts.ts';
 import { observedPredictedChart } from '../src/plots/scatterChart.ts';
 import { renderSvg } from '../src/plots/render.ts';
+import { geneMapChart, meanAttentionChart, meanMapsChart } from '../src/plots/attributionCharts.ts';
+import { type Cell, type Model, explain, modelOfCheckpoints } from '../src/api/core.ts';
+import { ATTRIBUTION_METHODS, type AttributionMethod, methodInWords } from '../src/train/explain.ts';
 import type { EpochRecord } from '../src/train/trainClassifier.ts';
 import { jsSha256, subtleSha256Hex } from '../src/util/sha256.ts';
 import { blobLimit, pageLimits } from './limits.ts';
@@ -54,7 +58,7 @@ interface PickedCell {
   /** The AttentiveChrome layout's expression file; absent for the DeepChrome layout. */
   readonly expr?: string;
   /** As the command line's loadCell names it: the layouts read their expression targets differently. */
-  readonly layout: string;
+  readonly layout: Layout;
 }
 
 /** The chosen cell read by the command line's reader for its layout. */
@@ -326,6 +330,8 @@ function download(name: string, data: BlobPart, type: string): void {
 }
 
 interface Finished {
+  /** The cell as read (explain normalises it as the model's training data was). */
+  readonly cell: Cell;
   readonly ds: Dataset;
   readonly settings: RunSettings;
   readonly normalize: NormalizationScheme;
@@ -399,11 +405,156 @@ async function showResults(ds: Dataset, settings: RunSettings, run: RunOutcome):
     results.dataset.testPearson = String(r.test.pearson);
     $('summary').textContent = `${chosen(r.bestEpoch)}validation Pearson ${r.valid.pearson.toFixed(4)}, test Pearson ${r.test.pearson.toFixed(4)}, test Spearman ${r.test.spearman.toFixed(4)}, test MSE ${r.test.mse.toFixed(4)} (of log10(RPKM + 1))`;
   }
+  showTestGenes(ds, run);
   results.hidden = false;
 
   function chosen(epoch: number): string {
     return isLinear(model) ? 'fit by L-BFGS, penalty chosen on the validation genes: ' : `best epoch ${epoch}: `;
   }
+}
+
+// ---- Which marks and bins the model rests on: explain's maps of the test genes ----
+
+/** One row per test gene: its id, label and the model's output; a click (or Enter) draws its map. */
+function showTestGenes(ds: Dataset, run: RunOutcome): void {
+  const expression = ds.expression;
+  const head = ['gene', 'label', ...(expression ? ['observed log10(RPKM + 1)', 'predicted'] : ['P(high expression)'])];
+  const headRow = $('test-genes').querySelector('thead tr') as HTMLTableRowElement;
+  headRow.replaceChildren(...head.map((h) => Object.assign(document.createElement('th'), { textContent: h })));
+  const body = $('test-genes').querySelector('tbody') as HTMLTableSectionElement;
+  body.replaceChildren(
+    ...Array.from(run.split.test, (g, i) => {
+      const tr = document.createElement('tr');
+      const id = ds.geneIds[g] as string;
+      tr.dataset.gene = id;
+      tr.tabIndex = 0;
+      tr.title = `draw ${id}'s attribution map`;
+      const cells = [id, ds.labels[g] === 1 ? 'expressed' : 'silent', ...(expression ? [(expression[g] as number).toFixed(3)] : []), (run.result.testPredictions[i] as number).toFixed(3)];
+      tr.append(...cells.map((c) => Object.assign(document.createElement('td'), { textContent: c })));
+      return tr;
+    }),
+  );
+}
+
+/** The gene whose map is asked for while another is being computed: drawn next (the last one asked for wins). */
+let nextGene: string | undefined;
+let explaining = false;
+/** What is being computed, for the status line. */
+let doingNow = '';
+
+function showDoing(): void {
+  $('explain-status').textContent = `${doingNow}${nextGene !== undefined ? ` (${nextGene} next)` : ''}`;
+}
+
+function clearExplained(): void {
+  nextGene = undefined;
+  for (const id of ['gene-map', 'mean-maps', 'explain-status']) $(id).replaceChildren();
+}
+
+function chosenMethod(): AttributionMethod {
+  return oneOf('method', $<HTMLSelectElement>('explain-method').value, ATTRIBUTION_METHODS);
+}
+
+/** The trained model as the API's explain takes it, read out of its checkpoints once. */
+const explainable = new WeakMap<Finished, Model>();
+function modelOf(f: Finished): Model {
+  const known = explainable.get(f);
+  if (known) return known;
+  const m = modelOfCheckpoints(f.checkpoints, f.settings, f.normalization);
+  explainable.set(f, m);
+  return m;
+}
+
+/** The API's default steps of integrated gradients, as `explain` takes them without --steps. */
+const STEPS = 50;
+
+/** Runs one explain on the trained model (on the page's GPU), showing what it does meanwhile; one at a time. */
+async function computeMap(what: string, work: (f: Finished, method: AttributionMethod, device: Gpu) => Promise<void>): Promise<void> {
+  const f = finished;
+  if (f === undefined) throw new Error('train a model first: the maps are of the model trained here');
+  clearError();
+  explaining = true;
+  document.body.dataset.state = 'explaining';
+  const train = $<HTMLButtonElement>('train');
+  train.disabled = true;
+  $<HTMLButtonElement>('explain-means').disabled = true;
+  const status = $('explain-status');
+  try {
+    const method = chosenMethod();
+    const doing = `computing ${methodInWords(method, STEPS)} for ${what}`;
+    doingNow = `${doing}…`;
+    showDoing();
+    const device = await (gpu ??= acquireBrowserGpu());
+    doingNow = `${doing} with ${device.adapterName}…`;
+    showDoing();
+    await work(f, method, device);
+    document.body.dataset.state = 'explained';
+  } catch (e) {
+    status.textContent = `could not compute the map of ${what}`;
+    throw e;
+  } finally {
+    explaining = false;
+    train.disabled = false;
+    $<HTMLButtonElement>('explain-means').disabled = false;
+    const next = nextGene;
+    nextGene = undefined;
+    if (next !== undefined) void explainGene(next).catch(showFailure);
+  }
+}
+
+/** Draws `gene`'s attribution map (and an attention model's attention beside it); a gene asked for meanwhile next. */
+async function explainGene(gene: string): Promise<void> {
+  if (explaining) {
+    nextGene = gene;
+    showDoing();
+    return;
+  }
+  for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#test-genes tbody tr'))) tr.classList.toggle('chosen', tr.dataset.gene === gene);
+  await computeMap(`gene ${gene}`, async (f, method, device) => {
+    const model = modelOf(f);
+    const a = await explain(model, f.cell, { method, steps: STEPS, genes: [gene], device: { kind: 'gpu', gpu: device }, sources: pickedSources() });
+    const raw = f.cell.dataset;
+    const g = raw.geneIds.indexOf(gene);
+    const chart = geneMapChart(
+      {
+        cell: raw.cell,
+        geneId: gene,
+        expressed: raw.labels[g] === 1,
+        method,
+        output: a.outputs[0] as number,
+        about: `${f.settings.model} trained on ${raw.cell} here; ${methodInWords(method, STEPS)}`,
+        attribution: a.attributions,
+        ...(a.attention ? { attention: { bins: a.attention.bins, marks: a.attention.marks } } : {}),
+      },
+      raw.bins,
+      raw.marks,
+    );
+    $('gene-map').innerHTML = await renderSvg(chart);
+    $('gene-map').dataset.gene = gene;
+    $('explain-status').textContent = `${gene}: ${a.readsWindow ? 'its map below' : `${f.settings.model} does not read the window: every attribution is 0`}${a.attention ? `, with ${f.settings.model}'s attention beside it` : ''}`;
+  });
+}
+
+/** The expressed and silent test genes' mean maps (and an attention model's mean attention beside them). */
+async function explainMeans(): Promise<void> {
+  await computeMap('the test genes', async (f, method, device) => {
+    const model = modelOf(f);
+    const raw = f.cell.dataset;
+    const genes = Array.from(f.run.split.test, (g) => raw.geneIds[g] as string);
+    const a = await explain(model, f.cell, { method, steps: STEPS, genes, device: { kind: 'gpu', gpu: device }, sources: pickedSources() });
+    const subtitle = `${f.settings.model} trained on ${raw.cell} here, ${genes.length} test genes of ${raw.cell}; ${methodInWords(method, STEPS)}`;
+    const title = `${raw.cell}: mean |${method}| attribution`;
+    const chart = a.attention
+      ? meanAttentionChart(`${title} beside ${f.settings.model}'s attention`, subtitle, a, a.attention, raw.bins, raw.marks)
+      : meanMapsChart(title, subtitle, a, 'meanAbs', raw.bins, raw.marks);
+    $('mean-maps').innerHTML = await renderSvg(chart);
+    $('explain-status').textContent = `mean maps of ${a.expressed.genes} expressed and ${a.silent.genes} silent test genes`;
+  });
+}
+
+function showFailure(e: unknown): void {
+  showError(e instanceof Error ? e.message : String(e));
+  document.body.dataset.state = 'error';
 }
 
 async function train(): Promise<void> {
@@ -418,6 +569,7 @@ async function train(): Promise<void> {
   const button = $<HTMLButtonElement>('train');
   button.disabled = true;
   $('results').hidden = true;
+  clearExplained();
   const bar = $<HTMLProgressElement>('progress');
   const status = $('train-status');
   try {
@@ -452,7 +604,7 @@ async function train(): Promise<void> {
       : `training ${settings.model} on ${ds.cell} (${ds.genes} genes) with ${device.adapterName}…`;
     const checkpoints = new MemoryCheckpoints(await runInfo(raw, p, form, normalization, device.adapterName), jsSha256);
     const run = await runModel(ds, settings, { kind: 'gpu', gpu: device }, progress, undefined, { checkpoints, ...hooks });
-    finished = { ds, settings, normalize: form.normalize, run, normalization, adapter: device.adapterName, checkpoints };
+    finished = { cell: { dataset: raw, layout: p.layout }, ds, settings, normalize: form.normalize, run, normalization, adapter: device.adapterName, checkpoints };
     $('download-vae').hidden = checkpoints.file('vae') === undefined;
     const r = run.result;
     if (r.history.length > 0) await drawCurves(settings.model, settings.target, r.history, r.bestEpoch);
@@ -528,10 +680,7 @@ async function predict(): Promise<void> {
 
 function guarded(what: () => Promise<void>): () => void {
   return () => {
-    what().catch((e: unknown) => {
-      showError(e instanceof Error ? e.message : String(e));
-      document.body.dataset.state = 'error';
-    });
+    what().catch(showFailure);
   };
 }
 
@@ -585,6 +734,20 @@ function wire(): void {
     })();
   });
   $('train').addEventListener('click', guarded(train));
+  const methods = $<HTMLSelectElement>('explain-method');
+  for (const m of ATTRIBUTION_METHODS) methods.append(new Option(m, m));
+  methods.value = 'integrated-gradients';
+  $('explain-means').addEventListener('click', guarded(explainMeans));
+  const rows = $('test-genes');
+  const rowOf = (e: Event): string | undefined => (e.target instanceof Element ? (e.target.closest('tbody tr') as HTMLElement | null)?.dataset.gene : undefined);
+  rows.addEventListener('click', (e) => {
+    const gene = rowOf(e);
+    if (gene !== undefined) guarded(() => explainGene(gene))();
+  });
+  rows.addEventListener('keydown', (e) => {
+    const gene = rowOf(e);
+    if (gene !== undefined && e.key === 'Enter') guarded(() => explainGene(gene))();
+  });
   $('predict').addEventListener('click', guarded(predict));
   $('download-predicted').addEventListener('click', () => {
     if (predicted) download('predictions.csv', predictionsCsv(predicted.ds, Uint32Array.from({ length: predicted.ds.genes }, (_, g) => g), predicted.probabilities), 'text/csv');

@@ -14,7 +14,7 @@ import { nearestFlags } from '../util/didYouMean.ts';
 import type { Dataset } from '../data/dataset.ts';
 import type { Layout } from '../data/loadCell.ts';
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme, type NormalizationStats, applyNormalization, fitNormalization } from '../data/normalize.ts';
-import { MODEL_NAMES, trainsJointly, usesVae } from '../models/registry.ts';
+import { MODEL_NAMES, attentionMapsOf, noAttentionMaps, trainsJointly, usesVae } from '../models/registry.ts';
 import {
   type AttentionMapsOf,
   type PredictSources,
@@ -25,6 +25,7 @@ import {
   predictWithAttention,
 } from '../train/predictWith.ts';
 import { ATTRIBUTION_METHODS, type AttributionMethod, type Explanation, type MeanMap, explainWith, meanAttributionMaps } from '../train/explain.ts';
+import { type ExplainedAttention, explainedAttention } from '../train/explainAttention.ts';
 import { labeledCount } from '../train/prepare.ts';
 import { RUN_FLAGS, RUN_KEYS, SettingError, oneOf, withModelDefaults } from '../train/runFlags.ts';
 import { settingOutOfScope } from '../train/settingScope.ts';
@@ -191,8 +192,9 @@ export function progressOf(p: Partial<Progress> = {}): Progress {
   return { epoch: p.epoch?.bind(p) ?? silent, vaeEpoch: p.vaeEpoch?.bind(p) ?? silent, ...(p.steps ? { steps: p.steps.bind(p) } : {}) };
 }
 
-/** The trained model in a run's checkpoints, as `predict` reads it from a run directory. */
-function modelFrom(files: MemoryCheckpoints, settings: RunSettings, normalization: NormalizationStats): Model {
+/** The trained model in a run's checkpoints, as `predict` reads it from a run directory (and the page from the run
+ * it trained). */
+export function modelOfCheckpoints(files: MemoryCheckpoints, settings: RunSettings, normalization: NormalizationStats): Model {
   const best = files.file('best');
   if (best === undefined) throw new Error(`${settings.model}: the run kept no model (no best epoch was saved)`);
   const classifier = classifierCheckpointFrom(decodeSafetensorsWith(jsSha256, best.bytes, best.name), best.name, 'best');
@@ -222,7 +224,7 @@ export async function trainWith(cell: Cell, settings: RunSettings, device: Devic
     test: r.test,
     bestEpoch: r.bestEpoch,
     run,
-    model: modelFrom(checkpoints, settings, normalization),
+    model: modelOfCheckpoints(checkpoints, settings, normalization),
   };
 }
 
@@ -282,6 +284,9 @@ export interface ExplainOptions extends UseOptions {
   readonly steps?: number;
   /** Gene ids of the cell to explain; default every gene. */
   readonly genes?: readonly string[];
+  /** A model with attention layers: its attention for the same genes (Attributions.attention), unless false; true
+   * refuses a model without them. */
+  readonly attention?: boolean;
 }
 
 /** Each explained gene's attributions (src/train/explain.ts says what each method's number is), with the mean maps
@@ -293,6 +298,9 @@ export interface Attributions extends Explanation {
   readonly markNames: readonly string[];
   readonly expressed: MeanMap;
   readonly silent: MeanMap;
+  /** A model with attention layers (attentivechrome): its attention for the same genes, from predict's pass, with
+   * the means over their expressed and silent genes; absent for other models, or with `attention: false`. */
+  readonly attention?: ExplainedAttention;
 }
 
 /** The attribution of each value of the genes' windows to the model's output, as `explain` computes it. */
@@ -306,8 +314,18 @@ export async function explain(model: Trained | Model, cell: Cell, options: Expla
     genes = Uint32Array.from(options.genes, (id) => ds.geneIds.indexOf(id));
   }
   const method = oneOf('method', options.method ?? 'integrated-gradients', ATTRIBUTION_METHODS);
-  const e = await explainWith(m, ds, genes, { method, steps: options.steps ?? 50 }, options.device ?? { kind: 'cpu' }, options.sources);
-  return { ...e, cell: ds.cell, geneIds: Array.from(genes, (g) => ds.geneIds[g] as string), markNames: ds.marks, ...meanAttributionMaps(e, ds.labels) };
+  if (options.attention === true && attentionMapsOf(m.modelName) === undefined) throw new Error(`explain with attention: ${noAttentionMaps(m.modelName)}`);
+  const device = options.device ?? { kind: 'cpu' };
+  const e = await explainWith(m, ds, genes, { method, steps: options.steps ?? 50 }, device, options.sources);
+  const attention = options.attention === false ? undefined : await explainedAttention(m, ds, genes, device, options.sources);
+  return {
+    ...e,
+    cell: ds.cell,
+    geneIds: Array.from(genes, (g) => ds.geneIds[g] as string),
+    markNames: ds.marks,
+    ...meanAttributionMaps(e, ds.labels),
+    ...(attention ? { attention } : {}),
+  };
 }
 
 export { acquireBrowserGpu } from '../gpu/browserGpu.ts';
@@ -321,3 +339,4 @@ export type { Dataset } from '../data/dataset.ts';
 export type { NormalizationScheme, NormalizationStats } from '../data/normalize.ts';
 export type { ModelName } from '../models/registry.ts';
 export type { AttributionMethod, Explanation, MeanMap } from '../train/explain.ts';
+export type { ExplainedAttention, MeanAttention } from '../train/explainAttention.ts';

@@ -49,6 +49,18 @@ import type { StoredClassifier, StoredVae } from './storedModel.ts';
 export const ATTRIBUTION_METHODS = ['saliency', 'grad-input', 'integrated-gradients'] as const;
 export type AttributionMethod = (typeof ATTRIBUTION_METHODS)[number];
 
+/** What each method's number is, for the files and the help. */
+export const METHOD_MEANING: Readonly<Record<AttributionMethod, string>> = {
+  saliency: 'the gradient of the output with respect to each window value (signed)',
+  'grad-input': 'each window value times the gradient of the output with respect to it',
+  'integrated-gradients': 'integrated gradients from a window of no reads (the midpoint rule over --steps steps): they add up to f(x) − f(no reads)',
+};
+
+/** A method as the charts' subtitles name it: integrated gradients with their steps. */
+export function methodInWords(method: AttributionMethod, steps: number): string {
+  return method === 'integrated-gradients' ? `integrated gradients from a window of no reads (midpoint rule, ${steps} steps)` : METHOD_MEANING[method];
+}
+
 export interface ExplainOptions {
   readonly method: AttributionMethod;
   /** Integrated gradients' steps S. */

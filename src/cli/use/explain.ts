@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { modelWindow } from '../../checkpoint/checkpointFormat.ts';
 import { encodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { type Dataset, SPLIT_CODES } from '../../data/dataset.ts';
-import { type AttributionMap, attributionChart } from '../../plots/attributionCharts.ts';
+import { geneMapChart, meanAttentionChart, meanMapsChart } from '../../plots/attributionCharts.ts';
 import { renderSvg } from '../../plots/render.ts';
-import { type Explanation, type MeanMap, explainWith, meanAttributionMaps } from '../../train/explain.ts';
+import { METHOD_MEANING, type Explanation, type MeanMap, explainWith, meanAttributionMaps, methodInWords } from '../../train/explain.ts';
+import { type ExplainedAttention, explainedAttention } from '../../train/explainAttention.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import { UsageError } from '../flags/args.ts';
 import { EXPLAIN_DIR, listed, refuseForeign } from '../session/runDirectory.ts';
@@ -21,17 +22,22 @@ import { dataFor, readModelDirectory } from './useModel.ts';
 // the method, so that several cells and methods sit side by side:
 //   CELL-METHOD.attributions.safetensors  attribution [genes, bins, marks] (float32), output, baseline_output
 //                                         (integrated gradients), outside (models that read more than the window),
-//                                         label, split; gene ids, marks and what was run in the metadata
+//                                         label, split, and an attention model's bin_attention [genes, bins,
+//                                         marks] and mark_attention [genes, marks]; gene ids, marks and what was
+//                                         run in the metadata
 //   CELL-METHOD.mean.csv                  group (expressed = label 1, silent = label 0), mark, bin, genes,
 //                                         mean_abs_attribution, mean_attribution
 //   CELL-METHOD.mean-maps.svg             the signed mean maps, expressed beside silent
 //   CELL-METHOD.mean-abs-maps.svg         the mean |attribution| maps, expressed beside silent
-//   CELL-METHOD.gene-ID.svg               each gene named by --genes
+//   CELL-METHOD.gene-ID.svg               each gene named by --genes; for an attention model (attentivechrome)
+//                                         its bin-level attention beside and its mark-level attention as bars
+//   CELL-METHOD.mean-attention-maps.svg   an attention model's: the mean |attribution| maps, expressed beside
+//                                         silent, with the same genes' mean attention (bins, marks) beneath
 //   CELL-METHOD.json                      what was run, and integrated gradients' completeness
 // The folder must hold nothing but such files (refused otherwise, nothing written), and only the files of
 // this cell and method are replaced; every file is written atomically.
 
-const OWN = /^.+-(saliency|grad-input|integrated-gradients)\.(attributions\.safetensors|mean\.csv|mean-maps\.svg|mean-abs-maps\.svg|gene-.+\.svg|json)$/;
+const OWN = /^.+-(saliency|grad-input|integrated-gradients)\.(attributions\.safetensors|mean\.csv|mean-maps\.svg|mean-abs-maps\.svg|mean-attention-maps\.svg|gene-.+\.svg|json)$/;
 /** One of the files above, or a temporary one left while writing it. */
 const isOwn = (name: string): boolean => OWN.test(name) || (name.includes('.tmp-') && OWN.test(name.slice(0, name.indexOf('.tmp-'))));
 
@@ -56,13 +62,6 @@ function chosenGenes(o: ExplainCommandOptions, ds: Dataset): Uint32Array {
   if (picked.length === 0) throw new UsageError(`explain --split ${o.split}: ${ds.cell} has no ${o.split} genes`);
   return Uint32Array.from(picked);
 }
-
-/** What each method's number is, for the files and the help. */
-export const METHOD_MEANING = {
-  saliency: 'the gradient of the output with respect to each window value (signed)',
-  'grad-input': 'each window value times the gradient of the output with respect to it',
-  'integrated-gradients': 'integrated gradients from a window of no reads (the midpoint rule over --steps steps): they add up to f(x) − f(no reads)',
-} as const;
 
 function meanCsv(e: Explanation, maps: Readonly<Record<'expressed' | 'silent', MeanMap>>, marks: readonly string[]): string {
   const lines = ['group,mark,bin,genes,mean_abs_attribution,mean_attribution'];
@@ -109,6 +108,7 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
       );
     }
     const e = await explainWith(m, ds, genes, { method: o.method, steps: o.steps }, choice.device, DISK_SOURCES);
+    const attention = await explainedAttention(m, ds, genes, choice.device, DISK_SOURCES);
     await mkdir(out, { recursive: true });
     const maps = meanAttributionMaps(e, ds.labels);
     const completeness = e.baselineOutputs ? worstCompleteness(e) : undefined;
@@ -142,34 +142,47 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
           ...(e.outside ? [{ name: 'outside', shape: [genes.length], data: e.outside.values }] : []),
           { name: 'label', shape: [genes.length], data: Uint8Array.from(genes, (g) => ds.labels[g] as number) },
           { name: 'split', shape: [genes.length], data: Uint8Array.from(genes, (g) => ds.split[g] as number) },
+          ...(attention ? attentionTensors(attention, genes.length, ds.bins, ds.marks.length) : []),
         ],
         {
           ...Object.fromEntries(Object.entries(about).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
           gene_ids: JSON.stringify(Array.from(genes, (g) => ds.geneIds[g])),
           split_codes: JSON.stringify(SPLIT_CODES),
-          layout: 'attribution[gene, bin, mark]; marks in the order of "marks"',
+          layout: `attribution[gene, bin, mark]${attention ? ', bin_attention[gene, bin, mark], mark_attention[gene, mark]' : ''}; marks in the order of "marks"`,
         },
       ),
     );
     await writeFileAtomically(join(out, `${stem}.mean.csv`), meanCsv(e, maps, ds.marks));
-    const how = o.method === 'integrated-gradients' ? `integrated gradients from a window of no reads (midpoint rule, ${o.steps} steps)` : METHOD_MEANING[o.method];
-    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}, ${genes.length} genes of ${ds.cell}; ${how}`;
-    const groups = (pick: (g: MeanMap) => Float64Array): AttributionMap[] => [
-      { title: `expressed (label 1, ${maps.expressed.genes} genes)`, values: pick(maps.expressed) },
-      { title: `silent (label 0, ${maps.silent.genes} genes)`, values: pick(maps.silent) },
-    ];
-    await writeSvg(join(out, `${stem}.mean-maps.svg`), attributionChart(`${ds.cell}: mean ${o.method} attribution`, subtitle, groups((g) => g.mean), ds.bins, ds.marks, 'mean'));
-    await writeSvg(join(out, `${stem}.mean-abs-maps.svg`), attributionChart(`${ds.cell}: mean |${o.method}| attribution`, subtitle, groups((g) => g.meanAbs), ds.bins, ds.marks, 'mean |a|'));
+    const subtitle = `${m.modelName} trained on ${m.trainedOn.cell}, ${genes.length} genes of ${ds.cell}; ${methodInWords(o.method, o.steps)}`;
+    await writeSvg(join(out, `${stem}.mean-maps.svg`), meanMapsChart(`${ds.cell}: mean ${o.method} attribution`, subtitle, maps, 'mean', ds.bins, ds.marks));
+    await writeSvg(join(out, `${stem}.mean-abs-maps.svg`), meanMapsChart(`${ds.cell}: mean |${o.method}| attribution`, subtitle, maps, 'meanAbs', ds.bins, ds.marks));
+    if (attention) {
+      await writeSvg(
+        join(out, `${stem}.mean-attention-maps.svg`),
+        meanAttentionChart(`${ds.cell}: mean |${o.method}| attribution beside ${m.modelName}'s attention`, subtitle, maps, attention, ds.bins, ds.marks),
+      );
+    }
     const W = ds.bins * ds.marks.length;
+    const M = ds.marks.length;
     const drawn = o.genes !== undefined ? Array.from(genes).slice(0, MAX_GENE_MAPS) : [];
     for (const g of drawn) {
       const n = genes.indexOf(g);
       const id = ds.geneIds[g] as string;
-      const label = ds.labels[g] === 1 ? 'expressed' : 'silent';
-      await writeSvg(
-        join(out, `${stem}.gene-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`),
-        attributionChart(`${ds.cell} gene ${id} (${label}): ${o.method}`, `output ${(e.outputs[n] as number).toFixed(3)}; ${subtitle}`, [{ title: id, values: e.attributions.subarray(n * W, (n + 1) * W) }], ds.bins, ds.marks, 'attribution'),
+      const chart = geneMapChart(
+        {
+          cell: ds.cell,
+          geneId: id,
+          expressed: ds.labels[g] === 1,
+          method: o.method,
+          output: e.outputs[n] as number,
+          about: subtitle,
+          attribution: e.attributions.subarray(n * W, (n + 1) * W),
+          ...(attention ? { attention: { bins: attention.bins.subarray(n * W, (n + 1) * W), marks: attention.marks.subarray(n * M, (n + 1) * M) } } : {}),
+        },
+        ds.bins,
+        ds.marks,
       );
+      await writeSvg(join(out, `${stem}.gene-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.svg`), chart);
     }
     if (!o.quiet) {
       if (!e.readsWindow) err(`explain: ${m.modelName} does not read the window: every attribution is 0`);
@@ -179,12 +192,22 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
         err(`explain: ${group} (${n} genes)${n > 0 ? `, share of mean |attribution| by mark: ${markTotals(maps[group].meanAbs, ds.bins, ds.marks)}` : ': none among those explained'}`);
       }
       if (completeness !== undefined) err(`explain: completeness: Σ attributions against f(x) − f(no reads), worst error ${completeness.abs.toExponential(2)} (${(100 * completeness.rel).toFixed(2)}% of its size)`);
+      if (attention) err(`explain: ${m.modelName} has attention layers: its attention is drawn beside the attributions (${stem}.mean-attention-maps.svg${drawn.length > 0 ? ' and the gene maps' : ''})`);
       err(`explain: wrote ${join(out, `${stem}.*`)}${drawn.length > 0 ? ` (${drawn.length} gene map${drawn.length === 1 ? '' : 's'})` : ''}`);
     }
     return 0;
   } finally {
     choice.release();
   }
+}
+
+/** An attention model's maps of the explained genes, as predict --attention names them; the bins laid out as the
+ * attributions. */
+function attentionTensors(a: ExplainedAttention, genes: number, bins: number, marks: number): { name: string; shape: number[]; data: Float32Array }[] {
+  return [
+    { name: 'bin_attention', shape: [genes, bins, marks], data: a.bins },
+    { name: 'mark_attention', shape: [genes, marks], data: a.marks },
+  ];
 }
 
 async function writeSvg(file: string, spec: Parameters<typeof renderSvg>[0]): Promise<void> {
