@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import { main } from '../src/cli/main.ts';
+import { TEST_PAUSE_ENV, testPauseMarker } from '../src/util/testPause.ts';
 
 // What the command-line tests share: main() with one stream captured, and a
 // snapshot of a directory's bytes to show that nothing in it changed.
@@ -90,4 +91,70 @@ export function run(command: string, args: readonly string[], cwd: string, env: 
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A run.ts process that stops itself at the test-pause points it is given (src/util/testPause.ts). */
+export interface PausingProcess {
+  readonly pid: number;
+  /** Resolves once the process has stopped at `point` (its marker is on stderr and the kernel shows it stopped); rejects when it exits first. */
+  pausedAt(point: string): Promise<void>;
+  /** Lets a paused process go on (SIGCONT). */
+  proceed(): void;
+  /** SIGKILL, and resolves once it is gone. */
+  kill(): Promise<void>;
+  /** The exit code (null when killed by a signal) and all it wrote. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** Starts run.ts with $SIMPLECHROME_TEST_PAUSE set to `points`; see PausingProcess. */
+export function startPausing(argv: readonly string[], points: readonly string[]): PausingProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'run.ts', ...argv], {
+    cwd: REPO,
+    env: { ...process.env, [TEST_PAUSE_ENV]: points.join(',') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let seen = 0;
+  let ended = false;
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      ended = true;
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  // The marker is written just before the process stops itself: wait for the stop too, or a SIGCONT sent in
+  // between would be lost and the process would stay stopped.
+  const stopped = (): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).startsWith('T');
+    } catch {
+      return false;
+    }
+  };
+  return {
+    pid: child.pid as number,
+    pausedAt: (point) =>
+      new Promise((resolve, reject) => {
+        const marker = testPauseMarker(point);
+        const look = (): void => {
+          const at = stderr.indexOf(marker, seen);
+          if (at >= 0 && stopped()) {
+            seen = at + marker.length;
+            resolve();
+          } else if (ended) reject(new Error(`the process ended before it paused at ${point}:\n${stderr}`));
+          else setTimeout(look, 10);
+        };
+        look();
+      }),
+    proceed: () => child.kill('SIGCONT'),
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    exited,
+  };
 }
