@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { testPause } from '../../util/testPause.ts';
 import { armsOf } from '../experiment/experiment.ts';
 import { csvText, writeExperimentReport } from '../experiment/experimentFiles.ts';
 import type { ExperimentRow } from '../experiment/experimentReport.ts';
@@ -56,12 +57,13 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
     `run them again with: ${COMMAND_TO_TYPE} slurm --plan ${c.plan} --submit` +
     (refusals > 0 ? `; a refused ${RESULT_FILE} is never replaced: move it out of its folder to run the entry again` : '');
   if (rows.length === 0) {
-    err(`collect: none of the ${runs} runs of ${c.plan} has finished yet:\n${problems.join('\n')}`);
+    err(`collect: none of the ${runs} runs of ${c.plan} ${refusals > 0 ? 'could be collected' : 'has finished yet'}:\n${problems.join('\n')}`);
     return 1;
   }
   mkdirSync(plan.root, { recursive: true });
-  const lock = RunLock.acquire(plan.root, `collect: ${plan.root}`);
+  const lock = RunLock.acquire(plan.root, `collect: ${plan.root}`, 'nothing was changed: wait for it to finish, or stop it');
   try {
+    testPause('collect-locked');
     const advice = `move them out of ${plan.root}, or give the plan another --out`;
     const held = notCollectedHere(plan.root, plan.planId, c.plan, `collect: ${plan.root}`, advice).map((f) => join(plan.root, f));
     if (held.length > 0) {

@@ -5,6 +5,7 @@ import { FILES, type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeC
 import { fileSha256 } from '../../util/fileSha256.ts';
 import { decodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
+import { testPause } from '../../util/testPause.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
 import { splitIndices } from '../../train/prepare.ts';
@@ -169,7 +170,8 @@ export async function runJob(j: JobOptions): Promise<number> {
     return 0;
   }
   mkdirSync(dir, { recursive: true });
-  const lock = RunLock.acquire(dir, `job: ${what} in ${dir}`);
+  const lock = RunLock.acquire(dir, `job: ${what} in ${dir}`, 'nothing was changed: wait for it to finish (collect takes its result), or stop it');
+  testPause('job-locked');
   const unregister = onInterrupt(() => {
     lock.release();
     return `job: ${what} stopped; run it again to continue from its last checkpoint in ${dir}`;
@@ -218,6 +220,7 @@ export async function runJob(j: JobOptions): Promise<number> {
       checkpoint: { file: own, sha256 },
     };
     rmSync(join(dir, FAILED_FILE), { force: true });
+    testPause('job-before-result');
     await writeFileAtomically(join(dir, RESULT_FILE), resultText(result));
     err(`job: ${what} finished in ${seconds.toFixed(1)} s`);
     return 0;
