@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
@@ -157,4 +158,47 @@ export function startPausing(argv: readonly string[], points: readonly string[])
     },
     exited,
   };
+}
+
+/**
+ * A small tmpfs mounted at a new folder, for a disk that fills up. Mounting needs root (CI runs as root); where it
+ * is impossible the test fails saying why: it never skips.
+ */
+export function mountTmpfs(size: string): { readonly dir: string; unmount(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sc-tmpfs-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { encoding: 'utf8' });
+  if (mounted.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    const who = process.getuid?.() === 0 ? 'as root' : `as user ${process.getuid?.()} (mounting needs root; CI runs as root)`;
+    throw new Error(`this test fills a small tmpfs, and mount -t tmpfs failed ${who}: ${(mounted.stderr || mounted.error?.message || `exit ${mounted.status}`).trim()}`);
+  }
+  return {
+    dir,
+    unmount: () => {
+      spawnSync('umount', [dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills the filesystem of `dir` with one file (`filler.bin` in `dir`) up to its last byte, less `leave` bytes; returns its path. */
+export function fillDisk(dir: string, leave = 0): string {
+  const path = join(dir, 'filler.bin');
+  const fd = openSync(path, 'w');
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  let written = 0;
+  try {
+    for (let size = chunk.length; size >= 1; ) {
+      try {
+        written += writeSync(fd, chunk, 0, size);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+        size = Math.floor(size / 2);
+      }
+    }
+    ftruncateSync(fd, Math.max(0, written - leave));
+  } finally {
+    closeSync(fd);
+  }
+  return path;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomically } from '../../util/atomicFile.ts';
+import { basename, join } from 'node:path';
+import { WriteFailedError } from '../../util/writeFailure.ts';
 import { testPause } from '../../util/testPause.ts';
 import { armsOf } from '../experiment/experiment.ts';
 import { csvText, writeExperimentReport } from '../experiment/experimentFiles.ts';
@@ -11,7 +11,7 @@ import { RESULT_FILE, entryFailure, entryStatus, readLatents } from './gridJob.t
 import { EXPERIMENT_FILE, listed } from '../session/runDirectory.ts';
 import { RunLock } from '../session/runLock.ts';
 import { UsageError } from '../flags/args.ts';
-import { notCollectedHere, recordCollected } from './gridRoot.ts';
+import { notCollectedHere, writeCollected } from './gridRoot.ts';
 import { err } from '../session/session.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv } from '../experiment/vaeCurves.ts';
 import { COMMAND_TO_TYPE } from '../flags/commandName.ts';
@@ -70,21 +70,34 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
       const one = held.length === 1;
       throw new UsageError(`collect: ${listed(held)} ${one ? 'was' : 'were'} not written by collect of this plan; nothing was changed: ${one ? advice.replace('them', 'it') : advice}`);
     }
-    await writeFileAtomically(join(plan.root, CSV_FILE), csvText(rows, o.target));
-    if (vaeCurves.length > 0) await writeFileAtomically(join(plan.root, VAE_CURVES_FILE), vaeCurvesCsv(vaeCurves));
-    const report = await writeExperimentReport(plan.root, {
-      o,
-      rows,
-      cells: plan.cells,
-      labels: armsOf(o).map((a) => a.label),
-      dataLabel: plan.report.dataLabel,
-      folder: plan.report.folder,
-      synthetic: plan.report.synthetic,
-      deviceName: [...devices].join(', '),
-      settings: plan.settings,
-      vaeCurves,
-    });
-    await recordCollected(plan.root, plan.planId, [...new Set([CSV_FILE, ...(vaeCurves.length > 0 ? [VAE_CURVES_FILE] : []), ...report.files])]);
+    // Every file is made in memory first and written by writeCollected, which records it before it replaces anything.
+    const files = new Map<string, string>([[CSV_FILE, csvText(rows, o.target)]]);
+    if (vaeCurves.length > 0) files.set(VAE_CURVES_FILE, vaeCurvesCsv(vaeCurves));
+    const hold = async (path: string, text: string): Promise<void> => {
+      files.set(basename(path), text);
+    };
+    const report = await writeExperimentReport(
+      plan.root,
+      {
+        o,
+        rows,
+        cells: plan.cells,
+        labels: armsOf(o).map((a) => a.label),
+        dataLabel: plan.report.dataLabel,
+        folder: plan.report.folder,
+        synthetic: plan.report.synthetic,
+        deviceName: [...devices].join(', '),
+        settings: plan.settings,
+        vaeCurves,
+      },
+      hold,
+    );
+    try {
+      await writeCollected(plan.root, plan.planId, files);
+    } catch (e) {
+      if (!(e instanceof WriteFailedError)) throw e;
+      throw new Error(`${e.message}\ncollect stopped there: each of its files in ${plan.root} is whole, as the last collect or this one wrote it; collect again once it can be written`, { cause: e });
+    }
     process.stdout.write(`${report.stdout}wrote ${report.files.map((f) => join(plan.root, f)).join(', ')}\n`);
   } finally {
     lock.release();

@@ -6,6 +6,7 @@ import { fileSha256 } from '../../util/fileSha256.ts';
 import { decodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { testPause } from '../../util/testPause.ts';
+import { WriteFailedError } from '../../util/writeFailure.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
 import { splitIndices } from '../../train/prepare.ts';
@@ -227,6 +228,12 @@ export async function runJob(j: JobOptions): Promise<number> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (owned) await writeFileAtomically(join(dir, FAILED_FILE), `${JSON.stringify({ message, at: new Date().toISOString() }, null, 2)}\n`).catch(() => {});
+    if (e instanceof WriteFailedError) {
+      // A full disk: what was written before is whole (every write is atomic), and the entry goes on from it.
+      const kept = [FILES.last, FILES.vae].map((f) => join(dir, f)).find((f) => existsSync(f));
+      const from = kept !== undefined ? `it continues from ${kept}` : 'it starts again (no checkpoint was kept)';
+      throw new Error(`${message}\njob: ${what} stopped; run it again once there is room: ${from}`, { cause: e });
+    }
     throw e;
   } finally {
     unregister();
