@@ -54,29 +54,18 @@ const runFiles = (dir: string): Record<string, string> => {
 const epochOf = async (dir: string): Promise<number> => (await readClassifierCheckpoint(join(dir, 'last.safetensors'), 'last')).state.epoch;
 
 describe('SIGKILL at each step of the --overwrite swap', () => {
-  it('with the staging folder made, before any checkpoint: the earlier run is as it was; a rerun removes the folder, saying so', async () => {
-    const { parent, out, pid, others } = await killedAt('swap-staged');
+  it.each([
+    ['swap-staged', 'with the staging folder made, before any checkpoint', [LOCK_FILE]],
+    ['swap-before-renames', 'with the first checkpoint staged, before the renames', [LOCK_FILE, 'best.safetensors', 'last.safetensors']],
+  ])('%s (%s): the earlier run is as it was; a rerun removes the staged run, saying so, and replaces it', async (point, _when, staged) => {
+    const { parent, out, pid, others } = await killedAt(point);
     expect(runFiles(out)).toEqual(snapshot(earlier));
-    expect(readdirSync(join(parent, `.run.new-${pid}`))).toEqual([LOCK_FILE]);
+    expect(readdirSync(join(parent, `.run.new-${pid}`)).sort()).toEqual(staged);
     const kept = others();
     const again = await runMain(args(out, 2, '--overwrite'));
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`note: ${out} was locked by process ${pid}, which is no longer running; this run took the lock over`);
     expect(again.stderr).toContain(`note: removed ${join(parent, `.run.new-${pid}`)}, left by a replacing run (process ${pid}) that stopped before it replaced ${out}; the run there was left as it was`);
-    expect(readdirSync(parent).sort()).toEqual(['notes.txt', 'run']);
-    expect(await epochOf(out)).toBe(2);
-    expect(others()).toEqual(kept);
-  }, 120_000);
-
-  it('with the first checkpoint staged, before the renames: the earlier run is as it was; a rerun removes the staged run, saying so, and replaces it', async () => {
-    const { parent, out, pid, others } = await killedAt('swap-before-renames');
-    expect(runFiles(out)).toEqual(snapshot(earlier));
-    expect(await epochOf(join(parent, `.run.new-${pid}`))).toBe(1);
-    const kept = others();
-    const again = await runMain(args(out, 2, '--overwrite'));
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain(`note: ${out} was locked by process ${pid}, which is no longer running; this run took the lock over`);
-    expect(again.stderr).toContain(`note: removed ${join(parent, `.run.new-${pid}`)}, left by a replacing run (process ${pid}) that stopped before it replaced ${out}`);
     expect(readdirSync(parent).sort()).toEqual(['notes.txt', 'run']);
     expect(await epochOf(out)).toBe(2);
     expect(others()).toEqual(kept);
