@@ -12,6 +12,7 @@
 //   swap-before-renames     the first checkpoint is in .OUT.new-PID; OUT is still the earlier run
 //   swap-between-renames    OUT was renamed to .OUT.old-PID; .OUT.new-PID is not yet OUT
 //   swap-before-removing-old OUT is the new run; the earlier one is still in .OUT.old-PID
+//   checkpoint-saved        a run (or experiment) has a checkpoint on disk in OUT, after every epoch (and any swap)
 //   job-locked              `job` holds its entry's lock, before it writes anything into the entry's folder
 //   job-before-result       `job` trained its entry; result.json is not yet written
 //   collect-locked          `collect` holds the root's lock, before it writes a table

@@ -288,7 +288,7 @@ export class OutDirectory {
   saved(): void {
     this.kept = true;
     const staging = this.staging;
-    if (staging === undefined) return;
+    if (staging === undefined) return testPause('checkpoint-saved');
     const target = resolve(this.target);
     const old = join(dirname(target), `.${basename(target)}.old-${process.pid}`);
     testPause('swap-before-renames');
@@ -304,6 +304,7 @@ export class OutDirectory {
     this.stagingLock?.movedTo(target);
     testPause('swap-before-removing-old');
     rmSync(old, { recursive: true, force: true });
+    testPause('checkpoint-saved');
   }
 
   /** The run ended well: release the lock. */

@@ -5,12 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { fillDisk, mountTmpfs, runMain, snapshot, startPausing } from './cliHelpers.ts';
 
-// Fault injection: a plan's root on a small tmpfs that fills up while `job`
-// and `collect` write (held at the exact moment by the test-pause hook,
-// src/util/testPause.ts, while the test fills the disk). Each exits 1 naming
-// the file and "no space", leaves the other entries and the earlier tables as
-// they were, and leaves no half-written file that a later collect or job
-// would trust; once there is room the entry continues and collect completes.
+// Fault injection: a run's folder, and a plan's root, on a small tmpfs that
+// fills up while `train`, `job` and `collect` write (each held at the exact
+// moment by the test-pause hook, src/util/testPause.ts, while the test fills
+// the disk). Each command exits 1 naming the file and "no space", leaves the
+// other runs, entries and the earlier tables as they were, and leaves no
+// half-written file that a later --resume, collect or job would trust; once
+// there is room the run or entry continues and collect completes.
+// (test/disk-full.test.ts fills the disk under a run in-process, at each
+// step of its checkpoints, and checks that the resumed run is bit-identical.)
 // Mounting needs root (CI runs as root); where it is impossible the test fails
 // saying why (mountTmpfs): it never skips.
 
@@ -58,7 +61,29 @@ async function withDiskFilledAt(argv: string[], point: string, leave: number): P
   }
 }
 
-describe('a full disk under job and collect', () => {
+describe('a full disk under train, job and collect', () => {
+  it('train: the disk fills after the first checkpoint; it exits 1 naming the file and no space, and --resume finishes the run once there is room', async () => {
+    const run = join(mnt, 'run');
+    const kept = snapshot(work);
+    const entries = snapshot(out);
+    const r = await withDiskFilledAt(['train', '--cpu', '--model', 'mlp', '--data', data, '--epochs', '3', '--batch', '16', '--quiet', '--out', run], 'checkpoint-saved', 0);
+    expect(r.code).toBe(1);
+    // The first write after the checkpoint is epoch 1's line of progress.jsonl (appended right after it).
+    expect(r.stderr).toContain(
+      `simplechrome: ${join(run, 'progress.jsonl')}: could not be written: no space left on the device (ENOSPC)\n` +
+        `the last good checkpoint is ${join(run, 'last.safetensors')} (classifier epoch 1); once the disk has room, continue with: npx tsx run.ts --resume ${run}\n`,
+    );
+    expect(debris(run)).toEqual([]);
+    expect(readdirSync(run).sort()).toEqual(['best.safetensors', 'last.safetensors', 'progress.jsonl']);
+    expect(snapshot(work)).toEqual(kept);
+    expect(snapshot(out)).toEqual(entries);
+    const resumed = await runMain(['train', '--resume', run, '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(existsSync(join(run, 'metrics.json'))).toBe(true);
+    expect(readFileSync(join(run, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { epoch: number }).epoch)).toEqual([1, 2, 3]);
+    rmSync(run, { recursive: true });
+  }, 240_000);
+
   it('job: the disk fills before the first checkpoint, then before result.json; each says which file and no space, and the entry continues once there is room', async () => {
     const dir = dirOf(0);
     const kept = outside(0);
