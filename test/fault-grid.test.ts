@@ -25,7 +25,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('grid faults', () => {
-  it('two jobs on one entry at once: the second is refused naming the first, and the result is the first one’s', async () => {
+  it('two jobs on one entry at once, and two collects: the second is refused naming the first, and the result is the first one’s', async () => {
     const work = mkdtempSync(join(root, 'two-'));
     const out = join(work, 'grid');
     const plan = join(work, 'plan.json');
@@ -53,6 +53,19 @@ describe('grid faults', () => {
     const c = await runMain(['collect', '--plan', plan]);
     expect(c.code, c.stderr).toBe(0);
     expect(readFileSync(join(out, 'small-data.csv'), 'utf8')).toContain(result.line.split(',').slice(0, 4).join(','));
+    // Two collects at once, the same way: the second is refused and changes nothing; the first writes the tables.
+    const collecting = startPausing(['collect', '--plan', plan], ['collect-locked']);
+    await collecting.pausedAt('collect-locked');
+    const tables = snapshot(root);
+    const other = await runMain(['collect', '--plan', plan]);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(
+      new RegExp(`^simplechrome: collect: ${out} is in use by another run: process ${collecting.pid} \\(started [^)]+: .*collect --plan ${plan}\\); nothing was changed: wait for it to finish, or stop it\\n$`),
+    );
+    expect(snapshot(root)).toEqual(tables);
+    collecting.proceed();
+    const collected = await collecting.exited;
+    expect(collected.code, collected.stderr).toBe(0);
   }, 180_000);
 
   it('a plan edited between job and collect: collect refuses it, by its identity or entry by entry, and changes nothing', async () => {
