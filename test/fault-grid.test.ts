@@ -14,8 +14,8 @@ import { runMain, snapshot, startPausing } from './cliHelpers.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'sc-fault-grid-'));
 let data = '';
-const grid = (out: string, plan: string, epochs = 2): string[] =>
-  ['--cpu', '--experiment', 'small-data', '--data', data, '--models', 'mlp', '--sizes', 'all', '--seeds', '1', '--epochs', String(epochs), '--batch', '16', '--quiet', '--out', out, '--plan', plan];
+const grid = (out: string, plan: string, seeds = 1): string[] =>
+  ['--cpu', '--experiment', 'small-data', '--data', data, '--models', 'mlp', '--sizes', 'all', '--seeds', String(seeds), '--epochs', '2', '--batch', '16', '--quiet', '--out', out, '--plan', plan];
 const entry0 = 'entry 0 (mlp on SYNTHETIC-FG, all labeled genes, seed 1)';
 
 beforeAll(async () => {
@@ -66,6 +66,31 @@ describe('grid faults', () => {
     collecting.proceed();
     const collected = await collecting.exited;
     expect(collected.code, collected.stderr).toBe(0);
+  }, 180_000);
+
+  it('a collect killed between two of its files: each file is whole, and the next collect takes them all as its own', async () => {
+    const work = mkdtempSync(join(root, 'killed-collect-'));
+    const out = join(work, 'grid');
+    const plan = join(work, 'plan.json');
+    expect((await runMain(grid(out, plan, 2))).code).toBe(0);
+    expect((await runMain(['job', '--plan', plan, '--index', '0', '--quiet'])).code).toBe(0);
+    expect((await runMain(['collect', '--plan', plan])).code).toBe(1);
+    expect((await runMain(['job', '--plan', plan, '--index', '1', '--quiet'])).code).toBe(0);
+    const before = snapshot(out);
+    const p = startPausing(['collect', '--plan', plan], ['collect-file-written']);
+    await p.pausedAt('collect-file-written');
+    await p.kill();
+    // Killed after its first file: small-data.csv is this collect's, the others the last one's.
+    const after = snapshot(out);
+    expect(after['small-data.csv']).not.toBe(before['small-data.csv']);
+    expect(after['small-data.md']).toBe(before['small-data.md']);
+    expect(Object.keys(after).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const entries = (s: Record<string, string>) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith('entries/')));
+    expect(entries(after)).toEqual(entries(before));
+    const again = await runMain(['collect', '--plan', plan]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`note: ${out} was locked by process ${p.pid}, which is no longer running; this run took the lock over`);
+    expect(readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n')).toHaveLength(3);
   }, 180_000);
 
   it('a plan edited between job and collect: collect refuses it, by its identity or entry by entry, and changes nothing', async () => {

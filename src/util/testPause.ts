@@ -16,6 +16,7 @@
 //   job-locked              `job` holds its entry's lock, before it writes anything into the entry's folder
 //   job-before-result       `job` trained its entry; result.json is not yet written
 //   collect-locked          `collect` holds the root's lock, before it writes a table
+//   collect-file-written    `collect` has replaced one more of its files (after each)
 
 export const TEST_PAUSE_ENV = 'SIMPLECHROME_TEST_PAUSE';
 

@@ -9,7 +9,7 @@ import type { CollectOptions } from './gridArgs.ts';
 import { describeEntry, entryPath, planOptions, readGridPlan } from './gridPlan.ts';
 import { RESULT_FILE, entryFailure, entryStatus, readLatents } from './gridJob.ts';
 import { EXPERIMENT_FILE, listed } from '../session/runDirectory.ts';
-import { RunLock } from '../session/runLock.ts';
+import { RunLock, takeoverNote } from '../session/runLock.ts';
 import { UsageError } from '../flags/args.ts';
 import { notCollectedHere, writeCollected } from './gridRoot.ts';
 import { err } from '../session/session.ts';
@@ -62,6 +62,7 @@ export async function collectGrid(c: CollectOptions): Promise<number> {
   }
   mkdirSync(plan.root, { recursive: true });
   const lock = RunLock.acquire(plan.root, `collect: ${plan.root}`, 'nothing was changed: wait for it to finish, or stop it');
+  if (lock.tookOverFrom !== undefined) err(takeoverNote(plan.root, lock.tookOverFrom));
   try {
     testPause('collect-locked');
     const advice = `move them out of ${plan.root}, or give the plan another --out`;

@@ -17,7 +17,7 @@ import type { JobOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan, vaeEntryOf } from './gridPlan.ts';
 import { onInterrupt } from '../session/interrupt.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { RunLock } from '../session/runLock.ts';
+import { RunLock, takeoverNote } from '../session/runLock.ts';
 import { isRunFile, listed, refuseForeign } from '../session/runDirectory.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
@@ -172,6 +172,7 @@ export async function runJob(j: JobOptions): Promise<number> {
   }
   mkdirSync(dir, { recursive: true });
   const lock = RunLock.acquire(dir, `job: ${what} in ${dir}`, 'nothing was changed: wait for it to finish (collect takes its result), or stop it');
+  if (lock.tookOverFrom !== undefined) err(takeoverNote(dir, lock.tookOverFrom));
   testPause('job-locked');
   const unregister = onInterrupt(() => {
     lock.release();

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { fileSha256 } from '../../util/fileSha256.ts';
+import { testPause } from '../../util/testPause.ts';
 import { isRunFile, RUN_FILE_NAMES, refuseForeign } from '../session/runDirectory.ts';
 
 // What a plan's root may hold, by the rules of a run's --out (runDirectory.ts):
@@ -69,6 +70,9 @@ export async function writeCollected(root: string, planId: string, files: Readon
   const during: Record<string, readonly string[]> = { ...earlier };
   for (const [name, [h]] of Object.entries(fresh)) during[name] = [...(earlier[name] ?? []), h as string];
   await writeRecord(root, { planId, files: during });
-  for (const [name, text] of files) await writeFileAtomically(join(root, name), text);
+  for (const [name, text] of files) {
+    await writeFileAtomically(join(root, name), text);
+    testPause('collect-file-written');
+  }
   await writeRecord(root, { planId, files: { ...earlier, ...fresh } });
 }
