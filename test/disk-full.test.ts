@@ -1,5 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statfsSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,39 +8,16 @@ import type { Progress } from '../src/train/runModel.ts';
 import { TrainingStoppedError, trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { readSafetensors } from '../src/checkpoint/safetensors.ts';
-import { snapshot } from './cliHelpers.ts';
+import { fillDisk, mountTmpfs, snapshot } from './cliHelpers.ts';
 
 // Fault injection: a small tmpfs fills up while a run writes its checkpoints.
 // The last good checkpoint survives, no temporary file keeps the space used,
 // the message names the file and says the disk is full, and once there is
 // room again the run resumes and ends exactly as a run that never stopped.
-// Mounting needs root (CI runs as root); anywhere else this is skipped, saying
-// why. As root, a mount that fails is a test failure, not a skip.
+// Mounting needs root (CI runs as root); where it is impossible the test
+// fails saying why (mountTmpfs in cliHelpers.ts): it never skips.
 
 const quiet: Progress = { epoch: () => {}, vaeEpoch: () => {} };
-const isRoot = process.getuid?.() === 0;
-
-/** Fills the filesystem of `dir` with one file up to the last byte, less `leave` bytes; returns its path. */
-function fill(dir: string, leave = 0): string {
-  const path = join(dir, 'filler.bin');
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(64 * 1024, 1);
-  let written = 0;
-  try {
-    for (let size = chunk.length; size >= 1; ) {
-      try {
-        written += writeSync(fd, chunk, 0, size);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
-        size = Math.floor(size / 2);
-      }
-    }
-    ftruncateSync(fd, Math.max(0, written - leave));
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /** A progress printer that fills the disk of `dir` right after classifier epoch `epoch` (its checkpoint is on disk then). */
 function fillingAfter(dir: string, epoch: number): { progress: Progress; filler: () => string | undefined } {
@@ -49,7 +25,7 @@ function fillingAfter(dir: string, epoch: number): { progress: Progress; filler:
   return {
     progress: {
       epoch: (_m, r) => {
-        if (r.epoch === epoch) filler = fill(dir);
+        if (r.epoch === epoch) filler = fillDisk(dir);
       },
       vaeEpoch: () => {},
     },
@@ -62,16 +38,16 @@ const free = (dir: string): number => {
   return s.bavail * s.bsize;
 };
 
-describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped only when not root, since mounting needs root)', () => {
+describe('a full disk during checkpointing (on a tmpfs)', () => {
+  let tmpfs: ReturnType<typeof mountTmpfs> | undefined;
   let mnt: string;
   let data: string;
   let reference: string;
   const argv = (out: string, ...extra: string[]) => ['--cpu', '--model', 'mlp', '--data', data, '--epochs', '4', '--batch', '8', '--quiet', '--out', out, ...extra];
 
   beforeAll(async () => {
-    mnt = mkdtempSync(join(tmpdir(), 'sc-tmpfs-'));
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt], { encoding: 'utf8' });
-    if (mounted.status !== 0) throw new Error(`running as root, but mount -t tmpfs failed: ${mounted.stderr || mounted.error?.message}`);
+    tmpfs = mountTmpfs('3m');
+    mnt = tmpfs.dir;
     const root = mkdtempSync(join(tmpdir(), 'sc-full-data-'));
     await writeSynthetic(root, { genes: 24, seed: 8, bins: 6, cell: 'SYNTHETIC-D' });
     data = join(root, 'SYNTHETIC-D');
@@ -79,11 +55,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
     await trainToDirectory(parseArgs(argv(reference)), { progress: quiet });
   });
 
-  afterAll(() => {
-    if (mnt === undefined) return;
-    spawnSync('umount', [mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-  });
+  afterAll(() => tmpfs?.unmount());
 
   it('the disk fills after epoch 2: epoch 2’s checkpoint survives, no debris, and the run resumes bit for bit', async () => {
     const out = join(mnt, 'run');
@@ -133,7 +105,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
   it('a full disk at the first checkpoint: nothing kept, the space is freed, and the message says so', async () => {
     const out = join(mnt, 'first');
     // Room for the directory and its lock, not for a checkpoint (best.safetensors of this MLP is ~170 kB).
-    const filler = fill(mnt, 64 * 1024);
+    const filler = fillDisk(mnt, 64 * 1024);
     try {
       const before = free(mnt);
       const run = trainToDirectory(parseArgs(argv(out)), { progress: quiet });
@@ -143,7 +115,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
       expect(existsSync(out)).toBe(false);
       expect(free(mnt)).toBe(before);
       // With no room even for the lock, the run is refused before it starts, and leaves nothing.
-      const full = fill(join(mnt), 0);
+      const full = fillDisk(mnt, 0);
       const refused = trainToDirectory(parseArgs(argv(out)), { progress: quiet });
       await expect(refused).rejects.toThrow(`--out ${out}: cannot create the lock file ${join(out, '.simplechrome.lock')}: no space left on the device (ENOSPC)`);
       expect(readdirSync(mnt)).toEqual([full.replace(`${mnt}/`, '')]);
@@ -157,7 +129,7 @@ describe.skipIf(!isRoot)('a full disk during checkpointing (on a tmpfs: skipped 
     mkdirSync(out);
     await trainToDirectory(parseArgs(['--cpu', '--model', 'mlp', '--data', data, '--epochs', '1', '--batch', '8', '--quiet', '--out', out]), { progress: quiet });
     const earlier = snapshot(out);
-    const filler = fill(mnt, 64 * 1024);
+    const filler = fillDisk(mnt, 64 * 1024);
     try {
       const run = trainToDirectory(parseArgs(argv(out, '--overwrite')), { progress: quiet });
       await expect(run).rejects.toThrow(new RegExp(`no space left on the device \\(ENOSPC\\)\\nno checkpoint was kept: the first one could not be written; the earlier run in ${out} is unchanged$`));

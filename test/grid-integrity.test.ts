@@ -164,7 +164,7 @@ describe('collect takes only results that stand on their files', () => {
     const before = snapshot(fresh);
     const r = await runMain(['collect', '--plan', freshPlan]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`collect: none of the 2 runs of ${freshPlan} has finished yet:\n`);
+    expect(r.stderr).toContain(`collect: none of the 2 runs of ${freshPlan} could be collected:\n`);
     expect(r.stderr).toContain(`  1  logreg on ${CELL}, all labeled genes, seed 1: refused: ${file}: no checkpoint behind it: best.safetensors is missing from ${dir} (${dir})\n`);
     expect(snapshot(fresh)).toEqual(before);
     // Nor does a checkpoint copied in from another plan's entry, its hash put into the result: it names another run.

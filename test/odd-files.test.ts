@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -109,6 +109,39 @@ describe('a FIFO or device in place of an input is refused by name, at once', ()
     expect(again.cache.writeError).toBe(`${cacheFile} is not a simplechrome cache; it is left as it is`);
     expect(snapshot(dir)[join('.simplechrome-cache', basename(cacheFile))]).toBe('not a regular file');
   }, 30_000);
+
+  it('a huge sparse file at the cache file\'s name is judged from its first bytes and header, never read whole', async () => {
+    // 64 GB: read or even allocated whole, it would take minutes or fail; the test's timeout catches either.
+    const huge = (path: string): void => {
+      const fd = openSync(path, 'r+');
+      ftruncateSync(fd, 64 * 2 ** 30);
+      closeSync(fd);
+    };
+    const { dir } = await cell((p) => writeFile(p, gene('a', 1) + gene('b', 0)));
+    const first = await loadCell(dir);
+    const cacheFile = first.cache.file as string;
+    const cacheBytes = (await readFile(cacheFile)).length;
+    // A cache grown past the size its header states: damaged, so rebuilt from the sources (it is the cache's own file).
+    huge(cacheFile);
+    const grown = await loadCell(dir);
+    expect(grown.cache).toMatchObject({ used: false, status: 'corrupt' });
+    expect(grown.cache.reason).toMatch(/^payload is \d{11} bytes, the header says \d+$/);
+    expect(grown.dataset.geneIds).toEqual(first.dataset.geneIds);
+    expect((await readFile(cacheFile)).length).toBe(cacheBytes);
+    // Not a cache at all (a user's huge file): only its first bytes are read, and it is left as it is.
+    await writeFile(cacheFile, 'my own huge file');
+    huge(cacheFile);
+    const { size, mtimeMs } = statSync(cacheFile);
+    const foreign = await loadCell(dir);
+    expect(foreign.cache).toMatchObject({ used: false, status: 'foreign' });
+    expect(foreign.dataset.geneIds).toEqual(first.dataset.geneIds);
+    expect(statSync(cacheFile)).toMatchObject({ size, mtimeMs });
+    const fd = openSync(cacheFile, 'r');
+    const head = Buffer.alloc(16);
+    readSync(fd, head, 0, 16, 0);
+    closeSync(fd);
+    expect(head.toString()).toBe('my own huge file');
+  }, 60_000);
 
   it('the command exits with the message, as a user runs it', async () => {
     const { dir, train } = await cell(mkfifo);

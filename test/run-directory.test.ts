@@ -173,9 +173,10 @@ describe('--out never loses an earlier run', () => {
     writeFileSync(join(parent, `.run.new-${dead}`, LOCK_FILE), deadLock);
     const r = await train(out);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`note: removed ${join(parent, `.run.new-${dead}`)}, left by a replacing run (process ${dead}) that stopped before its first checkpoint`);
+    expect(r.stderr).toContain(`note: removed ${join(parent, `.run.new-${dead}`)}, left by a replacing run (process ${dead}) that stopped before it replaced ${out}; the run there was left as it was`);
     expect(readdirSync(parent)).toEqual(['run']);
-    // Died between the two renames of the swap: the earlier run and the replacing one both stay, named.
+    // Died between the two renames of the swap: the earlier run and the replacing one both stay, named, and a new
+    // run is refused: it would take the name one of them must be moved back to.
     const other = join(parent, 'other');
     mkdirSync(join(parent, `.other.old-${dead}`));
     mkdirSync(join(parent, `.other.new-${dead}`));
@@ -184,11 +185,13 @@ describe('--out never loses an earlier run', () => {
     writeFileSync(join(parent, `.other.new-${dead}`, LOCK_FILE), deadLock);
     const kept = snapshot(join(parent, `.other.old-${dead}`));
     const r2 = await train(other);
-    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.code).toBe(2);
     expect(r2.stderr).toContain(
-      `note: process ${dead} stopped while it replaced the run in ${other}: the earlier run is in ${join(parent, `.other.old-${dead}`)}, ` +
-        `the replacing one in ${join(parent, `.other.new-${dead}`)}; move the one to keep back to that name`,
+      `--out ${other} is not there, but the runs that were there are kept beside it; a run (process ${dead}) that replaced ${other} stopped between ` +
+        `the two renames of its swap: the earlier run is in ${join(parent, `.other.old-${dead}`)}, the replacing one (which had written its first checkpoint) in ` +
+        `${join(parent, `.other.new-${dead}`)}. Nothing was changed.`,
     );
+    expect(existsSync(other)).toBe(false);
     expect(snapshot(join(parent, `.other.old-${dead}`))).toEqual(kept);
   });
 

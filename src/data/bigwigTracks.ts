@@ -4,7 +4,8 @@
 // a bigBed, a file cut short by an interrupted download.
 
 import { BigWig } from '@gmod/bbi';
-import { closeSync, fstatSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, read, readdirSync, readFile } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { NotRegularFileError, openRegularFileSync } from '../util/regularFile.ts';
 import { DataError, MARKS, markOrder } from './dataset.ts';
@@ -172,7 +173,7 @@ export async function openTrack(track: TrackFile, renewAfterBytes = RENEW_AFTER_
   let size: number;
   try {
     size = fstatSync(fd).size;
-    got = readSync(fd, head, 0, BBI_HEADER_BYTES, 0);
+    got = await readAt(fd, head, BBI_HEADER_BYTES, 0);
   } finally {
     closeSync(fd);
   }
@@ -237,9 +238,9 @@ class HeldFile implements FileHandle {
   constructor(private readonly path: string) {}
 
   async read(length: number, position: number): Promise<Uint8Array<ArrayBuffer>> {
-    this.fd ??= openTrackFile(this.path);
+    const fd = (this.fd ??= openTrackFile(this.path));
     const out = new Uint8Array(length);
-    const n = readSync(this.fd, out, 0, length, position);
+    const n = await readAt(fd, out, length, position);
     this.bytesRead += n;
     return out.subarray(0, n);
   }
@@ -250,7 +251,7 @@ class HeldFile implements FileHandle {
     const fd = openTrackFile(this.path);
     let bytes: Uint8Array<ArrayBuffer>;
     try {
-      bytes = new Uint8Array(readFileSync(fd));
+      bytes = new Uint8Array(await new Promise<Buffer>((resolve, reject) => readFile(fd, (e, b) => (e ? reject(e) : resolve(b)))));
     } finally {
       closeSync(fd);
     }
@@ -258,7 +259,7 @@ class HeldFile implements FileHandle {
   }
 
   async stat(): Promise<{ size: number }> {
-    return { size: statSync(this.path).size };
+    return { size: (await stat(this.path)).size };
   }
 
   async close(): Promise<void> {
@@ -269,6 +270,15 @@ class HeldFile implements FileHandle {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/**
+ * Reads through the thread pool, not synchronously: Ctrl-C and SIGTERM are heard between a track's reads, and a mount
+ * that stalls holds a worker thread, not the process. (Loading bigwig_E116, 16,699 genes × 5 tracks, took 1.0–3.7 s
+ * either way on a loaded 2-core machine: the round trips cost no measurable time, as reads of the five tracks overlap.)
+ */
+function readAt(fd: number, into: Uint8Array, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, into, 0, length, position, (e, bytes) => (e ? reject(e) : resolve(bytes))));
 }
 
 /** A track's descriptor; a FIFO or device in its place is refused by name, not waited on. */

@@ -27,13 +27,13 @@
 // them). Files are written to a temporary name and renamed, so a reader never
 // sees half a cache.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, fstatSync, readSync, statSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { NotRegularFileError, openRegularFileSync } from '../util/regularFile.ts';
+import { NotRegularFileError, openRegularFile, openRegularFileSync } from '../util/regularFile.ts';
 import { forgetTemporary, trackTemporary } from '../util/temporaryFiles.ts';
 import { openDataFile } from './lineReader.ts';
 import type { Dataset } from './dataset.ts';
@@ -170,53 +170,84 @@ export type CacheLookup = { readonly dataset: Dataset } | { readonly status: 'mi
 
 /** Loads a cache file if, and only if, it is intact and matches `identity` and the sources' current stamps. */
 export async function readCache(file: string, identity: CacheIdentity, stamps: readonly SourceStamp[]): Promise<CacheLookup> {
-  let read: { buf: Buffer; payloadSha256: string | undefined };
+  let read: WholeFile;
   try {
-    read = readWhole(file);
+    read = await readWhole(file);
   } catch {
     return { status: 'miss', reason: 'no cache file' };
   }
-  return decodeCache(read.buf, identity, stamps, read.payloadSha256);
+  return decodeCache(read.buf, identity, stamps, read.payloadSha256, read.fileBytes);
 }
 
 const READ_CHUNK_BYTES = 1 << 20;
 
+interface WholeFile {
+  /** The file's bytes; only its fixed header and header when the file's size is not the size its header states. */
+  readonly buf: Buffer;
+  readonly payloadSha256: string | undefined;
+  readonly fileBytes: number;
+}
+
 /**
- * Reads the whole file synchronously into a fresh buffer, hashing the
- * payload one chunk at a time right after reading it, while the chunk is
- * still in the CPU cache: a cache hit is then one pass over memory, not two.
- * (fs.promises.readFile would read in 512 kB chunks with a thread-pool round
- * trip each, which costs more than the rest of a small hit.) A fresh
- * ArrayBuffer starts 4-aligned, so the features can be a view of it.
+ * Reads the cache file without blocking: opened without waiting on what is
+ * not a regular file (a FIFO at its name is "no cache"), then read in 1 MB
+ * chunks through the thread pool, so Ctrl-C and SIGTERM are heard between
+ * chunks and a mount that stalls holds a worker thread, not the process. Each
+ * chunk of the payload is hashed right after it is read, while it is still
+ * in the CPU cache: a hit is one pass over memory, and one thread-pool round
+ * trip per MB costs nothing beside it. The header is read first: a file whose
+ * size is not the one its header states (cut short, or a huge sparse file at
+ * the cache's name) is judged from the header alone, without reading or
+ * allocating its payload. A fresh ArrayBuffer starts 4-aligned, so the
+ * features can be a view of it.
  */
-function readWhole(file: string): { buf: Buffer; payloadSha256: string | undefined } {
-  // A FIFO or device put where the cache file goes is refused here (read as "no cache"), not waited on.
-  const fd = openRegularFileSync(file);
+async function readWhole(file: string): Promise<WholeFile> {
+  const handle = await openRegularFile(file);
   try {
-    const { size } = fstatSync(fd);
-    const buf = Buffer.allocUnsafeSlow(size);
-    let filled = 0;
-    let payloadStart = -1;
+    const { size } = await handle.stat();
+    const fixed = await readInto(handle, Buffer.alloc(Math.min(size, FIXED_BYTES)));
+    const headerEnd = fixed.length === FIXED_BYTES && isCacheFile(fixed) ? FIXED_BYTES + fixed.readUInt32LE(12) : 0;
+    const head = headerEnd > 0 && headerEnd <= size ? await readInto(handle, Buffer.alloc(headerEnd)) : fixed;
+    // Not a cache, or not the size its header states: decodeCache says which from the header; nothing past it is read.
+    if (statedBytes(head) !== size) return { buf: head, payloadSha256: undefined, fileBytes: size };
     const hash = createHash('sha256');
-    while (filled < size) {
-      const n = readSync(fd, buf, filled, Math.min(READ_CHUNK_BYTES, size - filled), filled);
-      if (n === 0) break;
-      const from = filled;
-      filled += n;
-      if (payloadStart < 0 && filled >= FIXED_BYTES) {
-        payloadStart = align4(FIXED_BYTES + buf.readUInt32LE(12));
-      }
-      if (payloadStart >= 0 && filled > payloadStart) hash.update(buf.subarray(Math.max(from, payloadStart), filled));
-    }
-    const complete = payloadStart >= 0 && filled >= payloadStart;
-    return { buf: buf.subarray(0, filled), payloadSha256: complete ? hash.digest('hex') : undefined };
+    const buf = await readInto(handle, Buffer.allocUnsafeSlow(size), { from: align4(headerEnd), hash });
+    return { buf, payloadSha256: buf.length === size ? hash.digest('hex') : undefined, fileBytes: buf.length };
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
-/** `payloadSha256`: the payload's hash when the caller has computed it already (readCache does, while reading). */
-export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readonly SourceStamp[], payloadSha256?: string): CacheLookup {
+/** Fills `buf` from the start of the file, a chunk at a time, hashing what lies at or after byte `hashing.from`; the
+ * bytes read (fewer when the file ended first). */
+async function readInto(handle: FileHandle, buf: Buffer, hashing?: { readonly from: number; readonly hash: Hash }): Promise<Buffer> {
+  let filled = 0;
+  while (filled < buf.length) {
+    const { bytesRead } = await handle.read(buf, filled, Math.min(READ_CHUNK_BYTES, buf.length - filled), filled);
+    if (bytesRead === 0) break;
+    if (hashing !== undefined && filled + bytesRead > hashing.from) hashing.hash.update(buf.subarray(Math.max(filled, hashing.from), filled + bytesRead));
+    filled += bytesRead;
+  }
+  return buf.subarray(0, filled);
+}
+
+/** The file size a cache's header states (its header and payload), or undefined when the header cannot say. */
+function statedBytes(head: Buffer): number | undefined {
+  if (head.length < FIXED_BYTES) return undefined;
+  const headerEnd = FIXED_BYTES + head.readUInt32LE(12);
+  if (head.length < headerEnd) return undefined;
+  try {
+    const payloadBytes = (JSON.parse(head.toString('utf8', FIXED_BYTES, headerEnd)) as { payloadBytes?: unknown }).payloadBytes;
+    return typeof payloadBytes === 'number' && Number.isSafeInteger(payloadBytes) && payloadBytes >= 0 ? align4(headerEnd) + payloadBytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `payloadSha256`: the payload's hash when the caller has computed it already (readCache does, while reading);
+ * `fileBytes`: the file's size, when `buf` holds only its header (readWhole reads no more of a file whose size is not
+ * the one its header states). */
+export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readonly SourceStamp[], payloadSha256?: string, fileBytes = buf.length): CacheLookup {
   const corrupt = (reason: string): CacheLookup => ({ status: 'corrupt', reason });
   if (!isCacheFile(buf)) return { status: 'foreign', reason: `not a simplechrome cache (it does not begin with ${CACHE_MAGIC})` };
   if (buf.length < FIXED_BYTES) return corrupt('truncated in its fixed header');
@@ -239,8 +270,8 @@ export function decodeCache(buf: Buffer, identity: CacheIdentity, stamps: readon
   if (changed !== undefined) return { status: 'stale', reason: changed };
 
   const payloadStart = align4(FIXED_BYTES + headerBytes);
-  if (buf.length - payloadStart !== header.payloadBytes) {
-    return corrupt(`payload is ${buf.length - payloadStart} bytes, the header says ${header.payloadBytes}`);
+  if (fileBytes - payloadStart !== header.payloadBytes || buf.length !== fileBytes) {
+    return corrupt(`payload is ${fileBytes - payloadStart} bytes, the header says ${header.payloadBytes}`);
   }
   const payload = buf.subarray(payloadStart);
   if ((payloadSha256 ?? sha256(payload)) !== header.payloadSha256) return corrupt('payload SHA-256 mismatch: the file was damaged or altered');

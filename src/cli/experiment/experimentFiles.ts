@@ -82,8 +82,11 @@ export const settingsText = (settings: Readonly<Record<string, unknown>>): strin
 
 export const csvText = (rows: readonly ExperimentRow[], target: Target): string => `${[csvHeaderFor(target), ...rows.map(csvLine)].join('\n')}\n`;
 
-/** Writes every table, the figure and experiment.json into `dir` (the CSV is the caller's); returns what stdout shows and the file names. */
-export async function writeExperimentReport(dir: string, r: ReportInput): Promise<{ stdout: string; files: string[] }> {
+/** How a file is written: atomically, or (collect) held until every file is known (gridRoot.ts's writeCollected). */
+export type FileWriter = (path: string, bytes: string) => Promise<void>;
+
+/** Writes every table, the figure and experiment.json into `dir` (the CSV is the caller's) with `write`; returns what stdout shows and the file names. */
+export async function writeExperimentReport(dir: string, r: ReportInput, write: FileWriter = writeFileAtomically): Promise<{ stdout: string; files: string[] }> {
   const { o, rows, cells, labels } = r;
   const names = cells.map((c) => c.cell);
   const allSizes = o.sizes.filter((s) => cells.some((c) => c.sizes.includes(s)));
@@ -128,7 +131,7 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
   const vaeTable = vaeCurvesMarkdown(r.vaeCurves);
   if (vaeTable.length > 0) {
     lines.push('', '## The VAEs', '', `Each VAE trained ${o.vaeEpochs} epochs on its cell's unlabeled train and valid genes; its curve per epoch is in ${VAE_CURVES_FILE} and ${VAE_FIGURE_FILE}.`, '', ...vaeTable);
-    await writeFileAtomically(join(dir, VAE_FIGURE_FILE), await renderSvg(vaeCurvesChart(r.vaeCurves)));
+    await write(join(dir, VAE_FIGURE_FILE), await renderSvg(vaeCurvesChart(r.vaeCurves)));
     files.push(VAE_CURVES_FILE, VAE_FIGURE_FILE);
   }
   if (r.folder) {
@@ -138,19 +141,19 @@ export async function writeExperimentReport(dir: string, r: ReportInput): Promis
         ? "Mean test AUROC at the largest size that ran, beside DeepChrome's published test AUROC (Singh et al. 2016; trained on all 6601 training genes of DeepChrome's split)."
         : `Mean test ${metric} at the largest size that ran.`;
     lines.push('', '## Per cell', '', intro, '', ...markdownTable(t.header, t.body));
-    await writeFileAtomically(join(dir, PER_CELL_FILE), perCellCsv(t));
+    await write(join(dir, PER_CELL_FILE), perCellCsv(t));
     files.push(PER_CELL_FILE);
     stdout += `per cell\n${table(t.header, t.body)}\n`;
   }
-  await writeFileAtomically(join(dir, PAIRED_FILE), pairedCsv(paired));
+  await write(join(dir, PAIRED_FILE), pairedCsv(paired));
   const figure = aurocBySizeChart(
     `Test ${metric} by labeled genes: ${names.length > 3 ? `${names.length} cells` : names.join(', ')}`,
     `mean ± sd over ${seeds}${names.length > 1 ? ` and ${names.length} cells` : ''}`,
     figurePoints(rows, labels, allSizes),
     metric,
   );
-  await writeFileAtomically(join(dir, FIGURE_FILE), await renderSvg(figure));
-  if (r.settings) await writeFileAtomically(join(dir, SETTINGS_FILE), settingsText(r.settings));
-  await writeFileAtomically(join(dir, MD_FILE), `${lines.join('\n')}\n`);
+  await write(join(dir, FIGURE_FILE), await renderSvg(figure));
+  if (r.settings) await write(join(dir, SETTINGS_FILE), settingsText(r.settings));
+  await write(join(dir, MD_FILE), `${lines.join('\n')}\n`);
   return { stdout: `${stdout}(test ${metric}, mean ± sd over ${seeds})\n`, files };
 }

@@ -5,6 +5,8 @@ import { FILES, type RunInfo, RunCheckpoints, readClassifierCheckpoint, readVaeC
 import { fileSha256 } from '../../util/fileSha256.ts';
 import { decodeSafetensors } from '../../checkpoint/safetensors.ts';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
+import { testPause } from '../../util/testPause.ts';
+import { WriteFailedError } from '../../util/writeFailure.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from '../experiment/latentsFile.ts';
 import { splitIndices } from '../../train/prepare.ts';
@@ -15,7 +17,7 @@ import type { JobOptions } from './gridArgs.ts';
 import { type GridPlan, type PlanEntry, type RunEntry, type VaeEntry, describeEntry, entryPath, planOptions, readGridPlan, vaeEntryOf } from './gridPlan.ts';
 import { onInterrupt } from '../session/interrupt.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
-import { RunLock } from '../session/runLock.ts';
+import { RunLock, takeoverNote } from '../session/runLock.ts';
 import { isRunFile, listed, refuseForeign } from '../session/runDirectory.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../../train/runModel.ts';
 import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
@@ -169,7 +171,9 @@ export async function runJob(j: JobOptions): Promise<number> {
     return 0;
   }
   mkdirSync(dir, { recursive: true });
-  const lock = RunLock.acquire(dir, `job: ${what} in ${dir}`);
+  const lock = RunLock.acquire(dir, `job: ${what} in ${dir}`, 'nothing was changed: wait for it to finish (collect takes its result), or stop it');
+  if (lock.tookOverFrom !== undefined) err(takeoverNote(dir, lock.tookOverFrom));
+  testPause('job-locked');
   const unregister = onInterrupt(() => {
     lock.release();
     return `job: ${what} stopped; run it again to continue from its last checkpoint in ${dir}`;
@@ -218,12 +222,19 @@ export async function runJob(j: JobOptions): Promise<number> {
       checkpoint: { file: own, sha256 },
     };
     rmSync(join(dir, FAILED_FILE), { force: true });
+    testPause('job-before-result');
     await writeFileAtomically(join(dir, RESULT_FILE), resultText(result));
     err(`job: ${what} finished in ${seconds.toFixed(1)} s`);
     return 0;
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (owned) await writeFileAtomically(join(dir, FAILED_FILE), `${JSON.stringify({ message, at: new Date().toISOString() }, null, 2)}\n`).catch(() => {});
+    if (e instanceof WriteFailedError) {
+      // A full disk: what was written before is whole (every write is atomic), and the entry goes on from it.
+      const kept = [FILES.last, FILES.vae].map((f) => join(dir, f)).find((f) => existsSync(f));
+      const from = kept !== undefined ? `it continues from ${kept}` : 'it starts again (no checkpoint was kept)';
+      throw new Error(`${message}\njob: ${what} stopped; run it again once there is room: ${from}`, { cause: e });
+    }
     throw e;
   } finally {
     unregister();

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isTemporaryOf, writeFileAtomically } from '../../util/atomicFile.ts';
 import { fileSha256 } from '../../util/fileSha256.ts';
+import { testPause } from '../../util/testPause.ts';
 import { isRunFile, RUN_FILE_NAMES, refuseForeign } from '../session/runDirectory.ts';
 
 // What a plan's root may hold, by the rules of a run's --out (runDirectory.ts):
@@ -18,15 +20,16 @@ export const COLLECTED_FILE = '.simplechrome-collected.json';
 
 interface Collected {
   readonly planId: string;
-  /** File name → SHA-256 of the bytes collect wrote. */
-  readonly files: Readonly<Record<string, string>>;
+  /** File name → the SHA-256 of the bytes collect wrote (a list while a collect is writing: the old file's and the new one's). */
+  readonly files: Readonly<Record<string, string | readonly string[]>>;
 }
 
-/** The files this plan's collect wrote into `root`, by name and hash; none when it wrote none (or another plan did). */
-function collectedBy(root: string, planId: string): Readonly<Record<string, string>> {
+/** The files this plan's collect wrote into `root`, by name and the hashes each may have; none when it wrote none (or another plan did). */
+function collectedBy(root: string, planId: string): Readonly<Record<string, readonly string[]>> {
   try {
     const c = JSON.parse(readFileSync(join(root, COLLECTED_FILE), 'utf8')) as Partial<Collected>;
-    return c.planId === planId && typeof c.files === 'object' && c.files !== null ? c.files : {};
+    if (c.planId !== planId || typeof c.files !== 'object' || c.files === null) return {};
+    return Object.fromEntries(Object.entries(c.files).map(([name, h]) => [name, typeof h === 'string' ? [h] : Array.isArray(h) ? h.filter((x) => typeof x === 'string') : []]));
   } catch {
     return {};
   }
@@ -49,16 +52,27 @@ export function notCollectedHere(root: string, planId: string, planFile: string,
   const entries = refuseForeign(root, lead, advice, isOwn);
   const collected = collectedBy(root, planId);
   // A temporary file is what a writer killed mid-write left: not a file anyone kept, and never replaced by its name.
-  return entries.filter((name) => RUN_FILE_NAMES.includes(name) && (collected[name] === undefined || collected[name] !== fileSha256(join(root, name))));
+  return entries.filter((name) => RUN_FILE_NAMES.includes(name) && !(collected[name] ?? []).includes(fileSha256(join(root, name)) ?? ''));
 }
 
-/** Records the files collect has just written into `root`, so a later collect of this plan may replace them. */
-export async function recordCollected(root: string, planId: string, files: readonly string[]): Promise<void> {
-  const hashes: Record<string, string> = {};
-  for (const f of files) {
-    const h = fileSha256(join(root, f));
-    if (h !== undefined) hashes[f] = h;
+const writeRecord = (root: string, record: Collected): Promise<void> => writeFileAtomically(join(root, COLLECTED_FILE), `${JSON.stringify(record, null, 2)}\n`);
+
+/**
+ * Writes `files` (name → text) into `root` as collect of this plan, each atomically. The record of them is written
+ * first, naming for each file both the hash it has now and the one it is about to get: a collect stopped midway (a
+ * full disk, a kill) leaves every file either as the last collect wrote it or as this one did, and the next collect
+ * knows either as its own. Once all are written the record keeps only the new hashes (and those of files an earlier
+ * collect wrote that this one did not).
+ */
+export async function writeCollected(root: string, planId: string, files: ReadonlyMap<string, string>): Promise<void> {
+  const earlier = collectedBy(root, planId);
+  const fresh = Object.fromEntries([...files].map(([name, text]) => [name, [createHash('sha256').update(text).digest('hex')]]));
+  const during: Record<string, readonly string[]> = { ...earlier };
+  for (const [name, [h]] of Object.entries(fresh)) during[name] = [...(earlier[name] ?? []), h as string];
+  await writeRecord(root, { planId, files: during });
+  for (const [name, text] of files) {
+    await writeFileAtomically(join(root, name), text);
+    testPause('collect-file-written');
   }
-  const record: Collected = { planId, files: hashes };
-  await writeFileAtomically(join(root, COLLECTED_FILE), `${JSON.stringify(record, null, 2)}\n`);
+  await writeRecord(root, { planId, files: { ...earlier, ...fresh } });
 }

@@ -4,6 +4,7 @@ import { FILES } from '../../checkpoint/runCheckpoint.ts';
 import { isTemporaryOf } from '../../util/atomicFile.ts';
 import { PLOT_FILES } from '../../plots/runPlots.ts';
 import { UsageError } from '../flags/args.ts';
+import { testPause } from '../../util/testPause.ts';
 import { isLockFile, lockHolder, RunLock, takeoverNote } from './runLock.ts';
 
 // What --out means. A run never deletes or overwrites another run's files
@@ -107,21 +108,26 @@ export interface OutDirectoryOptions {
 function tidyLeftovers(out: string): string[] {
   const notes: string[] = [];
   for (const { pid, fresh, old } of swapLeftovers(out)) {
+    // The earlier run in `.old` holds the lock the replacing run took on `out` before it renamed it.
     const holder = lockHolder(fresh) ?? lockHolder(old);
     if (holder?.state !== 'dead') {
       const who = holder === undefined ? `a run that left no readable lock (process ${pid} of some host)` : `a run of process ${holder.pid} on host ${holder.host}`;
       for (const d of [fresh, old].filter((p) => existsSync(p))) {
         notes.push(`note: ${d} belongs to ${who} (it replaces ${out}); it is left as it is. If no run is going on there, delete ${d} yourself`);
       }
+    } else if (existsSync(old) && !existsSync(fresh)) {
+      notes.push(
+        `note: process ${pid} stopped after it had replaced the run in ${out} with its own, before it removed the earlier run: ` +
+          `that is in ${old}, left as it is; delete it if you do not need it`,
+      );
     } else if (existsSync(old)) {
       notes.push(
-        `note: process ${pid} stopped while it replaced the run in ${out}: the earlier run is in ${old}` +
-          (existsSync(fresh) ? `, the replacing one in ${fresh}` : '') +
-          '; move the one to keep back to that name',
+        `note: process ${pid} stopped while it replaced the run in ${out}: the earlier run is in ${old}, the replacing one in ${fresh}; ` +
+          'move the one to keep back to that name',
       );
     } else if (existsSync(fresh)) {
       rmSync(fresh, { recursive: true, force: true });
-      notes.push(`note: removed ${fresh}, left by a replacing run (process ${pid}) that stopped before its first checkpoint`);
+      notes.push(`note: removed ${fresh}, left by a replacing run (process ${pid}) that stopped before it replaced ${out}; the run there was left as it was`);
     }
   }
   return notes;
@@ -147,10 +153,14 @@ function swapLeftovers(out: string): { readonly pid: number; readonly fresh: str
   return [...pids].sort((a, b) => a - b).map((pid) => ({ pid, fresh: join(parent, `.${base}.new-${pid}`), old: join(parent, `.${base}.old-${pid}`) }));
 }
 
-/** `--resume OUT` of a folder that is not there: a replacing run stopped between the two renames of its swap names what it kept. */
-function missingResumeMessage(out: string): string {
+/**
+ * `out` is not there, but a replacing run stopped between the two renames of its swap left the earlier run in
+ * `.OUT.old-PID` (and its own in `.OUT.new-PID`): the message that names both and how to restore either, led by
+ * `lead`; undefined when there is no such run.
+ */
+function brokenSwapMessage(out: string, lead: string): string | undefined {
   const kept = swapLeftovers(out).filter((l) => existsSync(l.old));
-  if (kept.length === 0) return `--resume ${out}: no such directory`;
+  if (kept.length === 0) return undefined;
   const lines = kept.map(
     ({ pid, fresh, old }) =>
       `a run (process ${pid}) that replaced ${out} stopped between the two renames of its swap: the earlier run is in ${old}` +
@@ -158,7 +168,7 @@ function missingResumeMessage(out: string): string {
   );
   const { fresh, old } = kept[0] as { fresh: string; old: string };
   const keepNew = existsSync(fresh) ? `mv ${fresh} ${out} to continue the replacing run (then --resume ${out}), or ` : '';
-  return `--resume ${out}: no such directory; ${lines.join('; ')}. Nothing was changed. Move the one to keep back: ${keepNew}mv ${old} ${out} to keep the earlier run`;
+  return `${lead}; ${lines.join('; ')}. Nothing was changed. Move the one to keep back: ${keepNew}mv ${old} ${out} to keep the earlier run`;
 }
 
 /**
@@ -201,8 +211,11 @@ export class OutDirectory {
       // for a moment; checked again below with the lock held, against a run that started meanwhile.
       if (!o.resume) OutDirectory.refuseUnlessOurs(out, what, o.overwrite);
     } else if (o.resume) {
-      throw new UsageError(missingResumeMessage(out));
+      throw new UsageError(brokenSwapMessage(out, `--resume ${out}: no such directory`) ?? `--resume ${out}: no such directory`);
     } else {
+      // A new run here would take the name that one of the two kept runs must be moved back to.
+      const broken = brokenSwapMessage(out, `${what} is not there, but the runs that were there are kept beside it`);
+      if (broken !== undefined) throw new UsageError(broken);
       try {
         mkdirSync(out, { recursive: true });
       } catch (e) {
@@ -268,16 +281,19 @@ export class OutDirectory {
     }
     this.staging = staging;
     this.stagingLock = this.lock.copyInto(staging);
+    testPause('swap-staged');
   }
 
   /** After each checkpoint: the first one swaps a staged directory in place of the earlier run. */
   saved(): void {
     this.kept = true;
     const staging = this.staging;
-    if (staging === undefined) return;
+    if (staging === undefined) return testPause('checkpoint-saved');
     const target = resolve(this.target);
     const old = join(dirname(target), `.${basename(target)}.old-${process.pid}`);
+    testPause('swap-before-renames');
     renameSync(target, old);
+    testPause('swap-between-renames');
     try {
       renameSync(staging, target);
     } catch (e) {
@@ -286,7 +302,9 @@ export class OutDirectory {
     }
     this.staging = undefined;
     this.stagingLock?.movedTo(target);
+    testPause('swap-before-removing-old');
     rmSync(old, { recursive: true, force: true });
+    testPause('checkpoint-saved');
   }
 
   /** The run ended well: release the lock. */

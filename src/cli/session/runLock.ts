@@ -133,9 +133,10 @@ export class RunLock {
 
   /**
    * Locks `dir` (which must exist) for this process, taking over a lock whose
-   * process has died. `what` names the directory in messages ("--out runs/x").
+   * process has died. `what` names the directory in messages ("--out runs/x"); `advice` says what to do while
+   * another live process holds it.
    */
-  static acquire(dir: string, what: string): RunLock {
+  static acquire(dir: string, what: string, advice = 'wait for it to finish or stop it, or choose another --out'): RunLock {
     const path = join(dir, LOCK_FILE);
     const mine = `${JSON.stringify(ownerNow())}\n`;
     let tookOver: TakenOver | undefined;
@@ -155,8 +156,7 @@ export class RunLock {
       const state = liveness(owner);
       if (state === 'alive') {
         throw new RunLockedError(
-          `${what} is in use by another run: process ${owner.pid} (started ${owner.started}: ${owner.command}); ` +
-            'wait for it to finish or stop it, or choose another --out',
+          `${what} is in use by another run: process ${owner.pid} (started ${owner.started}: ${owner.command}); ${advice}`,
         );
       }
       if (state === 'unknown') {
