@@ -31,18 +31,61 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // tiles, and workgroups as wide as H. Attention pooling at the same sizes
 // takes 0.06–0.2 s a call.
 
-/** A sequence's workgroup: one invocation per unit (and per block of four gate columns), at most 64: each idle
- * invocation still waits at every barrier, which a software GPU pays for (it was 2x at H = 32 on SwiftShader). */
-const sequenceWorkgroup = (hidden: number): number => Math.min(64, Math.max(4, Math.ceil(hidden / 4) * 4));
+/** The forward and backward workgroup: one invocation per four units (each weight load then serves four units'
+ * sums, each of h's or dz's serves four rows), at most 64: each idle invocation still waits at every barrier, which
+ * a software GPU pays for. */
+const sequenceWorkgroup = (hidden: number): number => Math.min(64, Math.ceil(hidden / 4));
 const WG_ELEMENTS = 64;
+
+/** What the sequences-per-workgroup choice S can be: the shader names S accumulators one by one (flags SEQ2, SEQ4, SEQ8). */
+export const LSTM_SEQUENCES = [1, 2, 4, 8] as const;
+export type LstmSequences = (typeof LSTM_SEQUENCES)[number];
+/** WebGPU's default maxComputeWorkgroupStorageSize. */
+const WORKGROUP_BYTES = 16384;
+/** Workgroup bytes per sequence and unit: backward's two dz buffers (2 × 4 gates) and dh, dc; forward's are fewer. */
+const BYTES_PER_SEQUENCE_UNIT = (2 * 4 + 2) * 4;
+
+/** Sequences of one group and direction a forward or backward workgroup steps through together: each weight load
+ * then serves S of them and each barrier S times the work. The most that fit workgroup memory, and no more than the
+ * batch rounded up to a choice: S = 8 at B = 10 would compute 16 (the last workgroup's slots past the batch repeat
+ * a sequence), where 4 computes 12. */
+export function lstmSequencesPerWorkgroup(s: LstmSizes): LstmSequences {
+  const fits = LSTM_SEQUENCES.filter((n) => n * s.hidden * BYTES_PER_SEQUENCE_UNIT <= WORKGROUP_BYTES);
+  const padded = (n: number): number => Math.ceil(s.batch / n) * n;
+  let best: LstmSequences = 1;
+  for (const n of fits) if (padded(n) <= padded(best) * 1.25) best = n;
+  return best;
+}
+
+function sequenceDispatch(
+  kernel: string,
+  s: LstmSizes,
+  n: LstmSequences,
+): { workgroups: [number, number, number]; constants: Record<string, number>; defines: Record<string, boolean> } {
+  if (!LSTM_SEQUENCES.includes(n)) throw new Error(`${kernel}: ${n} sequences a workgroup; it takes ${LSTM_SEQUENCES.join(', ')}`);
+  const bytes = n * s.hidden * BYTES_PER_SEQUENCE_UNIT;
+  if (bytes > WORKGROUP_BYTES) {
+    throw new Error(`${kernel}: ${n} sequence(s) of ${s.hidden} units need ${bytes} bytes of workgroup memory, more than ${WORKGROUP_BYTES}`);
+  }
+  const blocks = Math.ceil(s.batch / n) * s.groups;
+  if (blocks > MAX_WORKGROUPS_PER_DIM) {
+    throw new Error(`${kernel}: ${s.batch} × ${s.groups} sequences in workgroups of ${n} are ${blocks} workgroups, more than ${MAX_WORKGROUPS_PER_DIM} in one dimension`);
+  }
+  return {
+    workgroups: [blocks, 2, 1],
+    constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden, S: n },
+    defines: { SEQ2: n >= 2, SEQ4: n >= 4, SEQ8: n >= 8 },
+  };
+}
 /** The shader's ROWS: rows of the weight gradient one invocation sums (times 4 columns), each dz load serving them all. */
-const WEIGHT_GRAD_ROWS = 4;
+const WEIGHT_GRAD_ROWS = 8;
+
+function withFlag<D extends { defines: Record<string, boolean> }>(d: D, flag: string): D {
+  return { ...d, defines: { ...d.defines, [flag]: true } };
+}
 
 function check(kernel: string, s: LstmSizes): void {
   requirePositiveInts(kernel, { batch: s.batch, length: s.length, groups: s.groups, input: s.input, hidden: s.hidden });
-  if (s.batch * s.groups > MAX_WORKGROUPS_PER_DIM) {
-    throw new Error(`${kernel}: ${s.batch} × ${s.groups} sequences are more than ${MAX_WORKGROUPS_PER_DIM}, the workgroups a dispatch has in one dimension`);
-  }
   const elements = s.batch * s.length * s.groups * 8 * s.hidden;
   if (elements > 2 ** 31) throw new Error(`${kernel}: ${elements} gate elements are more than 2^31`);
 }
@@ -67,9 +110,10 @@ const stateShape = (s: LstmSizes): number[] => [...rowsOf(s), 2 * s.hidden];
 const gateShape = (s: LstmSizes): number[] => [...rowsOf(s), 2, 4 * s.hidden];
 
 /** x, weight, bias → hs (the layer's output), and cs and acts kept for the backward pass. */
-export function lstmForwardKernel(s: LstmSizes): Kernel {
-  const name = `lstm.forward[${label(s)}]`;
+export function lstmForwardKernel(s: LstmSizes, sequences: LstmSequences = lstmSequencesPerWorkgroup(s)): Kernel {
+  const name = `lstm.forward[${label(s)},S=${sequences}]`;
   check(name, s);
+  const dispatch = sequenceDispatch(name, s, sequences);
   return {
     name,
     slots: {
@@ -85,20 +129,19 @@ export function lstmForwardKernel(s: LstmSizes): Kernel {
       {
         shader: 'lstm',
         entryPoint: 'forward',
-        defines: { FORWARD: true },
-        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
+        ...withFlag(dispatch, 'FORWARD'),
         bindings: ['x', 'weight', 'bias', 'hs', 'cs', 'acts'],
         uniforms: params(s, 0),
-        workgroups: [s.batch * s.groups, 2, 1],
       },
     ],
   };
 }
 
 /** dhs (the gradient of hs), weight, cs, acts → dz, the gates' pre-activation gradients. */
-export function lstmBackwardKernel(s: LstmSizes): Kernel {
-  const name = `lstm.backward[${label(s)}]`;
+export function lstmBackwardKernel(s: LstmSizes, sequences: LstmSequences = lstmSequencesPerWorkgroup(s)): Kernel {
+  const name = `lstm.backward[${label(s)},S=${sequences}]`;
   check(name, s);
+  const dispatch = sequenceDispatch(name, s, sequences);
   return {
     name,
     slots: {
@@ -113,11 +156,9 @@ export function lstmBackwardKernel(s: LstmSizes): Kernel {
       {
         shader: 'lstm',
         entryPoint: 'backward',
-        defines: { BACKWARD: true },
-        constants: { WG: sequenceWorkgroup(s.hidden), H: s.hidden },
+        ...withFlag(dispatch, 'BACKWARD'),
         bindings: ['dhs', 'weight', 'cs', 'acts', 'dz'],
         uniforms: params(s, 0),
-        workgroups: [s.batch * s.groups, 2, 1],
       },
     ],
   };
@@ -127,8 +168,9 @@ export function lstmBackwardKernel(s: LstmSizes): Kernel {
 export function lstmWeightGradKernel(s: LstmSizes): Kernel {
   const name = `lstm.weightGrad[${label(s)}]`;
   check(name, s);
-  // shaders/lstm.wgsl's weight_grad: an invocation per 4 gate columns and WEIGHT_GRAD_ROWS rows.
-  const total = s.groups * 2 * Math.ceil((s.input + s.hidden + 1) / WEIGHT_GRAD_ROWS) * s.hidden;
+  // shaders/lstm.wgsl's weight_grad: an invocation per 4 gate columns and WEIGHT_GRAD_ROWS rows, of W_hh or of [W_ih; bias].
+  const blocks = Math.ceil(s.hidden / WEIGHT_GRAD_ROWS) + Math.ceil((s.input + 1) / WEIGHT_GRAD_ROWS);
+  const total = s.groups * 2 * blocks * s.hidden;
   return {
     name,
     slots: {
