@@ -3,17 +3,29 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 
 // A bidirectional LSTM layer in four kernels (layouts: src/cpu/lstm.ts).
 //
-// Dispatches: the forward pass is ONE dispatch for the whole sequence, both
-// directions and every sequence of the batch: one workgroup per (sequence,
-// direction) keeps h and c in workgroup memory and steps through time with
-// two barriers a step (the gates read all of h_{t-1}; the cell update reads
-// all four gates). A step cannot take fewer: its gates depend on the whole
-// previous h, so a step is a dependency the workgroup waits on, and one
-// dispatch per step would cost T dispatches instead (100 for the bins).
-// Backward is three: BPTT (one dispatch, the same grid in reverse step
-// order, writing the gates' pre-activation gradients dz), the weight and
-// bias gradients (one), and the input gradient (one, only when asked).
-//
+// Dispatches: per layer and train step, 4 (forward 1; backward 3: BPTT, the
+// weight and bias gradients, and the input gradient when asked: the first
+// level, over the bins, does not ask, so attentivechrome's two layers take 7).
+// The forward pass is ONE dispatch for the whole sequence, both directions
+// and every sequence of the batch: a workgroup steps S sequences of one group
+// and direction (S = 1, 2, 4, 8: lstmSequencesPerWorkgroup) through time
+// with h in workgroup memory, ONE barrier a step (h is double-buffered: a
+// step reads one buffer and writes the other). A step cannot take fewer: its
+// gates depend on the whole previous h, so a step is a dependency the
+// workgroup waits on, and one dispatch per step would cost T dispatches
+// instead (100 for the bins). An invocation holds four units' gates for the S
+// sequences (S·4 vec4 sums, named, not an indexed array): a step is the
+// product [S × (I + H)] · [(I + H) × 4H], each weight load serving S
+// sequences and each h load four units. BPTT is the same grid in reverse step
+// order (dz double-buffered, one barrier a step), writing the gates'
+// pre-activation gradients dz; dh through W_hh likewise serves four units
+// and S sequences per load. Why S sequences and four units: on SwiftShader
+// every load whose address is not a compile-time constant is a 4-lane gather,
+// and every barrier switches each 4-lane subgroup out as a coroutine, so what
+// counts is gathers per multiply-add and barriers per sequence; the old
+// kernels (one sequence a workgroup, one unit or four columns an invocation,
+// two barriers a step) spent about 2 gathers per multiply-add.
+
 // Why the input projection x·W_ih is not a GEMM on the matmul kernel here:
 // AttentiveChrome gives every histone mark its own LSTM, so the weights are
 // per group of sequences, and the first level's input is one value per bin
@@ -28,8 +40,15 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // forward 6.5 s, BPTT 4.8 s, weight gradient 6.9 s per call with scalar
 // loads and 64-wide workgroups; 1.4 s, 2.4 s and 2.1 s with the weights and
 // dz read as vec4 (a row is 4H wide), the weight gradient as 4×4 register
-// tiles, and workgroups as wide as H. Attention pooling at the same sizes
-// takes 0.06–0.2 s a call.
+// tiles, and workgroups as wide as H. Then (2026-12-07, CPU time of the
+// dispatch, old and new in turns, batch 64): forward 4.3 → 1.4 s, BPTT 4.1 →
+// 1.5 s with S = 8 and four units an invocation; the weight gradient about 7×
+// faster with 8 rows × 4 columns an invocation and W_hh's rows apart from
+// [W_ih; bias] (bench/RESULTS.md has the step). S = 2, 4 and 8 measured
+// alike at batch 64 (the gathers of the cell update and of the step's
+// outputs, per sequence, are what is left), so the choice only avoids idle
+// slots. Each of the three is now within about 2× of a GEMM of the same
+// FLOPs on the register kernel in the same run.
 
 /** The forward and backward workgroup: one invocation per four units (each weight load then serves four units'
  * sums, each of h's or dz's serves four rows), at most 64: each idle invocation still waits at every barrier, which
