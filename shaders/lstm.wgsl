@@ -375,7 +375,8 @@ fn backward(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid
 @group(0) @binding(4) var<storage, read_write> dweight: array<vec4f>;
 @group(0) @binding(5) var<storage, read_write> dbias: array<vec4f>;
 
-// Rows of the weight gradient an invocation sums, a0 .. a7, each dz load serving all of them.
+// Rows of the weight gradient an invocation sums, as two 4×4 blocks (lo: rows
+// 0-3, hi: rows 4-7; a column per row), each dz load serving all of them.
 const ROWS: u32 = 8u;
 
 // Row rr of the (g, d) block [W_ih; W_hh], columns j4·4 .. j4·4 + 3; rows past the block are not stored.
@@ -388,6 +389,11 @@ fn store_weight_row(gd: u32, rr: u32, j4: u32, v: vec4f) {
 fn store_x_row(gd: u32, xr: u32, j4: u32, v: vec4f) {
   let I = params.input;
   if (xr < I) { store_weight_row(gd, xr, j4, v); } else if (xr == I) { dbias[gd * H + j4] = v; }
+}
+
+// The four rows' terms of one step: column q is input q times the step's dz.
+fn outer(grad: vec4f, v: vec4f) -> mat4x4f {
+  return mat4x4f(grad * v.x, grad * v.y, grad * v.z, grad * v.w);
 }
 
 // dW = Σ over batch and steps of [x_t; h_prev; 1] ⊗ dz_t, per (group,
@@ -410,84 +416,52 @@ fn weight_grad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
   let gd = e / (H * blocks);
   let d = gd % 2u;
   let g = gd / 2u;
-  var a0 = vec4f(0.0);
-  var a1 = vec4f(0.0);
-  var a2 = vec4f(0.0);
-  var a3 = vec4f(0.0);
-  var a4 = vec4f(0.0);
-  var a5 = vec4f(0.0);
-  var a6 = vec4f(0.0);
-  var a7 = vec4f(0.0);
-  if (blk < h_blocks) {
-    let h0 = blk * ROWS;
-    let hr0 = min(h0 + 0u, H - 1u);
-    let hr1 = min(h0 + 1u, H - 1u);
-    let hr2 = min(h0 + 2u, H - 1u);
-    let hr3 = min(h0 + 3u, H - 1u);
-    let hr4 = min(h0 + 4u, H - 1u);
-    let hr5 = min(h0 + 5u, H - 1u);
-    let hr6 = min(h0 + 6u, H - 1u);
-    let hr7 = min(h0 + 7u, H - 1u);
+  var lo = mat4x4f();
+  var hi = mat4x4f();
+  // This block's first row, among h's rows or among [x; 1]'s, and its rows'
+  // indices clamped to what can be read (rows past the end are never stored).
+  let h_block = blk < h_blocks;
+  let first = select((blk - h_blocks) * ROWS, blk * ROWS, h_block);
+  let rows_lo = first + vec4u(0u, 1u, 2u, 3u);
+  let rows_hi = rows_lo + 4u;
+  if (h_block) {
+    let hr_lo = min(rows_lo, vec4u(H - 1u));
+    let hr_hi = min(rows_hi, vec4u(H - 1u));
     // The steps that have a previous one in direction d, and where it lies (rows r ± G).
     let t_lo = select(0u, 1u, d == 0u);
     let t_hi = select(T - 1u, T, d == 0u);
     for (var b = 0u; b < params.batch; b++) {
       for (var t = t_lo; t < t_hi; t++) {
         let r = row_of(b, t, g);
-        let rp = select(r + G, r - G, d == 0u);
-        let hb = rp * 2u * H + d * H;
+        let hb = select(r + G, r - G, d == 0u) * 2u * H + d * H;
         let grad = dz[(r * 2u + d) * H + j4];
-      a0 += hs[hb + hr0] * grad;
-      a1 += hs[hb + hr1] * grad;
-      a2 += hs[hb + hr2] * grad;
-      a3 += hs[hb + hr3] * grad;
-      a4 += hs[hb + hr4] * grad;
-      a5 += hs[hb + hr5] * grad;
-      a6 += hs[hb + hr6] * grad;
-      a7 += hs[hb + hr7] * grad;
+        lo += outer(grad, vec4f(hs[hb + hr_lo.x], hs[hb + hr_lo.y], hs[hb + hr_lo.z], hs[hb + hr_lo.w]));
+        hi += outer(grad, vec4f(hs[hb + hr_hi.x], hs[hb + hr_hi.y], hs[hb + hr_hi.z], hs[hb + hr_hi.w]));
       }
     }
-    store_weight_row(gd, I + h0 + 0u, j4, a0);
-    store_weight_row(gd, I + h0 + 1u, j4, a1);
-    store_weight_row(gd, I + h0 + 2u, j4, a2);
-    store_weight_row(gd, I + h0 + 3u, j4, a3);
-    store_weight_row(gd, I + h0 + 4u, j4, a4);
-    store_weight_row(gd, I + h0 + 5u, j4, a5);
-    store_weight_row(gd, I + h0 + 6u, j4, a6);
-    store_weight_row(gd, I + h0 + 7u, j4, a7);
   } else {
-    let x0 = (blk - h_blocks) * ROWS;
-    let xr0 = min(x0 + 0u, I - 1u);
-    let xr1 = min(x0 + 1u, I - 1u);
-    let xr2 = min(x0 + 2u, I - 1u);
-    let xr3 = min(x0 + 3u, I - 1u);
-    let xr4 = min(x0 + 4u, I - 1u);
-    let xr5 = min(x0 + 5u, I - 1u);
-    let xr6 = min(x0 + 6u, I - 1u);
-    let xr7 = min(x0 + 7u, I - 1u);
+    let xr_lo = min(rows_lo, vec4u(I - 1u));
+    let xr_hi = min(rows_hi, vec4u(I - 1u));
+    let bias_lo = rows_lo == vec4u(I);
+    let bias_hi = rows_hi == vec4u(I);
     for (var b = 0u; b < params.batch; b++) {
       for (var t = 0u; t < T; t++) {
         let r = row_of(b, t, g);
         let xb = r * I;
         let grad = dz[(r * 2u + d) * H + j4];
-      a0 += select(x[xb + xr0], 1.0, x0 + 0u == I) * grad;
-      a1 += select(x[xb + xr1], 1.0, x0 + 1u == I) * grad;
-      a2 += select(x[xb + xr2], 1.0, x0 + 2u == I) * grad;
-      a3 += select(x[xb + xr3], 1.0, x0 + 3u == I) * grad;
-      a4 += select(x[xb + xr4], 1.0, x0 + 4u == I) * grad;
-      a5 += select(x[xb + xr5], 1.0, x0 + 5u == I) * grad;
-      a6 += select(x[xb + xr6], 1.0, x0 + 6u == I) * grad;
-      a7 += select(x[xb + xr7], 1.0, x0 + 7u == I) * grad;
+        lo += outer(grad, select(vec4f(x[xb + xr_lo.x], x[xb + xr_lo.y], x[xb + xr_lo.z], x[xb + xr_lo.w]), vec4f(1.0), bias_lo));
+        hi += outer(grad, select(vec4f(x[xb + xr_hi.x], x[xb + xr_hi.y], x[xb + xr_hi.z], x[xb + xr_hi.w]), vec4f(1.0), bias_hi));
       }
     }
-    store_x_row(gd, x0 + 0u, j4, a0);
-    store_x_row(gd, x0 + 1u, j4, a1);
-    store_x_row(gd, x0 + 2u, j4, a2);
-    store_x_row(gd, x0 + 3u, j4, a3);
-    store_x_row(gd, x0 + 4u, j4, a4);
-    store_x_row(gd, x0 + 5u, j4, a5);
-    store_x_row(gd, x0 + 6u, j4, a6);
-    store_x_row(gd, x0 + 7u, j4, a7);
+  }
+  for (var q = 0u; q < 4u; q++) {
+    if (h_block) {
+      store_weight_row(gd, I + rows_lo[q], j4, lo[q]);
+      store_weight_row(gd, I + rows_hi[q], j4, hi[q]);
+    } else {
+      store_x_row(gd, rows_lo[q], j4, lo[q]);
+      store_x_row(gd, rows_hi[q], j4, hi[q]);
+    }
   }
 }
 #else
