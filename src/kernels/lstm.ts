@@ -22,9 +22,11 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // and S sequences per load. Why S sequences and four units: on SwiftShader
 // every load whose address is not a compile-time constant is a 4-lane gather,
 // and every barrier switches each 4-lane subgroup out as a coroutine, so what
-// counts is gathers per multiply-add and barriers per sequence; the old
-// kernels (one sequence a workgroup, one unit or four columns an invocation,
-// two barriers a step) spent about 2 gathers per multiply-add.
+// counts is gathers per multiply-add and barriers per sequence: the old
+// kernels (one sequence a workgroup, four gate columns an invocation, two
+// barriers a step) spent 1.25 (forward) to 2 (BPTT's dh) gathers per
+// multiply-add, these about 0.2 and 0.4 at S = 8. The price: 40 bytes of
+// workgroup memory per sequence and unit, so H ≤ 409 (it was 682).
 
 // Why the input projection x·W_ih is not a GEMM on the matmul kernel here:
 // AttentiveChrome gives every histone mark its own LSTM, so the weights are
