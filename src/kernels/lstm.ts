@@ -42,15 +42,15 @@ import { type FloatArray, type Kernel, MAX_WORKGROUPS_PER_DIM, f32Slot, grid1d, 
 // forward 6.5 s, BPTT 4.8 s, weight gradient 6.9 s per call with scalar
 // loads and 64-wide workgroups; 1.4 s, 2.4 s and 2.1 s with the weights and
 // dz read as vec4 (a row is 4H wide), the weight gradient as 4×4 register
-// tiles, and workgroups as wide as H. Then (2026-12-07, CPU time of the
-// dispatch, old and new in turns, batch 64): forward 4.3 → 1.4 s, BPTT 4.1 →
-// 1.5 s with S = 8 and four units an invocation; the weight gradient about 7×
-// faster with 8 rows × 4 columns an invocation and W_hh's rows apart from
-// [W_ih; bias] (bench/RESULTS.md has the step). S = 2, 4 and 8 measured
-// alike at batch 64 (the gathers of the cell update and of the step's
-// outputs, per sequence, are what is left), so the choice only avoids idle
-// slots. Each of the three is now within about 2× of a GEMM of the same
-// FLOPs on the register kernel in the same run.
+// tiles, and workgroups as wide as H. Then (2026-12-07, at load 5 on the
+// same machine, CPU time of each kernel alone, batch 64): forward 3.1 →
+// 1.0 s, BPTT 3.3–3.8 → 1.2–1.6 s with S = 8 and four units an invocation,
+// the weight gradient 5.0–5.4 → 0.9 s with 8 rows × 4 columns an invocation
+// and W_hh's rows apart from [W_ih; bias]; a GEMM of the forward's FLOPs
+// (535 M) would take about 0.6 s there. Forward by S: 2.1, 1.5, 1.1, 1.0 s
+// for S = 1, 2, 4, 8, so S = 8 where the batch fills it; at batch 10, S = 4
+// (12 slots) took 0.20 s and S = 8 (16 slots) 0.26 s, hence the rule in
+// lstmSequencesPerWorkgroup. bench/RESULTS.md has the step and the epoch.
 
 /** The forward and backward workgroup: one invocation per four units (each weight load then serves four units'
  * sums, each of h's or dz's serves four rows), at most 64: each idle invocation still waits at every barrier, which
