@@ -1,10 +1,13 @@
-// One training step of the VAE (or vae-m2), kernel by kernel, on this adapter:
+// One training step of the VAE (or vae-m2, or attentivechrome), kernel by kernel, on this adapter:
 // each dispatch of the plan's train segment timed alone (GpuExecutor.profile),
 // the median of several passes, with every GEMM's shape, layout, variant and
 // rate. Rerun before and after a kernel change to see where the step's time went.
 //
-//   npx tsx bench/profileStep.ts [--model vae|vae-m2] [--data DIR_OR_PREFIX] [--batch 64]
-//                                [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE] [--epoch [--steps N]]
+//   npx tsx bench/profileStep.ts [--model vae|vae-m2|attentivechrome] [--data DIR_OR_PREFIX | --synthetic GENES [--bins 100]]
+//                                [--batch 64] [--passes 5] [--gemm heuristic|tune|VARIANT] [--json FILE] [--epoch [--steps N]]
+//
+// --synthetic GENES profiles GENES genes of --bins bins × 5 marks instead of a data set (a kernel's work depends on
+// the shape only): e.g. E116's 21 bins for attentivechrome.
 //
 // --epoch also times one whole epoch (vae only): every train and valid gene once, one submit, as training runs it;
 // --steps N times only its first N steps (for alternating two checkouts in short turns on a shared machine).
@@ -17,6 +20,9 @@ import { acquireGpu } from '../src/gpu/device.ts';
 import type { GemmShape, GemmVariant, GpuTarget } from '../src/kernels/gpuTarget.ts';
 import { m2Model } from '../src/models/vaeM2.ts';
 import { vaeModel } from '../src/models/vae.ts';
+import { ATTENTIVE_CHROME_HIDDEN, attentiveChromeModel } from '../src/models/attentiveChrome.ts';
+import { buildClassifierPlan } from '../src/train/classifierPlan.ts';
+import { ATTENTIVE_CLIP, ATTENTIVE_LR } from './lib/ourTraining.ts';
 import { ADAM_M, ADAM_V, GRADS, PARAMS } from '../src/nn/parameters.ts';
 import { VariantPolicy, parseVariantMode } from '../src/plan/autotune.ts';
 import { GpuExecutor } from '../src/plan/gpuExecutor.ts';
@@ -54,11 +60,15 @@ function buildPlan(model: string, bins: number, marks: number, genes: number, ba
     const weights = m2Weights({ labeledGenes: 1000, unlabeledGenes: genes, labeledBatch: batch, unlabeledBatch: batch, features: bins * marks, beta: 5e-5 });
     return buildM2Plan(m, { genes, batch, predictBatch: Math.min(256, genes), trainOrderLength: steps * batch, unlabeledBatch: batch, steps, weights, optimizer, seed: 1 }).plan;
   }
-  throw new Error(`profileStep: --model must be vae or vae-m2, got ${model}`);
+  if (model === 'attentivechrome') {
+    const m = attentiveChromeModel({ bins, marks, hidden: ATTENTIVE_CHROME_HIDDEN });
+    return buildClassifierPlan(m, { genes, batch, predictBatch: Math.min(256, genes), trainOrderLength: steps * batch, optimizer: { lr: ATTENTIVE_LR, clip: ATTENTIVE_CLIP }, seed: 1 }).plan;
+  }
+  throw new Error(`profileStep: --model must be vae, vae-m2 or attentivechrome, got ${model}`);
 }
 
 async function main(): Promise<void> {
-  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value', '--epoch': 'switch', '--steps': 'value' });
+  const flags = new Flags('profileStep', process.argv.slice(2), { '--model': 'value', '--data': 'value', '--batch': 'value', '--passes': 'value', '--gemm': 'value', '--json': 'value', '--epoch': 'switch', '--steps': 'value', '--synthetic': 'value', '--bins': 'value' });
   const model = flags.string('--model') ?? 'vae';
   const dataPath = flags.string('--data') ?? DEFAULT_DATA;
   const batch = flags.int('--batch', 64);
@@ -69,12 +79,18 @@ async function main(): Promise<void> {
   const timedSteps = flags.string('--steps') === undefined ? undefined : flags.int('--steps', 1);
   if (epoch && model !== 'vae') throw new Error(`profileStep: --epoch times the VAE's epoch only, not ${model}'s`);
 
-  const { dataset } = await loadCell(dataPath, { cache: false });
+  const syntheticGenes = flags.string('--synthetic') === undefined ? undefined : flags.int('--synthetic', batch);
+  if (epoch && syntheticGenes !== undefined) throw new Error('profileStep: --epoch needs a data set, not --synthetic');
+  const data =
+    syntheticGenes === undefined
+      ? await loadCell(dataPath, { cache: false }).then(({ dataset }) => ({ cell: dataset.cell, genes: dataset.genes, bins: dataset.bins, marks: dataset.marks.length, dataset }))
+      : { cell: 'synthetic', genes: syntheticGenes, bins: flags.int('--bins', 100), marks: 5, dataset: undefined };
   const gpu = await acquireGpu();
   // An epoch of the VAE is one pass over the genes it learns from, those of the train and valid splits.
-  const learnt = Uint32Array.from([...dataset.split.keys()].filter((g) => dataset.split[g] !== SPLIT_CODES.test));
+  const split = data.dataset?.split ?? new Uint8Array(0);
+  const learnt = Uint32Array.from([...split.keys()].filter((g) => split[g] !== SPLIT_CODES.test));
   const steps = epoch ? Math.ceil(learnt.length / batch) : 1;
-  const plan = buildPlan(model, dataset.bins, dataset.marks.length, dataset.genes, batch, steps);
+  const plan = buildPlan(model, data.bins, data.marks, data.genes, batch, steps);
   const policy = new VariantPolicy(gpu, { mode, log: (l) => console.error(l) });
   const target = await policy.targetFor(plan);
   // Which GEMM each call runs, as the executor will ask.
@@ -140,7 +156,7 @@ async function main(): Promise<void> {
   });
   const total = rows.reduce((a, r) => a + r.ms, 0);
   console.log(
-    `${model} train step, batch ${batch}, ${dataset.cell} (${dataset.genes} genes, ${dataset.bins} bins × ${dataset.marks.length} marks); ` +
+    `${model} train step, batch ${batch}, ${data.cell} (${data.genes} genes, ${data.bins} bins × ${data.marks} marks); ` +
       `adapter ${gpu.adapter.info.description || gpu.adapter.info.vendor}; gemm ${mode}; load average ${load.toFixed(2)}; median of ${passes} passes`,
   );
   console.log(

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LstmSizes } from '../src/cpu/lstm.ts';
-import { lstmBackwardKernel, lstmForwardKernel, lstmInputGradKernel, lstmWeightGradKernel } from '../src/kernels/lstm.ts';
+import { type LstmSequences, lstmBackwardKernel, lstmForwardKernel, lstmInputGradKernel, lstmSequencesPerWorkgroup, lstmWeightGradKernel } from '../src/kernels/lstm.ts';
 import { dot, finiteDifferenceError, maxRelError, randomArray, runBoth, runCpu64 } from './helpers.ts';
 
 // What is particular to the LSTM family: its gradients against float64
@@ -81,11 +81,29 @@ describe('lstm backward chain, GPU against CPU', () => {
   });
 });
 
+describe('lstm sequences per workgroup', () => {
+  it('takes the most that fit workgroup memory, unless the batch would leave more than a quarter of them idle', () => {
+    const at = (batch: number, hidden = 32): number => lstmSequencesPerWorkgroup({ batch, length: 100, groups: 5, input: 1, hidden });
+    expect([1, 2, 3, 10, 32, 64, 37].map((b) => at(b))).toEqual([1, 2, 1, 4, 8, 8, 8]);
+    expect(at(64, 129)).toBe(2);
+    expect(at(64, 400)).toBe(1);
+  });
+});
+
 describe('lstm refusals', () => {
   it('names the kernel and the size that is wrong', () => {
     expect(() => lstmForwardKernel({ batch: 2, length: 0, groups: 1, input: 1, hidden: 4 })).toThrow(/lstm\.forward.*length/);
-    expect(() => lstmBackwardKernel({ batch: 70000, length: 3, groups: 1, input: 1, hidden: 4 })).toThrow(
-      /lstm\.backward\[T=3,G=1,I=1,H=4\]: 70000 × 1 sequences are more than 65535/,
+    expect(() => lstmBackwardKernel({ batch: 70000, length: 3, groups: 1, input: 1, hidden: 4 }, 1)).toThrow(
+      /lstm\.backward\[T=3,G=1,I=1,H=4,S=1\]: 70000 × 1 sequences in workgroups of 1 are 70000 workgroups, more than 65535/,
     );
+    // The default takes 8 sequences a workgroup, so that batch fits.
+    expect(lstmBackwardKernel({ batch: 70000, length: 3, groups: 1, input: 1, hidden: 4 }).name).toBe('lstm.backward[T=3,G=1,I=1,H=4,S=8]');
+  });
+
+  it('refuses a sequences-per-workgroup choice that does not fit workgroup memory, or is not one it has', () => {
+    expect(() => lstmForwardKernel({ batch: 8, length: 3, groups: 1, input: 1, hidden: 129 }, 8)).toThrow(
+      /lstm\.forward\[T=3,G=1,I=1,H=129,S=8\]: 8 sequence\(s\) of 129 units need 41280 bytes of workgroup memory, more than 16384/,
+    );
+    expect(() => lstmForwardKernel({ batch: 8, length: 3, groups: 1, input: 1, hidden: 4 }, 3 as LstmSequences)).toThrow(/3 sequences a workgroup; it takes 1, 2, 4, 8/);
   });
 });
