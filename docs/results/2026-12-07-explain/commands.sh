@@ -19,3 +19,9 @@ for m in logreg deepchrome; do
   npx tsx run.ts explain --cpu --model "$OUT/e116-$m" --data "$E116" --split test --steps 16 --out "$OUT/e116-$m-ig"
   python3 docs/results/2026-12-07-explain/tss_shares.py "$OUT/e116-$m-ig/E116-integrated-gradients.mean.csv"
 done
+
+# attentivechrome on the E003 sample (issue #22 item 4, 2026-12-07, fourth sitting): all 200 labeled genes, the GPU
+# path (SwiftShader), the sweep's batch and lr with its own clip, 30 epochs; its attention drawn beside the gradients.
+npx tsx run.ts train --gpu --model attentivechrome --batch 32 --lr 1e-3 --clip 1 --epochs 30 --seed 1 --data "$DATA" --out "$OUT/attentivechrome" --quiet
+npx tsx run.ts explain --gpu --model "$OUT/attentivechrome" --data "$DATA" --split test --steps 16 --out "$OUT/attentivechrome-ig"
+python3 docs/results/2026-12-07-explain/tss_shares.py "$OUT/attentivechrome-ig/E003-integrated-gradients.mean.csv"
