@@ -301,16 +301,9 @@ class AttentiveChrome(nn.Module):
         self.mark_context = nn.Parameter(torch.zeros(1, 2 * mark_h))
         self.out = nn.Linear(2 * mark_h, 1)
 
-    def bin_attention_scores(self, x):
-        """The bins' attention weights [genes, marks, bins] (what predict --attention writes) and the marks' vectors."""
-        hs = [lstm(x[:, :, m : m + 1])[0] for m, lstm in enumerate(self.bin_lstms)]
-        alphas = torch.stack([torch.softmax(h @ self.bin_context[m], dim=1) for m, h in enumerate(hs)], 1)
-        pooled = torch.stack([(alphas[:, m].unsqueeze(2) * h).sum(1) for m, h in enumerate(hs)], 1)
-        return alphas, pooled
-
     def forward(self, x):
-        _, pooled = self.bin_attention_scores(x)
-        h = self.mark_lstm(pooled)[0]
+        per_mark = [_attend(lstm(x[:, :, m : m + 1])[0], self.bin_context[m]) for m, lstm in enumerate(self.bin_lstms)]
+        h = self.mark_lstm(torch.stack(per_mark, 1))[0]
         return self.out(_attend(h, self.mark_context[0])).squeeze(1)
 
 
