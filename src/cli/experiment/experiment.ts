@@ -17,6 +17,7 @@ import { writeExperimentReport } from './experimentFiles.ts';
 import { finishedRuns, storedFingerprints, storedVaeCurves } from './experimentResume.ts';
 import { type VaeCurveRow, vaeCurveRows, vaeCurvesCsv, withCurve } from './vaeCurves.ts';
 import { storedOrTrainedVae } from './experimentVaes.ts';
+import { removeFinishedRunFolders, runInProgress } from './experimentRunCheckpoints.ts';
 import { onInterrupt } from '../session/interrupt.ts';
 import { EXPERIMENT_FILE, OutDirectory } from '../session/runDirectory.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
@@ -56,7 +57,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
   let out = o.out !== undefined ? open(o.out) : undefined;
   const unregister = onInterrupt(() => {
     const removed = out?.abandon();
-    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
+    if (out?.hasKept) return `the runs that finished are in ${join(out.dir, CSV_FILE)}, and the run in progress continues from its last finished epoch; continue with: ${COMMAND_TO_TYPE} --resume ${out.target}`;
     return removed;
   });
   let gpu: Gpu | undefined;
@@ -123,6 +124,11 @@ export async function runExperiment(o: CliOptions): Promise<number> {
       const { trainGenes, sizes } = sizesOn(o, ds);
       expected -= (o.sizes.length - sizes.length) * o.seeds * runs.length;
       cells.push({ cell: ds.cell, data, sizes, trainGenes });
+      // A stop between a run's row and the deletion of its checkpoints leaves their folder behind.
+      if (cells.length === 1) {
+        const removed = removeFinishedRunFolders(dir.dir, rows);
+        if (removed.length > 0) err(`experiment: deleted the checkpoints of ${removed.length} runs the CSV already holds (${removed.join(', ')})`);
+      }
       const latentCache = new Map<string, Promise<VaeLatents>>();
       for (let seed = 1; seed <= o.seeds; seed++) {
         if (vaeArms.length > 0 && vaeArms.every((a) => sizes.every((size) => done.has(runKey({ cell: ds.cell, model: a.label, size, seed }))))) clock.vaeNotNeeded();
@@ -135,18 +141,22 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
             let trainedVae = false;
-            const run = await runModel(ds, armSettings(o, arm, seed, size, { train: trainGenes, valid: validGenesOf(ds) }), device, progress, (key, make) => {
+            const target = { dir: () => dir.dir, saved: () => dir.saved() };
+            const settings = armSettings(o, arm, seed, size, { train: trainGenes, valid: validGenesOf(ds) });
+            const inProgress = await runInProgress(target, { cell: ds.cell, model, size, seed }, settings, data, err);
+            const run = await runModel(ds, settings, device, progress, (key, make) => {
               let p = latentCache.get(key);
               if (!p) {
-                p = storedOrTrainedVae({ dir: () => dir.dir, saved: () => dir.saved() }, seed, data, key, make, o.latent, err).then((r) => {
+                p = storedOrTrainedVae(target, seed, data, key, make, o.latent, err).then((r) => {
                   trainedVae = r.trained;
                   return r.vae;
                 });
                 latentCache.set(key, p);
               }
               return p;
-            }, DISK_SOURCES);
-            const seconds = (performance.now() - t0) / 1000;
+            }, { ...DISK_SOURCES, ...inProgress.hooks });
+            // A continued run's time includes the epochs a stopped sitting trained.
+            const seconds = (performance.now() - t0) / 1000 + inProgress.restoredSeconds;
             // Each VAE's curve is kept once, when the first run that uses it has trained it.
             if (run.vaeHistory && !vaeCurves.some((r) => r.cell === ds.cell && r.seed === seed)) {
               vaeCurves = withCurve(vaeCurves, vaeCurveRows(ds.cell, seed, run.vaeHistory));
@@ -168,6 +178,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
               csvClean = true;
             }
             await appendFile(join(dir.dir, CSV_FILE), `${line}\n`);
+            inProgress.finished();
             // The first finished run is what a replaced directory is swapped in for.
             dir.saved();
             finished++;

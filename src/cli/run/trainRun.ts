@@ -189,7 +189,6 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
       modelName: o.model,
       settings: { ...storeSettings(o, data.source.path), adapter: choice.name },
       ...(policy ? { gemmVariants: () => policy.used } : {}),
-      ...(policy ? { gemmVariants: () => policy.used } : {}),
       normalization: data.normalization,
       data: {
         cell: ds.cell,

@@ -44,6 +44,8 @@ export const EXPERIMENT_FILE = {
   weightChoices: 'weight-choices.csv',
   /** A folder: each VAE the experiment trained, per cell and seed (experimentVaes.ts). */
   vaes: 'vaes',
+  /** A folder: the checkpoints of the run being trained, one folder a run, deleted once its row is written (experimentRunCheckpoints.ts). */
+  running: 'running',
 } as const;
 export const EXPERIMENT_FILES: readonly string[] = Object.values(EXPERIMENT_FILE);
 

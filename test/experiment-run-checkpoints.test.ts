@@ -1,0 +1,111 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
+import { removeFinishedRunFolders, runFolder, runInProgress } from '../src/cli/experiment/experimentRunCheckpoints.ts';
+import { loadData, settingsOf } from '../src/cli/session/session.ts';
+import { parseArgs } from '../src/cli/flags/args.ts';
+import { writeSynthetic } from '../datasets/generateSynthetic.ts';
+import { runMain, snapshot, startPausing } from './cliHelpers.ts';
+
+// The run an experiment is training keeps a checkpoint after every epoch in
+// running/, so a kill mid-run loses at most an epoch: the resumed experiment
+// continues that run from its checkpoint (not from epoch 1) and ends with the
+// rows an uninterrupted experiment writes (on the CPU, bit for bit but the
+// seconds), and running/ is gone once the row is written.
+
+const root = mkdtempSync(join(tmpdir(), 'sc-exp-runckpt-'));
+let data = '';
+const args = (out: string, ...extra: string[]): string[] => [
+  '--cpu', '--experiment', 'small-data', '--data', data, '--models', 'mlp,logreg', '--sizes', 'all', '--seeds', '1',
+  '--epochs', '4', '--batch', '8', '--quiet', '--out', out, ...extra,
+];
+const withoutSeconds = (csv: string): string[] => csv.trim().split('\n').map((l) => l.replace(/,[\d.]+$/, ''));
+const FOLDER = join('running', 'SYNTHETIC-RC-mlp-all-seed1');
+
+beforeAll(async () => {
+  await writeSynthetic(root, { genes: 60, seed: 21, bins: 6, cell: 'SYNTHETIC-RC' });
+  data = join(root, 'SYNTHETIC-RC');
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('an experiment killed mid-run', () => {
+  it('continues the run from its last checkpoint and ends as an uninterrupted experiment does', async () => {
+    const reference = join(root, 'reference');
+    const full = await runMain(args(reference));
+    expect(full.code, full.stderr).toBe(0);
+    expect(existsSync(join(reference, 'running'))).toBe(false);
+
+    const out = join(root, 'killed');
+    const p = startPausing(args(out), ['checkpoint-saved']);
+    // The first pause is the first epoch's checkpoint; let it go on to the second.
+    await p.pausedAt('checkpoint-saved');
+    p.proceed();
+    await p.pausedAt('checkpoint-saved');
+    await p.kill();
+    const last = await readClassifierCheckpoint(join(out, FOLDER, 'last.safetensors'), 'last');
+    expect(last.state.epoch).toBe(2);
+    expect(readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n')).toHaveLength(1);
+
+    const resumed = await runMain(['--resume', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`experiment: SYNTHETIC-RC, mlp, all, seed 1: continuing from ${join(out, FOLDER, 'last.safetensors')} (epoch 2 of 4, best epoch ${last.state.bestEpoch})`);
+    expect(withoutSeconds(readFileSync(join(out, 'small-data.csv'), 'utf8'))).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
+    expect(readFileSync(join(out, 'paired.csv'), 'utf8')).toBe(readFileSync(join(reference, 'paired.csv'), 'utf8'));
+    // The resumed row's seconds count the epochs the killed process trained.
+    const seconds = Number(readFileSync(join(out, 'small-data.csv'), 'utf8').trim().split('\n')[1]?.split(',').at(-1));
+    expect(seconds).toBeGreaterThanOrEqual(last.state.history.reduce((s, e) => s + e.seconds, 0));
+    expect(existsSync(join(out, 'running'))).toBe(false);
+    expect(Object.keys(snapshot(out)).sort()).toEqual(Object.keys(snapshot(reference)).sort());
+  });
+
+  it('says on SIGINT that the run in progress continues from its last finished epoch', async () => {
+    const out = join(root, 'interrupted');
+    const p = startPausing(args(out), ['checkpoint-saved']);
+    await p.pausedAt('checkpoint-saved');
+    // Delivered when the process goes on, just after its first checkpoint.
+    process.kill(p.pid, 'SIGINT');
+    p.proceed();
+    const stopped = await p.exited;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`the runs that finished are in ${join(out, 'small-data.csv')}, and the run in progress continues from its last finished epoch; continue with: npx tsx run.ts --resume ${out}`);
+    expect(existsSync(join(out, FOLDER, 'last.safetensors'))).toBe(true);
+  });
+
+  it('refuses a checkpoint of other settings in the run\'s folder, naming both, and changes nothing', async () => {
+    const out = join(root, 'other');
+    const p = startPausing(args(out), ['checkpoint-saved']);
+    await p.pausedAt('checkpoint-saved');
+    await p.kill();
+    const o = parseArgs(['--cpu', '--data', data, '--model', 'mlp', '--epochs', '4', '--batch', '8']);
+    const loaded = await loadData(o);
+    const at = { cell: 'SYNTHETIC-RC', model: 'mlp', size: 'all' as const, seed: 1 };
+    const target = { dir: () => out, saved: () => undefined };
+    const before = snapshot(out);
+    const file = join(runFolder(out, at), 'last.safetensors');
+    await expect(runInProgress(target, at, { ...settingsOf(o), lr: 0.01 }, loaded, () => undefined)).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a checkpoint of other settings or data \\(run-SYNTHETIC-RC-mlp-all-seed1-[0-9a-f]{16}\\); this run's is run-SYNTHETIC-RC-mlp-all-seed1-[0-9a-f]{16}\\. Move the folder away to train the run again$`),
+    );
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('deletes the folders of runs the CSV holds (a stop between the row and the deletion), and no other', () => {
+    const dir = join(root, 'leftover');
+    mkdirSync(join(dir, 'running', 'E003-mlp-all-seed1'), { recursive: true });
+    mkdirSync(join(dir, 'running', 'E003-vae-mlp-neighbors-functional-100-seed2'), { recursive: true });
+    cpSync(join(dir, 'running'), join(dir, 'copy'), { recursive: true });
+    const removed = removeFinishedRunFolders(dir, [
+      { cell: 'E003', model: 'mlp', size: 'all', seed: 1 },
+      { cell: 'E003', model: 'logreg', size: 'all', seed: 1 },
+    ]);
+    expect(removed).toEqual(['E003-mlp-all-seed1']);
+    expect(readdirSync(join(dir, 'running'))).toEqual(['E003-vae-mlp-neighbors-functional-100-seed2']);
+    expect(removeFinishedRunFolders(dir, [{ cell: 'E003', model: 'vae-mlp-neighbors:functional', size: 100, seed: 2 }])).toEqual(['E003-vae-mlp-neighbors-functional-100-seed2']);
+    expect(existsSync(join(dir, 'running'))).toBe(false);
+  });
+
+  it('keeps a run\'s folder inside running/ whatever the cell is called', () => {
+    expect(() => runFolder(root, { cell: '../x', model: 'mlp', size: 'all', seed: 1 })).toThrow(`run "../x-mlp-all-seed1" would put its checkpoints outside ${join(root, 'running')}`);
+  });
+});
