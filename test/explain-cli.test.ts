@@ -9,6 +9,7 @@ import { DEFAULT_REAL_SAMPLE } from '../src/cli/session/dataSource.ts';
 import { trainToDirectory } from '../src/cli/run/trainRun.ts';
 import { refuseForeign } from '../src/cli/session/runDirectory.ts';
 import { attributionChart } from '../src/plots/attributionCharts.ts';
+import { explainBlockGenes } from '../src/train/explain.ts';
 import { renderSvg } from '../src/plots/render.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
@@ -70,14 +71,31 @@ describe('explain writes', () => {
 
   it('grad-input over the test split into a folder of its own, without per-gene maps', async () => {
     const out = join(tmp('out'), 'maps');
-    const r = await runMain(['explain', '--cpu', '--model', model, '--data', DEFAULT_REAL_SAMPLE, '--split', 'test', '--method', 'grad-input', '--out', out, '--quiet']);
+    const r = await runMain(['explain', '--cpu', '--model', model, '--data', DEFAULT_REAL_SAMPLE, '--split', 'test', '--method', 'grad-input', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
+    // 200 genes go in ten blocks of 20, each followed by a line with the time left.
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('explain: ') && l.includes(' of 200 genes'));
+    expect(lines.map((l) => l.replace(/\), .*$/, ')'))).toEqual(Array.from({ length: 10 }, (_, i) => `explain: ${20 * (i + 1)} of 200 genes (${10 * (i + 1)}%)`));
+    expect(lines[0]).toMatch(/^explain: 20 of 200 genes \(10%\), \d+ s, about (\d+ min )?\d+ s left$/);
+    expect(lines[9]).toMatch(/^explain: 200 of 200 genes \(100%\), (\d+ min )?\d+ s$/);
     const stem = 'E003-grad-input';
     expect(readdirSync(out).sort()).toEqual([`${stem}.attributions.safetensors`, `${stem}.json`, `${stem}.mean-abs-maps.svg`, `${stem}.mean-maps.svg`, `${stem}.mean.csv`]);
     const file = await readSafetensors(join(out, `${stem}.attributions.safetensors`));
     expect(file.tensors.get('attribution')?.shape).toEqual([200, 100, 5]);
     expect(Array.from(file.tensors.get('split')?.data as Uint8Array).every((s) => s === 2)).toBe(true);
   }, 300_000);
+});
+
+describe('explain splits its genes into blocks', () => {
+  it('as memory allows, in about ten blocks of at least 16 genes so a slow model reports progress', () => {
+    expect(explainBlockGenes(200, 18, 500)).toBe(20);
+    expect(explainBlockGenes(2, 52, 500)).toBe(2);
+    expect(explainBlockGenes(100, 1, 500)).toBe(16);
+    expect(explainBlockGenes(12_000, 1, 500)).toBe(1200);
+    // Memory bounds a block of wide rows: 2^22 values.
+    expect(explainBlockGenes(12_000, 52, 2100)).toBe(Math.floor(2 ** 22 / (52 * 2100)));
+    expect(explainBlockGenes(5, 1, 2 ** 23)).toBe(1);
+  });
 });
 
 describe('explain refuses', () => {

@@ -65,6 +65,8 @@ export interface ExplainOptions {
   readonly method: AttributionMethod;
   /** Integrated gradients' steps S. */
   readonly steps: number;
+  /** After each block of genes: how many are explained so far, of how many. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export interface Explanation {
@@ -286,6 +288,18 @@ function windowPathOf(m: TrainedModel, ds: Dataset, rowsPerBlock: number, make: 
 
 /** Values uploaded per block of genes at most: the block's rows times the widest input. */
 const BLOCK_ELEMENTS = 1 << 22;
+/** A slow model (attentivechrome under integrated gradients on a software adapter: minutes for 200 genes) still
+ * reports progress: the genes go in about this many blocks when memory would allow fewer, each of at least
+ * MIN_BLOCK_GENES genes so that a fast model's blocks stay large. */
+const PROGRESS_BLOCKS = 10;
+const MIN_BLOCK_GENES = 16;
+
+/** Genes per block: what memory allows, cut so that a long list is explained in about PROGRESS_BLOCKS blocks. */
+export function explainBlockGenes(genes: number, rowsPerGene: number, rowWidth: number): number {
+  const byMemory = Math.max(1, Math.floor(BLOCK_ELEMENTS / (rowsPerGene * rowWidth)));
+  const forProgress = Math.max(MIN_BLOCK_GENES, Math.ceil(genes / PROGRESS_BLOCKS));
+  return Math.max(1, Math.min(genes, byMemory, forProgress));
+}
 
 /** Integrated gradients' baseline: a window of no reads in every bin, as the model's normalisation maps it. */
 export function noReadsWindow(stats: NormalizationStats, like: Dataset): Float64Array {
@@ -373,7 +387,7 @@ export async function explainWith(
   const atOne = ig ? 1 : 0;
   const perGene = alphas.length;
   const classifierWidth = c.model.inputShape.reduce((a, b) => a * b, 1);
-  const blockGenes = Math.max(1, Math.min(genes.length, Math.floor(BLOCK_ELEMENTS / (perGene * Math.max(W, classifierWidth)))));
+  const blockGenes = explainBlockGenes(genes.length, perGene, Math.max(W, classifierWidth));
   const n = genes.length;
   const attributions = new Float32Array(n * W);
   const outputs = new Float64Array(n);
@@ -415,6 +429,7 @@ export async function explainWith(
           attributions[at + i] = a;
         }
       }
+      o.onProgress?.(first + count, n);
     }
   } finally {
     explainer.destroy();

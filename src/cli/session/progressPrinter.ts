@@ -26,7 +26,8 @@ export interface PrinterOptions {
 
 const QUIET: Progress = { epoch: () => {}, vaeEpoch: () => {} };
 
-function seconds(ms: number): string {
+/** "12 s", "3 min 4 s": how long something took or has left. */
+export function seconds(ms: number): string {
   const s = Math.round(ms / 1000);
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }

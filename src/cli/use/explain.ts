@@ -12,6 +12,7 @@ import { UsageError } from '../flags/args.ts';
 import { EXPLAIN_DIR, listed, refuseForeign } from '../session/runDirectory.ts';
 import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { err } from '../session/session.ts';
+import { seconds } from '../session/progressPrinter.ts';
 import { deviceFor } from '../run/trainRun.ts';
 import type { ExplainCommandOptions } from './explainArgs.ts';
 import { dataFor, readModelDirectory } from './useModel.ts';
@@ -91,6 +92,18 @@ function markTotals(values: ArrayLike<number>, bins: number, marks: readonly str
     .join(', ');
 }
 
+/** A line after each block of genes, with the time left at the pace so far; none when one block held them all. */
+function progressLines(now: () => number = () => performance.now()): (done: number, total: number) => void {
+  const t0 = now();
+  let blocks = 0;
+  return (done, total) => {
+    blocks++;
+    if (done === total && blocks === 1) return;
+    const ms = now() - t0;
+    err(`explain: ${done} of ${total} genes (${Math.floor((100 * done) / total)}%), ${seconds(ms)}${done < total ? `, about ${seconds((ms * (total - done)) / done)} left` : ''}`);
+  };
+}
+
 export async function explainCommand(o: ExplainCommandOptions): Promise<number> {
   const m = await readModelDirectory(o.modelDir, 'classifier');
   const out = o.out ?? join(o.modelDir, EXPLAIN_DIR);
@@ -107,7 +120,7 @@ export async function explainCommand(o: ExplainCommandOptions): Promise<number> 
           `${o.method === 'integrated-gradients' ? ` (${o.steps} steps)` : ''}; ${o.device.toUpperCase()}: ${choice.name}`,
       );
     }
-    const e = await explainWith(m, ds, genes, { method: o.method, steps: o.steps }, choice.device, DISK_SOURCES);
+    const e = await explainWith(m, ds, genes, { method: o.method, steps: o.steps, ...(o.quiet ? {} : { onProgress: progressLines() }) }, choice.device, DISK_SOURCES);
     const attention = await explainedAttention(m, ds, genes, choice.device, DISK_SOURCES);
     await mkdir(out, { recursive: true });
     const maps = meanAttributionMaps(e, ds.labels);
