@@ -261,6 +261,7 @@ def main():
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--data", help="prefix of the DeepChrome .{train,valid,test}.csv.gz files")
     src.add_argument("--genes", type=int, default=600, help="synthetic genes (default when --data is not given)")
+    ap.add_argument("--bins", type=int, help="synthetic data only: bins per mark (default 100, the real data's); an LSTM's cost grows with it")
     ap.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     ap.add_argument("--threads", type=int, help="CPU only: torch.set_num_threads (default: torch's choice)")
     ap.add_argument("--attentive-hidden", default=",".join(map(str, ATTENTIVE_HIDDEN)),
@@ -286,6 +287,11 @@ def main():
             ap.error("--threads: a positive count, with --device cpu only")
         torch.set_num_threads(a.threads)
     threads = torch.get_num_threads()
+    if a.bins is not None:
+        if a.data or a.bins < 10:
+            ap.error("--bins: synthetic data only (not with --data), and at least 10 (DeepChrome's conv window)")
+        global BINS
+        BINS = a.bins
     x, y, description = load_real(a.data) if a.data else load_synthetic(a.genes)
     # Conv1d wants channels first: the data is stored that way once, on the device.
     X = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).to(device)

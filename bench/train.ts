@@ -4,7 +4,7 @@
 // counts (and the same figures for TF.js, from its WebGPU calls).
 //
 //   npx tsx bench/train.ts [--models vae,mlp,deepchrome,attentivechrome] [--batches 64,256]
-//                          [--epochs N] [--steps N] [--data PREFIX | --synthetic GENES]
+//                          [--epochs N] [--steps N] [--data PREFIX | --synthetic GENES [--bins N]]
 //                          [--no-tfjs] [--pytorch cpu|cuda [--python PATH] [--pytorch-threads N]]
 //                          [--json FILE]
 //
@@ -341,6 +341,7 @@ async function main(): Promise<void> {
     '--steps': 'value',
     '--data': 'value',
     '--synthetic': 'value',
+    '--bins': 'value',
     '--no-tfjs': 'switch',
     '--pytorch': 'value',
     '--python': 'value',
@@ -370,7 +371,9 @@ async function main(): Promise<void> {
   const prefix = flags.string('--data') ?? DEFAULT_REAL;
   let data: BenchData;
   let dataNote = '';
-  if (flags.has('--synthetic')) data = syntheticData(flags.int('--synthetic', 600, 2));
+  // An LSTM's cost grows with the bins: fewer of them let a slow engine finish (attentivechrome's TF.js twin on SwiftShader).
+  if (flags.has('--bins') && !flags.has('--synthetic')) throw new Error('bench/train.ts: --bins is for --synthetic data (the real data has its own)');
+  if (flags.has('--synthetic')) data = syntheticData(flags.int('--synthetic', 600, 2), 7, flags.int('--bins', 100, 10));
   else if (hasRealSample(prefix)) data = await realData(prefix);
   else if (flags.has('--data')) throw new Error(`bench/train.ts: --data ${prefix}: no ${prefix}.{train,valid,test}.csv.gz`);
   else {
@@ -429,7 +432,7 @@ async function main(): Promise<void> {
       device: ptDevice,
       models,
       batches,
-      data: data.real ? { prefix } : { genes: data.genes },
+      data: data.real ? { prefix } : { genes: data.genes, bins: data.bins },
       epochs: Math.max(epochs, 5),
       steps: Math.max(steps, 20),
       ...(ptThreads !== undefined ? { threads: ptThreads } : {}),

@@ -50,7 +50,7 @@ export function syntheticData(genes: number, seed = 7, bins = 100, marks = 5): B
   const random = seededRandom(seed);
   const labels = Float32Array.from({ length: genes }, (_, g) => (g < 2 ? g : random() < 0.5 ? 1 : 0));
   return {
-    description: `SYNTHETIC: ${genes} genes of uniform random values in [-1, 1], ${bins} bins × ${marks} marks (the real data's shape)`,
+    description: `SYNTHETIC: ${genes} genes of uniform random values in [-1, 1], ${bins} bins × ${marks} marks${bins === 100 && marks === 5 ? " (the real data's shape)" : ''}`,
     real: false,
     genes,
     bins,

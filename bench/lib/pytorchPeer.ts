@@ -61,7 +61,7 @@ export interface PytorchOptions {
   readonly models: readonly BenchModel[];
   readonly batches: readonly number[];
   /** The real sample's prefix, or the number of synthetic genes. */
-  readonly data: { readonly prefix: string } | { readonly genes: number };
+  readonly data: { readonly prefix: string } | { readonly genes: number; readonly bins: number };
   readonly epochs: number;
   readonly steps: number;
   readonly threads?: number;
@@ -79,7 +79,7 @@ export function runPytorch(o: PytorchOptions): PytorchRun {
       '--batches', o.batches.join(','),
       '--epochs', String(o.epochs),
       '--steps', String(o.steps),
-      ...('prefix' in o.data ? ['--data', o.data.prefix] : ['--genes', String(o.data.genes)]),
+      ...('prefix' in o.data ? ['--data', o.data.prefix] : ['--genes', String(o.data.genes), '--bins', String(o.data.bins)]),
       ...(o.threads !== undefined ? ['--threads', String(o.threads)] : []),
       '--json', json,
     ];
