@@ -288,8 +288,10 @@ def main():
         torch.set_num_threads(a.threads)
     threads = torch.get_num_threads()
     if a.bins is not None:
-        if a.data or a.bins < 10:
-            ap.error("--bins: synthetic data only (not with --data), and at least 10 (DeepChrome's conv window)")
+        if a.data or a.bins < 1:
+            ap.error("--bins: a positive count, for synthetic data only (not with --data)")
+        if "deepchrome" in models and a.bins < 14:
+            ap.error(f"--bins {a.bins}: deepchrome needs at least 14 (its conv of 10 and max-pool of 5 leave no output below)")
         global BINS
         BINS = a.bins
     x, y, description = load_real(a.data) if a.data else load_synthetic(a.genes)

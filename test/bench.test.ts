@@ -156,6 +156,12 @@ describe('bench helpers', () => {
     expect(d.real).toBe(false);
     expect(d.description).toContain('SYNTHETIC');
     expect(() => syntheticData(1)).toThrow('synthetic bench data: genes must be an integer ≥ 2, got 1');
+    // --bins: fewer bins, and the description no longer claims the real shape.
+    const short = syntheticData(4, 7, 12);
+    expect(short.features.length).toBe(4 * 12 * 5);
+    expect(short.description).toContain('12 bins × 5 marks');
+    expect(short.description).not.toContain("the real data's shape");
+    expect(d.description).toContain("100 bins × 5 marks (the real data's shape)");
   });
 
   it('flags: unknown flags, missing values and bad numbers are named', () => {
