@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { parseArgs } from '../src/cli/flags/args.ts';
+import { COSTLY_IN_EXPERIMENT } from '../src/models/registry.ts';
 import { checkFlagsApply } from '../src/cli/flags/flagScope.ts';
 import { runMain, snapshot } from './cliHelpers.ts';
 
@@ -33,9 +34,16 @@ describe('flags that do not apply are errors', () => {
     expect(check(...argv)).toThrow(message);
   });
 
-  it('an experiment on expression runs every model that can learn it, without being told', () => {
-    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'vae-joint', 'tss-linear', 'expression-prior', 'logreg-neighbors', 'mark-means', 'attentivechrome']);
-    expect(parseArgs(['--experiment', 'small-data']).models).toContain('vae-m2');
+  it('an experiment runs every model but the costly ones without being told, and on expression only those that can learn it', async () => {
+    const cheap = ['logreg', 'mlp', 'deepchrome', 'vae-mlp', 'vae-mlp-neighbors', 'tss-linear', 'expression-prior', 'logreg-neighbors', 'mark-means'];
+    expect(parseArgs(['--experiment', 'small-data']).models).toEqual(cheap);
+    expect(parseArgs(['--experiment', 'small-data', '--target', 'expression']).models).toEqual(cheap);
+    // The costly ones run when named, and --help says why each waits to be.
+    expect(parseArgs(['--experiment', 'small-data', '--models', 'vae-m2,vae-joint,attentivechrome']).models).toEqual(['vae-m2', 'vae-joint', 'attentivechrome']);
+    expect(COSTLY_IN_EXPERIMENT.map((m) => m.name)).toEqual(['vae-joint', 'vae-m2', 'attentivechrome']);
+    const help = await runMain(['experiment', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(`--models A,B,... default ${cheap.join(',')} vae-joint runs only when named: it trains the VAE's conv encoder`);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain('attentivechrome runs only when named: its LSTMs step through the bins one after another');
   });
 
   it.each([

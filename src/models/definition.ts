@@ -76,6 +76,9 @@ export interface ModelDefinition<N extends string = string> {
   readonly trainingDefaults?: TrainingDefaults;
   /** The layers whose softmax weights are its attention maps (predict --attention); absent: it has none. */
   readonly attentionMaps?: AttentionMaps;
+  /** Why an experiment leaves it out unless --models names it (the hours a run costs on a software adapter);
+   * absent: it is in the experiment's default --models. */
+  readonly costlyInExperiment?: string;
 }
 
 /** Names of two AttentionPool layers (src/nn/attentionPool.ts) of a model over a [bins, marks] window: `bins`

@@ -47,6 +47,15 @@ export const MODEL_REGISTRY: { readonly [K in ModelName]: ModelDefinition<K> } =
   readonly [K in ModelName]: ModelDefinition<K>;
 };
 
+/** An experiment's --models when none are named: every model but those whose definition says why a run costs too
+ * much to take unasked (costlyInExperiment). */
+export const DEFAULT_EXPERIMENT_MODELS: readonly ModelName[] = DEFINITIONS.filter((d) => d.costlyInExperiment === undefined).map((d) => d.name);
+
+/** The models left out of that default, each with why. */
+export const COSTLY_IN_EXPERIMENT: readonly { readonly name: ModelName; readonly why: string }[] = DEFINITIONS.flatMap((d) =>
+  d.costlyInExperiment === undefined ? [] : [{ name: d.name, why: d.costlyInExperiment }],
+);
+
 /** The model an experiment's shared VAE is recorded under in its checkpoints: every model that reads the VAE
  * pretrains the same one, vae-mlp's. */
 export const SHARED_VAE_MODEL: ModelName = vaeMlpDefinition.name;

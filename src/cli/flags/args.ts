@@ -1,5 +1,5 @@
 import { DEFAULT_NORMALIZATION, NORMALIZATION_SCHEMES, type NormalizationScheme } from '../../data/normalize.ts';
-import { MODEL_NAMES, type ModelName, predictsExpression } from '../../models/registry.ts';
+import { DEFAULT_EXPERIMENT_MODELS, MODEL_NAMES, type ModelName, predictsExpression } from '../../models/registry.ts';
 import { type VariantMode, parseVariantMode } from '../../plan/variantMode.ts';
 import { RUN_DEFAULTS, type RunSettings } from '../../train/runSettings.ts';
 import { oneOf, positiveInt, RUN_FLAGS, RUN_KEYS, type RunKey, SettingError, withModelDefaults } from '../../train/runFlags.ts';
@@ -79,7 +79,7 @@ export const DEFAULTS: CliOptions = {
   normalize: DEFAULT_NORMALIZATION,
   out: undefined,
   experiment: undefined,
-  models: MODELS,
+  models: DEFAULT_EXPERIMENT_MODELS,
   sizes: [100, 1000, 'all'],
   quiet: false,
   resume: undefined,
@@ -197,8 +197,8 @@ function parseFlags(args: readonly string[]): CliOptions {
   // A training run takes its model's own defaults (attentivechrome: its public code's lr, batch, epochs and clip)
   // where not typed. Not an experiment, whose protocol trains every model alike, nor a resumed run, which keeps its own.
   if (o.command === 'train' && o.resume === undefined) Object.assign(o, withModelDefaults(o, (k) => explicit.has(k)));
-  // Every model by default, but those that cannot learn the target (vae-m2's label is a latent class).
-  if (!explicit.has('models') && o.target === 'expression') o.models = MODELS.filter(predictsExpression);
+  // The default models (the costly ones are named to run), but those that cannot learn the target (vae-m2's label is a latent class).
+  if (!explicit.has('models') && o.target === 'expression') o.models = DEFAULT_EXPERIMENT_MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
   if (o.resume !== undefined && o.command === 'experiment' && subcommand !== 'experiment') {
     throw new UsageError('--resume DIR continues a training run or an experiment with the settings stored in DIR; give it without --experiment (or as `experiment --resume DIR`)');

@@ -1,5 +1,5 @@
 import { LOGREG_L2_GRID } from '../../models/logreg.ts';
-import { MODEL_NAMES, MODEL_REGISTRY, type ModelName, derivedFeatures, isLinear, isSemiSupervisedVae, readsLatents, trainingDefaults, usesVae } from '../../models/registry.ts';
+import { COSTLY_IN_EXPERIMENT, DEFAULT_EXPERIMENT_MODELS, MODEL_NAMES, MODEL_REGISTRY, type ModelName, derivedFeatures, isLinear, isSemiSupervisedVae, readsLatents, trainingDefaults, usesVae } from '../../models/registry.ts';
 import { RUN_FLAGS, type RunKey } from '../../train/runFlags.ts';
 import { isCheckout } from '../../util/packageRoot.ts';
 import { SPLITS } from '../../data/dataset.ts';
@@ -182,7 +182,8 @@ experiment (SimpleChrome's small-data comparison; alias --experiment small-data)
                             folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
                             DeepChrome's published AUROC beside ours. A stopped experiment continues with
                             experiment --resume DIR: finished runs are kept and skipped
-  --models A,B,...          default ${MODEL_NAMES.join(',')}
+  --models A,B,...          default ${DEFAULT_EXPERIMENT_MODELS.join(',')}
+${COSTLY_IN_EXPERIMENT.map((m) => helpLines(`${m.name} runs only when named: ${m.why}`)).join('\n')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
   --seeds N                 seeds 1..N (default 3)
   --min-steps N             each classifier trains at least N optimizer steps: small sizes get more
@@ -213,3 +214,17 @@ build a dataset from bigWig tracks (see ${COMMAND} build-dataset --help and docs
   help, --help          this text
   --version             the version of simplechrome (package.json's)
 `;
+
+/** `text` as help lines under a flag's description: indented to its column, wrapped at 108 characters. */
+function helpLines(text: string, indent = 28, width = 108): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
+}

@@ -6,6 +6,7 @@ export const attentivechromeDefinition = defineModel({
   summary: 'AttentiveChrome BiLSTMs + attention over bins and marks (Singh et al. 2017)',
   input: 'window',
   phases: ['classifier'],
+  costlyInExperiment: 'its LSTMs step through the bins one after another: about an hour a run on the E003 sample and two on E116 on a software adapter',
   settings: [],
   predictsExpression: true,
   classifierSpec: (sizes) => attentiveChromeSpec(sizes.bins, sizes.marks),

@@ -8,6 +8,7 @@ export const vaeJointDefinition = defineModel({
   phases: ['vae-pretraining', 'joint'],
   settings: [...VAE_SETTINGS, 'jointWeight'],
   predictsExpression: true,
+  costlyInExperiment: "it trains the VAE's conv encoder on every classifier step: hours a run on E116 on a software adapter",
   // Reads the window: the VAE's encoder is part of the classifier, and latentWidth is its latent size.
   classifierSpec: (sizes) => jointSpec(vaeSpec(sizes.bins, sizes.marks, sizes.latentWidth())),
 });
