@@ -25,3 +25,4 @@ done
 npx tsx run.ts train --gpu --model attentivechrome --batch 32 --lr 1e-3 --clip 1 --epochs 30 --seed 1 --data "$DATA" --out "$OUT/attentivechrome" --quiet
 npx tsx run.ts explain --gpu --model "$OUT/attentivechrome" --data "$DATA" --split test --steps 16 --out "$OUT/attentivechrome-ig"
 python3 docs/results/2026-12-07-explain/tss_shares.py "$OUT/attentivechrome-ig/E003-integrated-gradients.mean.csv"
+python3 docs/results/2026-12-07-explain/attention_summary.py "$OUT/attentivechrome-ig/E003-integrated-gradients.attributions.safetensors"
