@@ -191,12 +191,12 @@ function parseFlags(args: readonly string[]): CliOptions {
     }
   }
   o.explicit = [...explicit];
-  // Without --vae-batch the VAE takes --batch's size, as it did before the two were split: a command line
-  // written then still trains the same VAE.
-  if (!explicit.has('vaeBatch')) o.vaeBatch = o.batch;
   // A training run takes its model's own defaults (attentivechrome: its public code's lr, batch, epochs and clip)
   // where not typed. Not an experiment, whose protocol trains every model alike, nor a resumed run, which keeps its own.
   if (o.command === 'train' && o.resume === undefined) Object.assign(o, withModelDefaults(o, (k) => explicit.has(k)));
+  // Without --vae-batch the VAE takes the run's batch (a model's own default included, hence after them), as it
+  // did before the two were split: a command line written then still trains the same VAE.
+  if (!explicit.has('vaeBatch')) o.vaeBatch = o.batch;
   // The default models (the costly ones are named to run), but those that cannot learn the target (vae-m2's label is a latent class).
   if (!explicit.has('models') && o.target === 'expression') o.models = DEFAULT_EXPERIMENT_MODELS.filter(predictsExpression);
   if (explicit.has('maxEpochs') && o.maxEpochs < o.epochs) throw new UsageError(`--max-epochs ${o.maxEpochs} is below --epochs ${o.epochs}: --epochs is the least each classifier trains`);
