@@ -50,6 +50,8 @@ describe('an experiment killed mid-run', () => {
 
     const resumed = await runMain(['--resume', out]);
     expect(resumed.code, resumed.stderr).toBe(0);
+    // Epochs 3 and 4 are trained now; 1 and 2 are not trained again.
+    expect(resumed.stderr.match(/mlp epoch +\d+\/4/g)).toEqual(['mlp epoch   3/4', 'mlp epoch   4/4']);
     expect(resumed.stderr).toContain(`experiment: SYNTHETIC-RC, mlp, all, seed 1: continuing from ${join(out, FOLDER, 'last.safetensors')} (epoch 2 of 4, best epoch ${last.state.bestEpoch})`);
     expect(withoutSeconds(readFileSync(join(out, 'small-data.csv'), 'utf8'))).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
     expect(readFileSync(join(out, 'paired.csv'), 'utf8')).toBe(readFileSync(join(reference, 'paired.csv'), 'utf8'));
@@ -58,6 +60,24 @@ describe('an experiment killed mid-run', () => {
     expect(seconds).toBeGreaterThanOrEqual(last.state.history.reduce((s, e) => s + e.seconds, 0));
     expect(existsSync(join(out, 'running'))).toBe(false);
     expect(Object.keys(snapshot(out)).sort()).toEqual(Object.keys(snapshot(reference)).sort());
+  });
+
+  it('killed after the run\'s last epoch, before its row: the resumed experiment scores it without training again', async () => {
+    const reference = join(root, 'reference');
+    const out = join(root, 'last-epoch');
+    const p = startPausing(args(out), ['checkpoint-saved']);
+    for (let epoch = 1; epoch < 4; epoch++) {
+      await p.pausedAt('checkpoint-saved');
+      p.proceed();
+    }
+    await p.pausedAt('checkpoint-saved');
+    await p.kill();
+    expect((await readClassifierCheckpoint(join(out, FOLDER, 'last.safetensors'), 'last')).state.epoch).toBe(4);
+    const resumed = await runMain(['--resume', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain('(epoch 4 of 4, best epoch');
+    expect(resumed.stderr).not.toMatch(/mlp epoch +\d+\/4/);
+    expect(withoutSeconds(readFileSync(join(out, 'small-data.csv'), 'utf8'))).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
   });
 
   it('says on SIGINT that the run in progress continues from its last finished epoch', async () => {
