@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,6 +80,40 @@ describe('an experiment killed mid-run', () => {
     expect(withoutSeconds(readFileSync(join(out, 'small-data.csv'), 'utf8'))).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
   });
 
+  it('a weight search killed in its second value: the first is not trained again, the second continues from its epoch', async () => {
+    const m2 = (out: string): string[] => [
+      '--cpu', '--experiment', 'small-data', '--data', data, '--models', 'vae-m2', '--alpha', '0.1,1', '--sizes', '20', '--seeds', '1',
+      '--epochs', '3', '--vae-epochs', '2', '--latent', '3', '--batch', '8', '--quiet', '--out', out,
+    ];
+    const reference = join(root, 'm2-reference');
+    const full = await runMain(m2(reference));
+    expect(full.code, full.stderr).toBe(0);
+    const out = join(root, 'm2-killed');
+    const folder = join(out, 'running', 'SYNTHETIC-RC-vae-m2-20-seed1');
+    const p = startPausing(m2(out), ['checkpoint-saved']);
+    // Let it go on until the first value is kept and the second has a checkpoint of its own.
+    for (;;) {
+      await p.pausedAt('checkpoint-saved');
+      if (existsSync(join(folder, 'weight-0.json')) && existsSync(join(folder, 'weight-1', 'last.safetensors'))) break;
+      p.proceed();
+    }
+    await p.kill();
+    expect(existsSync(join(folder, 'weight-0'))).toBe(false);
+    const epoch = (await readClassifierCheckpoint(join(folder, 'weight-1', 'last.safetensors'), 'last')).state.epoch;
+    expect(epoch).toBe(1);
+
+    const resumed = await runMain(['--resume', out]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`experiment: SYNTHETIC-RC, vae-m2, 20, seed 1, weight 0.1: trained in an earlier sitting, from ${join(folder, 'weight-0.json')}`);
+    expect(resumed.stderr).toContain(`experiment: SYNTHETIC-RC, vae-m2, 20, seed 1, weight 1: continuing from ${join(folder, 'weight-1', 'last.safetensors')} (epoch 1, best epoch`);
+    // Only the second value's last two epochs are trained now.
+    expect(resumed.stderr.match(/vae-m2 α=[\d.]+ epoch +\d+\/3/g)).toEqual(['vae-m2 α=1 epoch   2/3', 'vae-m2 α=1 epoch   3/3']);
+    expect(withoutSeconds(readFileSync(join(out, 'small-data.csv'), 'utf8'))).toEqual(withoutSeconds(readFileSync(join(reference, 'small-data.csv'), 'utf8')));
+    // Each value's validation score and the one kept, as the uninterrupted search chose.
+    expect(readFileSync(join(out, 'weight-choices.csv'), 'utf8')).toBe(readFileSync(join(reference, 'weight-choices.csv'), 'utf8'));
+    expect(existsSync(join(out, 'running'))).toBe(false);
+  });
+
   it('says on SIGINT that the run in progress continues from its last finished epoch', async () => {
     const out = join(root, 'interrupted');
     const p = startPausing(args(out), ['checkpoint-saved']);
@@ -108,6 +142,16 @@ describe('an experiment killed mid-run', () => {
       new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: a checkpoint of other settings or data \\(run-SYNTHETIC-RC-mlp-all-seed1-[0-9a-f]{16}\\); this run's is run-SYNTHETIC-RC-mlp-all-seed1-[0-9a-f]{16}\\. Move the folder away to train the run again$`),
     );
     expect(snapshot(out)).toEqual(before);
+
+    // A weight search's kept value of another run (or another weight) in a run's folder is refused the same way.
+    const fresh = join(root, 'fresh');
+    const inProgress = await runInProgress({ dir: () => fresh, saved: () => undefined }, at, settingsOf(o), loaded, () => undefined);
+    const store = inProgress.hooks.weightValues;
+    if (!store) throw new Error('no weight store');
+    expect(await store.finished(0, 0.1)).toBeUndefined();
+    const kept = join(runFolder(fresh, at), 'weight-0.json');
+    writeFileSync(kept, JSON.stringify({ runId: 'run-other', value: 0.1, trained: {} }));
+    await expect(store.finished(0, 0.1)).rejects.toThrow(`${kept}: the result of another run or weight (run-other, 0.1); this run's is `);
   });
 
   it('deletes the folders of runs the CSV holds (a stop between the row and the deletion), and no other', () => {

@@ -49,6 +49,7 @@ import { LINEAR_FIT_DEFAULTS, type LinearFit, type PenaltyFitRecord, fitLinearMo
 import { elementCount } from '../kernels/kernel.ts';
 import { buildVaePlan } from './vaePlan.ts';
 import type { CheckpointSink } from './checkpointSink.ts';
+import type { TrainedValue, WeightSearchStore } from './weightSearchStore.ts';
 import type { RunSettings } from './runSettings.ts';
 import type { StoredClassifier, StoredVae } from './storedModel.ts';
 
@@ -118,6 +119,8 @@ export interface RunHooks {
   /** The 56-cell RPKM table at s.expressionTable (expression-prior): neighborSources.ts reads it. */
   readonly expressionTable?: (s: RunSettings) => Promise<ExpressionTable>;
   readonly resume?: { readonly vae?: StoredVae; readonly classifier?: StoredClassifier };
+  /** A search over several loss-weight values keeps each value's checkpoints and finished result here. */
+  readonly weightValues?: WeightSearchStore;
 }
 
 function sameSpec(a: ClassifierSpec | VaeSpec, b: ClassifierSpec | VaeSpec, file: string): void {
@@ -329,7 +332,7 @@ export interface PenaltySearch {
   readonly penaltyAtEdge?: 'low' | 'high';
 }
 
-type Trained = { result: TrainResult; spec: ClassifierSpec; parameters: number };
+type Trained = TrainedValue;
 
 /** A linear model (registry `linear`) fit as the convex problem it is (linearFit.ts): full-batch L-BFGS to
  * convergence at every penalty of the grid, the best kept by validation score. Its valid and test scores come
@@ -456,10 +459,12 @@ function searchedWeight(s: RunSettings): { readonly setting: WeightSearch['setti
 type ClassifierSaver = (exec: PlanExecutor, cp: ClassifierPlan, spec: ClassifierSpec, state: ClassifierState, epochs: number) => Promise<void>;
 
 /** Trains one model per value, keeping the one of highest validation score (ties: the first). With one value it is
- * a plain run: a checkpoint after every epoch, and --resume continues it. With several, no value's epochs are
- * checkpointed: each value's last epoch writes best.safetensors and last.safetensors when that value is the best so
- * far, so the run directory ends holding the kept model (predict reads it); a resumed search trains every value
- * again, from the same seed, to the same models (its VAE, though, continues from its checkpoint). */
+ * a plain run: a checkpoint after every epoch, and --resume continues it. With several, each value's last epoch
+ * writes best.safetensors and last.safetensors when that value is the best so far, so the run directory ends
+ * holding the kept model (predict reads it). Given hooks.weightValues (the experiment), each value checkpoints its
+ * epochs there and its finished result is kept, so a resumed search continues where it stopped; without (a train
+ * run), a resumed search trains every value again, from the same seed, to the same models (its VAE, though,
+ * continues from its checkpoint). */
 async function searchWeight(
   weights: { readonly setting: WeightSearch['setting']; readonly values: readonly number[] },
   spec: ClassifierSpec,
@@ -477,7 +482,8 @@ async function searchWeight(
     validAuroc.push(selectionScore(trained.result.valid));
   } else {
     const checkpoints = hooks.checkpoints;
-    const { resume: _resume, checkpoints: _checkpoints, ...rest } = hooks;
+    const store = hooks.weightValues;
+    const { resume: _resume, checkpoints: _checkpoints, weightValues: _store, ...rest } = hooks;
     const noResume: RunHooks = { ...rest, ...(hooks.resume?.vae ? { resume: { vae: hooks.resume.vae } } : {}) };
     for (const [index, value] of values.entries()) {
       const save: ClassifierSaver | undefined = checkpoints
@@ -485,7 +491,15 @@ async function searchWeight(
             if (state.epoch === epochs && (kept === undefined || state.bestAuroc > (validAuroc[kept.index] as number))) await checkpoints.saveClassifier(exec, cp, sp, state, true);
           }
         : undefined;
-      const trained = await train(spec, noResume, `${model} ${symbol}=${value}`, value, save);
+      let trained = await store?.finished(index, value);
+      if (!trained) {
+        const at = await store?.value(index, value);
+        const valueHooks: RunHooks = at
+          ? { ...noResume, checkpoints: at.checkpoints, ...(at.resume ? { resume: { ...noResume.resume, classifier: at.resume } } : {}) }
+          : noResume;
+        trained = await train(spec, valueHooks, `${model} ${symbol}=${value}`, value, save);
+        await store?.keep(index, value, trained);
+      }
       validAuroc.push(selectionScore(trained.result.valid));
       if (firstBest(validAuroc) === index) kept = { trained, index };
     }
@@ -587,11 +601,16 @@ async function trainClassifierSpec(
       ...stepsOf(progress, 'classifier', label, epochs),
       ...(epochOrders ? { epochOrders } : {}),
       ...(from ? { resume: from.state } : {}),
-      ...(save
-        ? { afterEpoch: (state) => save(exec, cp, spec, state, epochs) }
-        : checkpoints
-          ? { afterEpoch: (state, improved) => checkpoints.saveClassifier(exec, cp, spec, state, improved) }
-          : {}),
+      // A value of a weight search both checkpoints its own epochs (where the search keeps them) and, when best,
+      // writes the run's kept model (save).
+      ...(save || checkpoints
+        ? {
+            afterEpoch: async (state: ClassifierState, improved: boolean) => {
+              await checkpoints?.saveClassifier(exec, cp, spec, state, improved);
+              await save?.(exec, cp, spec, state, epochs);
+            },
+          }
+        : {}),
     });
     return { result, spec, parameters: model.store.count };
   } finally {

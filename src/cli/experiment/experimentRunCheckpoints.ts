@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathUnder } from '../../util/pathUnder.ts';
-import { RunCheckpoints, readClassifierCheckpoint } from '../../checkpoint/runCheckpoint.ts';
+import { type RunInfo, RunCheckpoints, readClassifierCheckpoint } from '../../checkpoint/runCheckpoint.ts';
 import type { RunHooks } from '../../train/runModel.ts';
+import type { TrainedValue, WeightSearchStore } from '../../train/weightSearchStore.ts';
+import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
 import type { LoadedData } from '../session/session.ts';
@@ -16,6 +18,9 @@ import type { ExperimentTarget } from './experimentVaes.ts';
 // adapter, longer than what is left of many sittings. The folder is deleted
 // once the run's row is in the CSV; a resumed experiment continues the run
 // from it, after checking that it was trained with the same settings and data.
+// A run that searches a loss weight over several values (vae-m2's α, vae-joint's λ) keeps each value's epochs
+// in weight-<i>/ inside its folder, and each finished value's result in weight-<i>.json, so a stop costs at
+// most an epoch of one value there too.
 
 const RUNNING_DIR = EXPERIMENT_FILE.running;
 
@@ -51,7 +56,7 @@ export function runIdentity(at: RunAt, s: RunSettings, data: Pick<LoadedData, 'f
 /** A run's checkpoint hooks: where it writes after every epoch, and (when a stopped experiment left one) the
  * checkpoint it continues from, with the seconds its finished epochs took; `finished` deletes its folder. */
 export interface RunInProgress {
-  readonly hooks: Pick<RunHooks, 'checkpoints' | 'resume'>;
+  readonly hooks: Pick<RunHooks, 'checkpoints' | 'resume' | 'weightValues'>;
   /** Seconds the epochs restored from the checkpoint took in the sitting that trained them. */
   readonly restoredSeconds: number;
   finished(): void;
@@ -71,6 +76,7 @@ export async function runInProgress(out: ExperimentTarget, at: RunAt, s: RunSett
     out.saved();
     checkpoints.relocate(runFolder(out.dir(), at));
   };
+  const weightValues = weightValueStore(out, at, checkpoints.info, note);
   const last = checkpoints.path('last');
   let resume: RunHooks['resume'];
   let restoredSeconds = 0;
@@ -86,7 +92,7 @@ export async function runInProgress(out: ExperimentTarget, at: RunAt, s: RunSett
     mkdirSync(checkpoints.dir, { recursive: true });
   }
   return {
-    hooks: { checkpoints, ...(resume ? { resume } : {}) },
+    hooks: { checkpoints, weightValues, ...(resume ? { resume } : {}) },
     restoredSeconds,
     finished: () => {
       rmSync(runFolder(out.dir(), at), { recursive: true, force: true });
@@ -109,4 +115,60 @@ export function removeFinishedRunFolders(experimentDir: string, finished: readon
 
 function removeIfEmpty(dir: string): void {
   if (existsSync(dir) && readdirSync(dir).length === 0) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A finished value's file: the run's id (so a file of another run's settings is refused), the value, the result. */
+interface StoredValue {
+  readonly runId: string;
+  readonly value: number;
+  readonly trained: TrainedValue;
+}
+
+// Scores may be NaN (a split of one class has no AUROC), which JSON cannot hold: such numbers are kept as strings.
+const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity']);
+const encodeNumber = (_key: string, v: unknown): unknown => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+const decodeNumber = (_key: string, v: unknown): unknown => (typeof v === 'string' && NON_FINITE.has(v) ? Number(v) : v);
+
+/** The weight-search store of the run at `at`: files in its folder under running/. */
+function weightValueStore(out: ExperimentTarget, at: RunAt, info: RunInfo, note: (line: string) => void): WeightSearchStore {
+  const file = (index: number): string => join(runFolder(out.dir(), at), `weight-${index}.json`);
+  const folder = (index: number): string => join(runFolder(out.dir(), at), `weight-${index}`);
+  const where = (value: number): string => `${at.cell}, ${at.model}, ${at.size}, seed ${at.seed}, weight ${value}`;
+  return {
+    async finished(index, value) {
+      const path = file(index);
+      if (!existsSync(path)) return undefined;
+      const stored = JSON.parse(readFileSync(path, 'utf8'), decodeNumber) as StoredValue;
+      if (stored.runId !== info.runId || stored.value !== value) {
+        throw new Error(`${path}: the result of another run or weight (${stored.runId}, ${stored.value}); this run's is ${info.runId}, ${value}. Move the folder away to train the run again`);
+      }
+      note(`experiment: ${where(value)}: trained in an earlier sitting, from ${path}`);
+      const r = stored.trained.result;
+      return { ...stored.trained, result: { ...r, testPredictions: Float32Array.from(r.testPredictions as unknown as number[]) } };
+    },
+    async value(index, value) {
+      const checkpoints = new RunCheckpoints(folder(index), { ...info, runId: `${info.runId}-weight${index}` });
+      checkpoints.onSaved = () => {
+        out.saved();
+        checkpoints.relocate(folder(index));
+      };
+      const last = checkpoints.path('last');
+      if (!existsSync(last)) {
+        mkdirSync(checkpoints.dir, { recursive: true });
+        return { checkpoints };
+      }
+      const from = await readClassifierCheckpoint(last, 'last');
+      if (from.info.runId !== checkpoints.info.runId) {
+        throw new Error(`${last}: a checkpoint of other settings or data (${from.info.runId}); this value's is ${checkpoints.info.runId}. Move the folder away to train the run again`);
+      }
+      note(`experiment: ${where(value)}: continuing from ${last} (epoch ${from.state.epoch}, best epoch ${from.state.bestEpoch})`);
+      return { checkpoints, resume: from };
+    },
+    async keep(index, value, trained) {
+      const r = trained.result;
+      const stored: StoredValue = { runId: info.runId, value, trained: { ...trained, result: { ...r, testPredictions: Array.from(r.testPredictions) as unknown as Float32Array } } };
+      await writeFileAtomically(file(index), `${JSON.stringify(stored, encodeNumber)}\n`);
+      rmSync(folder(index), { recursive: true, force: true });
+    },
+  };
 }
