@@ -181,7 +181,8 @@ experiment (SimpleChrome's small-data comparison; alias --experiment small-data)
                             (and Spearman where AUPR stands). --data may name a
                             folder of cells (<cell>/classification/...): each runs, and per-cell.csv puts
                             DeepChrome's published AUROC beside ours. A stopped experiment continues with
-                            experiment --resume DIR: finished runs are kept and skipped
+                            experiment --resume DIR: finished runs are kept and skipped, and the run in
+                            progress continues from its last finished epoch
   --models A,B,...          default ${DEFAULT_EXPERIMENT_MODELS.join(',')}
 ${COSTLY_IN_EXPERIMENT.map((m) => helpLines(`${m.name} runs only when named: ${m.why}`)).join('\n')}
   --sizes 100,1000,all      labeled training sizes (larger than the data: skipped with a note)
