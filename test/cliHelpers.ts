@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
+import { type SyntheticOptions, writeSynthetic } from '../datasets/generateSynthetic.ts';
 import { main } from '../src/cli/main.ts';
 import { TEST_PAUSE_ENV, testPauseMarker } from '../src/util/testPause.ts';
 
@@ -201,4 +202,17 @@ export function fillDisk(dir: string, leave = 0): string {
     closeSync(fd);
   }
   return path;
+}
+
+/** This test file's temporary folder, with one synthetic cell written into it (into its sub-folder `under` when
+ * given) before the file's tests, and the folder removed after them all; `data` is the cell's folder. */
+export function syntheticCellFolder(prefix: string, cell: SyntheticOptions & { readonly cell: string }, under?: string): { readonly root: string; readonly data: string } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  const dir = under === undefined ? root : join(root, under);
+  beforeAll(async () => {
+    mkdirSync(dir, { recursive: true });
+    await writeSynthetic(dir, cell);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  return { root, data: join(dir, cell.cell) };
 }

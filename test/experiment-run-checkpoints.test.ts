@@ -1,13 +1,11 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readClassifierCheckpoint } from '../src/checkpoint/runCheckpoint.ts';
 import { removeFinishedRunFolders, runFolder, runInProgress } from '../src/cli/experiment/experimentRunCheckpoints.ts';
 import { loadData, settingsOf } from '../src/cli/session/session.ts';
 import { parseArgs } from '../src/cli/flags/args.ts';
-import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { runMain, snapshot, startPausing } from './cliHelpers.ts';
+import { runMain, snapshot, startPausing, syntheticCellFolder } from './cliHelpers.ts';
 
 // The run an experiment is training keeps a checkpoint after every epoch in
 // running/, so a kill mid-run loses at most an epoch: the resumed experiment
@@ -15,20 +13,13 @@ import { runMain, snapshot, startPausing } from './cliHelpers.ts';
 // rows an uninterrupted experiment writes (on the CPU, bit for bit but the
 // seconds), and running/ is gone once the row is written.
 
-const root = mkdtempSync(join(tmpdir(), 'sc-exp-runckpt-'));
-let data = '';
+const { root, data } = syntheticCellFolder('sc-exp-runckpt-', { genes: 60, seed: 21, bins: 6, cell: 'SYNTHETIC-RC' });
 const args = (out: string, ...extra: string[]): string[] => [
   '--cpu', '--experiment', 'small-data', '--data', data, '--models', 'mlp,logreg', '--sizes', 'all', '--seeds', '1',
   '--epochs', '4', '--batch', '8', '--quiet', '--out', out, ...extra,
 ];
 const withoutSeconds = (csv: string): string[] => csv.trim().split('\n').map((l) => l.replace(/,[\d.]+$/, ''));
 const FOLDER = join('running', 'SYNTHETIC-RC-mlp-all-seed1');
-
-beforeAll(async () => {
-  await writeSynthetic(root, { genes: 60, seed: 21, bins: 6, cell: 'SYNTHETIC-RC' });
-  data = join(root, 'SYNTHETIC-RC');
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('an experiment killed mid-run', () => {
   it('continues the run from its last checkpoint and ends as an uninterrupted experiment does', async () => {

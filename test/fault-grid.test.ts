@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSynthetic } from '../datasets/generateSynthetic.ts';
+import { describe, expect, it } from 'vitest';
 import { type GridPlan, planIdOf } from '../src/cli/grid/gridPlan.ts';
-import { runMain, snapshot, startPausing } from './cliHelpers.ts';
+import { runMain, snapshot, startPausing, syntheticCellFolder } from './cliHelpers.ts';
 
 // Fault injection on the grid: two `job` processes on one entry at once (the
 // first held at the moment it has the entry's lock by the test-pause hook,
@@ -12,17 +10,10 @@ import { runMain, snapshot, startPausing } from './cliHelpers.ts';
 // and `collect`. Each asserts the exit code, the message, and that nothing
 // outside the entry's own folder changed.
 
-const root = mkdtempSync(join(tmpdir(), 'sc-fault-grid-'));
-let data = '';
+const { root, data } = syntheticCellFolder('sc-fault-grid-', { genes: 40, seed: 41, bins: 6, cell: 'SYNTHETIC-FG' });
 const grid = (out: string, plan: string, seeds = 1): string[] =>
   ['--cpu', '--experiment', 'small-data', '--data', data, '--models', 'mlp', '--sizes', 'all', '--seeds', String(seeds), '--epochs', '2', '--batch', '16', '--quiet', '--out', out, '--plan', plan];
 const entry0 = 'entry 0 (mlp on SYNTHETIC-FG, all labeled genes, seed 1)';
-
-beforeAll(async () => {
-  await writeSynthetic(root, { genes: 40, seed: 41, bins: 6, cell: 'SYNTHETIC-FG' });
-  data = join(root, 'SYNTHETIC-FG');
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('grid faults', () => {
   it('two jobs on one entry at once, and two collects: the second is refused naming the first, and the result is the first one’s', async () => {

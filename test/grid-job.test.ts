@@ -1,25 +1,16 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSynthetic } from '../datasets/generateSynthetic.ts';
-import { interruptWhen, runMain } from './cliHelpers.ts';
+import { describe, expect, it } from 'vitest';
+import { interruptWhen, runMain, syntheticCellFolder } from './cliHelpers.ts';
 
 // One entry of a plan at a time, on a tiny synthetic cell: a VAE entry and a
 // run entry stopped mid-training (SIGINT) continue from their checkpoints
 // when run again, and the collected tables equal the experiment run on one
 // machine. (test/slurm.test.ts runs the real samples through Slurm.)
 
-const root = mkdtempSync(join(tmpdir(), 'sc-job-'));
-let data = '';
+const { root, data } = syntheticCellFolder('sc-job-', { genes: 40, seed: 21, bins: 6, cell: 'SYNTHETIC-J' });
 const grid = (): string[] => ['--cpu', '--experiment', 'small-data', '--data', data, '--models', 'logreg,vae-mlp', '--sizes', 'all', '--seeds', '1', '--epochs', '4', '--vae-epochs', '4', '--latent', '3', '--batch', '16', '--quiet'];
 const withoutSeconds = (file: string): string[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(',').slice(0, -1).join(','));
-
-beforeAll(async () => {
-  await writeSynthetic(root, { genes: 40, seed: 21, bins: 6, cell: 'SYNTHETIC-J' });
-  data = join(root, 'SYNTHETIC-J');
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('job', () => {
   it('continues an interrupted VAE entry and an interrupted run from their checkpoints, and collect matches one machine', async () => {

@@ -1,10 +1,8 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSynthetic } from '../datasets/generateSynthetic.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type GridPlan, planIdOf } from '../src/cli/grid/gridPlan.ts';
-import { runMain, snapshot } from './cliHelpers.ts';
+import { runMain, snapshot, syntheticCellFolder } from './cliHelpers.ts';
 
 // The grid (plan, job, collect) keeps the promises a single run keeps
 // (docs/RELIABILITY.md): it never writes into a folder holding a user's
@@ -12,21 +10,12 @@ import { runMain, snapshot } from './cliHelpers.ts';
 // the plan's root, whatever the plan file says. Each refusal leaves every
 // file under the test's folder as it was.
 
-const root = mkdtempSync(join(tmpdir(), 'sc-gridsafe-'));
-let data = '';
+const { root, data } = syntheticCellFolder('sc-gridsafe-', { genes: 40, seed: 31, bins: 6, cell: 'SYNTHETIC-S' }, 'data');
 const grid = (out: string, plan: string): string[] =>
   ['--cpu', '--experiment', 'small-data', '--data', data, '--models', 'logreg', '--sizes', 'all', '--seeds', '1', '--epochs', '2', '--batch', '16', '--quiet', '--out', out, '--plan', plan];
 /** An edited plan given a matching identity, as a careless or crafted edit could. */
 const withId = (p: Record<string, unknown>): Record<string, unknown> => ({ ...p, planId: planIdOf(p as unknown as GridPlan) });
 const readPlan = (file: string): Record<string, unknown> & { entries: Record<string, unknown>[] } => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & { entries: Record<string, unknown>[] };
-
-beforeAll(async () => {
-  const d = join(root, 'data');
-  mkdirSync(d);
-  await writeSynthetic(d, { genes: 40, seed: 31, bins: 6, cell: 'SYNTHETIC-S' });
-  data = join(d, 'SYNTHETIC-S');
-});
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('a plan, job and collect never touch a user’s files', () => {
   it('a plan into a folder holding a user’s files is refused, as a plain experiment into it is', async () => {
