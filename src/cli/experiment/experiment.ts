@@ -129,6 +129,7 @@ export async function runExperiment(o: CliOptions): Promise<number> {
         const removed = removeFinishedRunFolders(dir.dir, rows);
         if (removed.length > 0) err(`experiment: deleted the checkpoints of ${removed.length} runs the CSV already holds (${removed.join(', ')})`);
       }
+      const target = { dir: () => dir.dir, saved: () => dir.saved() };
       const latentCache = new Map<string, Promise<VaeLatents>>();
       for (let seed = 1; seed <= o.seeds; seed++) {
         if (vaeArms.length > 0 && vaeArms.every((a) => sizes.every((size) => done.has(runKey({ cell: ds.cell, model: a.label, size, seed }))))) clock.vaeNotNeeded();
@@ -141,7 +142,6 @@ export async function runExperiment(o: CliOptions): Promise<number> {
             err(`experiment: ${ds.cell}, ${model}, ${size} labeled genes, seed ${seed} (run ${finished + 1} of ${expected})`);
             const t0 = performance.now();
             let trainedVae = false;
-            const target = { dir: () => dir.dir, saved: () => dir.saved() };
             const settings = armSettings(o, arm, seed, size, { train: trainGenes, valid: validGenesOf(ds) });
             const inProgress = await runInProgress(target, { cell: ds.cell, model, size, seed }, settings, data, err);
             const run = await runModel(ds, settings, device, progress, (key, make) => {

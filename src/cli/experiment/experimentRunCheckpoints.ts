@@ -2,14 +2,14 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathUnder } from '../../util/pathUnder.ts';
-import { type RunInfo, RunCheckpoints, readClassifierCheckpoint } from '../../checkpoint/runCheckpoint.ts';
+import { type ClassifierCheckpoint, type RunCheckpoints, type RunInfo, readClassifierCheckpoint } from '../../checkpoint/runCheckpoint.ts';
 import type { RunHooks } from '../../train/runModel.ts';
 import type { TrainedValue, WeightSearchStore } from '../../train/weightSearchStore.ts';
 import { writeFileAtomically } from '../../util/atomicFile.ts';
 import type { RunSettings } from '../../train/runSettings.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
-import type { LoadedData } from '../session/session.ts';
-import type { ExperimentTarget } from './experimentVaes.ts';
+import { type LoadedData, dataInfoOf } from '../session/session.ts';
+import { type ExperimentTarget, checkpointsIn } from './experimentVaes.ts';
 
 // The run an experiment is training keeps a checkpoint after every epoch, in
 // its own folder under running/, so that a stop (a sitting's end, a kill, a
@@ -42,7 +42,7 @@ export function runFolder(experimentDir: string, at: RunAt): string {
   const root = join(experimentDir, RUNNING_DIR);
   const name = runFolderName(at);
   const full = pathUnder(root, name);
-  if (full === undefined || basename(full) !== name) throw new Error(`run ${JSON.stringify(runFolderName(at))} would put its checkpoints outside ${root}`);
+  if (full === undefined || basename(full) !== name) throw new Error(`run ${JSON.stringify(name)} would put its checkpoints outside ${root}`);
   return full;
 }
 
@@ -65,34 +65,19 @@ export interface RunInProgress {
 export async function runInProgress(out: ExperimentTarget, at: RunAt, s: RunSettings, data: LoadedData, note: (line: string) => void): Promise<RunInProgress> {
   const identity = runIdentity(at, s, data);
   const ds = data.dataset;
-  const checkpoints = new RunCheckpoints(runFolder(out.dir(), at), {
+  const checkpoints = checkpointsIn(out, () => runFolder(out.dir(), at), {
     runId: `run-${runFolderName(at)}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`,
     modelName: s.model,
     settings: { identity },
     normalization: data.normalization,
-    data: { cell: ds.cell, path: data.source.path, layout: data.source.layout, genes: ds.genes, bins: ds.bins, marks: [...ds.marks], fingerprint: data.fingerprint },
+    data: dataInfoOf(data),
   });
-  checkpoints.onSaved = () => {
-    out.saved();
-    checkpoints.relocate(runFolder(out.dir(), at));
-  };
   const weightValues = weightValueStore(out, at, checkpoints.info, note);
-  const last = checkpoints.path('last');
-  let resume: RunHooks['resume'];
-  let restoredSeconds = 0;
-  if (existsSync(last)) {
-    const from = await readClassifierCheckpoint(last, 'last');
-    if (from.info.runId !== checkpoints.info.runId) {
-      throw new Error(`${last}: a checkpoint of other settings or data (${from.info.runId}); this run's is ${checkpoints.info.runId}. Move the folder away to train the run again`);
-    }
-    restoredSeconds = from.state.history.reduce((sum, e) => sum + e.seconds, 0);
-    note(`experiment: ${ds.cell}, ${at.model}, ${at.size}, seed ${at.seed}: continuing from ${last} (epoch ${from.state.epoch} of ${s.epochs}, best epoch ${from.state.bestEpoch})`);
-    resume = { classifier: from };
-  } else {
-    mkdirSync(checkpoints.dir, { recursive: true });
-  }
+  const from = await continuedFrom(checkpoints, "this run's");
+  const restoredSeconds = from ? from.state.history.reduce((sum, e) => sum + e.seconds, 0) : 0;
+  if (from) note(`experiment: ${ds.cell}, ${at.model}, ${at.size}, seed ${at.seed}: continuing from ${from.file} (epoch ${from.state.epoch} of ${s.epochs}, best epoch ${from.state.bestEpoch})`);
   return {
-    hooks: { checkpoints, weightValues, ...(resume ? { resume } : {}) },
+    hooks: { checkpoints, weightValues, ...(from ? { resume: { classifier: from } } : {}) },
     restoredSeconds,
     finished: () => {
       rmSync(runFolder(out.dir(), at), { recursive: true, force: true });
@@ -111,6 +96,21 @@ export function removeFinishedRunFolders(experimentDir: string, finished: readon
   for (const name of removed) rmSync(join(root, name), { recursive: true, force: true });
   removeIfEmpty(root);
   return removed;
+}
+
+/** The classifier checkpoint a stop left in `checkpoints`' folder, or undefined (the folder is then made); one of
+ * another run (other settings or data) is refused, naming both ids. `whose` names this run or value. */
+async function continuedFrom(checkpoints: RunCheckpoints, whose: string): Promise<ClassifierCheckpoint | undefined> {
+  const last = checkpoints.path('last');
+  if (!existsSync(last)) {
+    mkdirSync(checkpoints.dir, { recursive: true });
+    return undefined;
+  }
+  const from = await readClassifierCheckpoint(last, 'last');
+  if (from.info.runId !== checkpoints.info.runId) {
+    throw new Error(`${last}: a checkpoint of other settings or data (${from.info.runId}); ${whose} is ${checkpoints.info.runId}. Move the folder away to train the run again`);
+  }
+  return from;
 }
 
 function removeIfEmpty(dir: string): void {
@@ -147,21 +147,10 @@ function weightValueStore(out: ExperimentTarget, at: RunAt, info: RunInfo, note:
       return { ...stored.trained, result: { ...r, testPredictions: Float32Array.from(r.testPredictions as unknown as number[]) } };
     },
     async value(index, value) {
-      const checkpoints = new RunCheckpoints(folder(index), { ...info, runId: `${info.runId}-weight${index}` });
-      checkpoints.onSaved = () => {
-        out.saved();
-        checkpoints.relocate(folder(index));
-      };
-      const last = checkpoints.path('last');
-      if (!existsSync(last)) {
-        mkdirSync(checkpoints.dir, { recursive: true });
-        return { checkpoints };
-      }
-      const from = await readClassifierCheckpoint(last, 'last');
-      if (from.info.runId !== checkpoints.info.runId) {
-        throw new Error(`${last}: a checkpoint of other settings or data (${from.info.runId}); this value's is ${checkpoints.info.runId}. Move the folder away to train the run again`);
-      }
-      note(`experiment: ${where(value)}: continuing from ${last} (epoch ${from.state.epoch}, best epoch ${from.state.bestEpoch})`);
+      const checkpoints = checkpointsIn(out, () => folder(index), { ...info, runId: `${info.runId}-weight${index}` });
+      const from = await continuedFrom(checkpoints, "this value's");
+      if (!from) return { checkpoints };
+      note(`experiment: ${where(value)}: continuing from ${from.file} (epoch ${from.state.epoch}, best epoch ${from.state.bestEpoch})`);
       return { checkpoints, resume: from };
     },
     async keep(index, value, trained) {

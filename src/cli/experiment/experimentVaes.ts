@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathUnder } from '../../util/pathUnder.ts';
-import { FILES, RunCheckpoints, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
+import { FILES, type RunInfo, RunCheckpoints, readVaeCheckpoint } from '../../checkpoint/runCheckpoint.ts';
 import { LATENTS_FILE, readLatentsFile, writeLatentsFile } from './latentsFile.ts';
 import { SHARED_VAE_MODEL } from '../../models/registry.ts';
 import type { RunHooks, VaeLatents } from '../../train/runModel.ts';
 import { EXPERIMENT_FILE } from '../session/runDirectory.ts';
-import type { LoadedData } from '../session/session.ts';
+import { type LoadedData, dataInfoOf } from '../session/session.ts';
 
 // The experiment keeps each VAE it trains, one folder per (cell, seed) under
 // vaes/: a checkpoint after every epoch while it trains, then the latents
@@ -30,11 +30,22 @@ export function vaeFolder(experimentDir: string, cell: string, seed: number): st
 /** What a stored VAE must have been trained with: the settings key runModel shares VAEs by, and the data. */
 export const vaeIdentity = (settingsKey: string, fingerprint: string): string => `${settingsKey}|data ${fingerprint}`;
 
-/** Where the experiment writes, and what it is told after each VAE checkpoint (its directory then keeps what it
+/** Where the experiment writes, and what it is told after each checkpoint (its directory then keeps what it
  * wrote on failure, and a staged directory may be swapped in: `dir()` is asked again afterwards). */
 export interface ExperimentTarget {
   dir(): string;
   saved(): void;
+}
+
+/** Checkpoints into `folder()` of the experiment's directory, which follow that directory when a staged one is
+ * swapped in at the first of them. */
+export function checkpointsIn(out: ExperimentTarget, folder: () => string, info: RunInfo): RunCheckpoints {
+  const checkpoints = new RunCheckpoints(folder(), info);
+  checkpoints.onSaved = () => {
+    out.saved();
+    checkpoints.relocate(folder());
+  };
+  return checkpoints;
 }
 
 /** The stored VAE of (cell, seed), or a VAE trained now with a checkpoint after every epoch in its folder. */
@@ -57,26 +68,14 @@ export async function storedOrTrainedVae(
     return { vae: await readLatentsFile(latentsPath, identity), trained: false };
   }
   mkdirSync(dir, { recursive: true });
-  const checkpoints = new RunCheckpoints(dir, {
+  const checkpoints = checkpointsIn(out, () => vaeFolder(out.dir(), cell, seed), {
     // The identity decides the run: a checkpoint of other settings or data in this folder is refused by its id.
     runId: `vae-${cell}-seed${seed}-${createHash('sha256').update(identity).digest('hex').slice(0, 16)}`,
     modelName: SHARED_VAE_MODEL,
     settings: { identity },
     normalization: data.normalization,
-    data: {
-      cell,
-      path: data.source.path,
-      layout: data.source.layout,
-      genes: data.dataset.genes,
-      bins: data.dataset.bins,
-      marks: [...data.dataset.marks],
-      fingerprint: data.fingerprint,
-    },
+    data: dataInfoOf(data),
   });
-  checkpoints.onSaved = () => {
-    out.saved();
-    checkpoints.relocate(vaeFolder(out.dir(), cell, seed));
-  };
   const checkpointPath = checkpoints.path('vae');
   let resume: RunHooks['resume'];
   if (existsSync(checkpointPath)) {

@@ -20,7 +20,7 @@ import { DISK_SOURCES } from '../session/neighborSources.ts';
 import { RunLock, takeoverNote } from '../session/runLock.ts';
 import { isRunFile, listed, refuseForeign } from '../session/runDirectory.ts';
 import { type VaeLatents, runModel, trainVaeLatents, vaeTrainingGenes } from '../../train/runModel.ts';
-import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { type LoadedData, dataInfoOf, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
 import { type DeviceChoice, deviceFor } from '../run/trainRun.ts';
 
@@ -260,7 +260,7 @@ function runInfo(plan: GridPlan, e: PlanEntry, data: LoadedData): RunInfo {
     modelName: e.kind === 'vae' ? SHARED_VAE_MODEL : (e.model.split(':')[0] as RunInfo['modelName']),
     settings: { ...plan.settings, entry: e },
     normalization: data.normalization,
-    data: { cell: ds.cell, path: data.source.path, layout: data.source.layout, genes: ds.genes, bins: ds.bins, marks: [...ds.marks], fingerprint: data.fingerprint },
+    data: dataInfoOf(data),
   };
 }
 

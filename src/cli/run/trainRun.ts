@@ -20,7 +20,7 @@ import { OutDirectory, PROGRESS_FILE } from '../session/runDirectory.ts';
 import { ProgressLog } from './progressLog.ts';
 import { runWarnings } from '../../train/runWarnings.ts';
 import { type Device, type Progress, type RunOutcome, runModel } from '../../train/runModel.ts';
-import { type LoadedData, err, loadData, settingsOf } from '../session/session.ts';
+import { type LoadedData, dataInfoOf, err, loadData, settingsOf } from '../session/session.ts';
 import { progressPrinter } from '../session/progressPrinter.ts';
 import { checkResumeFlags, restoreSettings, storeSettings } from '../flags/storedSettings.ts';
 import { isLinear } from '../../models/registry.ts';
@@ -190,15 +190,7 @@ export async function trainToDirectory(given: CliOptions, overrides: TrainingOve
       settings: { ...storeSettings(o, data.source.path), adapter: choice.name },
       ...(policy ? { gemmVariants: () => policy.used } : {}),
       normalization: data.normalization,
-      data: {
-        cell: ds.cell,
-        path: data.source.path,
-        layout: data.source.layout,
-        genes: ds.genes,
-        bins: ds.bins,
-        marks: [...ds.marks],
-        fingerprint: data.fingerprint,
-      },
+      data: dataInfoOf(data),
     };
     const cps = new RunCheckpoints(outDir.dir, info);
     checkpoints = cps;

@@ -1,3 +1,4 @@
+import type { DataInfo } from '../../checkpoint/checkpointFormat.ts';
 import { datasetFingerprint } from '../../checkpoint/fingerprint.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { expressionTargets } from '../../data/expressionTargets.ts';
@@ -76,3 +77,8 @@ export async function loadData(o: CliOptions, fitted?: { readonly stats: Normali
   };
 }
 
+/** What a checkpoint records of the data it was trained on (train, experiment runs and VAEs, grid entries). */
+export function dataInfoOf(data: LoadedData): DataInfo {
+  const ds = data.dataset;
+  return { cell: ds.cell, path: data.source.path, layout: data.source.layout, genes: ds.genes, bins: ds.bins, marks: [...ds.marks], fingerprint: data.fingerprint };
+}
